@@ -1,0 +1,28 @@
+/**
+ * The sandbox clock: real time plus an offset that `POST /_sandbox/clock` moves forward.
+ * Every expiry check (codes, access tokens, refresh-token inactivity, throttle windows) reads it,
+ * so tests can age tokens without waiting.
+ */
+export class SandboxClock {
+  private offsetMs = 0;
+
+  nowMs(): number {
+    return Date.now() + this.offsetMs;
+  }
+
+  nowSeconds(): number {
+    return Math.floor(this.nowMs() / 1000);
+  }
+
+  now(): Date {
+    return new Date(this.nowMs());
+  }
+
+  advance(seconds: number): void {
+    this.offsetMs += Math.round(seconds * 1000);
+  }
+
+  get offsetSeconds(): number {
+    return this.offsetMs / 1000;
+  }
+}

@@ -1,0 +1,58 @@
+/**
+ * Consent grants per tenant and app: a tenant-wide grant (made by a Global Administrator) and per-user grants
+ * (a user consenting for themselves to scopes that need no admin). Both persist until revoked.
+ * An empty set still means "consented" (an app that asked only for sign-in scopes).
+ */
+export class ConsentStore {
+  private readonly tenantGrants = new Map<string, Set<string>>();
+  private readonly userGrants = new Map<string, Set<string>>();
+
+  hasConsent(tenantId: string, clientId: string, userId: string): boolean {
+    return this.tenantGrants.has(`${tenantId}|${clientId}`) || this.userGrants.has(`${tenantId}|${clientId}|${userId}`);
+  }
+
+  /** Graph scopes the app may use on behalf of this user. */
+  consentedScopes(tenantId: string, clientId: string, userId: string): Set<string> {
+    const tenantWide = this.tenantGrants.get(`${tenantId}|${clientId}`) ?? new Set<string>();
+    const own = this.userGrants.get(`${tenantId}|${clientId}|${userId}`) ?? new Set<string>();
+    return new Set([...tenantWide, ...own]);
+  }
+
+  tenantScopes(tenantId: string, clientId: string): Set<string> {
+    return this.tenantGrants.get(`${tenantId}|${clientId}`) ?? new Set();
+  }
+
+  grantTenant(tenantId: string, clientId: string, scopes: Iterable<string>): void {
+    addAll(this.tenantGrants, `${tenantId}|${clientId}`, scopes);
+  }
+
+  grantUser(tenantId: string, clientId: string, userId: string, scopes: Iterable<string>): void {
+    addAll(this.userGrants, `${tenantId}|${clientId}|${userId}`, scopes);
+  }
+
+  /** Removes the consent of one app (or of every app) in a tenant, tenant-wide and per user. Answers how many grants went. */
+  revoke(tenantId: string, clientId?: string): number {
+    let removed = 0;
+    const prefix = clientId ? `${tenantId}|${clientId}` : `${tenantId}|`;
+    for (const map of [this.tenantGrants, this.userGrants]) {
+      for (const key of [...map.keys()]) {
+        if (key === prefix || key.startsWith(clientId ? `${prefix}|` : prefix)) {
+          map.delete(key);
+          removed++;
+        }
+      }
+    }
+    return removed;
+  }
+
+  clear(): void {
+    this.tenantGrants.clear();
+    this.userGrants.clear();
+  }
+}
+
+function addAll(map: Map<string, Set<string>>, key: string, scopes: Iterable<string>): void {
+  const set = map.get(key) ?? new Set<string>();
+  for (const scope of scopes) set.add(scope);
+  map.set(key, set);
+}

@@ -1,0 +1,50 @@
+import { errors as joseErrors, jwtVerify } from 'jose';
+import type { SandboxCloudName } from '../clouds';
+import type { DirectoryUser, Tenant } from '../directory';
+import type { SandboxState } from '../state';
+import { accessDenied, invalidToken } from './errors';
+
+/** Who is calling Graph: the verified token's tenant, user and app, and what the app may still do. */
+export interface GraphCaller {
+  tenant: Tenant;
+  clientId: string;
+  userId: string;
+  /** Scopes in the token that are still consented (consent removal takes effect at once, like Entra). */
+  scopes: Set<string>;
+}
+
+export async function authenticateGraphRequest(state: SandboxState, cloud: SandboxCloudName, authorization: string | undefined): Promise<GraphCaller> {
+  const token = authorization?.match(/^Bearer\s+(.+)$/i)?.[1]?.trim();
+  if (!token) throw invalidToken('Access token is empty.');
+  let claims;
+  try {
+    ({ payload: claims } = await jwtVerify(token, state.keys[cloud].publicKey, {
+      algorithms: ['RS256'],
+      audience: state.urls(cloud).graph,
+      currentDate: state.clock.now(),
+    }));
+  } catch (error) {
+    if (error instanceof joseErrors.JWTExpired) throw invalidToken('Lifetime validation failed, the token is expired.');
+    if (error instanceof joseErrors.JWTClaimValidationFailed && error.claim === 'aud') throw invalidToken('Access token validation failure. Invalid audience.');
+    if (error instanceof joseErrors.JWTClaimValidationFailed && error.claim === 'nbf') throw invalidToken('Lifetime validation failed, the token is not yet valid.');
+    throw invalidToken('Access token validation failure.');
+  }
+  const tenant = typeof claims.tid === 'string' ? state.directory.byId(claims.tid) : undefined;
+  if (!tenant || tenant.cloud !== cloud || claims.iss !== `${state.urls(cloud).login}/${tenant.id}/v2.0`) {
+    throw invalidToken('Access token validation failure. Invalid issuer.');
+  }
+  const clientId = String(claims.appid ?? claims.azp ?? '');
+  const userId = String(claims.oid ?? '');
+  const consented = state.consents.consentedScopes(tenant.id, clientId, userId);
+  const tokenScopes = String(claims.scp ?? '').split(' ').filter(Boolean);
+  return { tenant, clientId, userId, scopes: new Set(tokenScopes.filter((s) => consented.has(s))) };
+}
+
+/** 403 unless the caller holds one of the scopes that grant this call. */
+export function requireScope(caller: GraphCaller, anyOf: readonly string[]): void {
+  if (!anyOf.some((scope) => caller.scopes.has(scope))) throw accessDenied();
+}
+
+export function signedInUser(caller: GraphCaller): DirectoryUser | undefined {
+  return caller.tenant.usersById.get(caller.userId);
+}

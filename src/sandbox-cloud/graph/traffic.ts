@@ -1,0 +1,97 @@
+/**
+ * Graph traffic per tenant: request / resource-unit counters, forced throttling and faults set through the
+ * control endpoints, and the standing budget (resource units per app per tenant per 10 s, as Graph enforces).
+ */
+export interface TrafficUsage {
+  requests: number;
+  resourceUnits: number;
+}
+
+export type Admission = { ok: true } | { ok: false; status: number; code: string; message: string; retryAfterSeconds?: number };
+
+const WINDOW_MS = 10_000;
+
+/** Graph's directory budget by tenant size (users): under 50, 50–500, over 500. */
+export function standardBudget(userCount: number): number {
+  if (userCount < 50) return 3500;
+  if (userCount <= 500) return 5000;
+  return 8000;
+}
+
+export class GraphTraffic {
+  private readonly usage = new Map<string, TrafficUsage>();
+  private readonly forcedThrottle = new Map<string, { remaining: number; retryAfterSeconds: number }>();
+  private readonly faults = new Map<string, { remaining: number; status: number; retryAfterSeconds: number }>();
+  private readonly budgets = new Map<string, number>();
+  private readonly windows = new Map<string, { startMs: number; used: number }>();
+
+  usageOf(tenantId: string): TrafficUsage {
+    return this.usage.get(tenantId) ?? { requests: 0, resourceUnits: 0 };
+  }
+
+  allUsage(): Map<string, TrafficUsage> {
+    return this.usage;
+  }
+
+  throttleNext(tenantId: string, requests: number, retryAfterSeconds: number): void {
+    this.forcedThrottle.set(tenantId, { remaining: requests, retryAfterSeconds: Math.max(1, Math.ceil(retryAfterSeconds)) });
+  }
+
+  setBudget(tenantId: string, resourceUnitsPer10s: number | null): void {
+    if (resourceUnitsPer10s === null) this.budgets.delete(tenantId);
+    else this.budgets.set(tenantId, resourceUnitsPer10s);
+    for (const key of this.windows.keys()) if (key.startsWith(`${tenantId}|`)) this.windows.delete(key);
+  }
+
+  failNext(tenantId: string, status: number, requests: number, retryAfterSeconds = 1): void {
+    this.faults.set(tenantId, { remaining: requests, status, retryAfterSeconds: Math.max(1, Math.ceil(retryAfterSeconds)) });
+  }
+
+  /** Counts the request and decides whether Graph serves it, charging `units` when it does. */
+  admit(tenantId: string, userCount: number, clientId: string, units: number, nowMs: number): Admission {
+    const usage = this.usage.get(tenantId) ?? { requests: 0, resourceUnits: 0 };
+    this.usage.set(tenantId, usage);
+    usage.requests++;
+
+    const fault = this.faults.get(tenantId);
+    if (fault && fault.remaining > 0) {
+      fault.remaining--;
+      return fault.status === 503
+        ? { ok: false, status: 503, code: 'serviceNotAvailable', message: 'Service unavailable. Please retry later.', retryAfterSeconds: fault.retryAfterSeconds }
+        : { ok: false, status: fault.status, code: 'generalException', message: 'An unspecified error has occurred.' };
+    }
+    const forced = this.forcedThrottle.get(tenantId);
+    if (forced && forced.remaining > 0) {
+      forced.remaining--;
+      return tooMany(forced.retryAfterSeconds);
+    }
+    const budget = this.budgets.get(tenantId) ?? standardBudget(userCount);
+    const key = `${tenantId}|${clientId}`;
+    let window = this.windows.get(key);
+    if (!window || nowMs - window.startMs >= WINDOW_MS) {
+      window = { startMs: nowMs, used: 0 };
+      this.windows.set(key, window);
+    }
+    if (window.used + units > budget) return tooMany(Math.max(1, Math.ceil((window.startMs + WINDOW_MS - nowMs) / 1000)));
+    window.used += units;
+    usage.resourceUnits += units;
+    return { ok: true };
+  }
+
+  resetUsage(tenantId?: string): void {
+    if (tenantId) this.usage.delete(tenantId);
+    else this.usage.clear();
+  }
+
+  reset(): void {
+    this.usage.clear();
+    this.forcedThrottle.clear();
+    this.faults.clear();
+    this.budgets.clear();
+    this.windows.clear();
+  }
+}
+
+function tooMany(retryAfterSeconds: number): Admission {
+  return { ok: false, status: 429, code: 'TooManyRequests', message: 'Too many requests. Please retry after the time the Retry-After header names.', retryAfterSeconds };
+}

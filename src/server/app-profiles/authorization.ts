@@ -1,0 +1,283 @@
+import { randomUUID } from 'node:crypto';
+import type { AuditLog } from '../audit/store';
+import type { FlowStore, RedeemedFlow } from '../auth-flows/store';
+import { FlowRefusal, outcomeUrl, safeReturnPath } from '../auth-flows/outcome';
+import type { AuthContext } from '../http/context';
+import { BadRequestError, NotFoundError } from '../http/errors';
+import type { Cloud } from '../microsoft/clouds';
+import { GraphError } from '../microsoft/graph';
+import type { MicrosoftOAuth, RedeemedTokenSet } from '../microsoft/oauth';
+import { APP_PROFILE_SCOPES, missingPermissions } from '../microsoft/permissions';
+import type { SecretBox } from '../security/secret-box';
+import type { MicrosoftSetup } from '../services';
+import { createGraphClient } from '../microsoft/graph';
+import { MicrosoftTokenError } from '../microsoft/errors';
+import type { AppProfileStore } from './store';
+import { isUniqueViolation } from '../db/database';
+
+export const APP_PROFILES_PAGE = '/settings/app-profiles';
+
+export interface AuthorizationDeps {
+  store: AppProfileStore;
+  flows: FlowStore;
+  oauth: MicrosoftOAuth;
+  box: SecretBox;
+  microsoft: MicrosoftSetup;
+  audit: AuditLog;
+  publicUrl: string;
+}
+
+interface CallbackParams {
+  code?: string;
+  error?: string;
+  errorDescription?: string;
+}
+
+export type ProfileAuthorization = ReturnType<typeof createProfileAuthorization>;
+
+/**
+ * The round trips to Microsoft that create and re-authorize app profiles. Nothing is stored as a
+ * profile until Microsoft sends back a consent from a Global Administrator; every refusal leaves the
+ * partner's profiles exactly as they were.
+ */
+export function createProfileAuthorization(deps: AuthorizationDeps) {
+  const { store, flows, oauth, box, audit } = deps;
+
+  async function startFlow(input: {
+    auth: AuthContext;
+    browserBinding: string;
+    purpose: 'create_profile' | 'reauthorize_profile';
+    cloud: Cloud;
+    profileId?: string;
+    profileName: string;
+    account?: 'current' | 'another';
+    loginHint?: string;
+    returnTo?: string;
+  }): Promise<string> {
+    const request = oauth.newAuthorizationRequest();
+    // Every round trip shows Microsoft's consent screen: the seed's "Review the permissions and click Accept".
+    const url = oauth.authorizationUrl(input.cloud, {
+      tenant: 'organizations',
+      scopes: APP_PROFILE_SCOPES,
+      state: request.state,
+      nonce: request.nonce,
+      codeChallenge: request.codeChallenge,
+      prompt: 'consent',
+      loginHint: input.account === 'current' ? input.loginHint : undefined,
+    });
+    const signOutFirst = input.account === 'another';
+    await flows.create({
+      purpose: input.purpose,
+      state: request.state,
+      nonce: request.nonce,
+      codeVerifier: request.codeVerifier,
+      browserBinding: input.browserBinding,
+      sessionId: input.auth.sessionId,
+      partnerId: input.auth.partner.id,
+      userId: input.auth.user.id,
+      cloud: input.cloud,
+      profileId: input.profileId,
+      profileName: input.profileName,
+      account: input.account,
+      loginHint: input.loginHint,
+      returnTo: safeReturnPath(input.returnTo, APP_PROFILES_PAGE),
+      continueUrl: signOutFirst ? url : null,
+    });
+    if (!signOutFirst) return url;
+    // Sign the browser out at Microsoft first; /auth/microsoft/signed-out then continues to `url`.
+    return oauth.logoutUrl(input.cloud, { postLogoutRedirectUri: `${deps.publicUrl}/auth/microsoft/signed-out`, logoutHint: undefined });
+  }
+
+  /** Redeems the code and runs every check that does not depend on the purpose. */
+  async function verifyConsent(flow: RedeemedFlow, params: CallbackParams): Promise<{ tokens: RedeemedTokenSet; tenantName: string; tenantDomain: string; upn: string }> {
+    if (params.error) {
+      const aadsts = /AADSTS(\d+)/.exec(params.errorDescription ?? '')?.[1];
+      // "Need admin approval": the account may not grant these permissions, so it is no Global Administrator.
+      if (aadsts === '90094') throw new FlowRefusal('NOT_GLOBAL_ADMIN', 'The account needs admin approval to grant the permissions.');
+      if (aadsts === '65004' || (params.error === 'access_denied' && !aadsts)) throw new FlowRefusal('CONSENT_CANCELLED', 'Consent was cancelled at Microsoft.');
+      throw new FlowRefusal(aadsts ? `AADSTS${aadsts}` : 'MICROSOFT_ERROR', `Microsoft returned ${params.error}.`, { details: { error: params.error } });
+    }
+    if (!params.code) throw new FlowRefusal('STATE_INVALID', 'Microsoft sent no authorization code.');
+    let tokens: RedeemedTokenSet;
+    try {
+      tokens = await oauth.redeemCode(flow.cloud, { code: params.code, codeVerifier: flow.codeVerifier, nonce: flow.nonce, scopes: APP_PROFILE_SCOPES, tenant: 'organizations' });
+    } catch (error) {
+      if (error instanceof MicrosoftTokenError) {
+        throw new FlowRefusal(error.errorCodes[0] ? `AADSTS${error.errorCodes[0]}` : 'MICROSOFT_ERROR', 'Microsoft refused the authorization code.');
+      }
+      throw new FlowRefusal('MICROSOFT_ERROR', 'The answer from Microsoft could not be verified.');
+    }
+    const missing = missingPermissions(tokens.grantedScopes);
+    if (missing.length > 0) throw new FlowRefusal('MISSING_PERMISSIONS', `The consent lacks ${missing.join(', ')}.`, { missing });
+    if (!tokens.refreshToken) throw new FlowRefusal('MISSING_PERMISSIONS', 'Microsoft granted no offline access.', { missing: ['offline_access'] });
+
+    const graph = createGraphClient({ graphBase: deps.microsoft.endpoints[flow.cloud].graph, accessToken: () => tokens.accessToken, maxRetries: 2 });
+    try {
+      if (!(await graph.isGlobalAdministrator())) {
+        throw new FlowRefusal('NOT_GLOBAL_ADMIN', 'The account is not a Global Administrator of its tenant.');
+      }
+      const [org, me] = await Promise.all([graph.organization(), graph.me()]);
+      const upn = me.userPrincipalName ?? tokens.idToken.preferredUsername ?? '';
+      return { tokens, tenantName: org.displayName, tenantDomain: org.defaultDomain ?? org.initialDomain ?? '', upn: upn.toLowerCase() };
+    } catch (error) {
+      if (error instanceof FlowRefusal) throw error;
+      if (error instanceof GraphError) throw new FlowRefusal('MICROSOFT_ERROR', `Microsoft Graph answered ${error.status} ${error.code}.`);
+      throw error;
+    }
+  }
+
+  async function finishCreate(flow: RedeemedFlow, params: CallbackParams, clientAddress: string): Promise<string> {
+    const { tokens, tenantName, tenantDomain, upn } = await verifyConsent(flow, params);
+    const partnerId = flow.partnerId!;
+    const tenantId = tokens.idToken.tid.toLowerCase();
+    const existing = await store.findByTenant(partnerId, flow.cloud, tenantId);
+    if (existing) {
+      throw new FlowRefusal('TENANT_ALREADY_CONNECTED', `The tenant is already connected as “${existing.name}”.`, { profileId: existing.id, details: { tenantId, microsoftAccount: upn } });
+    }
+    const name = flow.profileName!;
+    const id = randomUUID();
+    const now = new Date().toISOString();
+    try {
+      await store.insert({
+        id,
+        partner_id: partnerId,
+        name,
+        name_key: name.toLowerCase(),
+        cloud: flow.cloud,
+        tenant_id: tenantId,
+        tenant_name: tenantName,
+        tenant_domain: tenantDomain,
+        authorized_by_upn: upn,
+        authorized_by_oid: tokens.idToken.oid,
+        granted_scopes: JSON.stringify(tokens.grantedScopes),
+        status: 'active',
+        status_code: null,
+        status_message: null,
+        status_fix: null,
+        refresh_token_sealed: box.seal(tokens.refreshToken!, `app-profile:${id}:refresh-token`),
+        refresh_token_key_id: box.currentKeyId,
+        authorized_at: now,
+        token_used_at: now,
+        last_checked_at: now,
+        last_check_error_at: null,
+        last_check_error_message: null,
+        created_at: now,
+        updated_at: now,
+      });
+    } catch (error) {
+      // Someone took the name, or connected the tenant, while this person was at Microsoft.
+      if (isUniqueViolation(error)) {
+        const again = await store.findByTenant(partnerId, flow.cloud, tenantId);
+        if (again) throw new FlowRefusal('TENANT_ALREADY_CONNECTED', `The tenant is already connected as “${again.name}”.`, { profileId: again.id });
+        throw new FlowRefusal('NAME_TAKEN', `An app profile named “${name}” already exists.`);
+      }
+      throw error;
+    }
+    await audit.record({
+      partnerId,
+      actor: { userId: flow.userId, email: await actorEmail(flow) },
+      action: 'app_profile.create',
+      target: { type: 'app_profile', id, name },
+      outcome: 'success',
+      clientAddress,
+      details: { cloud: flow.cloud, tenantId, tenantName, microsoftAccount: upn },
+    });
+    return outcomeUrl(flow.returnTo ?? APP_PROFILES_PAGE, { result: 'created', profileId: id });
+  }
+
+  async function finishReauthorize(flow: RedeemedFlow, params: CallbackParams, clientAddress: string): Promise<string> {
+    const partnerId = flow.partnerId!;
+    const profile = await store.get(partnerId, flow.profileId!);
+    if (!profile) throw new FlowRefusal('PROFILE_NOT_FOUND', 'The app profile was deleted meanwhile.');
+    const { tokens, upn } = await verifyConsent(flow, params);
+    const tenantId = tokens.idToken.tid.toLowerCase();
+    if (tenantId !== profile.tenant_id || flow.cloud !== profile.cloud) {
+      throw new FlowRefusal('WRONG_TENANT', 'The account belongs to another tenant than the app profile.', { profileId: profile.id, details: { tenantId, microsoftAccount: upn } });
+    }
+    const now = new Date().toISOString();
+    await store.update(partnerId, profile.id, {
+      status: 'active',
+      status_code: null,
+      status_message: null,
+      status_fix: null,
+      authorized_by_upn: upn,
+      authorized_by_oid: tokens.idToken.oid,
+      granted_scopes: JSON.stringify(tokens.grantedScopes),
+      refresh_token_sealed: box.seal(tokens.refreshToken!, `app-profile:${profile.id}:refresh-token`),
+      refresh_token_key_id: box.currentKeyId,
+      authorized_at: now,
+      token_used_at: now,
+      last_checked_at: now,
+      last_check_error_at: null,
+      last_check_error_message: null,
+    });
+    await audit.record({
+      partnerId,
+      actor: { userId: flow.userId, email: await actorEmail(flow) },
+      action: 'app_profile.reauthorize',
+      target: { type: 'app_profile', id: profile.id, name: profile.name },
+      outcome: 'success',
+      clientAddress,
+      details: { account: flow.account, tenantId, microsoftAccount: upn, previousMicrosoftAccount: profile.authorized_by_upn },
+    });
+    return outcomeUrl(flow.returnTo ?? APP_PROFILES_PAGE, { result: 'reauthorized', profileId: profile.id });
+  }
+
+  async function actorEmail(flow: RedeemedFlow): Promise<string | null> {
+    if (!flow.userId || !flow.partnerId) return null;
+    const row = await deps.store.actorEmail(flow.partnerId, flow.userId);
+    return row ?? null;
+  }
+
+  return {
+    async startCreate(auth: AuthContext, browserBinding: string, input: { name: string; cloud: Cloud; returnTo?: string }): Promise<string> {
+      if (!deps.microsoft.offeredClouds.includes(input.cloud)) {
+        throw new BadRequestError('CLOUD_NOT_OFFERED', 'This deployment does not offer that Microsoft 365 version.', { field: 'cloud' });
+      }
+      return startFlow({ auth, browserBinding, purpose: 'create_profile', cloud: input.cloud, profileName: input.name, returnTo: input.returnTo });
+    },
+
+    async startReauthorize(auth: AuthContext, browserBinding: string, profileId: string, account: 'current' | 'another'): Promise<string> {
+      const profile = await store.get(auth.partner.id, profileId);
+      if (!profile) throw new NotFoundError('The app profile');
+      return startFlow({
+        auth,
+        browserBinding,
+        purpose: 'reauthorize_profile',
+        cloud: profile.cloud,
+        profileId,
+        profileName: profile.name,
+        account,
+        loginHint: profile.authorized_by_upn,
+      });
+    },
+
+    /**
+     * Finishes a round trip. Only the browser and portal session (an Administrator's) that started it
+     * may finish it; any refusal becomes `?result=error&code=...` and changes nothing.
+     */
+    async finish(flow: RedeemedFlow, params: CallbackParams, auth: AuthContext | null, clientAddress: string): Promise<string> {
+      const back = flow.returnTo ?? APP_PROFILES_PAGE;
+      try {
+        if (!auth || auth.sessionId !== flow.sessionId || auth.partner.id !== flow.partnerId || auth.user.role !== 'administrator') {
+          throw new FlowRefusal('STATE_INVALID', 'The round trip was not started by this portal session.');
+        }
+        return flow.purpose === 'create_profile' ? await finishCreate(flow, params, clientAddress) : await finishReauthorize(flow, params, clientAddress);
+      } catch (error) {
+        if (!(error instanceof FlowRefusal)) throw error;
+        if (flow.partnerId) {
+          await audit.record({
+            partnerId: flow.partnerId,
+            actor: { userId: flow.userId, email: await actorEmail(flow) },
+            action: flow.purpose === 'create_profile' ? 'app_profile.create' : 'app_profile.reauthorize',
+            target: { type: 'app_profile', id: flow.profileId, name: flow.profileName },
+            outcome: 'failure',
+            clientAddress,
+            details: { code: error.code, reason: error.message, cloud: flow.cloud, ...error.extra.details },
+          });
+        }
+        return outcomeUrl(back, { result: 'error', code: error.code, profileId: error.extra.profileId, missing: error.extra.missing });
+      }
+    },
+  };
+}

@@ -1,0 +1,217 @@
+import type { AuditLog } from '../audit/store';
+import { AppError } from '../http/errors';
+import { errorExpiresAuthorization, statusReasonFor, type StatusReason } from '../microsoft/aadsts';
+import { MicrosoftTokenError, MicrosoftUnavailableError } from '../microsoft/errors';
+import { createGraphClient, GraphError, type GraphClient } from '../microsoft/graph';
+import type { MicrosoftOAuth } from '../microsoft/oauth';
+import { APP_PROFILE_SCOPES } from '../microsoft/permissions';
+import type { SecretBox } from '../security/secret-box';
+import type { MicrosoftSetup } from '../services';
+import type { AppProfileRow, AppProfileStore } from './store';
+
+/** Microsoft's refresh tokens lapse after 90 days without use. */
+export const REFRESH_TOKEN_INACTIVITY_MS = 90 * 24 * 3600_000;
+const ACCESS_TOKEN_MARGIN_MS = 5 * 60_000;
+const TRANSIENT_RETRY_DELAYS_MS = [200, 1_000, 3_000];
+
+export class ProfileExpiredError extends AppError {
+  constructor(name: string, reason: StatusReason | null) {
+    super(409, 'PROFILE_EXPIRED', `App profile “${name}” needs attention: App authorization expired. ${reason?.fix ?? 'Re-authorize the app profile.'}`, {
+      reason: reason ?? undefined,
+    });
+  }
+}
+
+export class MicrosoftUnreachableError extends AppError {
+  constructor(detail: string) {
+    super(503, 'MICROSOFT_UNAVAILABLE', `Microsoft could not be reached or is busy (${detail}). Nothing was changed; try again in a moment.`);
+  }
+}
+
+export interface ProfileHealthDeps {
+  store: AppProfileStore;
+  box: SecretBox;
+  oauth: MicrosoftOAuth;
+  microsoft: MicrosoftSetup;
+  audit: AuditLog;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+export type CheckOutcome = 'active' | 'expired' | 'unreachable';
+export type ProfileHealth = ReturnType<typeof createProfileHealth>;
+
+const sealAad = (profileId: string) => `app-profile:${profileId}:refresh-token`;
+
+/**
+ * Keeps each profile's delegated authorization alive: refreshing rotates the stored refresh token and
+ * restarts Microsoft's 90-day inactivity window. Permanent refusals (invalid_grant and friends) mark the
+ * profile "App authorization expired" with the cause and the fix; transient failures (network, 5xx,
+ * 429) are retried with backoff and only recorded as "last check failed", never as expiry.
+ */
+export function createProfileHealth(deps: ProfileHealthDeps) {
+  const { store, box, oauth, audit } = deps;
+  const sleep = deps.sleep ?? ((ms: number) => new Promise((r) => setTimeout(r, ms)));
+  const accessTokens = new Map<string, { token: string; expiresAt: number; sealed: string }>();
+
+  async function refreshOnce(row: AppProfileRow) {
+    const refreshToken = box.open(row.refresh_token_sealed, sealAad(row.id));
+    return oauth.refresh(row.cloud, { tenantId: row.tenant_id, refreshToken, scopes: APP_PROFILE_SCOPES });
+  }
+
+  async function markExpired(row: AppProfileRow, reason: StatusReason, via: string): Promise<void> {
+    accessTokens.delete(row.id);
+    const now = new Date().toISOString();
+    await store.update(row.partner_id, row.id, {
+      status: 'authorization_expired',
+      status_code: reason.code,
+      status_message: reason.message,
+      status_fix: reason.fix,
+      last_checked_at: now,
+      last_check_error_at: null,
+      last_check_error_message: null,
+    });
+    if (row.status === 'active') {
+      await audit.record({
+        partnerId: row.partner_id,
+        actor: { email: null },
+        action: 'app_profile.expired',
+        target: { type: 'app_profile', id: row.id, name: row.name },
+        outcome: 'failure',
+        details: { code: reason.code, tenantId: row.tenant_id, microsoftAccount: row.authorized_by_upn, detectedBy: via },
+      });
+    }
+  }
+
+  /**
+   * Refreshes the authorization now. Answers a fresh access token, or throws ProfileExpiredError /
+   * MicrosoftUnreachableError after recording what happened on the profile.
+   */
+  async function refresh(row: AppProfileRow, via: string): Promise<{ token: string; expiresAt: number }> {
+    if (row.status !== 'active') throw new ProfileExpiredError(row.name, reasonOf(row));
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const tokens = await refreshOnce(row);
+        const now = new Date().toISOString();
+        const changes: Partial<AppProfileRow> = { token_used_at: now, last_checked_at: now, last_check_error_at: null, last_check_error_message: null };
+        if (tokens.refreshToken) {
+          changes.refresh_token_sealed = box.seal(tokens.refreshToken, sealAad(row.id));
+          changes.refresh_token_key_id = box.currentKeyId;
+        }
+        await store.update(row.partner_id, row.id, changes);
+        Object.assign(row, changes);
+        const entry = { token: tokens.accessToken, expiresAt: tokens.accessTokenExpiresAt.getTime(), sealed: row.refresh_token_sealed };
+        accessTokens.set(row.id, entry);
+        return entry;
+      } catch (error) {
+        if (error instanceof MicrosoftTokenError) {
+          if (errorExpiresAuthorization(error)) {
+            const reason = statusReasonFor(error);
+            await markExpired(row, reason, via);
+            throw new ProfileExpiredError(row.name, reason);
+          }
+          // A refusal that is not about the grant (e.g. the operator's client secret): not the profile's fault.
+          await recordCheckFailure(row, `Microsoft refused the refresh (${statusReasonFor(error).code})`);
+          throw new MicrosoftUnreachableError(statusReasonFor(error).code);
+        }
+        if (error instanceof MicrosoftUnavailableError && attempt < TRANSIENT_RETRY_DELAYS_MS.length) {
+          const wait = error.retryAfterSeconds ? Math.min(error.retryAfterSeconds * 1000, 10_000) : TRANSIENT_RETRY_DELAYS_MS[attempt];
+          await sleep(wait);
+          continue;
+        }
+        const detail = error instanceof Error ? error.message : 'unknown error';
+        await recordCheckFailure(row, detail);
+        throw new MicrosoftUnreachableError(error instanceof MicrosoftUnavailableError ? `HTTP ${error.status || error.reason}` : 'unexpected error');
+      }
+    }
+  }
+
+  async function recordCheckFailure(row: AppProfileRow, message: string): Promise<void> {
+    await store.update(row.partner_id, row.id, { last_check_error_at: new Date().toISOString(), last_check_error_message: message.slice(0, 300) });
+  }
+
+  /** A valid access token for Graph calls through this profile, refreshing when needed. */
+  async function accessToken(row: AppProfileRow): Promise<string> {
+    const cached = accessTokens.get(row.id);
+    if (cached && cached.sealed === row.refresh_token_sealed && cached.expiresAt - ACCESS_TOKEN_MARGIN_MS > Date.now()) return cached.token;
+    return (await refresh(row, 'use')).token;
+  }
+
+  /** A Graph client that acts through this profile's authorization; a 401/403 from Graph is checked once more. */
+  function graphFor(row: AppProfileRow): GraphClient {
+    return createGraphClient({ graphBase: deps.microsoft.endpoints[row.cloud].graph, accessToken: () => accessToken(row), sleep: deps.sleep });
+  }
+
+  return {
+    refresh,
+    accessToken,
+    graphFor,
+    markExpired,
+
+    /** "Check now": a refresh and a small Graph read; refreshes tenant name and domain. */
+    async check(row: AppProfileRow): Promise<CheckOutcome> {
+      if (row.status !== 'active') {
+        // An expired profile is checked too: its grant may have been restored in the tenant.
+        row = { ...row, status: 'active' };
+      }
+      try {
+        await refresh(row, 'check');
+        const org = await graphFor(row).organization();
+        await store.update(row.partner_id, row.id, {
+          status: 'active',
+          status_code: null,
+          status_message: null,
+          status_fix: null,
+          tenant_name: org.displayName,
+          tenant_domain: org.defaultDomain ?? row.tenant_domain,
+        });
+        return 'active';
+      } catch (error) {
+        if (error instanceof ProfileExpiredError) return 'expired';
+        if (error instanceof GraphError && (error.status === 401 || error.status === 403)) {
+          await markExpired(row, { code: error.code, message: 'Microsoft Graph refused the app’s access to the tenant (consent removed or permissions changed).', fix: 'Authorize the app profile again as a Global Administrator and accept the requested permissions.' }, 'check');
+          return 'expired';
+        }
+        if (error instanceof GraphError) {
+          await recordCheckFailure(row, `Microsoft Graph answered ${error.status || error.code}`);
+          return 'unreachable';
+        }
+        if (error instanceof MicrosoftUnreachableError) return 'unreachable';
+        throw error;
+      }
+    },
+
+    /** The scheduled sweep: refreshes every active profile not checked within `olderThanMs`, with bounded concurrency. */
+    async sweep(options: { olderThanMs: number; concurrency?: number; batchSize?: number }): Promise<{ checked: number; expired: number; unreachable: number }> {
+      const concurrency = options.concurrency ?? 16;
+      const batchSize = options.batchSize ?? 500;
+      const checkedBefore = new Date(Date.now() - options.olderThanMs).toISOString();
+      const totals = { checked: 0, expired: 0, unreachable: 0 };
+      let afterId: string | null = null;
+      for (;;) {
+        const rows = await store.dueForCheck(checkedBefore, batchSize, afterId);
+        if (rows.length === 0) break;
+        afterId = rows.at(-1)!.id;
+        let next = 0;
+        const worker = async () => {
+          while (next < rows.length) {
+            const row = rows[next++];
+            try {
+              await refresh(row, 'schedule');
+              totals.checked++;
+            } catch (error) {
+              if (error instanceof ProfileExpiredError) totals.expired++;
+              else if (error instanceof MicrosoftUnreachableError) totals.unreachable++;
+              else throw error;
+            }
+          }
+        };
+        await Promise.all(Array.from({ length: Math.min(concurrency, rows.length) }, worker));
+      }
+      return totals;
+    },
+  };
+}
+
+export function reasonOf(row: AppProfileRow): StatusReason | null {
+  return row.status_code ? { code: row.status_code, message: row.status_message ?? '', fix: row.status_fix ?? '' } : null;
+}

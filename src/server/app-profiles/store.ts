@@ -1,0 +1,118 @@
+import { sql } from 'kysely';
+import type { Db } from '../db/database';
+import type { AppProfilesTable } from '../db/tables';
+import type { Cloud } from '../microsoft/clouds';
+
+export type AppProfileRow = AppProfilesTable;
+export interface InUse {
+  users: number;
+  groups: number;
+}
+
+export interface ListQuery {
+  status?: AppProfileRow['status'];
+  search?: string;
+  limit: number;
+  cursor?: string;
+}
+
+export type AppProfileStore = ReturnType<typeof createAppProfileStore>;
+
+/** The SQL of app profiles. Every query is scoped to one partner, except the health sweep's. */
+export function createAppProfileStore(db: Db) {
+  async function inUseCounts(partnerId: string, ids: string[], executor: Db = db): Promise<Map<string, InUse>> {
+    const counts = new Map<string, InUse>(ids.map((id) => [id, { users: 0, groups: 0 }]));
+    if (ids.length === 0) return counts;
+    const rows = await executor
+      .selectFrom('users')
+      .select(['app_profile_id', 'kind', (eb) => eb.fn.countAll<number>().as('n')])
+      .where('partner_id', '=', partnerId)
+      .where('app_profile_id', 'in', ids)
+      .groupBy(['app_profile_id', 'kind'])
+      .execute();
+    for (const row of rows) {
+      const entry = counts.get(row.app_profile_id!);
+      if (entry) entry[row.kind === 'group' ? 'groups' : 'users'] = Number(row.n);
+    }
+    return counts;
+  }
+
+  return {
+    inUseCounts,
+
+    async list(partnerId: string, query: ListQuery): Promise<{ rows: AppProfileRow[]; nextCursor: string | null }> {
+      let q = db.selectFrom('app_profiles').selectAll().where('partner_id', '=', partnerId);
+      if (query.status) q = q.where('status', '=', query.status);
+      if (query.search) {
+        const like = `%${query.search.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+        q = q.where((eb) =>
+          eb.or([
+            eb('name_key', 'like', sql<string>`${like} escape '\\'`),
+            eb(eb.fn('lower', ['tenant_name']), 'like', sql<string>`${like} escape '\\'`),
+            eb(eb.fn('lower', ['tenant_domain']), 'like', sql<string>`${like} escape '\\'`),
+          ]),
+        );
+      }
+      if (query.cursor) q = q.where('name_key', '>', query.cursor);
+      const rows = await q.orderBy('name_key').limit(query.limit + 1).execute();
+      const page = rows.slice(0, query.limit);
+      return { rows: page, nextCursor: rows.length > query.limit ? page.at(-1)!.name_key : null };
+    },
+
+    get: (partnerId: string, id: string, executor: Db = db) =>
+      executor.selectFrom('app_profiles').selectAll().where('partner_id', '=', partnerId).where('id', '=', id).executeTakeFirst(),
+
+    /** All of a partner's profiles among these ids (the rest are unknown or foreign). */
+    getMany: (partnerId: string, ids: string[]) =>
+      ids.length === 0 ? Promise.resolve([]) : db.selectFrom('app_profiles').selectAll().where('partner_id', '=', partnerId).where('id', 'in', ids).execute(),
+
+    findByName: (partnerId: string, nameKey: string, executor: Db = db) =>
+      executor.selectFrom('app_profiles').select(['id', 'name']).where('partner_id', '=', partnerId).where('name_key', '=', nameKey).executeTakeFirst(),
+
+    findByTenant: (partnerId: string, cloud: Cloud, tenantId: string, executor: Db = db) =>
+      executor
+        .selectFrom('app_profiles')
+        .select(['id', 'name'])
+        .where('partner_id', '=', partnerId)
+        .where('cloud', '=', cloud)
+        .where('tenant_id', '=', tenantId.toLowerCase())
+        .executeTakeFirst(),
+
+    /** The email of a user of this partner (the actor of an audit entry). */
+    actorEmail: async (partnerId: string, userId: string) =>
+      (await db.selectFrom('users').select('email').where('partner_id', '=', partnerId).where('id', '=', userId).executeTakeFirst())?.email,
+
+    insert: (row: AppProfileRow, executor: Db = db) => executor.insertInto('app_profiles').values(row).execute(),
+
+    async update(partnerId: string, id: string, changes: Partial<AppProfileRow>, executor: Db = db): Promise<boolean> {
+      const result = await executor
+        .updateTable('app_profiles')
+        .set({ ...changes, updated_at: new Date().toISOString() })
+        .where('partner_id', '=', partnerId)
+        .where('id', '=', id)
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows) === 1;
+    },
+
+    /** Deletes the profile only while nothing uses it; the foreign key backs this up under races. */
+    async deleteIfUnused(partnerId: string, id: string): Promise<{ deleted: true } | { deleted: false; inUse: InUse }> {
+      return db.transaction().execute(async (trx) => {
+        const inUse = (await inUseCounts(partnerId, [id], trx)).get(id)!;
+        if (inUse.users + inUse.groups > 0) return { deleted: false as const, inUse };
+        await trx.deleteFrom('app_profiles').where('partner_id', '=', partnerId).where('id', '=', id).execute();
+        return { deleted: true as const };
+      });
+    },
+
+    /** Active profiles due for a health check, oldest check first, across partners (the sweep). */
+    dueForCheck: (checkedBefore: string, limit: number, afterId: string | null) => {
+      let q = db
+        .selectFrom('app_profiles')
+        .selectAll()
+        .where('status', '=', 'active')
+        .where((eb) => eb.or([eb('last_checked_at', 'is', null), eb('last_checked_at', '<', checkedBefore)]));
+      if (afterId) q = q.where('id', '>', afterId);
+      return q.orderBy('id').limit(limit).execute();
+    },
+  };
+}

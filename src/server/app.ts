@@ -1,0 +1,89 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import cookie from '@fastify/cookie';
+import helmet from '@fastify/helmet';
+import fastifyStatic from '@fastify/static';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
+import { randomUUID } from 'node:crypto';
+import { registerAuditRoutes } from './audit/routes';
+import type { Config } from './config';
+import { installErrorHandling, sendError } from './http/error-handler';
+import { installGuards } from './http/guards';
+import { loggerOptions } from './http/logging';
+import { registerSystemRoutes } from './http/system-routes';
+import { registerPartnerRoutes } from './partners/routes';
+import type { Services } from './services';
+import { registerFeatureRoutes } from './features';
+
+const WEB_ROOT = path.resolve(import.meta.dirname, '../../dist/web');
+
+/** Builds the portal's HTTP app from the feature modules; wiring of each feature stays in its folder. */
+export async function buildApp(config: Config, services: Services): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: loggerOptions(config.logLevel),
+    trustProxy: config.trustProxy,
+    bodyLimit: 256 * 1024,
+    genReqId: () => randomUUID(),
+    requestIdHeader: false,
+    routerOptions: { maxParamLength: 200 },
+  });
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+
+  await app.register(helmet, {
+    contentSecurityPolicy: {
+      directives: {
+        defaultSrc: ["'self'"],
+        // Fluent UI (Griffel) injects style elements at run time.
+        styleSrc: ["'self'", "'unsafe-inline'"],
+        imgSrc: ["'self'", 'data:'],
+        formAction: ["'self'"],
+        frameAncestors: ["'none'"],
+      },
+    },
+  });
+  await app.register(cookie);
+  await app.register(swagger, {
+    openapi: {
+      info: { title: 'Tenantgate API', version: '1.0.0', description: 'Partner portal: accounts, app profiles, users.' },
+      components: { securitySchemes: { session: { type: 'apiKey', in: 'cookie', name: 'tg_session' } } },
+    },
+    transform: jsonSchemaTransform,
+  });
+  await app.register(swaggerUi, { routePrefix: '/api/docs' });
+
+  installErrorHandling(app);
+  installGuards(app, services.sessions, { publicUrl: config.publicUrl });
+
+  registerSystemRoutes(app, services);
+  registerPartnerRoutes(app, { partners: services.partners, secureCookies: config.secureCookies, idleTimeoutMs: config.sessionIdleTimeoutMs });
+  registerAuditRoutes(app, { audit: services.audit });
+  await registerFeatureRoutes(app, config, services);
+
+  await serveWebApp(app);
+  return app;
+}
+
+/** The built React app; unknown non-API paths answer its index.html so client routes reload. */
+async function serveWebApp(app: FastifyInstance): Promise<void> {
+  const hasBuild = existsSync(path.join(WEB_ROOT, 'index.html'));
+  if (hasBuild) {
+    await app.register(fastifyStatic, { root: WEB_ROOT, wildcard: false, index: false });
+  }
+  app.setNotFoundHandler((request, reply) => {
+    const pathname = request.url.split('?')[0];
+    const wantsPage = request.method === 'GET' && !pathname.startsWith('/api/') && !pathname.startsWith('/auth/');
+    if (wantsPage && hasBuild) {
+      const asset = pathname.slice(1);
+      if (asset && !asset.includes('..') && existsSync(path.join(WEB_ROOT, asset))) return reply.sendFile(asset);
+      return reply.type('text/html').sendFile('index.html');
+    }
+    return sendError(reply, request, 404, 'NOT_FOUND', `No route ${request.method} ${pathname}.`);
+  });
+}

@@ -1,0 +1,60 @@
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { clientAddress } from '../http/context';
+import type { AuthContext } from '../http/context';
+import { outcomeUrl } from './outcome';
+import { FLOW_COOKIE } from './binding';
+import type { FlowPurpose, FlowStore, RedeemedFlow } from './store';
+
+export interface CallbackParams {
+  code?: string;
+  error?: string;
+  errorDescription?: string;
+}
+
+/** Each feature finishes its own kind of round trip and answers where the browser goes next. */
+export type FlowFinisher = (flow: RedeemedFlow, params: CallbackParams, auth: AuthContext | null, clientAddress: string) => Promise<string>;
+
+/**
+ * The one redirect URI registered with Microsoft. It consumes the flow named by `state` (single use,
+ * bound to this browser, 10-minute life) and hands it to the feature that started it.
+ */
+export function registerMicrosoftCallbackRoutes(app: FastifyInstance, deps: { flows: FlowStore; finishers: Partial<Record<FlowPurpose, FlowFinisher>> }) {
+  const r = app.withTypeProvider<ZodTypeProvider>();
+  const text = z.string().max(4096).optional();
+
+  r.get(
+    '/auth/microsoft/callback',
+    {
+      config: { access: 'public' },
+      schema: {
+        tags: ['Microsoft'],
+        summary: 'Redirect URI: finishes app profile creation, re-authorization and single sign-on',
+        querystring: z.object({ state: text, code: text, error: text, error_description: text, session_state: text, client_info: text }).loose(),
+      },
+    },
+    async (request, reply) => {
+      const q = request.query;
+      const flow = await deps.flows.redeem(q.state ?? '', request.cookies[FLOW_COOKIE]);
+      if (!flow) {
+        request.log.warn('Microsoft callback with an unknown, used, expired or foreign state');
+        const page = request.auth ? '/settings/app-profiles' : '/signin';
+        return reply.redirect(page === '/signin' ? '/signin?error=STATE_INVALID' : outcomeUrl(page, { result: 'error', code: 'STATE_INVALID' }), 303);
+      }
+      const finisher = deps.finishers[flow.purpose];
+      if (!finisher) return reply.redirect('/', 303);
+      const target = await finisher(flow, { code: q.code, error: q.error, errorDescription: q.error_description }, request.auth, clientAddress(request));
+      return reply.redirect(target, 303);
+    },
+  );
+
+  r.get(
+    '/auth/microsoft/signed-out',
+    { config: { access: 'public' }, schema: { tags: ['Microsoft'], summary: 'Post-logout redirect URI: continues "Sign out and use another account"' } },
+    async (request, reply) => {
+      const next = await deps.flows.takeContinuation(request.cookies[FLOW_COOKIE]);
+      return reply.redirect(next ?? '/', 303);
+    },
+  );
+}

@@ -1,0 +1,140 @@
+import { z } from 'zod';
+
+/**
+ * One validated schema for every setting. A wrong value stops start-up with one line that names the
+ * variable and what is expected. No secret has a default: sandbox mode generates what it needs.
+ */
+const port = z.coerce.number().int().min(0).max(65535);
+const positiveMinutes = z.coerce.number().positive().max(60 * 24 * 365);
+const optionalSecret = z.string().min(1).optional();
+
+const schema = z
+  .object({
+    PORT: port.default(3000),
+    HOST: z.string().min(1).default('0.0.0.0'),
+    PUBLIC_URL: z.url({ protocol: /^https?$/ }).optional(),
+    TENANTGATE_DATA_DIR: z.string().min(1).default('./data'),
+    DATABASE_URL: z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, 'a postgres:// connection URL')
+      .optional(),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    TRUST_PROXY: z.stringbool().default(false),
+    SESSION_IDLE_TIMEOUT_MINUTES: positiveMinutes.default(480),
+    /** Comma-separated `keyId:base64key` pairs (32-byte keys); the first encrypts, all decrypt. */
+    TENANTGATE_ENCRYPTION_KEYS: optionalSecret,
+    MICROSOFT_CLIENT_ID: optionalSecret,
+    MICROSOFT_CLIENT_SECRET: optionalSecret,
+    MICROSOFT_USGOV_CLIENT_ID: optionalSecret,
+    MICROSOFT_USGOV_CLIENT_SECRET: optionalSecret,
+    TENANTGATE_DATA_CENTER: z.enum(['global', 'us-gov-virginia']).default('global'),
+    TENANTGATE_SANDBOX_PORT: port.default(3100),
+    TENANTGATE_SANDBOX_HOST: z.string().min(1).default('127.0.0.1'),
+    TENANTGATE_SANDBOX_FIXTURE: z.string().min(1).optional(),
+    TENANTGATE_HEALTH_CHECK_INTERVAL_MINUTES: positiveMinutes.default(24 * 60),
+    TENANTGATE_DIRECTORY_SYNC_INTERVAL_MINUTES: positiveMinutes.default(15),
+    SMTP_URL: z.url({ protocol: /^smtps?$/ }).optional(),
+    SMTP_FROM: z.email().optional(),
+  })
+  .superRefine((env, ctx) => {
+    const pairs: [keyof typeof env, keyof typeof env][] = [
+      ['MICROSOFT_CLIENT_ID', 'MICROSOFT_CLIENT_SECRET'],
+      ['MICROSOFT_USGOV_CLIENT_ID', 'MICROSOFT_USGOV_CLIENT_SECRET'],
+    ];
+    for (const [id, secret] of pairs) {
+      if (Boolean(env[id]) !== Boolean(env[secret])) {
+        const missing = env[id] ? secret : id;
+        ctx.addIssue({ code: 'custom', path: [missing], message: `is required when ${missing === id ? secret : id} is set` });
+      }
+    }
+    const live = env.MICROSOFT_CLIENT_ID || env.MICROSOFT_USGOV_CLIENT_ID;
+    if (live && !env.TENANTGATE_ENCRYPTION_KEYS) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['TENANTGATE_ENCRYPTION_KEYS'],
+        message: 'is required when a Microsoft app is configured (keyId:base64 of 32 random bytes)',
+      });
+    }
+    if (env.TENANTGATE_DATA_CENTER === 'us-gov-virginia' && live && !env.MICROSOFT_USGOV_CLIENT_ID) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['MICROSOFT_USGOV_CLIENT_ID'],
+        message: 'is required in the us-gov-virginia data center when a Microsoft app is configured',
+      });
+    }
+  });
+
+export type Env = z.infer<typeof schema>;
+
+export interface Config {
+  port: number;
+  host: string;
+  publicUrl: string;
+  secureCookies: boolean;
+  dataDir: string;
+  databaseUrl?: string;
+  logLevel: Env['LOG_LEVEL'];
+  trustProxy: boolean;
+  sessionIdleTimeoutMs: number;
+  encryptionKeys?: string;
+  microsoft: {
+    global?: { clientId: string; clientSecret: string };
+    usgov?: { clientId: string; clientSecret: string };
+  };
+  /** No Microsoft app configured: the sandbox cloud runs beside the portal and stands in for Microsoft. */
+  sandboxMode: boolean;
+  dataCenter: Env['TENANTGATE_DATA_CENTER'];
+  sandbox: { port: number; host: string; fixturePath?: string };
+  healthCheckIntervalMs: number;
+  directorySyncIntervalMs: number;
+  smtp?: { url: string; from: string };
+}
+
+export class ConfigError extends Error {}
+
+export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
+  // Empty strings mean "not set", as in most .env files.
+  const cleaned = Object.fromEntries(Object.entries(source).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = schema.safeParse(cleaned);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const name = String(issue.path[0] ?? 'environment');
+    throw new ConfigError(`Invalid setting ${name}: ${describeIssue(issue)}`);
+  }
+  const env = parsed.data;
+  const publicUrl = (env.PUBLIC_URL ?? `http://localhost:${env.PORT}`).replace(/\/+$/, '');
+  const minute = 60_000;
+  return {
+    port: env.PORT,
+    host: env.HOST,
+    publicUrl,
+    secureCookies: publicUrl.startsWith('https://'),
+    dataDir: env.TENANTGATE_DATA_DIR,
+    databaseUrl: env.DATABASE_URL,
+    logLevel: env.LOG_LEVEL,
+    trustProxy: env.TRUST_PROXY,
+    sessionIdleTimeoutMs: env.SESSION_IDLE_TIMEOUT_MINUTES * minute,
+    encryptionKeys: env.TENANTGATE_ENCRYPTION_KEYS,
+    microsoft: {
+      global: env.MICROSOFT_CLIENT_ID
+        ? { clientId: env.MICROSOFT_CLIENT_ID, clientSecret: env.MICROSOFT_CLIENT_SECRET! }
+        : undefined,
+      usgov: env.MICROSOFT_USGOV_CLIENT_ID
+        ? { clientId: env.MICROSOFT_USGOV_CLIENT_ID, clientSecret: env.MICROSOFT_USGOV_CLIENT_SECRET! }
+        : undefined,
+    },
+    sandboxMode: !env.MICROSOFT_CLIENT_ID && !env.MICROSOFT_USGOV_CLIENT_ID,
+    dataCenter: env.TENANTGATE_DATA_CENTER,
+    sandbox: { port: env.TENANTGATE_SANDBOX_PORT, host: env.TENANTGATE_SANDBOX_HOST, fixturePath: env.TENANTGATE_SANDBOX_FIXTURE },
+    healthCheckIntervalMs: env.TENANTGATE_HEALTH_CHECK_INTERVAL_MINUTES * minute,
+    directorySyncIntervalMs: env.TENANTGATE_DIRECTORY_SYNC_INTERVAL_MINUTES * minute,
+    smtp: env.SMTP_URL ? { url: env.SMTP_URL, from: env.SMTP_FROM ?? 'tenantgate@localhost' } : undefined,
+  };
+}
+
+function describeIssue(issue: z.core.$ZodIssue): string {
+  if (issue.code === 'invalid_value' && 'values' in issue) {
+    return `expected one of ${(issue.values as unknown[]).map(String).join(', ')}`;
+  }
+  return issue.message.replace(/^Invalid input: /, '');
+}

@@ -1,0 +1,178 @@
+/**
+ * Row types of every table. Times are ISO 8601 UTC strings and booleans are 0/1 integers on both
+ * engines, so one set of queries behaves the same on SQLite and PostgreSQL.
+ * Every table that holds partner data carries `partner_id`.
+ */
+export interface PartnersTable {
+  id: string;
+  name: string;
+  created_at: string;
+}
+
+export interface UsersTable {
+  id: string;
+  partner_id: string;
+  email: string;
+  /** Lower-cased email, the key for uniqueness and look-ups. */
+  email_key: string;
+  display_name: string;
+  password_hash: string | null;
+  role: 'administrator' | 'member';
+  is_owner: number;
+  sign_in_type: 'local' | 'microsoft365';
+  kind: 'user' | 'group';
+  status: 'invited' | 'active' | 'disabled';
+  /** The app profile a Microsoft 365 user or group was added through (added by migration 002). */
+  app_profile_id: string | null;
+  created_at: string;
+  updated_at: string;
+  // Added by migration 003 (user management and single sign-on):
+  /** Microsoft 365 entries: the tenant (tid) and the user's or group's object id (oid). */
+  ms_tenant_id?: string | null;
+  ms_object_id?: string | null;
+  /** SHA-256 of a local user's single-use activation token, and when it lapses (72 hours). */
+  activation_token_hash?: string | null;
+  activation_expires_at?: string | null;
+  /** Group entries: progress of the membership download (null when idle). */
+  sync_done?: number | null;
+  sync_total?: number | null;
+  last_synced_at?: string | null;
+  /** A member's record created at first sign-in through an added group (removed with the group). */
+  via_group_id?: string | null;
+}
+
+/** Transitive members (object ids) of added Microsoft 365 groups, kept current by the directory sync. */
+export interface GroupMembersTable {
+  partner_id: string;
+  group_user_id: string;
+  member_object_id: string;
+}
+
+export interface DirectorySyncStateTable {
+  id: string;
+  partner_id: string;
+  app_profile_id: string;
+  resource: 'users' | 'groups';
+  /** Graph's @odata.deltaLink to resume from. */
+  delta_link: string | null;
+  updated_at: string;
+}
+
+/** Graph resource units spent per tenant in the current 10-second window, shared by every instance. */
+export interface GraphBudgetTable {
+  key: string;
+  window_start: string;
+  units: number;
+}
+
+export interface SessionsTable {
+  /** SHA-256 of the cookie value: a leaked table does not leak usable sessions. */
+  id: string;
+  partner_id: string;
+  user_id: string;
+  csrf_token: string;
+  created_at: string;
+  last_seen_at: string;
+  expires_at: string;
+  client_address: string | null;
+}
+
+export interface AuditEventsTable {
+  id: string;
+  /** Null only for events that belong to no partner (a failed sign-in for an unknown email). */
+  partner_id: string | null;
+  at: string;
+  actor_user_id: string | null;
+  actor_email: string | null;
+  action: string;
+  target_type: string | null;
+  target_id: string | null;
+  target_name: string | null;
+  outcome: 'success' | 'failure';
+  client_address: string | null;
+  details: string | null;
+}
+
+export interface SignInAttemptsTable {
+  id: string;
+  /** `account:<email>` or `address:<ip>`. */
+  key: string;
+  at: string;
+}
+
+export interface JobLeasesTable {
+  name: string;
+  holder: string | null;
+  lease_until: string;
+  last_run_at: string | null;
+}
+
+export interface AppProfilesTable {
+  id: string;
+  partner_id: string;
+  name: string;
+  /** Lower-cased name: unique within the partner regardless of case. */
+  name_key: string;
+  cloud: 'global' | 'usgov';
+  tenant_id: string;
+  tenant_name: string;
+  tenant_domain: string;
+  authorized_by_upn: string;
+  authorized_by_oid: string;
+  /** JSON array of the scopes Microsoft granted. */
+  granted_scopes: string;
+  status: 'active' | 'authorization_expired';
+  status_code: string | null;
+  status_message: string | null;
+  status_fix: string | null;
+  /** AES-256-GCM sealed refresh token (`v1.<keyId>....`), bound to the row id. */
+  refresh_token_sealed: string;
+  refresh_token_key_id: string;
+  authorized_at: string;
+  /** Last time Microsoft accepted the refresh token: the 90-day inactivity window runs from here. */
+  token_used_at: string;
+  last_checked_at: string | null;
+  last_check_error_at: string | null;
+  last_check_error_message: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface OAuthFlowsTable {
+  /** SHA-256 of the `state` sent to Microsoft. */
+  id: string;
+  purpose: 'create_profile' | 'reauthorize_profile' | 'sign_in';
+  /** SHA-256 of the browser-binding cookie set when the flow started. */
+  browser_binding: string;
+  /** The portal session that started it (profile flows); null for single sign-on. */
+  session_id: string | null;
+  partner_id: string | null;
+  user_id: string | null;
+  cloud: 'global' | 'usgov';
+  profile_id: string | null;
+  profile_name: string | null;
+  account: 'current' | 'another' | null;
+  login_hint: string | null;
+  /** Sealed nonce and PKCE verifier (JSON), bound to the row id. */
+  secrets_sealed: string;
+  return_to: string | null;
+  /** The authorization URL to continue to after signing out at Microsoft ("use another account"). */
+  continue_url: string | null;
+  created_at: string;
+  expires_at: string;
+  used_at: string | null;
+}
+
+export interface Tables {
+  app_profiles: AppProfilesTable;
+  group_members: GroupMembersTable;
+  directory_sync_state: DirectorySyncStateTable;
+  graph_budget: GraphBudgetTable;
+  oauth_flows: OAuthFlowsTable;
+  partners: PartnersTable;
+  users: UsersTable;
+  sessions: SessionsTable;
+  audit_events: AuditEventsTable;
+  sign_in_attempts: SignInAttemptsTable;
+  job_leases: JobLeasesTable;
+}

@@ -1,0 +1,18 @@
+import type { FastifyInstance } from 'fastify';
+import { registerAppProfileRoutes } from './app-profiles/routes';
+import { registerMicrosoftCallbackRoutes } from './auth-flows/routes';
+import type { Config } from './config';
+import type { Services } from './services';
+
+/** Routes of the Microsoft 365 features (app profiles, users, single sign-on), each wired in its own folder. */
+export async function registerFeatureRoutes(app: FastifyInstance, config: Config, services: Services): Promise<void> {
+  const { appProfiles } = services;
+  registerAppProfileRoutes(app, { service: appProfiles.service, authorization: appProfiles.authorization, microsoft: services.microsoft, secureCookies: config.secureCookies });
+  registerMicrosoftCallbackRoutes(app, {
+    flows: services.flows,
+    finishers: {
+      create_profile: appProfiles.authorization.finish,
+      reauthorize_profile: appProfiles.authorization.finish,
+    },
+  });
+}

@@ -1,0 +1,61 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { SessionStore } from '../partners/session-store';
+import { safeEqual } from '../security/random';
+import { ForbiddenError, UnauthorizedError } from './errors';
+
+export const SESSION_COOKIE = 'tg_session';
+const CHANGING_METHODS = new Set(['POST', 'PATCH', 'PUT', 'DELETE']);
+
+export function setSessionCookie(reply: FastifyReply, token: string, options: { secure: boolean; maxAgeSeconds: number }): void {
+  reply.setCookie(SESSION_COOKIE, token, {
+    httpOnly: true,
+    sameSite: 'lax',
+    secure: options.secure,
+    path: '/',
+    maxAge: options.maxAgeSeconds,
+  });
+}
+
+export function clearSessionCookie(reply: FastifyReply, secure: boolean): void {
+  reply.clearCookie(SESSION_COOKIE, { httpOnly: true, sameSite: 'lax', secure, path: '/' });
+}
+
+/**
+ * One hook resolves the session, then enforces the route's declared access and CSRF protection, so
+ * no route can forget them. Order: unauthenticated 401, then CSRF 403, then role 403.
+ */
+export function installGuards(app: FastifyInstance, sessions: SessionStore, options: { publicUrl: string }): void {
+  app.decorateRequest('auth', null);
+  const allowedOrigin = new URL(options.publicUrl).origin;
+
+  app.addHook('preHandler', async (request: FastifyRequest) => {
+    const token = request.cookies[SESSION_COOKIE];
+    request.auth = token ? await sessions.resolve(token) : null;
+
+    const config = request.routeOptions.config;
+    const access = config.access ?? 'public';
+    if (access !== 'public' && !request.auth) throw new UnauthorizedError();
+
+    if (CHANGING_METHODS.has(request.method)) {
+      if (config.csrfExempt) {
+        const origin = request.headers.origin;
+        if (origin && origin !== allowedOrigin && origin !== requestOrigin(request)) {
+          throw new ForbiddenError('This request came from another site.', 'ORIGIN_NOT_ALLOWED');
+        }
+      } else if (token) {
+        const sent = request.headers['x-csrf-token'];
+        if (!request.auth || typeof sent !== 'string' || !safeEqual(sent, request.auth.csrfToken)) {
+          throw new ForbiddenError('The request is missing a valid CSRF token. Reload the page and try again.', 'CSRF_TOKEN_INVALID');
+        }
+      }
+    }
+
+    if (access === 'admin' && request.auth?.user.role !== 'administrator') {
+      throw new ForbiddenError('Only Administrators can do this.');
+    }
+  });
+}
+
+function requestOrigin(request: FastifyRequest): string {
+  return `${request.protocol}://${request.host}`;
+}

@@ -1,0 +1,36 @@
+import type { FastifyServerOptions } from 'fastify';
+
+/** Query parameters that carry secrets or one-time values; their values never reach a log line. */
+const SECRET_QUERY_PARAMS = /([?&](?:code|state|session_state|token|id_token|access_token|refresh_token|client_secret|code_verifier)=)[^&#]*/gi;
+
+export const redactUrl = (url: string): string => url.replace(SECRET_QUERY_PARAMS, '$1[REDACTED]');
+
+export const REDACT_PATHS = [
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'req.headers["x-csrf-token"]',
+  'res.headers["set-cookie"]',
+  '*.password',
+  '*.newPassword',
+  '*.refreshToken',
+  '*.refresh_token',
+  '*.accessToken',
+  '*.access_token',
+  '*.idToken',
+  '*.id_token',
+  '*.clientSecret',
+  '*.client_secret',
+  '*.codeVerifier',
+  '*.token',
+  '*.csrfToken',
+];
+
+export function loggerOptions(level: string): FastifyServerOptions['logger'] {
+  return {
+    level,
+    redact: { paths: REDACT_PATHS, censor: '[REDACTED]' },
+    serializers: {
+      req: (req: { method: string; url: string; ip?: string; id?: string }) => ({ method: req.method, url: redactUrl(req.url), remoteAddress: req.ip }),
+    },
+  };
+}

@@ -1,0 +1,21 @@
+import type { FastifyBaseLogger } from 'fastify';
+import type { Config } from '../config';
+import type { Services } from '../services';
+import { createJobRunner, type JobRunner } from './runner';
+
+/** The recurring jobs of the portal; each runs once per interval across all instances. */
+export function startBackgroundJobs(config: Config, services: Services, log: FastifyBaseLogger): JobRunner {
+  const runner = createJobRunner(services.db, log);
+  runner.every('purge-expired-sessions', 15 * 60_000, async () => {
+    await services.sessions.purgeExpired();
+    await services.limiter.purgeOld();
+    await services.flows.purgeExpired();
+  });
+  // Refreshing every authorization keeps Microsoft's 90-day inactivity window open and rotates tokens.
+  runner.every('app-profile-health', config.healthCheckIntervalMs, async () => {
+    const totals = await services.appProfiles.health.sweep({ olderThanMs: config.healthCheckIntervalMs / 2 });
+    log.info(totals, 'app profile health sweep finished');
+  });
+  runner.start();
+  return runner;
+}

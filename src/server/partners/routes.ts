@@ -1,0 +1,78 @@
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { clientAddress, requireAuth, type AuthContext } from '../http/context';
+import { clearSessionCookie, setSessionCookie } from '../http/guards';
+import { emailSchema, errorResponseSchema, nameSchema, passwordSchema } from '../http/schemas';
+import type { PartnerService } from './service';
+
+export const sessionUserSchema = z.object({
+  id: z.string(),
+  email: z.string(),
+  displayName: z.string(),
+  role: z.enum(['administrator', 'member']),
+  isOwner: z.boolean(),
+  signInType: z.enum(['local', 'microsoft365']),
+});
+export const partnerSchema = z.object({ id: z.string(), name: z.string() });
+const sessionAnswer = z.object({ user: sessionUserSchema, partner: partnerSchema, csrfToken: z.string() });
+
+export const toSessionAnswer = (auth: AuthContext) => ({ user: auth.user, partner: auth.partner, csrfToken: auth.csrfToken });
+
+export function registerPartnerRoutes(app: FastifyInstance, deps: { partners: PartnerService; secureCookies: boolean; idleTimeoutMs: number }) {
+  const r = app.withTypeProvider<ZodTypeProvider>();
+  const cookie = { secure: deps.secureCookies, maxAgeSeconds: Math.floor(deps.idleTimeoutMs / 1000) };
+  const errors = { 400: errorResponseSchema, 401: errorResponseSchema, 403: errorResponseSchema, 409: errorResponseSchema, 429: errorResponseSchema };
+
+  r.post(
+    '/api/signup',
+    {
+      config: { access: 'public', csrfExempt: true },
+      schema: {
+        tags: ['Accounts'],
+        summary: 'Create a partner and its tenant owner, and sign in',
+        body: z.object({ organizationName: nameSchema(100), email: emailSchema, password: passwordSchema }).strict(),
+        response: { 201: sessionAnswer, ...errors },
+      },
+    },
+    async (request, reply) => {
+      const { token, context } = await deps.partners.signUp(request.body, clientAddress(request));
+      setSessionCookie(reply, token, cookie);
+      return reply.code(201).send(toSessionAnswer(context));
+    },
+  );
+
+  r.post(
+    '/api/session',
+    {
+      config: { access: 'public', csrfExempt: true },
+      schema: {
+        tags: ['Accounts'],
+        summary: 'Sign in with email and password',
+        body: z.object({ email: emailSchema, password: passwordSchema }).strict(),
+        response: { 200: sessionAnswer, ...errors },
+      },
+    },
+    async (request, reply) => {
+      const { token, context } = await deps.partners.signIn(request.body, clientAddress(request));
+      setSessionCookie(reply, token, cookie);
+      return toSessionAnswer(context);
+    },
+  );
+
+  r.get(
+    '/api/session',
+    { config: { access: 'user' }, schema: { tags: ['Accounts'], summary: 'Who am I', response: { 200: sessionAnswer, 401: errorResponseSchema } } },
+    async (request) => toSessionAnswer(requireAuth(request)),
+  );
+
+  r.delete(
+    '/api/session',
+    { config: { access: 'user' }, schema: { tags: ['Accounts'], summary: 'Sign out', response: { 204: z.null(), ...errors } } },
+    async (request, reply) => {
+      await deps.partners.signOut(requireAuth(request), clientAddress(request));
+      clearSessionCookie(reply, deps.secureCookies);
+      return reply.code(204).send(null);
+    },
+  );
+}

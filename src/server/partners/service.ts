@@ -1,0 +1,132 @@
+import { randomUUID } from 'node:crypto';
+import type { AuditLog } from '../audit/store';
+import { isUniqueViolation, type Db } from '../db/database';
+import { ConflictError, UnauthorizedError } from '../http/errors';
+import type { AuthContext } from '../http/context';
+import { checkPasswordStrength, decoyPasswordHash, hashPassword, verifyPassword } from '../security/passwords';
+import type { SessionStore } from './session-store';
+import type { SignInLimiter } from './sign-in-limiter';
+
+export interface PartnerServiceDeps {
+  db: Db;
+  sessions: SessionStore;
+  limiter: SignInLimiter;
+  audit: AuditLog;
+}
+
+export interface SignedIn {
+  token: string;
+  context: AuthContext;
+}
+
+export type PartnerService = ReturnType<typeof createPartnerService>;
+
+export function createPartnerService({ db, sessions, limiter, audit }: PartnerServiceDeps) {
+  async function openSession(context: Omit<AuthContext, 'sessionId' | 'csrfToken'>, clientAddress: string): Promise<SignedIn> {
+    const { token, csrfToken, sessionId } = await sessions.create({ partnerId: context.partner.id, userId: context.user.id, clientAddress });
+    return { token, context: { ...context, sessionId, csrfToken } };
+  }
+
+  return {
+    openSession,
+
+    async signUp(input: { organizationName: string; email: string; password: string }, clientAddress: string): Promise<SignedIn> {
+      checkPasswordStrength(input.password, { email: input.email, organizationName: input.organizationName });
+      const passwordHash = await hashPassword(input.password);
+      const now = new Date().toISOString();
+      const partner = { id: randomUUID(), name: input.organizationName };
+      const displayName = input.email.split('@')[0];
+      const user = {
+        id: randomUUID(),
+        email: input.email,
+        displayName,
+        role: 'administrator' as const,
+        isOwner: true,
+        signInType: 'local' as const,
+      };
+      try {
+        await db.transaction().execute(async (trx) => {
+          const taken = await trx
+            .selectFrom('users')
+            .select('id')
+            .where('email_key', '=', input.email)
+            .where('sign_in_type', '=', 'local')
+            .executeTakeFirst();
+          if (taken) throw emailTaken();
+          await trx.insertInto('partners').values({ id: partner.id, name: partner.name, created_at: now }).execute();
+          await trx
+            .insertInto('users')
+            .values({
+              id: user.id,
+              partner_id: partner.id,
+              email: input.email,
+              email_key: input.email,
+              display_name: displayName,
+              password_hash: passwordHash,
+              role: 'administrator',
+              is_owner: 1,
+              sign_in_type: 'local',
+              kind: 'user',
+              status: 'active',
+              app_profile_id: null,
+              created_at: now,
+              updated_at: now,
+            })
+            .execute();
+          await audit.record(
+            { partnerId: partner.id, actor: { userId: user.id, email: user.email }, action: 'partner.signup', target: { type: 'partner', id: partner.id, name: partner.name }, outcome: 'success', clientAddress },
+            trx,
+          );
+        });
+      } catch (error) {
+        if (isUniqueViolation(error)) throw emailTaken();
+        throw error;
+      }
+      return openSession({ user, partner }, clientAddress);
+    },
+
+    async signIn(input: { email: string; password: string }, clientAddress: string): Promise<SignedIn> {
+      await limiter.assertAllowed(input.email, clientAddress);
+      const row = await db
+        .selectFrom('users as u')
+        .innerJoin('partners as p', 'p.id', 'u.partner_id')
+        .select(['u.id', 'u.email', 'u.display_name', 'u.role', 'u.is_owner', 'u.status', 'u.password_hash', 'p.id as partnerId', 'p.name as partnerName'])
+        .where('u.email_key', '=', input.email)
+        .where('u.sign_in_type', '=', 'local')
+        .executeTakeFirst();
+      const ok = await verifyPassword(input.password, row?.password_hash ?? (await decoyPasswordHash()));
+      if (!row || !ok || row.status !== 'active') {
+        await limiter.recordFailure(input.email, clientAddress);
+        const reason = !row ? 'unknown_account' : !ok ? 'wrong_password' : `account_${row.status}`;
+        await audit.record({
+          partnerId: row?.partnerId ?? null,
+          actor: { userId: row?.id ?? null, email: input.email },
+          action: 'session.signin',
+          target: { type: 'user', id: row?.id ?? null, name: input.email },
+          outcome: 'failure',
+          clientAddress,
+          details: { reason },
+        });
+        if (row && ok && row.status === 'invited') {
+          throw new UnauthorizedError('This account is not activated yet. Use the activation link from your invitation.', 'ACCOUNT_NOT_ACTIVATED');
+        }
+        throw new UnauthorizedError('The email or password is incorrect.', 'INVALID_CREDENTIALS');
+      }
+      await limiter.clearAccount(input.email);
+      const context = {
+        user: { id: row.id, email: row.email, displayName: row.display_name, role: row.role, isOwner: row.is_owner === 1, signInType: 'local' as const },
+        partner: { id: row.partnerId, name: row.partnerName },
+      };
+      const signedIn = await openSession(context, clientAddress);
+      await audit.record({ partnerId: row.partnerId, actor: { userId: row.id, email: row.email }, action: 'session.signin', target: { type: 'user', id: row.id, name: row.email }, outcome: 'success', clientAddress, details: { method: 'password' } });
+      return signedIn;
+    },
+
+    async signOut(auth: AuthContext, clientAddress: string): Promise<void> {
+      await sessions.destroy(auth.sessionId);
+      await audit.record({ partnerId: auth.partner.id, actor: { userId: auth.user.id, email: auth.user.email }, action: 'session.signout', target: { type: 'user', id: auth.user.id, name: auth.user.email }, outcome: 'success', clientAddress });
+    },
+  };
+}
+
+const emailTaken = () => new ConflictError('EMAIL_TAKEN', 'An account with this email already exists. Sign in instead.', { field: 'email' });

@@ -1,0 +1,69 @@
+import { createAuditLog, type AuditLog } from './audit/store';
+import type { Config } from './config';
+import type { DatabaseHandle, Db, Engine } from './db/database';
+import { createAppProfilesFeature, type AppProfilesFeature } from './app-profiles/index';
+import { createFlowStore, type FlowStore } from './auth-flows/store';
+import { CLOUDS, type Cloud, type CloudEndpoints } from './microsoft/clouds';
+import { createMicrosoftOAuth, type MicrosoftOAuth } from './microsoft/oauth';
+import { createPartnerService, type PartnerService } from './partners/service';
+import { createSessionStore, type SessionStore } from './partners/session-store';
+import { createSignInLimiter, type SignInLimiter } from './partners/sign-in-limiter';
+import type { SecretBox } from './security/secret-box';
+
+/** Where Microsoft (or the sandbox cloud) answers, and the app registration for each cloud. */
+export interface MicrosoftSetup {
+  endpoints: Record<Cloud, CloudEndpoints>;
+  apps: Partial<Record<Cloud, { clientId: string; clientSecret: string }>>;
+  /** Clouds a partner may connect in this deployment (usgov only in the US Gov Virginia data center). */
+  offeredClouds: Cloud[];
+}
+
+export interface CoreServices {
+  db: Db;
+  engine: Engine;
+  sessions: SessionStore;
+  limiter: SignInLimiter;
+  audit: AuditLog;
+  partners: PartnerService;
+  secretBox: SecretBox;
+  microsoft: MicrosoftSetup;
+  sandboxBaseUrl?: string;
+}
+
+export interface Services extends CoreServices {
+  oauth: MicrosoftOAuth;
+  flows: FlowStore;
+  appProfiles: AppProfilesFeature;
+}
+
+export function createServices(config: Config, database: DatabaseHandle, extra: { secretBox: SecretBox; microsoft: MicrosoftSetup; sandboxBaseUrl?: string }): Services {
+  const core = createCoreServices(config, database, extra);
+  const { microsoft } = core;
+  const perCloud = (pick: (app: { clientId: string; clientSecret: string }) => string) =>
+    Object.fromEntries(CLOUDS.map((c) => [c, microsoft.apps[c] ? pick(microsoft.apps[c]) : ''])) as Record<Cloud, string>;
+  const oauth = createMicrosoftOAuth({
+    endpoints: microsoft.endpoints,
+    clientId: perCloud((a) => a.clientId),
+    clientSecret: perCloud((a) => a.clientSecret),
+    redirectUri: `${config.publicUrl}/auth/microsoft/callback`,
+  });
+  const flows = createFlowStore(core.db, core.secretBox);
+  const appProfiles = createAppProfilesFeature(core, { oauth, flows, publicUrl: config.publicUrl });
+  return { ...core, oauth, flows, appProfiles };
+}
+
+export function createCoreServices(config: Config, database: DatabaseHandle, extra: { secretBox: SecretBox; microsoft: MicrosoftSetup; sandboxBaseUrl?: string }): CoreServices {
+  const { db } = database;
+  const sessions = createSessionStore(db, config.sessionIdleTimeoutMs);
+  const limiter = createSignInLimiter(db);
+  const audit = createAuditLog(db);
+  return {
+    db,
+    engine: database.engine,
+    sessions,
+    limiter,
+    audit,
+    partners: createPartnerService({ db, sessions, limiter, audit }),
+    ...extra,
+  };
+}

@@ -1,0 +1,98 @@
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from './app';
+import type { Config } from './config';
+import { openDatabase, type DatabaseHandle } from './db/database';
+import { migrateToLatest } from './db/migrate';
+import { CLOUDS, CLOUD_INFO, type Cloud, type CloudEndpoints } from './microsoft/clouds';
+import { loadOrCreateSandboxKeyFile } from './security/key-file';
+import { createSecretBox, parseKeyList } from './security/secret-box';
+import { createServices, type MicrosoftSetup, type Services } from './services';
+import { startSandboxCloud, type SandboxCloud } from '../sandbox-cloud/index';
+import { startBackgroundJobs } from './jobs/background';
+
+export interface RunningPortal {
+  app: FastifyInstance;
+  url: string;
+  config: Config;
+  services: Services;
+  database: DatabaseHandle;
+  sandbox?: SandboxCloud;
+  close(): Promise<void>;
+}
+
+/**
+ * Start-up: database and migrations, the sandbox cloud when no Microsoft app is configured, the
+ * portal, and its background jobs. main.ts and the test harness both start the portal through here.
+ */
+export async function startPortal(config: Config, options: { listen?: boolean; backgroundJobs?: boolean; sandboxFixture?: unknown } = {}): Promise<RunningPortal> {
+  const database = openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  let sandbox: SandboxCloud | undefined;
+  try {
+    await migrateToLatest(database.db);
+
+    let keyList = config.encryptionKeys;
+    const notices: string[] = [];
+    if (!keyList) {
+      const keyFile = loadOrCreateSandboxKeyFile(config.dataDir);
+      keyList = keyFile.keys;
+      if (keyFile.created) notices.push(`Sandbox mode: generated an encryption key in ${keyFile.file}`);
+    }
+    const secretBox = createSecretBox(parseKeyList(keyList));
+
+    let microsoft: MicrosoftSetup;
+    if (config.sandboxMode) {
+      sandbox = await startSandboxCloud({
+        port: config.sandbox.port,
+        host: config.sandbox.host,
+        fixturePath: config.sandbox.fixturePath,
+        fixture: options.sandboxFixture,
+      });
+      const app = sandbox.registerApp({
+        displayName: 'Tenantgate - User Management',
+        redirectUris: [`${config.publicUrl}/auth/microsoft/callback`],
+        postLogoutRedirectUris: [`${config.publicUrl}/auth/microsoft/signed-out`],
+      });
+      microsoft = { endpoints: sandbox.clouds, apps: { global: app, usgov: app }, offeredClouds: offeredClouds(config) };
+    } else {
+      const endpoints = Object.fromEntries(CLOUDS.map((c) => [c, CLOUD_INFO[c].defaultEndpoints])) as Record<Cloud, CloudEndpoints>;
+      microsoft = { endpoints, apps: config.microsoft, offeredClouds: offeredClouds(config).filter((c) => config.microsoft[c]) };
+    }
+
+    const services = createServices(config, database, { secretBox, microsoft, sandboxBaseUrl: sandbox?.baseUrl });
+    const app = await buildApp(config, services);
+    for (const notice of notices) app.log.info(notice);
+
+    let url = config.publicUrl;
+    if (options.listen !== false) {
+      const address = await app.listen({ port: config.port, host: config.host });
+      const port = new URL(address).port;
+      url = config.port === 0 ? `http://localhost:${port}` : config.publicUrl;
+    } else {
+      await app.ready();
+    }
+
+    const jobs = options.backgroundJobs === false ? undefined : startBackgroundJobs(config, services, app.log);
+    return {
+      app,
+      url,
+      config,
+      services,
+      database,
+      sandbox,
+      async close() {
+        await jobs?.stop();
+        await app.close();
+        await sandbox?.close();
+        await database.close();
+      },
+    };
+  } catch (error) {
+    await sandbox?.close().catch(() => undefined);
+    await database.close().catch(() => undefined);
+    throw error;
+  }
+}
+
+function offeredClouds(config: Config): Cloud[] {
+  return config.dataCenter === 'us-gov-virginia' ? ['global', 'usgov'] : ['global'];
+}

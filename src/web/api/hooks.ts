@@ -1,0 +1,229 @@
+import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { ApiError, api, query, setCsrfToken } from './client';
+import type {
+  AddUsersAnswer,
+  AddUsersRequest,
+  AppProfile,
+  AuditEntry,
+  AuthorizationUrlAnswer,
+  CloudId,
+  CloudOption,
+  DeleteAnswer,
+  DirectoryEntry,
+  Page,
+  SandboxInfo,
+  Session,
+  SignInChoice,
+  User,
+} from './types';
+
+export const keys = {
+  session: ['session'] as const,
+  sandbox: ['sandbox'] as const,
+  clouds: ['clouds'] as const,
+  appProfiles: ['app-profiles'] as const,
+  users: (role: string, search: string) => ['users', role, search] as const,
+  usersAll: ['users'] as const,
+  audit: (outcome: string) => ['audit', outcome] as const,
+  directory: (profileId: string, type: string, search: string) => ['directory', profileId, type, search] as const,
+};
+
+// ---- session ----
+
+export function useSession() {
+  return useQuery({
+    queryKey: keys.session,
+    queryFn: async (): Promise<Session | null> => {
+      try {
+        const session = await api.get<Session>('/api/session');
+        setCsrfToken(session.csrfToken);
+        return session;
+      } catch (error) {
+        if (error instanceof ApiError && error.status === 401) {
+          setCsrfToken(null);
+          return null;
+        }
+        throw error;
+      }
+    },
+    staleTime: 60_000,
+    retry: false,
+  });
+}
+
+function useSessionMutation<V>(call: (variables: V) => Promise<Session>) {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: call,
+    onSuccess: (session) => {
+      setCsrfToken(session.csrfToken);
+      client.setQueryData(keys.session, session);
+    },
+  });
+}
+
+export function useSignUp() {
+  return useSessionMutation((body: { organizationName: string; email: string; password: string }) =>
+    api.post<Session>('/api/signup', body),
+  );
+}
+
+export function useSignIn() {
+  return useSessionMutation((body: { email: string; password: string }) => api.post<Session>('/api/session', body));
+}
+
+export function useSignOut() {
+  return useMutation({ mutationFn: () => api.del<unknown>('/api/session') });
+}
+
+export function useActivate() {
+  return useMutation({
+    mutationFn: (body: { token: string; password: string }) => api.post<unknown>('/api/activate', body),
+  });
+}
+
+export function useSignInChoices(enabled: boolean) {
+  return useQuery({
+    queryKey: ['signin-choices'],
+    queryFn: () => api.get<{ choices: SignInChoice[] }>('/auth/microsoft/choices'),
+    enabled,
+    retry: false,
+  });
+}
+
+export function useChooseSignIn() {
+  return useMutation({
+    mutationFn: (partnerId: string) => api.post<unknown>('/auth/microsoft/choose', { partnerId }),
+  });
+}
+
+// ---- sandbox and clouds ----
+
+export function useSandbox() {
+  return useQuery({
+    queryKey: keys.sandbox,
+    queryFn: () => api.get<SandboxInfo>('/api/sandbox'),
+    staleTime: Infinity,
+    retry: false,
+  });
+}
+
+export function useClouds(enabled = true) {
+  return useQuery({
+    queryKey: keys.clouds,
+    queryFn: () => api.get<{ clouds: CloudOption[] }>('/api/app-profiles/clouds'),
+    staleTime: Infinity,
+    enabled,
+  });
+}
+
+// ---- app profiles ----
+
+export function useAppProfiles(enabled = true) {
+  return useQuery({
+    queryKey: keys.appProfiles,
+    queryFn: () => api.get<{ items: AppProfile[] }>('/api/app-profiles'),
+    select: (data) => data.items,
+    enabled,
+  });
+}
+
+export function useCreateAppProfile() {
+  return useMutation({
+    mutationFn: (body: { name: string; cloud: CloudId; returnTo?: string }) =>
+      api.post<AuthorizationUrlAnswer>('/api/app-profiles', body),
+  });
+}
+
+export function useRenameAppProfile() {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: ({ id, name }: { id: string; name: string }) =>
+      api.patch<AppProfile>(`/api/app-profiles/${encodeURIComponent(id)}`, { name }),
+    onSuccess: () => client.invalidateQueries({ queryKey: keys.appProfiles }),
+  });
+}
+
+export function useReauthorizeAppProfile() {
+  return useMutation({
+    mutationFn: ({ id, account, returnTo }: { id: string; account: 'current' | 'another'; returnTo?: string }) =>
+      api.post<AuthorizationUrlAnswer>(`/api/app-profiles/${encodeURIComponent(id)}/reauthorize`, {
+        account,
+        returnTo,
+      }),
+  });
+}
+
+export function useCheckAppProfile() {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: (id: string) => api.post<AppProfile>(`/api/app-profiles/${encodeURIComponent(id)}/check`),
+    onSettled: () => client.invalidateQueries({ queryKey: keys.appProfiles }),
+  });
+}
+
+export function useDeleteAppProfiles() {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: (ids: string[]) => api.post<DeleteAnswer>('/api/app-profiles/delete', { ids }),
+    onSettled: () => client.invalidateQueries({ queryKey: keys.appProfiles }),
+  });
+}
+
+export function useDirectory(profileId: string | null, type: 'user' | 'group', search: string) {
+  return useInfiniteQuery({
+    queryKey: keys.directory(profileId ?? '', type, search),
+    queryFn: ({ pageParam }) =>
+      api.get<Page<DirectoryEntry>>(
+        `/api/app-profiles/${encodeURIComponent(profileId ?? '')}/directory${query({ type, search, cursor: pageParam })}`,
+      ),
+    initialPageParam: '',
+    getNextPageParam: (last) => last.nextCursor || undefined,
+    enabled: Boolean(profileId),
+    retry: false,
+  });
+}
+
+// ---- users ----
+
+export function useUsers(role: string, search: string) {
+  return useInfiniteQuery({
+    queryKey: keys.users(role, search),
+    queryFn: ({ pageParam }) => api.get<Page<User>>(`/api/users${query({ role, search, cursor: pageParam })}`),
+    initialPageParam: '',
+    getNextPageParam: (last) => last.nextCursor || undefined,
+    refetchInterval: (q) => {
+      const pages = q.state.data?.pages ?? [];
+      const syncing = pages.some((page) => page.items.some((user) => user.progress));
+      return syncing ? 3000 : false;
+    },
+  });
+}
+
+export function useAddUsers() {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: (body: AddUsersRequest) => api.post<AddUsersAnswer>('/api/users', body),
+    onSettled: () => client.invalidateQueries({ queryKey: keys.usersAll }),
+  });
+}
+
+export function useDeleteUsers() {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: (ids: string[]) => api.post<DeleteAnswer>('/api/users/delete', { ids }),
+    onSettled: () => client.invalidateQueries({ queryKey: keys.usersAll }),
+  });
+}
+
+// ---- audit ----
+
+export function useAudit(outcome: string) {
+  return useInfiniteQuery({
+    queryKey: keys.audit(outcome),
+    queryFn: ({ pageParam }) =>
+      api.get<Page<AuditEntry>>(`/api/audit${query({ limit: 50, cursor: pageParam, outcome })}`),
+    initialPageParam: '',
+    getNextPageParam: (last) => last.nextCursor || undefined,
+  });
+}

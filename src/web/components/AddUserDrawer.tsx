@@ -1,0 +1,250 @@
+import {
+  Button,
+  Caption1,
+  DrawerBody,
+  DrawerFooter,
+  DrawerHeader,
+  DrawerHeaderTitle,
+  Dropdown,
+  Field,
+  Input,
+  Option,
+  OverlayDrawer,
+  Radio,
+  RadioGroup,
+  Text,
+  Textarea,
+  makeStyles,
+  tokens,
+} from '@fluentui/react-components';
+import { DismissRegular } from '@fluentui/react-icons';
+import { useState } from 'react';
+import { useNavigate } from 'react-router';
+import { formErrors } from '../api/client';
+import { useAddUsers, useAppProfiles } from '../api/hooks';
+import type { AddUsersAnswer, AppProfile, Role } from '../api/types';
+import { appendEmails, parseEmails } from '../format';
+import { AppLink } from './AppLink';
+import { BrowseDialog } from './BrowseDialog';
+import { ErrorBar, Notice } from './Feedback';
+
+const useStyles = makeStyles({
+  body: { display: 'flex', flexDirection: 'column', gap: tokens.spacingVerticalL },
+  row: { display: 'flex', gap: tokens.spacingHorizontalS, alignItems: 'center', flexWrap: 'wrap' },
+  list: { margin: 0, paddingLeft: tokens.spacingHorizontalXL },
+  link: { display: 'flex', gap: tokens.spacingHorizontalS, alignItems: 'center' },
+  linkInput: { flexGrow: 1 },
+  footer: { display: 'flex', gap: tokens.spacingHorizontalS },
+});
+
+export const NEW_PROFILE_PATH = `/settings/app-profiles?create=1&returnTo=${encodeURIComponent('/settings/users?add=1')}`;
+
+type SignInType = 'local' | 'microsoft365';
+
+function profileOptionText(profile: AppProfile): string {
+  return profile.status === 'active' ? profile.name : `${profile.name} (App authorization expired)`;
+}
+
+export function AddUserDrawer({ open, onClose }: { open: boolean; onClose: () => void }) {
+  return (
+    <OverlayDrawer position="end" size="medium" open={open} onOpenChange={(_, d) => !d.open && onClose()}>
+      {open ? <AddUserForm onClose={onClose} /> : null}
+    </OverlayDrawer>
+  );
+}
+
+function AddUserForm({ onClose }: { onClose: () => void }) {
+  const styles = useStyles();
+  const navigate = useNavigate();
+  const profiles = useAppProfiles();
+  const add = useAddUsers();
+  const [signInType, setSignInType] = useState<SignInType>('local');
+  const [text, setText] = useState('');
+  const [profileId, setProfileId] = useState<string | null>(null);
+  const [role, setRole] = useState<Role>('member');
+  const [browseOpen, setBrowseOpen] = useState(false);
+  const [result, setResult] = useState<AddUsersAnswer | null>(null);
+  const [emailsError, setEmailsError] = useState<string | undefined>();
+  const [profileError, setProfileError] = useState<string | undefined>();
+
+  const items = profiles.data ?? [];
+  const profile = items.find((p) => p.id === profileId) ?? null;
+  const microsoft = signInType === 'microsoft365';
+  const errors = formErrors(add.error, ['emails', 'appProfileId', 'role', 'signInType']);
+
+  const onAdd = () => {
+    const emails = parseEmails(text);
+    const noEmails = emails.length === 0 ? 'Enter at least one email address.' : undefined;
+    const noProfile = microsoft && !profileId ? 'Choose an app profile.' : undefined;
+    setEmailsError(noEmails);
+    setProfileError(noProfile);
+    if (noEmails || noProfile) return;
+    setResult(null);
+    add.mutate(
+      { signInType, emails, role, ...(microsoft && profileId ? { appProfileId: profileId } : {}) },
+      {
+        onSuccess: (answer) => {
+          setResult(answer);
+          setText(answer.rejected.map((r) => r.email).join('\n'));
+        },
+      },
+    );
+  };
+
+  return (
+    <>
+      <DrawerHeader>
+        <DrawerHeaderTitle
+          action={
+            <Button appearance="subtle" aria-label="Close" icon={<DismissRegular />} onClick={onClose} />
+          }
+        >
+          Add new user
+        </DrawerHeaderTitle>
+      </DrawerHeader>
+      <DrawerBody className={styles.body}>
+        {result ? <AddResult result={result} /> : null}
+        <ErrorBar error={errors.banner} />
+        <Field label="Sign in type">
+          <RadioGroup value={signInType} onChange={(_, d) => setSignInType(d.value as SignInType)}>
+            <Radio value="local" label="Local user" />
+            <Radio value="microsoft365" label="Microsoft 365 User/Group" />
+          </RadioGroup>
+        </Field>
+        {microsoft ? (
+          <>
+            <Field label="App profile" validationMessage={profileError ?? errors.on('appProfileId')}>
+              <Dropdown
+                placeholder={profiles.isPending ? 'Loading' : 'Choose an app profile'}
+                value={profile ? profileOptionText(profile) : ''}
+                selectedOptions={profileId ? [profileId] : []}
+                onOptionSelect={(_, d) => {
+                  setProfileId(d.optionValue ?? null);
+                  setProfileError(undefined);
+                }}
+              >
+                {items.map((p) => (
+                  <Option key={p.id} value={p.id} text={profileOptionText(p)}>
+                    {profileOptionText(p)}
+                  </Option>
+                ))}
+              </Dropdown>
+            </Field>
+            <ErrorBar error={profiles.error} />
+            {profile && profile.status !== 'active' ? (
+              <Notice intent="warning">
+                The app authorization of “{profile.name}” has expired, so its Microsoft 365 users and groups cannot
+                be checked or added. <AppLink to="/settings/app-profiles">Re-authorize</AppLink>
+              </Notice>
+            ) : null}
+            <div className={styles.row}>
+              <Button onClick={() => navigate(NEW_PROFILE_PATH)}>New app profile</Button>
+              <Button onClick={() => setBrowseOpen(true)} disabled={!profileId}>
+                Browse
+              </Button>
+            </div>
+          </>
+        ) : null}
+        <Field
+          label="Email addresses"
+          hint="One per line, or separated by commas or semicolons."
+          validationMessage={emailsError ?? errors.on('emails')}
+        >
+          <Textarea value={text} onChange={(_, d) => setText(d.value)} rows={6} resize="vertical" />
+        </Field>
+        <Field label="Role">
+          <RadioGroup value={role} onChange={(_, d) => setRole(d.value as Role)}>
+            <Radio value="administrator" label="Administrator" />
+            <Radio value="member" label="Member" />
+          </RadioGroup>
+        </Field>
+      </DrawerBody>
+      <DrawerFooter className={styles.footer}>
+        <Button appearance="primary" onClick={onAdd} disabled={add.isPending}>
+          Add
+        </Button>
+        <Button onClick={onClose}>Cancel</Button>
+      </DrawerFooter>
+      <BrowseDialog
+        open={browseOpen}
+        profileId={profileId}
+        onClose={() => setBrowseOpen(false)}
+        onAdd={(emails) => {
+          setText((current) => appendEmails(current, emails));
+          setEmailsError(undefined);
+          setBrowseOpen(false);
+        }}
+      />
+    </>
+  );
+}
+
+function AddResult({ result }: { result: AddUsersAnswer }) {
+  const styles = useStyles();
+  const count = result.added.length;
+  const invitations = result.invitations ?? [];
+  return (
+    <>
+      <Notice intent={result.rejected.length ? (count ? 'warning' : 'error') : 'success'}>
+        {count === 1 ? 'Added 1 user.' : `Added ${count} users.`}
+        {result.rejected.length ? (
+          <>
+            {' '}
+            {result.rejected.length === 1
+              ? '1 address was not added:'
+              : `${result.rejected.length} addresses were not added:`}
+            <ul className={styles.list} aria-label="Rejected addresses">
+              {result.rejected.map((rejected) => (
+                <li key={rejected.email}>
+                  {rejected.email}: {rejected.message}
+                </li>
+              ))}
+            </ul>
+          </>
+        ) : null}
+      </Notice>
+      {invitations.length ? (
+        <Notice intent="info">
+          <Text weight="semibold">Activation links</Text>
+          <div>
+            Each link is shown only once. Copy it now and send it to the user, who sets a password with it.
+          </div>
+          {invitations.map((invitation) => (
+            <ActivationLink key={invitation.email} email={invitation.email} url={invitation.activationUrl} />
+          ))}
+        </Notice>
+      ) : null}
+    </>
+  );
+}
+
+function ActivationLink({ email, url }: { email: string; url: string }) {
+  const styles = useStyles();
+  const [copied, setCopied] = useState(false);
+  const absolute = new URL(url, window.location.origin).toString();
+  const copy = async () => {
+    try {
+      await navigator.clipboard.writeText(absolute);
+      setCopied(true);
+    } catch {
+      setCopied(false);
+    }
+  };
+  return (
+    <div>
+      <Caption1>{email}</Caption1>
+      <div className={styles.link}>
+        <Input
+          className={styles.linkInput}
+          readOnly
+          value={absolute}
+          aria-label={`Activation link for ${email}`}
+          onFocus={(event) => event.target.select()}
+        />
+        <Button onClick={copy} aria-label={`Copy activation link for ${email}`}>
+          {copied ? 'Copied' : 'Copy'}
+        </Button>
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,372 @@
+import {
+  Button,
+  Dialog,
+  DialogActions,
+  DialogBody,
+  DialogContent,
+  DialogSurface,
+  DialogTitle,
+  Field,
+  Input,
+  Radio,
+  RadioGroup,
+  Text,
+  makeStyles,
+  tokens,
+} from '@fluentui/react-components';
+import { useState, type FormEvent } from 'react';
+import { ApiError } from '../api/client';
+import {
+  useClouds,
+  useCreateAppProfile,
+  useDeleteAppProfiles,
+  useReauthorizeAppProfile,
+  useRenameAppProfile,
+} from '../api/hooks';
+import type { AppProfile, CloudId, DeleteAnswer } from '../api/types';
+import { validateProfileName } from '../format';
+import { ErrorBar, Loading } from './Feedback';
+
+// Each dialog keeps its state in an inner component that mounts when the dialog opens, so reopening starts fresh.
+
+const useStyles = makeStyles({
+  content: { display: 'flex', flexDirection: 'column', gap: tokens.spacingVerticalM },
+  list: { margin: 0, paddingLeft: tokens.spacingHorizontalXL },
+  hint: { display: 'block', color: tokens.colorNeutralForeground3 },
+});
+
+const cloudHints: Record<CloudId, string> = {
+  global: 'Your customer’s Microsoft login URL ends with .com',
+  usgov: 'Your customer’s Microsoft login URL ends with .us',
+};
+
+/** Whether an error from creating or renaming belongs on the "Profile name" field. */
+function isNameError(error: unknown): error is ApiError {
+  return error instanceof ApiError && (error.field === 'name' || error.status === 409);
+}
+
+function closeOnDismiss(onClose: () => void) {
+  return (_: unknown, data: { open: boolean }) => {
+    if (!data.open) onClose();
+  };
+}
+
+// ---- Create: first the name, then the Microsoft 365 sign-in confirmation ----
+
+export function CreateProfileDialog({
+  open,
+  returnTo,
+  onClose,
+}: {
+  open: boolean;
+  returnTo: string;
+  onClose: () => void;
+}) {
+  return (
+    <Dialog open={open} onOpenChange={closeOnDismiss(onClose)}>
+      <DialogSurface>
+        <CreateProfileSteps returnTo={returnTo} onClose={onClose} />
+      </DialogSurface>
+    </Dialog>
+  );
+}
+
+function CreateProfileSteps({ returnTo, onClose }: { returnTo: string; onClose: () => void }) {
+  const styles = useStyles();
+  const [step, setStep] = useState<'name' | 'confirm'>('name');
+  const [name, setName] = useState('');
+  const [nameError, setNameError] = useState<string | undefined>();
+  const [cloud, setCloud] = useState<CloudId | ''>('');
+  const [cloudError, setCloudError] = useState<string | undefined>();
+  const clouds = useClouds();
+  const create = useCreateAppProfile();
+  const options = clouds.data?.clouds ?? [];
+  const chooseCloud = options.length > 1;
+
+  const onContinue = (event: FormEvent) => {
+    event.preventDefault();
+    const problem = validateProfileName(name);
+    setNameError(problem ?? undefined);
+    if (problem) return;
+    create.reset();
+    setStep('confirm');
+  };
+
+  const onConfirm = (event: FormEvent) => {
+    event.preventDefault();
+    let chosen: CloudId = options[0]?.id ?? 'global';
+    if (chooseCloud) {
+      if (!cloud) {
+        setCloudError('Choose a version.');
+        return;
+      }
+      chosen = cloud;
+    }
+    setCloudError(undefined);
+    create.mutate(
+      { name: name.trim(), cloud: chosen, returnTo },
+      {
+        onSuccess: (answer) => window.location.assign(answer.authorizationUrl),
+        onError: (error) => {
+          if (isNameError(error)) {
+            setNameError(error.message);
+            setStep('name');
+          }
+        },
+      },
+    );
+  };
+
+  if (step === 'name') {
+    return (
+      <form onSubmit={onContinue}>
+        <DialogBody>
+          <DialogTitle>Create</DialogTitle>
+          <DialogContent className={styles.content}>
+            <Text>
+              An app profile connects one Microsoft 365 tenant to Tenantgate. Enter a name for the app profile.
+            </Text>
+            <Field label="Profile name" validationMessage={nameError}>
+              <Input value={name} onChange={(_, d) => setName(d.value)} autoFocus />
+            </Field>
+          </DialogContent>
+          <DialogActions>
+            <Button appearance="primary" type="submit">
+              Continue
+            </Button>
+            <Button onClick={onClose}>Cancel</Button>
+          </DialogActions>
+        </DialogBody>
+      </form>
+    );
+  }
+
+  return (
+    <form onSubmit={onConfirm}>
+      <DialogBody>
+        <DialogTitle>Go to Microsoft 365 sign-in</DialogTitle>
+        <DialogContent className={styles.content}>
+          <Text>
+            You will be taken to the Microsoft 365 sign-in page. Sign in with a Microsoft 365 Global Administrator
+            account; you can enter another account there to create a new app profile.
+          </Text>
+          {clouds.isPending ? <Loading /> : null}
+          <ErrorBar error={clouds.error} />
+          {chooseCloud ? (
+            <Field label="Version" validationMessage={cloudError}>
+              <RadioGroup value={cloud} onChange={(_, d) => setCloud(d.value as CloudId)}>
+                {options.map((option) => (
+                  <Radio
+                    key={option.id}
+                    value={option.id}
+                    label={{
+                      children: (
+                        <>
+                          {option.label}
+                          <Text size={200} className={styles.hint} aria-hidden>
+                            {cloudHints[option.id] ?? ''}
+                          </Text>
+                        </>
+                      ),
+                    }}
+                  />
+                ))}
+              </RadioGroup>
+            </Field>
+          ) : null}
+          <ErrorBar error={create.error && !isNameError(create.error) ? create.error : null} />
+        </DialogContent>
+        <DialogActions>
+          <Button appearance="primary" type="submit" disabled={create.isPending || clouds.isPending}>
+            OK
+          </Button>
+          <Button onClick={onClose}>Cancel</Button>
+        </DialogActions>
+      </DialogBody>
+    </form>
+  );
+}
+
+// ---- Edit profile name ----
+
+export function RenameProfileDialog({ profile, onClose }: { profile: AppProfile | null; onClose: () => void }) {
+  return (
+    <Dialog open={profile !== null} onOpenChange={closeOnDismiss(onClose)}>
+      <DialogSurface>{profile ? <RenameForm profile={profile} onClose={onClose} /> : null}</DialogSurface>
+    </Dialog>
+  );
+}
+
+function RenameForm({ profile, onClose }: { profile: AppProfile; onClose: () => void }) {
+  const styles = useStyles();
+  const rename = useRenameAppProfile();
+  const [name, setName] = useState(profile.name);
+  const [nameError, setNameError] = useState<string | undefined>();
+
+  const onSubmit = (event: FormEvent) => {
+    event.preventDefault();
+    const problem = validateProfileName(name);
+    setNameError(problem ?? undefined);
+    if (problem) return;
+    rename.mutate(
+      { id: profile.id, name: name.trim() },
+      {
+        onSuccess: onClose,
+        onError: (error) => {
+          if (isNameError(error)) setNameError(error.message);
+        },
+      },
+    );
+  };
+
+  return (
+    <form onSubmit={onSubmit}>
+      <DialogBody>
+        <DialogTitle>Edit profile name</DialogTitle>
+        <DialogContent className={styles.content}>
+          <Field label="Profile name" validationMessage={nameError}>
+            <Input value={name} onChange={(_, d) => setName(d.value)} autoFocus />
+          </Field>
+          <ErrorBar error={rename.error && !isNameError(rename.error) ? rename.error : null} />
+        </DialogContent>
+        <DialogActions>
+          <Button appearance="primary" type="submit" disabled={rename.isPending}>
+            OK
+          </Button>
+          <Button onClick={onClose}>Cancel</Button>
+        </DialogActions>
+      </DialogBody>
+    </form>
+  );
+}
+
+// ---- Re-authorize app ----
+
+export function ReauthorizeDialog({
+  profile,
+  returnTo,
+  onClose,
+}: {
+  profile: AppProfile | null;
+  returnTo: string;
+  onClose: () => void;
+}) {
+  return (
+    <Dialog open={profile !== null} onOpenChange={closeOnDismiss(onClose)}>
+      <DialogSurface>
+        {profile ? <ReauthorizeForm profile={profile} returnTo={returnTo} onClose={onClose} /> : null}
+      </DialogSurface>
+    </Dialog>
+  );
+}
+
+function ReauthorizeForm({
+  profile,
+  returnTo,
+  onClose,
+}: {
+  profile: AppProfile;
+  returnTo: string;
+  onClose: () => void;
+}) {
+  const styles = useStyles();
+  const reauthorize = useReauthorizeAppProfile();
+  const [account, setAccount] = useState<'current' | 'another'>('current');
+
+  const onSubmit = (event: FormEvent) => {
+    event.preventDefault();
+    reauthorize.mutate(
+      { id: profile.id, account, returnTo },
+      { onSuccess: (answer) => window.location.assign(answer.authorizationUrl) },
+    );
+  };
+
+  return (
+    <form onSubmit={onSubmit}>
+      <DialogBody>
+        <DialogTitle>Re-authorize app</DialogTitle>
+        <DialogContent className={styles.content}>
+          <Text>
+            Re-authorize the Tenantgate - User Management app for the app profile “{profile.name}”. This needs a
+            Microsoft 365 Global Administrator account of the profile’s tenant.
+          </Text>
+          <Field label="Account">
+            <RadioGroup value={account} onChange={(_, d) => setAccount(d.value as 'current' | 'another')}>
+              <Radio value="current" label="Use the current account" />
+              <Radio value="another" label="Sign out and use another account" />
+            </RadioGroup>
+          </Field>
+          <ErrorBar error={reauthorize.error} />
+        </DialogContent>
+        <DialogActions>
+          <Button appearance="primary" type="submit" disabled={reauthorize.isPending}>
+            OK
+          </Button>
+          <Button onClick={onClose}>Cancel</Button>
+        </DialogActions>
+      </DialogBody>
+    </form>
+  );
+}
+
+// ---- Delete app profiles ----
+
+export function DeleteProfilesDialog({
+  profiles,
+  onClose,
+  onDone,
+}: {
+  profiles: AppProfile[] | null;
+  onClose: () => void;
+  onDone: (answer: DeleteAnswer, profiles: AppProfile[]) => void;
+}) {
+  return (
+    <Dialog open={profiles !== null} onOpenChange={closeOnDismiss(onClose)}>
+      <DialogSurface>
+        {profiles ? <DeleteConfirmation profiles={profiles} onClose={onClose} onDone={onDone} /> : null}
+      </DialogSurface>
+    </Dialog>
+  );
+}
+
+function DeleteConfirmation({
+  profiles,
+  onClose,
+  onDone,
+}: {
+  profiles: AppProfile[];
+  onClose: () => void;
+  onDone: (answer: DeleteAnswer, profiles: AppProfile[]) => void;
+}) {
+  const styles = useStyles();
+  const remove = useDeleteAppProfiles();
+
+  const onDelete = () => {
+    remove.mutate(
+      profiles.map((profile) => profile.id),
+      { onSuccess: (answer) => onDone(answer, profiles) },
+    );
+  };
+
+  return (
+    <DialogBody>
+      <DialogTitle>Delete app profiles</DialogTitle>
+      <DialogContent className={styles.content}>
+        <Text>These app profiles will be deleted:</Text>
+        <ul className={styles.list}>
+          {profiles.map((profile) => (
+            <li key={profile.id}>{profile.name}</li>
+          ))}
+        </ul>
+        <Text>An app profile that Microsoft 365 users or groups in User management still use cannot be deleted.</Text>
+        <ErrorBar error={remove.error} />
+      </DialogContent>
+      <DialogActions>
+        <Button appearance="primary" onClick={onDelete} disabled={remove.isPending}>
+          Delete
+        </Button>
+        <Button onClick={onClose}>Cancel</Button>
+      </DialogActions>
+    </DialogBody>
+  );
+}

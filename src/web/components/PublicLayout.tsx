@@ -1,0 +1,34 @@
+import { Card, Title2, makeStyles, tokens } from '@fluentui/react-components';
+import type { ReactNode } from 'react';
+
+const useStyles = makeStyles({
+  page: {
+    minHeight: '100vh',
+    display: 'flex',
+    alignItems: 'flex-start',
+    justifyContent: 'center',
+    paddingTop: '10vh',
+    backgroundColor: tokens.colorNeutralBackground2,
+  },
+  card: { width: '420px', maxWidth: '92vw', padding: tokens.spacingHorizontalXXL },
+  form: { display: 'flex', flexDirection: 'column', gap: tokens.spacingVerticalM },
+  brand: { color: tokens.colorBrandForeground1, fontWeight: tokens.fontWeightSemibold },
+});
+
+export function PublicLayout({ title, children }: { title: string; children: ReactNode }) {
+  const styles = useStyles();
+  return (
+    <div className={styles.page}>
+      <Card className={styles.card}>
+        <span className={styles.brand}>Tenantgate</span>
+        <Title2 as="h1">{title}</Title2>
+        <div className={styles.form}>{children}</div>
+      </Card>
+    </div>
+  );
+}
+
+export const useFormStyles = makeStyles({
+  form: { display: 'flex', flexDirection: 'column', gap: tokens.spacingVerticalM },
+  row: { display: 'flex', gap: tokens.spacingHorizontalM, alignItems: 'center', flexWrap: 'wrap' },
+});

@@ -1,0 +1,89 @@
+// Code → message tables for the outcomes the backend reports through the URL.
+
+export type OutcomeIntent = 'success' | 'error';
+
+export interface Outcome {
+  intent: OutcomeIntent;
+  message: string;
+}
+
+/** What `?result=…&code=…&profileId=…&missing=…` carried back from the Microsoft round trip. */
+export interface RoundTripResult {
+  result: string;
+  code: string | null;
+  profileId: string | null;
+  missing: string[];
+}
+
+export const ROUND_TRIP_PARAMS = ['result', 'code', 'profileId', 'missing'] as const;
+
+export function readRoundTripResult(params: URLSearchParams): RoundTripResult | null {
+  const result = params.get('result');
+  if (!result) return null;
+  const missing = (params.get('missing') ?? '')
+    .split(',')
+    .map((scope) => scope.trim())
+    .filter(Boolean);
+  return { result, code: params.get('code'), profileId: params.get('profileId'), missing };
+}
+
+/** Removes the round-trip parameters, keeping anything else the page uses. */
+export function withoutRoundTripParams(params: URLSearchParams): URLSearchParams {
+  const next = new URLSearchParams(params);
+  for (const name of ROUND_TRIP_PARAMS) next.delete(name);
+  return next;
+}
+
+interface ErrorContext {
+  profileName: string | null;
+  missing: string[];
+}
+
+const consentErrors: Record<string, (context: ErrorContext) => string> = {
+  CONSENT_CANCELLED: () => 'Consent was cancelled at Microsoft. Nothing was changed. Try again and click Accept.',
+  NOT_GLOBAL_ADMIN: () =>
+    'The Microsoft 365 account is not a Global Administrator of its tenant. Sign in with a Global Administrator.',
+  TENANT_ALREADY_CONNECTED: ({ profileName }) =>
+    profileName
+      ? `This Microsoft 365 tenant is already connected as app profile “${profileName}”. Use Re-authorize app on that profile instead.`
+      : 'This Microsoft 365 tenant is already connected as another app profile. Use Re-authorize app on that profile instead.',
+  MISSING_PERMISSIONS: ({ missing }) =>
+    `The consent did not grant every required permission. Missing: ${missing.length ? missing.join(', ') : 'unknown'}.`,
+  WRONG_TENANT: () =>
+    'That account belongs to another Microsoft 365 tenant than this app profile. Sign in with a Global Administrator of the profile’s tenant.',
+  STATE_INVALID: () =>
+    'The sign-in could not be verified (it expired or was already used). Nothing was changed. Please start again.',
+  NAME_TAKEN: () =>
+    'Another app profile already has this name. Nothing was changed. Choose another name and start again.',
+};
+
+export function roundTripOutcome(result: RoundTripResult, profileName: string | null = null): Outcome {
+  if (result.result === 'created') return { intent: 'success', message: 'App profile created.' };
+  if (result.result === 'reauthorized') return { intent: 'success', message: 'App authorized again.' };
+  const code = result.code ?? 'UNKNOWN';
+  const describe = consentErrors[code];
+  const message = describe
+    ? describe({ profileName, missing: result.missing })
+    : `Microsoft returned an error (${code}). Nothing was changed.`;
+  return { intent: 'error', message };
+}
+
+const signInErrors: Record<string, string> = {
+  NOT_ADDED: 'Your Microsoft 365 account has not been added to Tenantgate. Ask your administrator.',
+  ACCOUNT_DISABLED: 'Your Tenantgate account is disabled. Ask your administrator.',
+  REMOVED_FROM_GROUP:
+    'You are no longer a member of the Microsoft 365 group that gave you access to Tenantgate. Ask your administrator.',
+  PROFILE_EXPIRED:
+    'Your organization’s Microsoft 365 connection needs attention. Ask your administrator to re-authorize the app profile.',
+  STATE_INVALID: 'The sign-in could not be verified (it expired or was already used). Please sign in again.',
+};
+
+export function signInErrorMessage(code: string): string {
+  return signInErrors[code] ?? `Sign in with Microsoft 365 failed (${code}). Please try again.`;
+}
+
+/** Only same-origin paths are followed after sign-in; anything else goes home. */
+export function safeNextPath(next: string | null | undefined): string {
+  if (!next || !next.startsWith('/') || next.startsWith('//') || next.startsWith('/\\')) return '/';
+  return next;
+}

@@ -1,0 +1,65 @@
+import { Caption1, Card, CardHeader, Title2, makeStyles, tokens } from '@fluentui/react-components';
+import { AppsRegular, DocumentBulletListRegular, PeopleRegular } from '@fluentui/react-icons';
+import type { ReactElement } from 'react';
+import { AppLink } from '../components/AppLink';
+
+const useStyles = makeStyles({
+  grid: {
+    display: 'grid',
+    gridTemplateColumns: 'repeat(auto-fill, minmax(280px, 1fr))',
+    gap: tokens.spacingHorizontalL,
+  },
+  icon: { fontSize: '28px', color: tokens.colorBrandForeground1 },
+  title: { fontWeight: tokens.fontWeightSemibold },
+});
+
+interface Entry {
+  to: string;
+  name: string;
+  description: string;
+  icon: ReactElement;
+}
+
+export function SettingsPage() {
+  const styles = useStyles();
+  const entries: Entry[] = [
+    {
+      to: '/settings/app-profiles',
+      name: 'Partner app profile',
+      description: 'Connect Microsoft 365 tenants and keep their app authorization alive.',
+      icon: <AppsRegular className={styles.icon} />,
+    },
+    {
+      to: '/settings/users',
+      name: 'User management',
+      description: 'Add local users and Microsoft 365 users or groups, and choose their role.',
+      icon: <PeopleRegular className={styles.icon} />,
+    },
+    {
+      to: '/settings/audit',
+      name: 'Audit log',
+      description: 'See who did what, when, and with which outcome.',
+      icon: <DocumentBulletListRegular className={styles.icon} />,
+    },
+  ];
+  return (
+    <>
+      <Title2 as="h1">Settings</Title2>
+      <div className={styles.grid}>
+        {entries.map((entry) => (
+          <Card key={entry.to}>
+            <CardHeader
+              image={entry.icon}
+              header={
+                <AppLink to={entry.to} className={styles.title}>
+                  {entry.name}
+                </AppLink>
+              }
+              description={<Caption1>{entry.description}</Caption1>}
+            />
+          </Card>
+        ))}
+      </div>
+    </>
+  );
+}
