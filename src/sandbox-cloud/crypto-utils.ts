@@ -37,3 +37,10 @@ export function newClientSecret(): string {
   const chars = Array.from(randomBytes(37), (b) => alphabet[b % alphabet.length]);
   return `${chars.slice(0, 3).join('')}8Q~${chars.slice(3).join('')}`;
 }
+
+/** A GUID derived from a name, so fixture objects without an id keep the same id across restarts. */
+export function stableGuid(name: string): string {
+  const hex = createHash('sha256').update(name).digest('hex');
+  const variant = ((parseInt(hex[16], 16) & 0x3) | 0x8).toString(16);
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+}

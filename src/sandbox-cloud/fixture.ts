@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
-import { GUID_PATTERN } from './crypto-utils';
+import { GUID_PATTERN, stableGuid } from './crypto-utils';
 import { Tenant, type DirectoryObject } from './directory';
 import { generateSynthetic } from './generate';
 import { ROLE_BY_NAME } from './roles';
@@ -134,13 +134,13 @@ export function buildTenants(fixture: SandboxFixture, options: { generate?: bool
       (user.roles ?? []).forEach((role, r) => {
         if (!ROLE_BY_NAME.has(role)) fail(`users[${i}].roles[${r}]`, `unknown role "${role}" (known: ${[...ROLE_BY_NAME.keys()].join(', ')})`);
       });
-      tenant.addUser(user, false);
+      tenant.addUser({ ...user, id: user.id ?? stableGuid(`${id}|user|${user.userPrincipalName.toLowerCase()}`) }, false);
     });
 
     const groupsByName = new Map<string, string>();
     input.groups.forEach((group, i) => {
       if (group.id && tenant.findObject(group.id)) fail(`groups[${i}].id`, `duplicate id "${group.id}"`);
-      const created = tenant.addGroup(group, false);
+      const created = tenant.addGroup({ ...group, id: group.id ?? stableGuid(`${id}|group|${group.displayName.toLowerCase()}|${i}`) }, false);
       groupsByName.set(group.displayName.toLowerCase(), created.id);
     });
 

@@ -3,6 +3,8 @@ import { registerAppProfileRoutes } from './app-profiles/routes';
 import { registerMicrosoftCallbackRoutes } from './auth-flows/routes';
 import type { Config } from './config';
 import type { Services } from './services';
+import { registerUserRoutes } from './users/routes';
+import { registerSsoRoutes } from './sso/routes';
 
 /** Routes of the Microsoft 365 features (app profiles, users, single sign-on), each wired in its own folder. */
 export async function registerFeatureRoutes(app: FastifyInstance, config: Config, services: Services): Promise<void> {
@@ -13,6 +15,9 @@ export async function registerFeatureRoutes(app: FastifyInstance, config: Config
     finishers: {
       create_profile: appProfiles.authorization.finish,
       reauthorize_profile: appProfiles.authorization.finish,
+      sign_in: services.sso.finish,
     },
   });
+  registerUserRoutes(app, config, services);
+  registerSsoRoutes(app, config, services);
 }

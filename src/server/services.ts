@@ -9,6 +9,9 @@ import { createPartnerService, type PartnerService } from './partners/service';
 import { createSessionStore, type SessionStore } from './partners/session-store';
 import { createSignInLimiter, type SignInLimiter } from './partners/sign-in-limiter';
 import type { SecretBox } from './security/secret-box';
+import { createUsersFeature, type UsersFeature } from './users/index';
+import { createSsoFeature, type SsoFeature } from './sso/index';
+import { createDirectorySync, type DirectorySync } from './directory-sync/index';
 
 /** Where Microsoft (or the sandbox cloud) answers, and the app registration for each cloud. */
 export interface MicrosoftSetup {
@@ -34,6 +37,9 @@ export interface Services extends CoreServices {
   oauth: MicrosoftOAuth;
   flows: FlowStore;
   appProfiles: AppProfilesFeature;
+  users: UsersFeature;
+  sso: SsoFeature;
+  directorySync: DirectorySync;
 }
 
 export function createServices(config: Config, database: DatabaseHandle, extra: { secretBox: SecretBox; microsoft: MicrosoftSetup; sandboxBaseUrl?: string }): Services {
@@ -49,7 +55,10 @@ export function createServices(config: Config, database: DatabaseHandle, extra: 
   });
   const flows = createFlowStore(core.db, core.secretBox);
   const appProfiles = createAppProfilesFeature(core, { oauth, flows, publicUrl: config.publicUrl });
-  return { ...core, oauth, flows, appProfiles };
+  const directorySync = createDirectorySync(core, { appProfiles });
+  const users = createUsersFeature(core, { appProfiles, directorySync, config });
+  const sso = createSsoFeature(core, { oauth, flows, appProfiles, config });
+  return { ...core, oauth, flows, appProfiles, users, sso, directorySync };
 }
 
 export function createCoreServices(config: Config, database: DatabaseHandle, extra: { secretBox: SecretBox; microsoft: MicrosoftSetup; sandboxBaseUrl?: string }): CoreServices {

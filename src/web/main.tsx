@@ -5,6 +5,7 @@ import { createRoot } from 'react-dom/client';
 import { BrowserRouter } from 'react-router';
 import { ApiError } from './api/client';
 import { App } from './App';
+import { installStaleModalGuard } from './staleModalGuard';
 
 const queryClient = new QueryClient({
   defaultOptions: {
@@ -18,6 +19,7 @@ const queryClient = new QueryClient({
 
 const container = document.getElementById('root');
 if (!container) throw new Error('The page has no #root element.');
+installStaleModalGuard(container);
 
 createRoot(container).render(
   <StrictMode>

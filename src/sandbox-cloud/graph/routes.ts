@@ -8,7 +8,7 @@ import { deltaPage, initialDeltaState, parseDeltaToken, type DeltaKind } from '.
 import { badRequest, GraphError, graphErrorBody, notFound } from './errors';
 import { linkWith, pageArray, pageDirectoryCollection } from './paging';
 import { parseListQuery, parseSelect } from './query';
-import { serializeDirectoryObject, serializeDirectoryRole, serializeGroup, serializeUser, type EntityKind } from './serialize';
+import { serializeDirectoryObject, serializeDirectoryRole, serializeGroup, serializeUser, userJson, type EntityKind } from './serialize';
 
 /** Microsoft Graph v1.0 (the directory reads Tenantgate uses) for both clouds. */
 
@@ -79,7 +79,7 @@ function registerCloud(app: FastifyInstance, state: SandboxState, cloud: Sandbox
             headers: request.headers,
             metadata: `${state.urls(cloud).graph}/v1.0/$metadata`,
           });
-          return reply.type(ODATA_JSON).send(JSON.stringify(result));
+          return reply.type(ODATA_JSON).send(toJsonText(result));
         } catch (error) {
           if (!(error instanceof GraphError)) throw error;
           for (const [name, value] of Object.entries(error.headers)) reply.header(name, value);
@@ -172,7 +172,8 @@ function registerCloud(app: FastifyInstance, state: SandboxState, cloud: Sandbox
   route('GET', '/users', { baseCost: 2, scopes: SCOPES.users }, (ctx) => {
     const query = parseListQuery(ctx.query, 'user', ctx.eventual);
     const page = pageDirectoryCollection(ctx.caller.tenant, ctx.caller.tenant.users, 'user', query);
-    const items = page.items.map((u) => serializeUser(u as never, query.select));
+    // Users are pre-serialized text (cached per user) so large pages cost one string join.
+    const items = page.items.map((u) => new RawJson(userJson(u as never, query.select)));
     return collectionResponse(ctx, `${ctx.metadata}#users${selectSuffix(query.select)}`, { ...page, items });
   });
 
@@ -264,6 +265,21 @@ function registerCloud(app: FastifyInstance, state: SandboxState, cloud: Sandbox
     result.value = page.value;
     return result;
   }
+}
+
+/** JSON text to splice into a response as is. */
+class RawJson {
+  constructor(readonly text: string) {}
+}
+
+function toJsonText(value: unknown): string {
+  if (value instanceof RawJson) return value.text;
+  if (Array.isArray(value)) return `[${value.map(toJsonText).join(',')}]`;
+  if (value && typeof value === 'object' && Object.values(value).some((v) => v instanceof RawJson || Array.isArray(v))) {
+    const entries = Object.entries(value).filter(([, v]) => v !== undefined);
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${toJsonText(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
 }
 
 function collectionResponse(ctx: GraphContext, context: string, page: { items: unknown[]; skiptoken: string | null; count?: number }) {

@@ -71,6 +71,12 @@ export function serializeUser(user: DirectoryUser, select: string[] | null): Jso
   return result;
 }
 
+/** The user's Graph JSON text; the default-property form is cached on the user. */
+export function userJson(user: DirectoryUser, select: string[] | null): string {
+  if (select) return JSON.stringify(serializeUser(user, select));
+  return (user.defaultJson ??= JSON.stringify(serializeUser(user, null)));
+}
+
 export function serializeGroup(group: DirectoryGroup, select: string[] | null): Json {
   const result: Json = {};
   for (const name of select ?? GROUP_DEFAULTS) {

@@ -16,6 +16,10 @@ export function startBackgroundJobs(config: Config, services: Services, log: Fas
     const totals = await services.appProfiles.health.sweep({ olderThanMs: config.healthCheckIntervalMs / 2 });
     log.info(totals, 'app profile health sweep finished');
   });
+  // Keeps added users' details and added groups' memberships current (Graph delta queries).
+  runner.every('directory-sync', config.directorySyncIntervalMs, async () => {
+    await services.directorySync.syncAll();
+  });
   runner.start();
   return runner;
 }

@@ -44,6 +44,7 @@ export interface MicrosoftTokenErrorInit {
   error: string;
   errorCodes: number[];
   suberror?: string;
+  /** HTTP status of the token endpoint; 0 for an error returned on the authorization redirect. */
   status: number;
   description?: string;
   traceId?: string;
@@ -173,4 +174,23 @@ export function parseRetryAfter(value: string | null, now: number = Date.now()):
   const date = Date.parse(trimmed);
   if (Number.isNaN(date)) return undefined;
   return Math.max(0, Math.ceil((date - now) / 1000));
+}
+
+/** The redirect back from the authorize endpoint is not one this sign-in started, or it carries no code. */
+export class AuthorizationResponseError extends Error {
+  override readonly name = 'AuthorizationResponseError';
+  readonly reason: 'state_mismatch' | 'missing_code';
+
+  constructor(reason: 'state_mismatch' | 'missing_code') {
+    super(
+      reason === 'state_mismatch'
+        ? 'The sign-in response does not belong to this sign-in (state mismatch)'
+        : 'The sign-in response carries neither a code nor an error',
+    );
+    this.reason = reason;
+  }
+
+  toJSON(): Record<string, unknown> {
+    return { name: this.name, message: this.message, reason: this.reason };
+  }
 }

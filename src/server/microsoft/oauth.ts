@@ -11,6 +11,7 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { createRemoteJWKSet, customFetch, decodeJwt, errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
 import { CLOUDS, normalizeCloudEndpoints, type Cloud, type CloudEndpoints } from './clouds';
 import {
+  AuthorizationResponseError,
   IdTokenValidationError,
   MicrosoftTokenError,
   MicrosoftUnavailableError,
@@ -367,6 +368,33 @@ export function createMicrosoftOAuth(options: MicrosoftOAuthOptions): MicrosoftO
       return url.toString();
     },
   };
+}
+
+/**
+ * Reads the query of the redirect back to the portal. Returns the code when `state` matches; throws
+ * AuthorizationResponseError when the state is not ours or nothing usable came back, and a MicrosoftTokenError
+ * (status 0) when Microsoft returned an error such as `access_denied` (AADSTS65004 cancelled consent,
+ * AADSTS90094 admin approval needed) — `statusReasonFor()` explains it.
+ */
+export function readAuthorizationResponse(query: URLSearchParams, expectedState: string): { code: string } {
+  const state = query.get('state');
+  if (state === null || !safeEqual(state, expectedState)) throw new AuthorizationResponseError('state_mismatch');
+  const error = query.get('error');
+  if (error) {
+    const description = query.get('error_description') ?? undefined;
+    const summary = summarizeDescription(description);
+    const suberror = query.get('suberror');
+    throw new MicrosoftTokenError({
+      error,
+      errorCodes: parseErrorCodes(query.get('error_codes')?.split(','), description),
+      status: 0,
+      ...(summary !== undefined ? { description: summary } : {}),
+      ...(suberror ? { suberror } : {}),
+    });
+  }
+  const code = query.get('code');
+  if (!code) throw new AuthorizationResponseError('missing_code');
+  return { code };
 }
 
 function mapJoseError(err: unknown): Error {

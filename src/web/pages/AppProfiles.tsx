@@ -48,7 +48,9 @@ const useStyles = makeStyles({
   warning: { color: tokens.colorPaletteDarkOrangeForeground1, display: 'flex', gap: '4px', alignItems: 'center' },
   muted: { color: tokens.colorNeutralForeground3 },
   empty: { maxWidth: '760px', display: 'flex', flexDirection: 'column', gap: tokens.spacingVerticalS },
-  grid: { minWidth: '1100px' },
+  grid: { minWidth: '1200px' },
+  wide: { flexGrow: 2 },
+  badge: { whiteSpace: 'nowrap' },
   scroll: { overflowX: 'auto' },
 });
 
@@ -247,7 +249,11 @@ export function AppProfilesPage() {
           >
             <DataGridHeader>
               <DataGridRow selectionCell={{ checkboxIndicator: { 'aria-label': 'Select all app profiles' } }}>
-                {({ renderHeaderCell }) => <DataGridHeaderCell>{renderHeaderCell()}</DataGridHeaderCell>}
+                {({ renderHeaderCell, columnId }) => (
+                  <DataGridHeaderCell className={columnId === 'status' ? styles.wide : undefined}>
+                    {renderHeaderCell()}
+                  </DataGridHeaderCell>
+                )}
               </DataGridRow>
             </DataGridHeader>
             <DataGridBody<AppProfile>>
@@ -256,7 +262,11 @@ export function AppProfilesPage() {
                   key={rowId}
                   selectionCell={{ checkboxIndicator: { 'aria-label': `Select ${item.name}` } }}
                 >
-                  {({ renderCell }) => <DataGridCell>{renderCell(item)}</DataGridCell>}
+                  {({ renderCell, columnId }) => (
+                    <DataGridCell className={columnId === 'status' ? styles.wide : undefined}>
+                      {renderCell(item)}
+                    </DataGridCell>
+                  )}
                 </DataGridRow>
               )}
             </DataGridBody>
@@ -278,11 +288,11 @@ function StatusCell({ profile, onReauthorize }: { profile: AppProfile; onReautho
   return (
     <div className={styles.status}>
       {profile.status === 'active' ? (
-        <Badge appearance="tint" color="success">
+        <Badge appearance="tint" color="success" className={styles.badge}>
           {statusLabel(profile)}
         </Badge>
       ) : (
-        <Badge appearance="filled" color="danger">
+        <Badge appearance="filled" color="danger" className={styles.badge}>
           {statusLabel(profile)}
         </Badge>
       )}

@@ -9,7 +9,12 @@ import { errorExpiresAuthorization, statusReasonFor } from '../../../src/server/
 import type { Cloud, CloudEndpoints } from '../../../src/server/microsoft/clouds';
 import { IdTokenValidationError, MicrosoftTokenError } from '../../../src/server/microsoft/errors';
 import { GraphError, createGraphClient } from '../../../src/server/microsoft/graph';
-import { createMicrosoftOAuth, type MicrosoftOAuth, type RedeemedTokenSet } from '../../../src/server/microsoft/oauth';
+import {
+  createMicrosoftOAuth,
+  readAuthorizationResponse,
+  type MicrosoftOAuth,
+  type RedeemedTokenSet,
+} from '../../../src/server/microsoft/oauth';
 import { APP_PROFILE_SCOPES, SSO_SCOPES, missingPermissions } from '../../../src/server/microsoft/permissions';
 
 const CONTOSO = '4f6d1d0e-1c2b-4d9a-9a55-0b7c3e1f2a10';
@@ -66,11 +71,11 @@ async function authorize(
   cloud: Cloud,
   email: string,
   scopes: readonly string[],
-  extra: { prompt?: 'consent' | 'login' } = {},
+  extra: { prompt?: 'consent' | 'login'; consent?: 'accept' | 'cancel' } = {},
 ) {
   const req = h.oauth.newAuthorizationRequest();
-  const url = h.oauth.authorizationUrl(cloud, { scopes, ...req, loginHint: email, ...extra });
-  const final = new URL(String(await new SandboxUserAgent().authorize(url, { email, password: PASSWORD, consent: 'accept' })));
+  const url = h.oauth.authorizationUrl(cloud, { scopes, ...req, loginHint: email, ...(extra.prompt ? { prompt: extra.prompt } : {}) });
+  const final = new URL(String(await new SandboxUserAgent().authorize(url, { email, password: PASSWORD, consent: extra.consent ?? 'accept' })));
   return { req, final, params: final.searchParams };
 }
 
@@ -78,8 +83,8 @@ async function signIn(h: Harness, cloud: Cloud, email: string, scopes: readonly 
   const { req, final, params } = await authorize(h, cloud, email, scopes);
   expect(`${final.origin}${final.pathname}`).toBe(REDIRECT_URI);
   expect(params.get('error'), params.get('error_description') ?? '').toBeNull();
-  expect(params.get('state')).toBe(req.state);
-  return h.oauth.redeemCode(cloud, { code: params.get('code')!, codeVerifier: req.codeVerifier, nonce: req.nonce, scopes });
+  const { code } = readAuthorizationResponse(params, req.state);
+  return h.oauth.redeemCode(cloud, { code, codeVerifier: req.codeVerifier, nonce: req.nonce, scopes });
 }
 
 function graphFor(h: Harness, cloud: Cloud, accessToken: string, opts: Partial<Parameters<typeof createGraphClient>[0]> = {}) {
@@ -269,6 +274,37 @@ describe('Microsoft client against the sandbox cloud', () => {
     expect(sleeps[1]).toBeGreaterThanOrEqual(sleeps[0]);
   });
 
+  it('runs a delta query, then picks up a new user from the deltaLink', async () => {
+    const graph = graphFor(h, 'global', admin.accessToken);
+    const run = graph.delta<{ id: string; userPrincipalName?: string }>('/users/delta', { query: { $select: 'id,displayName,userPrincipalName' } });
+    const first: string[] = [];
+    for await (const page of run) first.push(...page.map((u) => u.userPrincipalName ?? ''));
+    expect(first).toEqual(expect.arrayContaining(['admin@contoso.com', 'alex@contoso.com']));
+    expect(new URL(run.deltaLink).origin).toBe(new URL(h.endpoints.global.graph).origin);
+
+    await control(h, `/tenants/${CONTOSO}/users`, {
+      userPrincipalName: 'newbie@contoso.com',
+      displayName: 'New Person',
+      mail: 'newbie@contoso.com',
+      password: PASSWORD,
+      accountEnabled: true,
+    });
+    const next = graph.delta<{ id: string; userPrincipalName?: string }>(run.deltaLink);
+    const changed: string[] = [];
+    for await (const page of next) changed.push(...page.map((u) => u.userPrincipalName ?? u.id));
+    expect(changed).toContain('newbie@contoso.com');
+    expect(changed).not.toContain('alex@contoso.com');
+    expect(next.deltaLink).not.toBe(run.deltaLink);
+  });
+
+  it('signs out through the logout URL back to the registered page', async () => {
+    const url = h.oauth.logoutUrl('global', { postLogoutRedirectUri: SIGNED_OUT_URI, logoutHint: 'admin@contoso.com' });
+    const res = await fetch(url, { redirect: 'manual' });
+    expect(res.status).toBeGreaterThanOrEqual(300);
+    expect(res.status).toBeLessThan(400);
+    expect(new URL(res.headers.get('location')!, url).toString().startsWith(SIGNED_OUT_URI)).toBe(true);
+  });
+
   it('keeps the clouds apart: a U.S. Government token works on its Graph only', async () => {
     const gov = await signIn(h, 'usgov', 'admin@fabrikamgov.us');
     expect(gov.idToken.tid).toBe(FABRIKAM);
@@ -287,6 +323,32 @@ describe('authorizations that die', () => {
   });
   afterAll(async () => {
     await h?.sandbox.close();
+  });
+
+  it('reports AADSTS90094 when a non-administrator asks for admin-only permissions', async () => {
+    const { req, params } = await authorize(h, 'global', 'nora@northwind.com', APP_PROFILE_SCOPES);
+    let err: unknown;
+    try {
+      readAuthorizationResponse(params, req.state);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(MicrosoftTokenError);
+    expect((err as MicrosoftTokenError).error).toBe('access_denied');
+    expect(statusReasonFor(err as MicrosoftTokenError).code).toBe('AADSTS90094');
+  });
+
+  it('reports AADSTS65004 when the administrator cancels consent', async () => {
+    const { req, params } = await authorize(h, 'global', 'admin@contoso.com', APP_PROFILE_SCOPES, { consent: 'cancel' });
+    let err: unknown;
+    try {
+      readAuthorizationResponse(params, req.state);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(MicrosoftTokenError);
+    expect((err as MicrosoftTokenError).error).toBe('access_denied');
+    expect((err as MicrosoftTokenError).errorCodes).toEqual([65004]);
   });
 
   it('AADSTS50173 after the user’s sessions are revoked', async () => {

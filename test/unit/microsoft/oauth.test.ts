@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
 import { SignJWT, exportJWK, generateKeyPair, type JWK } from 'jose';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createMicrosoftOAuth, type MicrosoftOAuthOptions } from '../../../src/server/microsoft/oauth';
+import { createMicrosoftOAuth, readAuthorizationResponse, type MicrosoftOAuthOptions } from '../../../src/server/microsoft/oauth';
 import {
+  AuthorizationResponseError,
   IdTokenValidationError,
   MicrosoftTokenError,
   MicrosoftUnavailableError,
@@ -322,5 +323,32 @@ describe('refresh', () => {
     const { oauth, requests } = oauthWith(() => tokenResponse(undefined));
     await expect(oauth.refresh('global', { tenantId: 'contoso.com/../x', refreshToken: 'r', scopes: [] })).rejects.toThrow(TypeError);
     expect(requests).toHaveLength(0);
+  });
+});
+
+describe('readAuthorizationResponse', () => {
+  it('returns the code when the state matches', () => {
+    expect(readAuthorizationResponse(new URLSearchParams({ code: 'C1', state: 'S1' }), 'S1')).toEqual({ code: 'C1' });
+  });
+
+  it('refuses a response for another sign-in, or one without a code', () => {
+    expect(() => readAuthorizationResponse(new URLSearchParams({ code: 'C1', state: 'S2' }), 'S1')).toThrow(AuthorizationResponseError);
+    expect(() => readAuthorizationResponse(new URLSearchParams({ code: 'C1' }), 'S1')).toThrow(/state mismatch/);
+    expect(() => readAuthorizationResponse(new URLSearchParams({ state: 'S1' }), 'S1')).toThrow(/neither a code/);
+  });
+
+  it('turns an error redirect into a MicrosoftTokenError with the AADSTS code', () => {
+    const err = (() => {
+      try {
+        readAuthorizationResponse(
+          new URLSearchParams({ state: 'S1', error: 'access_denied', error_description: 'AADSTS65004: User declined to consent.\r\nTrace ID: x' }),
+          'S1',
+        );
+      } catch (e) {
+        return e;
+      }
+    })() as MicrosoftTokenError;
+    expect(err).toBeInstanceOf(MicrosoftTokenError);
+    expect(err).toMatchObject({ error: 'access_denied', errorCodes: [65004], status: 0, description: 'AADSTS65004: User declined to consent.' });
   });
 });

@@ -1,0 +1,127 @@
+import type { AuditLog } from '../audit/store';
+import type { AppProfileRow } from '../app-profiles/store';
+import type { GraphClient } from '../microsoft/graph';
+import type { UserStore } from './store';
+
+/** Members per Graph page: the largest page Graph serves for transitiveMembers. */
+export const MEMBER_PAGE_SIZE = 999;
+
+interface MemberPage {
+  '@odata.count'?: number;
+  '@odata.nextLink'?: string;
+  value?: { '@odata.type'?: string; id: string }[];
+}
+
+export interface GroupMemberDownloadDeps {
+  store: UserStore;
+  audit: AuditLog;
+  profileOf: (partnerId: string, profileId: string) => Promise<AppProfileRow | undefined>;
+  graphFor: (profile: AppProfileRow) => GraphClient;
+  log?: (message: string, error: unknown) => void;
+}
+
+export type GroupMemberDownloads = ReturnType<typeof createGroupMemberDownloads>;
+
+/**
+ * Downloads the transitive members (object ids) of an added group into group_members, page by page
+ * (999 ids per Graph page, one batched INSERT per page), showing progress on the group's row. A rerun
+ * is safe: inserts ignore members already stored, and members no longer in the group are removed at
+ * the end. One download per group runs at a time in this process; a second call joins it.
+ */
+export function createGroupMemberDownloads(deps: GroupMemberDownloadDeps) {
+  const { store, audit } = deps;
+  const running = new Map<string, Promise<{ members: number }>>();
+
+  async function run(partnerId: string, groupUserId: string): Promise<{ members: number }> {
+    const group = await store.get(partnerId, groupUserId);
+    if (!group || group.kind !== 'group' || !group.app_profile_id || !group.ms_object_id) {
+      throw new Error('The group was not found among the partner’s Microsoft 365 groups.');
+    }
+    const target = { type: 'user', id: group.id, name: group.email };
+    let done = 0;
+    let total = 0;
+    try {
+      const profile = await deps.profileOf(partnerId, group.app_profile_id);
+      if (!profile) throw new Error('The group’s app profile no longer exists.');
+      const graph = deps.graphFor(profile);
+      await store.setProgress(partnerId, group.id, { done: 0, total: 0 });
+      const seen = new Set<string>();
+      let page = await graph.get<MemberPage>(`/groups/${encodeURIComponent(group.ms_object_id)}/transitiveMembers`, {
+        eventual: true,
+        query: { $select: 'id', $top: MEMBER_PAGE_SIZE, $count: 'true' },
+      });
+      total = page['@odata.count'] ?? 0;
+      for (;;) {
+        const ids: string[] = [];
+        for (const member of page.value ?? []) {
+          const type = member['@odata.type'];
+          // Only users sign in; nested groups are counted for progress but not stored.
+          if (type && type !== '#microsoft.graph.user') continue;
+          const id = member.id.toLowerCase();
+          if (!seen.has(id)) {
+            seen.add(id);
+            ids.push(id);
+          }
+        }
+        await store.insertMembers(partnerId, group.id, ids);
+        done += page.value?.length ?? 0;
+        total = Math.max(total, done);
+        await store.setProgress(partnerId, group.id, { done, total });
+        const next = page['@odata.nextLink'];
+        if (!next) break;
+        page = await graph.get<MemberPage>(next, { eventual: true });
+      }
+      const stale = (await store.memberIds(partnerId, group.id)).filter((id) => !seen.has(id));
+      await store.deleteMembers(partnerId, group.id, stale);
+      await store.setProgress(partnerId, group.id, { done: null, total: null, syncedAt: new Date().toISOString() });
+      await audit.record({
+        partnerId,
+        actor: { email: null },
+        action: 'user.group_members.download',
+        target,
+        outcome: 'success',
+        details: { members: seen.size, removed: stale.length, tenantId: group.ms_tenant_id, groupObjectId: group.ms_object_id },
+      });
+      return { members: seen.size };
+    } catch (error) {
+      const message = error instanceof Error ? error.message : 'unknown error';
+      await audit
+        .record({
+          partnerId,
+          actor: { email: null },
+          action: 'user.group_members.download',
+          target,
+          outcome: 'failure',
+          details: { message: `The membership download stopped after ${done} of ${total} members: ${message}`, done, total, tenantId: group.ms_tenant_id, groupObjectId: group.ms_object_id },
+        })
+        .catch((auditError: unknown) => deps.log?.('could not audit a failed membership download', auditError));
+      throw error;
+    }
+  }
+
+  return {
+    /** Downloads (or joins the running download of) one group's members; resolves when every member is stored. */
+    download(partnerId: string, groupUserId: string): Promise<{ members: number }> {
+      const key = `${partnerId}:${groupUserId}`;
+      const current = running.get(key);
+      if (current) return current;
+      const promise = run(partnerId, groupUserId).finally(() => running.delete(key));
+      running.set(key, promise);
+      return promise;
+    },
+
+    /** Starts downloads without waiting; failures are recorded on the group and in the audit log. */
+    startInBackground(partnerId: string, groupUserIds: string[]): void {
+      for (const id of groupUserIds) {
+        const key = `${partnerId}:${id}`;
+        if (running.has(key)) continue;
+        // Registered now, so a caller awaiting download() right after the answer joins this run.
+        const promise = new Promise<void>((resolve) => setImmediate(resolve)).then(() => run(partnerId, id)).finally(() => running.delete(key));
+        running.set(key, promise);
+        promise.catch((error: unknown) => deps.log?.('group membership download failed', error));
+      }
+    },
+
+    isRunning: (partnerId: string, groupUserId: string) => running.has(`${partnerId}:${groupUserId}`),
+  };
+}

@@ -1,0 +1,40 @@
+import type { AppProfilesFeature } from '../app-profiles/index';
+import type { Config } from '../config';
+import type { DirectorySync } from '../directory-sync/index';
+import type { CoreServices } from '../services';
+import { createGroupMemberDownloads } from './group-members';
+import { showToAdministrator } from './invitations';
+import { createUserService } from './service';
+import { createUserStore } from './store';
+
+export type UsersFeature = ReturnType<typeof createUsersFeature>;
+
+/**
+ * Wires user management from the core services. Invitations are handed to the administrator in the
+ * answer of the add request (no mail transport is wired; `config.smtp` is not used yet).
+ */
+export function createUsersFeature(core: CoreServices, deps: { appProfiles: AppProfilesFeature; directorySync: DirectorySync; config: Config }) {
+  const store = createUserStore(core.db);
+  const downloads = createGroupMemberDownloads({
+    store,
+    audit: core.audit,
+    profileOf: (partnerId, profileId) => deps.appProfiles.store.get(partnerId, profileId),
+    graphFor: (profile) => deps.appProfiles.health.graphFor(profile),
+  });
+  const service = createUserService({
+    store,
+    audit: core.audit,
+    sessions: core.sessions,
+    appProfiles: deps.appProfiles,
+    downloads,
+    invitations: showToAdministrator,
+    publicUrl: deps.config.publicUrl,
+  });
+  return {
+    store,
+    service,
+    downloads,
+    /** Downloads an added group's transitive members (or joins the download already running); resolves when all are stored. */
+    downloadGroupMembers: (partnerId: string, groupUserId: string) => downloads.download(partnerId, groupUserId),
+  };
+}

@@ -1,0 +1,143 @@
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { Config } from '../config';
+import { clientAddress, requireAuth } from '../http/context';
+import { errorResponseSchema, passwordSchema } from '../http/schemas';
+import type { Services } from '../services';
+import { userSchema } from './view';
+
+const errors = { 400: errorResponseSchema, 401: errorResponseSchema, 403: errorResponseSchema, 404: errorResponseSchema, 409: errorResponseSchema, 503: errorResponseSchema };
+const idSchema = z.string().min(1).max(100);
+/** Query options the web app may send empty: an empty value means "not given". */
+const optional = <T extends z.ZodType>(schema: T) => z.preprocess((v) => (v === '' ? undefined : v), schema.optional());
+const rejectionSchema = z.object({
+  email: z.string(),
+  code: z.enum(['INVALID_EMAIL', 'DUPLICATE_IN_REQUEST', 'ALREADY_ADDED', 'FOREIGN_DOMAIN', 'NOT_FOUND_IN_TENANT', 'ACCOUNT_DISABLED', 'PROFILE_DELETED', 'EMAIL_TAKEN']),
+  message: z.string(),
+});
+
+export function registerUserRoutes(app: FastifyInstance, _config: Config, services: Services): void {
+  const r = app.withTypeProvider<ZodTypeProvider>();
+  const admin = { access: 'admin' as const };
+  const tags = ['Users'];
+  const service = services.users.service;
+
+  r.get(
+    '/api/users',
+    {
+      config: admin,
+      schema: {
+        tags,
+        summary: "The partner's users and groups, by email",
+        querystring: z.object({
+          search: optional(z.string().trim().max(320)),
+          role: optional(z.enum(['administrator', 'member'])),
+          limit: z.coerce.number().int().min(1).max(1000).default(200),
+          cursor: optional(z.string().max(400)),
+        }),
+        response: { 200: z.object({ items: z.array(userSchema), nextCursor: z.string().nullable() }), ...errors },
+      },
+    },
+    async (request) => service.list(requireAuth(request).partner.id, request.query),
+  );
+
+  r.post(
+    '/api/users',
+    {
+      config: admin,
+      schema: {
+        tags,
+        summary: 'Add local users (invited) or Microsoft 365 users and groups (checked in the tenant of the chosen app profile)',
+        body: z
+          .object({
+            signInType: z.enum(['local', 'microsoft365']),
+            emails: z.array(z.string().max(320)).min(1).max(500),
+            appProfileId: idSchema.optional(),
+            role: z.enum(['administrator', 'member']),
+          })
+          .strict(),
+        response: {
+          200: z.object({
+            added: z.array(userSchema),
+            rejected: z.array(rejectionSchema),
+            invitations: z.array(z.object({ email: z.string(), activationUrl: z.string() })).optional().describe('Activation links to pass on to local invitees; shown once'),
+          }),
+          ...errors,
+        },
+      },
+    },
+    async (request) => service.add(requireAuth(request), request.body, clientAddress(request)),
+  );
+
+  r.post(
+    '/api/users/delete',
+    {
+      config: admin,
+      schema: {
+        tags,
+        summary: 'Remove users and groups; their sessions end. The tenant owner cannot be removed',
+        body: z.object({ ids: z.array(idSchema).min(1).max(500) }).strict(),
+        response: {
+          200: z.object({ deleted: z.array(z.string()), blocked: z.array(z.object({ id: z.string(), email: z.string(), code: z.literal('OWNER'), message: z.string() })) }),
+          ...errors,
+        },
+      },
+    },
+    async (request) => service.delete(requireAuth(request), request.body.ids, clientAddress(request)),
+  );
+
+  r.post(
+    '/api/users/:id/download-members',
+    {
+      config: admin,
+      schema: {
+        tags,
+        summary: 'Download an added group’s members again (after a failed download)',
+        params: z.object({ id: idSchema }),
+        body: z.object({}).strict().optional(),
+        response: { 200: userSchema, ...errors },
+      },
+    },
+    async (request) => service.restartDownload(requireAuth(request), request.params.id, clientAddress(request)),
+  );
+
+  r.post(
+    '/api/activate',
+    {
+      config: { access: 'public', csrfExempt: true },
+      schema: {
+        tags,
+        summary: 'Set the password of an invited local user with the activation link’s token (single use, 72 hours)',
+        body: z.object({ token: z.string().min(1).max(200), password: passwordSchema }).strict(),
+        response: { 200: z.object({ email: z.string() }), ...errors },
+      },
+    },
+    async (request) => service.activate(request.body, clientAddress(request)),
+  );
+
+  r.get(
+    '/api/app-profiles/:id/directory',
+    {
+      config: admin,
+      schema: {
+        tags,
+        summary: "Browse the users or groups of an app profile's tenant, straight from Microsoft Graph",
+        params: z.object({ id: idSchema }),
+        querystring: z.object({
+          type: z.enum(['user', 'group']).default('user'),
+          search: optional(z.string().trim().max(100)),
+          cursor: optional(z.string().max(4000)),
+        }),
+        response: {
+          200: z.object({
+            items: z.array(z.object({ id: z.string(), displayName: z.string(), email: z.string().nullable(), kind: z.enum(['user', 'group']) })),
+            nextCursor: z.string().nullable(),
+          }),
+          ...errors,
+        },
+      },
+    },
+    async (request) => service.browse(requireAuth(request).partner.id, request.params.id, request.query),
+  );
+}

@@ -1,0 +1,113 @@
+import { randomUUID } from 'node:crypto';
+import { APP_PROFILE_SCOPES } from '../../src/server/microsoft/permissions';
+import { signUpPartner } from '../support/api-client';
+import { AdminBrowser, CONTOSO, SAMPLE_PASSWORD } from '../support/microsoft-round-trip';
+import { startTestPortal } from '../support/portal';
+import type { BenchRow } from './types';
+
+const PROFILES = 5_000;
+const CONCURRENCY = 16;
+
+/**
+ * Health sweep over 5,000 profiles against the sandbox, compared with a bare script asking the sandbox
+ * for the same 5,000 refreshes at the same concurrency; and the list endpoint with 5,000 profiles.
+ */
+export default async function appProfilesBench(): Promise<BenchRow[]> {
+  const portal = await startTestPortal('sqlite');
+  try {
+    const { db, secretBox } = portal.services;
+    const owner = await signUpPartner(portal.url, 'Bench Partner');
+    const created = await new AdminBrowser(owner.client).createProfile('Seed', { email: CONTOSO.admin, password: SAMPLE_PASSWORD, consent: 'accept' });
+    const seed = await db.selectFrom('app_profiles').selectAll().where('id', '=', created.profileId!).executeTakeFirstOrThrow();
+    const seedToken = secretBox.open(seed.refresh_token_sealed, `app-profile:${seed.id}:refresh-token`);
+    const tokenUrl = `${portal.sandbox!.clouds.global.login}/${CONTOSO.id}/oauth2/v2.0/token`;
+    const app = portal.services.microsoft.apps.global!;
+    const refresh = async (refreshToken: string): Promise<string> => {
+      const body = new URLSearchParams({ grant_type: 'refresh_token', refresh_token: refreshToken, client_id: app.clientId, client_secret: app.clientSecret, scope: APP_PROFILE_SCOPES.join(' ') });
+      const res = await fetch(tokenUrl, { method: 'POST', body });
+      if (!res.ok) throw new Error(`refresh failed: ${res.status}`);
+      return ((await res.json()) as { refresh_token: string }).refresh_token;
+    };
+    const pool = async (count: number, work: (i: number) => Promise<void>) => {
+      let next = 0;
+      await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
+        while (next < count) await work(next++);
+      }));
+    };
+
+    // Each profile of its own partner (a partner connects a tenant once), each with its own refresh token.
+    const tokens: string[] = new Array(PROFILES);
+    await pool(PROFILES, async (i) => {
+      tokens[i] = await refresh(seedToken);
+    });
+    const now = new Date().toISOString();
+    const old = new Date(Date.now() - 86400_000).toISOString();
+    for (let start = 0; start < PROFILES; start += 500) {
+      const partners = [];
+      const profiles = [];
+      for (let i = start; i < Math.min(start + 500, PROFILES); i++) {
+        const partnerId = randomUUID();
+        const id = randomUUID();
+        partners.push({ id: partnerId, name: `Bench ${i}`, created_at: now });
+        profiles.push({ ...seed, id, partner_id: partnerId, name: `Profile ${i}`, name_key: `profile ${i}`, refresh_token_sealed: secretBox.seal(tokens[i], `app-profile:${id}:refresh-token`), last_checked_at: old });
+      }
+      await db.insertInto('partners').values(partners).execute();
+      await db.insertInto('app_profiles').values(profiles).execute();
+    }
+
+    // Baseline: the sandbox answering 5,000 refreshes to a bare script.
+    const baselineStart = performance.now();
+    await pool(PROFILES, async (i) => {
+      await refresh(tokens[i]);
+    });
+    const baselineMs = performance.now() - baselineStart;
+
+    let peakRss = process.memoryUsage().rss;
+    const rssBefore = peakRss;
+    const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 25);
+    const sweepStart = performance.now();
+    const totals = await portal.services.appProfiles.health.sweep({ olderThanMs: 3600_000, concurrency: CONCURRENCY });
+    const sweepMs = performance.now() - sweepStart;
+    clearInterval(sampler);
+    if (totals.checked < PROFILES) throw new Error(`sweep checked ${totals.checked} of ${PROFILES}: ${JSON.stringify(totals)}`);
+
+    // The list with 5,000 profiles in one partner.
+    const listOwner = await signUpPartner(portal.url, 'Big Partner');
+    for (let start = 0; start < PROFILES; start += 500) {
+      const rows = [];
+      for (let i = start; i < Math.min(start + 500, PROFILES); i++) {
+        const id = randomUUID();
+        rows.push({ ...seed, id, partner_id: listOwner.partnerId, tenant_id: randomUUID(), name: `Tenant ${String(i).padStart(4, '0')}`, name_key: `tenant ${String(i).padStart(4, '0')}` });
+      }
+      await db.insertInto('app_profiles').values(rows).execute();
+    }
+    const timings = async (path: string) => {
+      const samples: number[] = [];
+      for (let i = 0; i < 60; i++) {
+        const res = await portal.app.inject({ method: 'GET', url: path, headers: { cookie: listOwner.client.cookie! } });
+        if (res.statusCode !== 200) throw new Error(`list answered ${res.statusCode}`);
+        if (i >= 10) samples.push(Number(res.headers['x-response-time-ms'] ?? NaN));
+      }
+      return p95(samples);
+    };
+    const listDefault = await timings('/api/app-profiles');
+    const listFull = await timings('/api/app-profiles?limit=1000');
+
+    const ratio = sweepMs / baselineMs;
+    return [
+      { name: 'bare script: 5,000 refreshes at the sandbox', value: baselineMs / 1000, unit: 's', target: 'baseline', ok: true },
+      { name: 'health sweep over 5,000 profiles', value: sweepMs / 1000, unit: 's', target: '-', ok: true },
+      { name: 'sweep / bare refreshes', value: ratio, unit: 'ratio', target: '≤ 1.5', ok: ratio <= 1.5 },
+      { name: 'sweep peak RSS growth', value: (peakRss - rssBefore) / 2 ** 20, unit: 'MB', target: 'reported', ok: true },
+      { name: 'GET /api/app-profiles (5,000 profiles, first page of 500) p95', value: listDefault, unit: 'ms', target: '< 50', ok: listDefault < 50 },
+      { name: 'GET /api/app-profiles?limit=1000 p95', value: listFull, unit: 'ms', target: '< 50', ok: listFull < 50 },
+    ];
+  } finally {
+    await portal.close();
+  }
+}
+
+function p95(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil(sorted.length * 0.95) - 1)];
+}
