@@ -1,6 +1,6 @@
 import type { SandboxCloudName } from './clouds';
 import { newGuid, randomToken } from './crypto-utils';
-import { GLOBAL_ADMINISTRATOR } from './roles';
+import { GLOBAL_ADMINISTRATOR, PRIVILEGED_ROLE_ADMINISTRATOR } from './roles';
 
 /**
  * The in-memory directory: tenants with their users and groups, lookup indexes and a change log for delta.
@@ -137,6 +137,11 @@ export class Tenant {
 
   isGlobalAdministrator(user: DirectoryUser): boolean {
     return user.roles.includes(GLOBAL_ADMINISTRATOR);
+  }
+
+  /** Who may grant admin consent for the whole tenant (Entra: Global or Privileged Role Administrator). */
+  canGrantTenantConsent(user: DirectoryUser): boolean {
+    return this.isGlobalAdministrator(user) || user.roles.includes(PRIVILEGED_ROLE_ADMINISTRATOR);
   }
 
   findUser(idOrUpn: string): DirectoryUser | undefined {

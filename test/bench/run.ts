@@ -22,7 +22,7 @@ for (const file of files) {
   const started = Date.now();
   const mod = (await import(path.join(dir, file))) as { default: () => Promise<BenchRow[]> };
   const rows = await mod.default();
-  console.table(rows.map((r) => ({ ...r, value: round(r.value) })));
+  console.log(rows.map((r) => `  ${r.ok ? 'ok ' : 'NO '} ${r.name}: ${round(r.value)} ${r.unit} (target ${r.target})`).join('\n'));
   failed += rows.filter((r) => !r.ok).length;
   sections.push(
     [`## ${name}`, '', '| measure | value | unit | target | ok |', '|---|---:|---|---|---|', ...rows.map((r) => `| ${r.name} | ${round(r.value)} | ${r.unit} | ${r.target} | ${r.ok ? 'yes' : '**no**'} |`), '', `_(${((Date.now() - started) / 1000).toFixed(1)} s)_`].join('\n'),

@@ -14,7 +14,7 @@ export async function launchBrowser(): Promise<Browser> {
 /** A fresh browser profile (its own cookies at the portal and at the sandbox cloud). */
 export async function newPage(browser: Browser, baseURL: string): Promise<{ context: BrowserContext; page: Page }> {
   const context = await browser.newContext({ baseURL, viewport: { width: 1400, height: 900 } });
-  context.setDefaultTimeout(15_000);
+  context.setDefaultTimeout(30_000);
   const page = await context.newPage();
   return { context, page };
 }
@@ -41,4 +41,11 @@ export async function signInAtMicrosoft(page: Page, email: string, password = 'P
   await page.getByLabel('Email').fill(email);
   await page.getByLabel('Password').fill(password);
   await page.getByRole('button', { name: 'Sign in' }).click();
+}
+
+/** Saves a screenshot of the page under test-results/ (kept by failing tests for a look afterwards). */
+export async function screenshot(page: Page, name: string): Promise<string> {
+  const file = `test-results/${name.replace(/[^a-z0-9-]+/gi, '-')}.png`;
+  await page.screenshot({ path: file, fullPage: true }).catch(() => undefined);
+  return file;
 }

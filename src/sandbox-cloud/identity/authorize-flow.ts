@@ -204,7 +204,7 @@ export function continueFlow(ctx: FlowContext, flow: AuthorizeFlow): Outcome {
   const missing = !state.consents.hasConsent(tenant.id, flow.app.clientId, user.id) || requested.some((s) => !consented.has(s));
   if ((missing || request.prompt === 'consent') && !flow.consented) {
     if (!interactive) return failRedirect(aad.consentMissing(flow.app.clientId, flow.app.displayName), 'consent_required');
-    const isAdmin = tenant.isGlobalAdministrator(user);
+    const isAdmin = tenant.canGrantTenantConsent(user);
     const tenantWide = state.consents.tenantScopes(tenant.id, flow.app.clientId);
     const adminOnlyMissing = requested.filter((s) => graphPermission(s)?.adminConsentRequired && !tenantWide.has(s));
     if (!isAdmin && adminOnlyMissing.length > 0) {
@@ -321,7 +321,7 @@ export function submitConsent(ctx: FlowContext, flow: AuthorizeFlow, decision: s
   const user = tenant?.usersById.get(flow.userId);
   if (!tenant || !user) return continueFlow(ctx, flow);
   const requested = flow.request.scopes.graph;
-  if (tenant.isGlobalAdministrator(user)) {
+  if (tenant.canGrantTenantConsent(user)) {
     state.consents.grantTenant(tenant.id, flow.app.clientId, requested);
   } else {
     state.consents.grantUser(tenant.id, flow.app.clientId, user.id, requested.filter((s) => !graphPermission(s)?.adminConsentRequired));

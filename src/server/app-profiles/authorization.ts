@@ -237,7 +237,7 @@ export function createProfileAuthorization(deps: AuthorizationDeps) {
       return startFlow({ auth, browserBinding, purpose: 'create_profile', cloud: input.cloud, profileName: input.name, returnTo: input.returnTo });
     },
 
-    async startReauthorize(auth: AuthContext, browserBinding: string, profileId: string, account: 'current' | 'another'): Promise<string> {
+    async startReauthorize(auth: AuthContext, browserBinding: string, profileId: string, account: 'current' | 'another', returnTo?: string): Promise<string> {
       const profile = await store.get(auth.partner.id, profileId);
       if (!profile) throw new NotFoundError('The app profile');
       return startFlow({
@@ -249,6 +249,7 @@ export function createProfileAuthorization(deps: AuthorizationDeps) {
         profileName: profile.name,
         account,
         loginHint: profile.authorized_by_upn,
+        returnTo,
       });
     },
 

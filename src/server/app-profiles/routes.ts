@@ -99,14 +99,14 @@ export function registerAppProfileRoutes(
         tags,
         summary: 'Start re-authorizing: with the account that authorized it, or after signing out at Microsoft with another one',
         params: idParams,
-        body: z.object({ account: z.enum(['current', 'another']).default('current') }).strict(),
+        body: z.object({ account: z.enum(['current', 'another']).default('current'), returnTo: z.string().max(500).optional() }).strict(),
         response: { 200: authorizationUrlAnswer, ...errors },
       },
     },
     async (request, reply) => {
       const auth = requireAuth(request);
       const binding = browserBinding(request, reply, deps.secureCookies);
-      return { authorizationUrl: await deps.authorization.startReauthorize(auth, binding, request.params.id, request.body.account) };
+      return { authorizationUrl: await deps.authorization.startReauthorize(auth, binding, request.params.id, request.body.account, request.body.returnTo) };
     },
   );
 

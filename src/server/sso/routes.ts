@@ -1,5 +1,84 @@
 import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { browserBinding, FLOW_COOKIE } from '../auth-flows/binding';
 import type { Config } from '../config';
+import { clientAddress } from '../http/context';
+import { NotFoundError } from '../http/errors';
+import { setSessionCookie } from '../http/guards';
+import { errorResponseSchema } from '../http/schemas';
+import { partnerSchema, sessionUserSchema, toSessionAnswer } from '../partners/routes';
 import type { Services } from '../services';
 
-export function registerSsoRoutes(_app: FastifyInstance, _config: Config, _services: Services): void {}
+/**
+ * "Sign in with Microsoft 365": starts the round trip, sets the session cookie on the callback's answer
+ * when the sign-in finished there, and lets a person added by several partners choose one.
+ */
+export function registerSsoRoutes(app: FastifyInstance, config: Config, services: Services): void {
+  const r = app.withTypeProvider<ZodTypeProvider>();
+  const { sso } = services;
+  const cookie = { secure: config.secureCookies, maxAgeSeconds: Math.floor(config.sessionIdleTimeoutMs / 1000) };
+
+  // The shared callback route answers with a redirect only; the session it opened is attached here.
+  app.addHook('onSend', async (request, reply, payload) => {
+    if (request.routeOptions.url === '/auth/microsoft/callback') {
+      const state = (request.query as { state?: unknown } | undefined)?.state;
+      const signedIn = sso.takeHandoff(typeof state === 'string' ? state : undefined);
+      if (signedIn) setSessionCookie(reply, signedIn.token, cookie);
+    }
+    return payload;
+  });
+
+  r.get(
+    '/auth/microsoft/sign-in',
+    {
+      config: { access: 'public' },
+      schema: {
+        tags: ['Microsoft'],
+        summary: 'Starts single sign-on with Microsoft 365 (redirects to Microsoft)',
+        querystring: z.object({ email: z.string().max(320).optional(), cloud: z.enum(['global', 'usgov']).optional() }),
+      },
+    },
+    async (request, reply) => {
+      const email = request.query.email && /^[^@\s]+@[^@\s]+$/.test(request.query.email.trim()) ? request.query.email.trim() : undefined;
+      const url = await sso.start(browserBinding(request, reply, config.secureCookies), { email, cloud: request.query.cloud });
+      return reply.redirect(url, 303);
+    },
+  );
+
+  r.get(
+    '/auth/microsoft/choices',
+    {
+      config: { access: 'public' },
+      schema: {
+        tags: ['Microsoft'],
+        summary: 'The partners a person who just signed in with Microsoft 365 may choose from',
+        response: { 200: z.object({ choices: z.array(z.object({ partnerId: z.string(), partnerName: z.string() })) }), 404: errorResponseSchema },
+      },
+    },
+    async (request) => {
+      const choices = await sso.choices(request.cookies[FLOW_COOKIE]);
+      if (!choices) throw new NotFoundError('A pending choice');
+      return { choices };
+    },
+  );
+
+  r.post(
+    '/auth/microsoft/choose',
+    {
+      config: { access: 'public', csrfExempt: true },
+      schema: {
+        tags: ['Microsoft'],
+        summary: 'Finishes single sign-on in the chosen partner',
+        body: z.object({ partnerId: z.string().min(1).max(100) }).strict(),
+        response: { 200: z.object({ user: sessionUserSchema, partner: partnerSchema, csrfToken: z.string() }), 403: errorResponseSchema, 404: errorResponseSchema },
+      },
+    },
+    async (request, reply) => {
+      const signedIn = await sso.choose(request.cookies[FLOW_COOKIE], request.body.partnerId, clientAddress(request));
+      if (!signedIn) throw new NotFoundError('A pending choice for that partner');
+      setSessionCookie(reply, signedIn.token, cookie);
+      return toSessionAnswer(signedIn.context);
+    },
+  );
+}

@@ -52,6 +52,10 @@ export function createGroupMemberDownloads(deps: GroupMemberDownloadDeps) {
       });
       total = page['@odata.count'] ?? 0;
       for (;;) {
+        // The next page is asked for while this one is stored, so Graph and the database work at once.
+        const nextLink = page['@odata.nextLink'];
+        const nextPage = nextLink ? graph.get<MemberPage>(nextLink, { eventual: true }) : undefined;
+        nextPage?.catch(() => undefined);
         const ids: string[] = [];
         for (const member of page.value ?? []) {
           const type = member['@odata.type'];
@@ -67,9 +71,8 @@ export function createGroupMemberDownloads(deps: GroupMemberDownloadDeps) {
         done += page.value?.length ?? 0;
         total = Math.max(total, done);
         await store.setProgress(partnerId, group.id, { done, total });
-        const next = page['@odata.nextLink'];
-        if (!next) break;
-        page = await graph.get<MemberPage>(next, { eventual: true });
+        if (!nextPage) break;
+        page = await nextPage;
       }
       const stale = (await store.memberIds(partnerId, group.id)).filter((id) => !seen.has(id));
       await store.deleteMembers(partnerId, group.id, stale);

@@ -218,8 +218,8 @@ export function createUserService(deps: UserServiceDeps) {
       const toLookUp: string[] = [];
       const outcome = new Map<string, Found | RejectionCode>();
       for (const email of valid) {
-        if (!tenantDomains.has(email.slice(email.lastIndexOf('@') + 1))) outcome.set(email, 'FOREIGN_DOMAIN');
-        else if (inPartner.has(email)) outcome.set(email, 'ALREADY_ADDED');
+        if (inPartner.has(email)) outcome.set(email, 'ALREADY_ADDED');
+        else if (!tenantDomains.has(email.slice(email.lastIndexOf('@') + 1))) outcome.set(email, 'FOREIGN_DOMAIN');
         else toLookUp.push(email);
       }
       let next = 0;

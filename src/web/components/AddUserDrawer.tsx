@@ -113,9 +113,12 @@ function AddUserForm({ onClose }: { onClose: () => void }) {
         </Field>
         {microsoft ? (
           <>
-            <Field label="App profile" validationMessage={profileError ?? errors.on('appProfileId')}>
+            <Field
+              label="App profile"
+              hint="The Microsoft 365 tenant the addresses belong to."
+              validationMessage={profileError ?? errors.on('appProfileId')}
+            >
               <Dropdown
-                placeholder={profiles.isPending ? 'Loading' : 'Choose an app profile'}
                 value={profile ? profileOptionText(profile) : ''}
                 selectedOptions={profileId ? [profileId] : []}
                 onOptionSelect={(_, d) => {

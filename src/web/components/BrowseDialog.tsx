@@ -100,7 +100,6 @@ function BrowseContent({
         </TabList>
         <SearchBox
           aria-label="Search directory"
-          placeholder="Search by name or email"
           value={search}
           onChange={(_, d) => setSearch(d.value)}
         />

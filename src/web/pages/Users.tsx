@@ -171,7 +171,6 @@ export function UsersPage() {
         </Select>
         <SearchBox
           aria-label="Search by email"
-          placeholder="Search by email"
           value={search}
           onChange={(_, d) => setSearch(d.value)}
         />

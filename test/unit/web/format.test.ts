@@ -1,0 +1,68 @@
+import { describe, expect, it } from 'vitest';
+import {
+  appendEmails,
+  blockedProfileMessage,
+  cloudLabel,
+  lapsesText,
+  parseEmails,
+  signInTypeLabel,
+  validateProfileName,
+} from '../../../src/web/format';
+
+const now = new Date('2025-03-01T12:00:00Z');
+const inDays = (days: number) => new Date(now.getTime() + days * 86_400_000).toISOString();
+
+describe('lapsesText', () => {
+  it('rounds partial days up and uses the singular for one day', () => {
+    expect(lapsesText(inDays(5.2), now)).toBe('Lapses in 6 days if unused');
+    expect(lapsesText(inDays(1), now)).toBe('Lapses in 1 day if unused');
+    expect(lapsesText(inDays(0.1), now)).toBe('Lapses in 1 day if unused');
+  });
+
+  it('says today once the moment has passed, and nothing without a date', () => {
+    expect(lapsesText(inDays(-1), now)).toBe('Lapses today if unused');
+    expect(lapsesText(null, now)).toBeNull();
+    expect(lapsesText('not a date', now)).toBeNull();
+  });
+});
+
+describe('email lists', () => {
+  it('splits on lines, commas, semicolons and spaces, dropping duplicates', () => {
+    expect(parseEmails('a@x.com, b@x.com;c@x.com\n\nA@x.com  d@x.com')).toEqual([
+      'a@x.com',
+      'b@x.com',
+      'c@x.com',
+      'd@x.com',
+    ]);
+    expect(parseEmails(' \n ;, ')).toEqual([]);
+  });
+
+  it('appends browsed addresses on new lines without repeating', () => {
+    expect(appendEmails('', ['a@x.com'])).toBe('a@x.com');
+    expect(appendEmails('a@x.com\n', ['A@x.com', 'b@x.com'])).toBe('a@x.com\nb@x.com');
+    expect(appendEmails('a@x.com', ['a@x.com'])).toBe('a@x.com');
+  });
+});
+
+describe('labels and validation', () => {
+  it('labels clouds and sign-in types', () => {
+    expect(cloudLabel('global')).toBe('Global');
+    expect(cloudLabel('usgov')).toBe('U.S. Government');
+    expect(signInTypeLabel({ signInType: 'local', kind: 'user' })).toBe('Local user');
+    expect(signInTypeLabel({ signInType: 'microsoft365', kind: 'user' })).toBe('Microsoft 365 user');
+    expect(signInTypeLabel({ signInType: 'microsoft365', kind: 'group' })).toBe('Microsoft 365 group');
+  });
+
+  it('checks the profile name length after trimming', () => {
+    expect(validateProfileName('   ')).not.toBeNull();
+    expect(validateProfileName(` ${'a'.repeat(100)} `)).toBeNull();
+    expect(validateProfileName('a'.repeat(101))).not.toBeNull();
+  });
+
+  it('explains a blocked deletion, preferring the server message', () => {
+    expect(blockedProfileMessage({ name: 'Contoso', inUse: { users: 3, groups: 1 } })).toBe(
+      '“Contoso” cannot be deleted: used by 3 Microsoft 365 users and 1 groups in User management.',
+    );
+    expect(blockedProfileMessage({ name: 'Contoso', message: 'In use.' })).toBe('In use.');
+  });
+});

@@ -1,0 +1,71 @@
+import { describe, expect, it } from 'vitest';
+import {
+  readRoundTripResult,
+  roundTripOutcome,
+  safeNextPath,
+  signInErrorMessage,
+  withoutRoundTripParams,
+} from '../../../src/web/outcomes';
+
+const parse = (search: string) => {
+  const result = readRoundTripResult(new URLSearchParams(search));
+  if (!result) throw new Error('no result');
+  return result;
+};
+
+describe('round-trip outcome messages', () => {
+  it('reports creation and re-authorization as successes', () => {
+    expect(roundTripOutcome(parse('result=created'))).toEqual({ intent: 'success', message: 'App profile created.' });
+    expect(roundTripOutcome(parse('result=reauthorized'))).toEqual({
+      intent: 'success',
+      message: 'App authorized again.',
+    });
+  });
+
+  it('names the profile that already connects the tenant', () => {
+    const outcome = roundTripOutcome(parse('result=error&code=TENANT_ALREADY_CONNECTED&profileId=p1'), 'Contoso');
+    expect(outcome.intent).toBe('error');
+    expect(outcome.message).toBe(
+      'This Microsoft 365 tenant is already connected as app profile “Contoso”. Use Re-authorize app on that profile instead.',
+    );
+  });
+
+  it('lists the missing permissions', () => {
+    const outcome = roundTripOutcome(parse('result=error&code=MISSING_PERMISSIONS&missing=Group.Read.All,Domain.Read.All'));
+    expect(outcome.message).toBe(
+      'The consent did not grant every required permission. Missing: Group.Read.All, Domain.Read.All.',
+    );
+  });
+
+  it('explains a cancelled consent and falls back for unknown codes', () => {
+    expect(roundTripOutcome(parse('result=error&code=CONSENT_CANCELLED')).message).toBe(
+      'Consent was cancelled at Microsoft. Nothing was changed. Try again and click Accept.',
+    );
+    expect(roundTripOutcome(parse('result=error&code=AADSTS50020')).message).toBe(
+      'Microsoft returned an error (AADSTS50020). Nothing was changed.',
+    );
+  });
+
+  it('ignores URLs without a result and strips only the round-trip parameters', () => {
+    expect(readRoundTripResult(new URLSearchParams('add=1'))).toBeNull();
+    const rest = withoutRoundTripParams(new URLSearchParams('result=error&code=X&profileId=p&missing=A&add=1'));
+    expect(rest.toString()).toBe('add=1');
+  });
+});
+
+describe('sign-in errors and next paths', () => {
+  it('maps known sign-in errors and keeps unknown codes visible', () => {
+    expect(signInErrorMessage('NOT_ADDED')).toBe(
+      'Your Microsoft 365 account has not been added to Tenantgate. Ask your administrator.',
+    );
+    expect(signInErrorMessage('WHATEVER')).toContain('WHATEVER');
+  });
+
+  it('follows only same-origin paths', () => {
+    expect(safeNextPath('/settings/users?add=1')).toBe('/settings/users?add=1');
+    expect(safeNextPath('//evil.example/x')).toBe('/');
+    expect(safeNextPath('/\\evil.example')).toBe('/');
+    expect(safeNextPath('https://evil.example/')).toBe('/');
+    expect(safeNextPath(null)).toBe('/');
+  });
+});
