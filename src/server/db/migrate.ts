@@ -3,6 +3,7 @@ import type { Db } from './database';
 import * as m001 from './migrations/001_foundation';
 import * as m002 from './migrations/002_app_profiles';
 import * as m003 from './migrations/003_user_management';
+import * as m004 from './migrations/004_session_group_role';
 
 /**
  * The numbered migrations, listed explicitly so they run the same from source (tsx) and from tests.
@@ -12,6 +13,7 @@ const migrations: Record<string, Migration> = {
   '001_foundation': m001,
   '002_app_profiles': m002,
   '003_user_management': m003,
+  '004_session_group_role': m004,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -75,6 +75,8 @@ export interface SessionsTable {
   last_seen_at: string;
   expires_at: string;
   client_address: string | null;
+  /** Role earned through added Microsoft 365 groups at sign-in (migration 004); the higher role applies. */
+  group_role?: 'administrator' | 'member' | null;
 }
 
 export interface AuditEventsTable {

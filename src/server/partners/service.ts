@@ -22,9 +22,11 @@ export interface SignedIn {
 export type PartnerService = ReturnType<typeof createPartnerService>;
 
 export function createPartnerService({ db, sessions, limiter, audit }: PartnerServiceDeps) {
-  async function openSession(context: Omit<AuthContext, 'sessionId' | 'csrfToken'>, clientAddress: string): Promise<SignedIn> {
-    const { token, csrfToken, sessionId } = await sessions.create({ partnerId: context.partner.id, userId: context.user.id, clientAddress });
-    return { token, context: { ...context, sessionId, csrfToken } };
+  /** `groupRole`: the role a Microsoft 365 sign-in earned through added groups (the higher role applies). */
+  async function openSession(context: Omit<AuthContext, 'sessionId' | 'csrfToken'>, clientAddress: string, groupRole?: 'administrator' | 'member' | null): Promise<SignedIn> {
+    const { token, csrfToken, sessionId } = await sessions.create({ partnerId: context.partner.id, userId: context.user.id, clientAddress, groupRole });
+    const role = groupRole === 'administrator' ? 'administrator' : context.user.role;
+    return { token, context: { ...context, user: { ...context.user, role }, sessionId, csrfToken } };
   }
 
   return {
@@ -107,9 +109,6 @@ export function createPartnerService({ db, sessions, limiter, audit }: PartnerSe
           clientAddress,
           details: { reason },
         });
-        if (row && ok && row.status === 'invited') {
-          throw new UnauthorizedError('This account is not activated yet. Use the activation link from your invitation.', 'ACCOUNT_NOT_ACTIVATED');
-        }
         throw new UnauthorizedError('The email or password is incorrect.', 'INVALID_CREDENTIALS');
       }
       await limiter.clearAccount(input.email);

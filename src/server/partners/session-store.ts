@@ -13,7 +13,7 @@ export type SessionStore = ReturnType<typeof createSessionStore>;
  */
 export function createSessionStore(db: Db, idleTimeoutMs: number) {
   return {
-    async create(input: { partnerId: string; userId: string; clientAddress: string | null }): Promise<{ token: string; csrfToken: string; sessionId: string }> {
+    async create(input: { partnerId: string; userId: string; clientAddress: string | null; groupRole?: 'administrator' | 'member' | null }): Promise<{ token: string; csrfToken: string; sessionId: string }> {
       const token = randomToken();
       const csrfToken = randomToken();
       const now = Date.now();
@@ -29,6 +29,7 @@ export function createSessionStore(db: Db, idleTimeoutMs: number) {
           last_seen_at: new Date(now).toISOString(),
           expires_at: new Date(now + idleTimeoutMs).toISOString(),
           client_address: input.clientAddress,
+          group_role: input.groupRole ?? null,
         })
         .execute();
       return { token, csrfToken, sessionId };
@@ -47,6 +48,7 @@ export function createSessionStore(db: Db, idleTimeoutMs: number) {
           's.csrf_token as csrfToken',
           's.expires_at as expiresAt',
           's.last_seen_at as lastSeenAt',
+          's.group_role as groupRole',
           'u.id as userId',
           'u.email',
           'u.display_name as displayName',
@@ -78,7 +80,7 @@ export function createSessionStore(db: Db, idleTimeoutMs: number) {
           id: row.userId,
           email: row.email,
           displayName: row.displayName,
-          role: row.role,
+          role: row.groupRole === 'administrator' ? 'administrator' : row.role,
           isOwner: row.isOwner === 1,
           signInType: row.signInType,
         },

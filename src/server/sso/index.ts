@@ -31,6 +31,8 @@ export interface PartnerChoice {
   partnerId: string;
   partnerName: string;
   userId: string;
+  /** The highest role of the added groups that let this person in (a direct entry's own role may be lower). */
+  groupRole?: Role | null;
 }
 
 type PartnerOutcome = { ok: true; choice: PartnerChoice; via: 'user' | 'group' } | { ok: false; code: SsoRefusalCode; partnerId: string; userId: string | null };
@@ -169,7 +171,8 @@ export function createSsoFeature(core: CoreServices, deps: { oauth: MicrosoftOAu
     }
 
     if (direct) {
-      return { ok: true, via: 'user', choice: { partnerId, partnerName, userId: direct.id } };
+      const groupRole = matched.some((g) => g.role === 'administrator') ? 'administrator' : matched.length > 0 ? 'member' : null;
+      return { ok: true, via: 'user', choice: { partnerId, partnerName, userId: direct.id, groupRole } };
     }
     if (matched.length === 0) {
       if (record) {
@@ -237,6 +240,7 @@ export function createSsoFeature(core: CoreServices, deps: { oauth: MicrosoftOAu
         partner: { id: choice.partnerId, name: choice.partnerName },
       },
       clientAddress,
+      choice.groupRole,
     );
   }
 

@@ -14,7 +14,7 @@ export type UsersFeature = ReturnType<typeof createUsersFeature>;
  * answer of the add request (no mail transport is wired; `config.smtp` is not used yet).
  */
 export function createUsersFeature(core: CoreServices, deps: { appProfiles: AppProfilesFeature; directorySync: DirectorySync; config: Config }) {
-  const store = createUserStore(core.db);
+  const store = createUserStore(core.db, core.engine);
   const downloads = createGroupMemberDownloads({
     store,
     audit: core.audit,

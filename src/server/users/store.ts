@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import type { Db } from '../db/database';
+import type { Db, Engine } from '../db/database';
 import type { UsersTable } from '../db/tables';
 
 export type UserRow = UsersTable;
@@ -12,7 +12,7 @@ export interface UserListQuery {
   cursor?: string;
 }
 
-/** Rows per INSERT of group members: 3 parameters each stays far below both engines' limits. */
+/** Member ids per INSERT of group members (one Graph page). */
 export const MEMBER_INSERT_BATCH = 999;
 
 export type UserStore = ReturnType<typeof createUserStore>;
@@ -20,7 +20,7 @@ export type UserStore = ReturnType<typeof createUserStore>;
 const likeEscaped = (term: string) => `%${term.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 
 /** The SQL of user management. Every query is scoped to one partner, except the activation look-up by token. */
-export function createUserStore(db: Db) {
+export function createUserStore(db: Db, engine: Engine) {
   return {
     async list(partnerId: string, query: UserListQuery): Promise<{ rows: UserListRow[]; nextCursor: string | null }> {
       let q = db
@@ -123,14 +123,18 @@ export function createUserStore(db: Db) {
         .execute();
     },
 
+    /**
+     * Stores member ids in batches, ignoring those already stored. Each batch is one statement with the
+     * ids as a single array parameter (json_each on SQLite, unnest on PostgreSQL): no per-row binding.
+     */
     async insertMembers(partnerId: string, groupUserId: string, objectIds: string[]): Promise<void> {
       for (let i = 0; i < objectIds.length; i += MEMBER_INSERT_BATCH) {
         const batch = objectIds.slice(i, i + MEMBER_INSERT_BATCH);
-        await db
-          .insertInto('group_members')
-          .values(batch.map((member_object_id) => ({ partner_id: partnerId, group_user_id: groupUserId, member_object_id })))
-          .onConflict((oc) => oc.columns(['group_user_id', 'member_object_id']).doNothing())
-          .execute();
+        const source =
+          engine === 'postgres'
+            ? sql`select ${partnerId}, ${groupUserId}, m from unnest(${batch}::text[]) as m`
+            : sql`select ${partnerId}, ${groupUserId}, value from json_each(${JSON.stringify(batch)}) where true`;
+        await sql`insert into group_members (partner_id, group_user_id, member_object_id) ${source} on conflict (group_user_id, member_object_id) do nothing`.execute(db);
       }
     },
 

@@ -1,0 +1,98 @@
+import { SAMPLE_PASSWORD } from '../support/microsoft-round-trip';
+
+/** Shared pieces of the sso and sync benchmarks. */
+
+export const percentile = (values: number[], p: number): number => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(sorted.length * p) - 1))];
+};
+
+/** A tenant with one Global Administrator (`admin@{domain}`, password Passw0rd!) and generated users and groups. */
+export function generatedTenant(id: string, name: string, domain: string, generate: { users: number; groups: number; groupsPerUser: number; nesting: number; seed: number }) {
+  return {
+    id,
+    cloud: 'global' as const,
+    displayName: name,
+    domains: [
+      { name: `${domain.split('.')[0]}.onmicrosoft.com`, isInitial: true },
+      { name: domain, isDefault: true },
+    ],
+    users: [{ userPrincipalName: `admin@${domain}`, displayName: 'Bench Admin', mail: `admin@${domain}`, password: SAMPLE_PASSWORD, roles: ['Global Administrator'] }],
+    groups: [],
+    // One password for every generated user, so any of them can sign in.
+    generate: { ...generate, password: SAMPLE_PASSWORD },
+  };
+}
+
+export interface SandboxMeter {
+  /** The sandbox's origin (`http://127.0.0.1:PORT`); set once the portal started it. */
+  origin: string | null;
+  /** Wall time during which at least one request to the sandbox was in flight (body read included), ms. */
+  readonly busyMs: number;
+  readonly requests: number;
+  /** Answers to sandbox requests by status. */
+  readonly statuses: Map<number, number>;
+  restore(): void;
+}
+
+const NULL_BODY = new Set([101, 103, 204, 205, 304]);
+
+/**
+ * Wraps `globalThis.fetch` (the portal and its sandbox run in this process, and the portal's Graph, token
+ * and key-set clients take `globalThis.fetch` when they are created, so install this before starting the
+ * portal). Requests to the sandbox's origin are timed from the call until their body is fully read (the body
+ * is buffered here and handed on in a new Response); overlapping requests count once (union of intervals).
+ */
+export function installSandboxMeter(): SandboxMeter {
+  const original = globalThis.fetch;
+  let active = 0;
+  let since = 0;
+  let busy = 0;
+  let requests = 0;
+  const statuses = new Map<number, number>();
+  const meter: SandboxMeter = {
+    origin: null,
+    get busyMs() {
+      return active > 0 ? busy + (performance.now() - since) : busy;
+    },
+    get requests() {
+      return requests;
+    },
+    statuses,
+    restore() {
+      globalThis.fetch = original;
+    },
+  };
+  const begin = () => {
+    if (active++ === 0) since = performance.now();
+  };
+  const end = () => {
+    if (--active === 0) busy += performance.now() - since;
+  };
+  globalThis.fetch = async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
+    const url = input instanceof Request ? input.url : String(input);
+    if (!meter.origin || !url.startsWith(meter.origin)) return original(input, init);
+    requests++;
+    begin();
+    try {
+      const res = await original(input, init);
+      statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
+      const body = NULL_BODY.has(res.status) ? null : await res.arrayBuffer();
+      const copy = new Response(body, { status: res.status, statusText: res.statusText, headers: res.headers });
+      Object.defineProperty(copy, 'url', { value: res.url });
+      return copy;
+    } finally {
+      end();
+    }
+  };
+  return meter;
+}
+
+/** The sandbox's control endpoints (throws on an error answer). */
+export function sandboxControl(baseUrl: string) {
+  return async <T = Record<string, unknown>>(method: string, path: string, body?: unknown): Promise<T> => {
+    const res = await fetch(`${baseUrl}/_sandbox${path}`, { method, headers: body === undefined ? {} : { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+    if (res.status >= 300) throw new Error(`sandbox ${method} ${path}: ${res.status} ${await res.text()}`);
+    return (res.status === 204 ? null : await res.json()) as T;
+  };
+}
