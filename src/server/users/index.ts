@@ -4,14 +4,15 @@ import type { DirectorySync } from '../directory-sync/index';
 import type { CoreServices } from '../services';
 import { createGroupMemberDownloads } from './group-members';
 import { showToAdministrator } from './invitations';
+import { smtpDelivery } from './mail-delivery';
 import { createUserService } from './service';
 import { createUserStore } from './store';
 
 export type UsersFeature = ReturnType<typeof createUsersFeature>;
 
 /**
- * Wires user management from the core services. Invitations are handed to the administrator in the
- * answer of the add request (no mail transport is wired; `config.smtp` is not used yet).
+ * Wires user management from the core services. Invitations go out by SMTP when it is configured;
+ * otherwise (and for any the mail server refuses) the links are handed to the administrator once.
  */
 export function createUsersFeature(core: CoreServices, deps: { appProfiles: AppProfilesFeature; directorySync: DirectorySync; config: Config }) {
   const store = createUserStore(core.db, core.engine);
@@ -27,7 +28,9 @@ export function createUsersFeature(core: CoreServices, deps: { appProfiles: AppP
     sessions: core.sessions,
     appProfiles: deps.appProfiles,
     downloads,
-    invitations: showToAdministrator,
+    invitations: deps.config.smtp
+      ? smtpDelivery(deps.config.smtp, { warn: (details, message) => console.warn(JSON.stringify({ level: 'warn', msg: message, ...details })) })
+      : showToAdministrator,
     publicUrl: deps.config.publicUrl,
   });
   return {

@@ -62,6 +62,7 @@ export function registerUserRoutes(app: FastifyInstance, _config: Config, servic
             added: z.array(userSchema),
             rejected: z.array(rejectionSchema),
             invitations: z.array(z.object({ email: z.string(), activationUrl: z.string() })).optional().describe('Activation links to pass on to local invitees; shown once'),
+            invitationsEmailed: z.number().optional().describe('Invitations sent by email (SMTP configured)'),
           }),
           ...errors,
         },

@@ -42,6 +42,8 @@ export interface AddResult {
   added: UserView[];
   rejected: Rejection[];
   invitations?: Invitation[];
+  /** Invitations the mail server accepted (SMTP configured). */
+  invitationsEmailed?: number;
 }
 
 export interface DeleteResult {
@@ -201,7 +203,8 @@ export function createUserService(deps: UserServiceDeps) {
       await record('user.add', { id: row.id, name: email }, 'success', { signInType: 'local', kind: 'user', role: input.role, invitationExpiresAt: activation.expiresAt });
     }
     for (const r of rejected) await record('user.add', { id: null, name: r.email }, 'failure', { signInType: 'local', code: r.code });
-    return { added: await viewsById(partnerId, addedIds), rejected, invitations: await deps.invitations.deliver(invitations) };
+    const undelivered = await deps.invitations.deliver(invitations);
+    return { added: await viewsById(partnerId, addedIds), rejected, invitations: undelivered, invitationsEmailed: invitations.length - undelivered.length };
   }
 
   async function addMicrosoft(auth: AuthContext, input: AddInput, valid: string[], rejected: Rejection[], record: ReturnType<typeof audited>): Promise<AddResult> {

@@ -106,6 +106,7 @@ export interface AddUsersAnswer {
   added: User[];
   rejected: { email: string; code: string; message: string }[];
   invitations?: { email: string; activationUrl: string }[];
+  invitationsEmailed?: number;
 }
 
 export interface DirectoryEntry {

@@ -206,6 +206,12 @@ function AddResult({ result }: { result: AddUsersAnswer }) {
           </>
         ) : null}
       </Notice>
+      {result.invitationsEmailed ? (
+        <Notice intent="info">
+          {result.invitationsEmailed === 1 ? 'An invitation email was sent.' : `${result.invitationsEmailed} invitation emails were sent.`} The link in it
+          works once, for 72 hours.
+        </Notice>
+      ) : null}
       {invitations.length ? (
         <Notice intent="info">
           <Text weight="semibold">Activation links</Text>
