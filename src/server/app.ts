@@ -21,9 +21,9 @@ import { registerFeatureRoutes } from './features';
 const WEB_ROOT = path.resolve(import.meta.dirname, '../../dist/web');
 
 /** Builds the portal's HTTP app from the feature modules; wiring of each feature stays in its folder. */
-export async function buildApp(config: Config, services: Services): Promise<FastifyInstance> {
+export async function buildApp(config: Config, services: Services, options: { logStream?: NodeJS.WritableStream } = {}): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: loggerOptions(config.logLevel),
+    logger: loggerOptions(config.logLevel, options.logStream),
     trustProxy: config.trustProxy,
     bodyLimit: 256 * 1024,
     genReqId: () => randomUUID(),

@@ -24,7 +24,7 @@ export interface RunningPortal {
  * Start-up: database and migrations, the sandbox cloud when no Microsoft app is configured, the
  * portal, and its background jobs. main.ts and the test harness both start the portal through here.
  */
-export async function startPortal(config: Config, options: { listen?: boolean; backgroundJobs?: boolean; sandboxFixture?: unknown } = {}): Promise<RunningPortal> {
+export async function startPortal(config: Config, options: { listen?: boolean; backgroundJobs?: boolean; sandboxFixture?: unknown; logStream?: NodeJS.WritableStream } = {}): Promise<RunningPortal> {
   const database = openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
   let sandbox: SandboxCloud | undefined;
   try {
@@ -59,7 +59,7 @@ export async function startPortal(config: Config, options: { listen?: boolean; b
     }
 
     const services = createServices(config, database, { secretBox, microsoft, sandboxBaseUrl: sandbox?.baseUrl });
-    const app = await buildApp(config, services);
+    const app = await buildApp(config, services, { logStream: options.logStream });
     for (const notice of notices) app.log.info(notice);
 
     let url = config.publicUrl;

@@ -13,7 +13,7 @@ export interface TestPortal extends RunningPortal {
  * A real portal on a random port with its own database (a temp SQLite file or a fresh PostgreSQL
  * database) and, in sandbox mode, its own sandbox cloud on a random port.
  */
-export async function startTestPortal(engine: TestEngine = 'sqlite', env: Record<string, string> = {}, options: { backgroundJobs?: boolean; sandboxFixture?: unknown } = {}): Promise<TestPortal> {
+export async function startTestPortal(engine: TestEngine = 'sqlite', env: Record<string, string> = {}, options: { backgroundJobs?: boolean; sandboxFixture?: unknown; logStream?: NodeJS.WritableStream } = {}): Promise<TestPortal> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'tenantgate-test-'));
   const pgDb = engine === 'postgres' ? await createPostgresDatabase() : undefined;
   const config = loadConfig({
@@ -28,7 +28,7 @@ export async function startTestPortal(engine: TestEngine = 'sqlite', env: Record
   // The redirect URI must name the real port, which is known only after listening: reserve it first.
   const port = config.port === 0 ? await freePort() : config.port;
   const publicUrl = env.PUBLIC_URL ?? `http://localhost:${port}`;
-  const portal = await startPortal({ ...config, port, publicUrl }, { backgroundJobs: options.backgroundJobs ?? false, sandboxFixture: options.sandboxFixture });
+  const portal = await startPortal({ ...config, port, publicUrl }, { backgroundJobs: options.backgroundJobs ?? false, sandboxFixture: options.sandboxFixture, logStream: options.logStream });
   return {
     ...portal,
     url: publicUrl,

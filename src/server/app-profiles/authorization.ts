@@ -12,6 +12,7 @@ import type { SecretBox } from '../security/secret-box';
 import type { MicrosoftSetup } from '../services';
 import { createGraphClient } from '../microsoft/graph';
 import { MicrosoftTokenError } from '../microsoft/errors';
+import { refreshTokenAad } from './health';
 import type { AppProfileStore } from './store';
 import { isUniqueViolation } from '../db/database';
 
@@ -126,6 +127,26 @@ export function createProfileAuthorization(deps: AuthorizationDeps) {
     }
   }
 
+  /** The columns a fresh consent sets: Active, the consenting account, the granted scopes and the sealed token. */
+  function freshAuthorization(profileId: string, tokens: RedeemedTokenSet, upn: string, now: string) {
+    return {
+      status: 'active' as const,
+      status_code: null,
+      status_message: null,
+      status_fix: null,
+      authorized_by_upn: upn,
+      authorized_by_oid: tokens.idToken.oid,
+      granted_scopes: JSON.stringify(tokens.grantedScopes),
+      refresh_token_sealed: box.seal(tokens.refreshToken!, refreshTokenAad(profileId)),
+      refresh_token_key_id: box.currentKeyId,
+      authorized_at: now,
+      token_used_at: now,
+      last_checked_at: now,
+      last_check_error_at: null,
+      last_check_error_message: null,
+    };
+  }
+
   async function finishCreate(flow: RedeemedFlow, params: CallbackParams, clientAddress: string): Promise<string> {
     const { tokens, tenantName, tenantDomain, upn } = await verifyConsent(flow, params);
     const partnerId = flow.partnerId!;
@@ -147,20 +168,7 @@ export function createProfileAuthorization(deps: AuthorizationDeps) {
         tenant_id: tenantId,
         tenant_name: tenantName,
         tenant_domain: tenantDomain,
-        authorized_by_upn: upn,
-        authorized_by_oid: tokens.idToken.oid,
-        granted_scopes: JSON.stringify(tokens.grantedScopes),
-        status: 'active',
-        status_code: null,
-        status_message: null,
-        status_fix: null,
-        refresh_token_sealed: box.seal(tokens.refreshToken!, `app-profile:${id}:refresh-token`),
-        refresh_token_key_id: box.currentKeyId,
-        authorized_at: now,
-        token_used_at: now,
-        last_checked_at: now,
-        last_check_error_at: null,
-        last_check_error_message: null,
+        ...freshAuthorization(id, tokens, upn, now),
         created_at: now,
         updated_at: now,
       });
@@ -195,22 +203,7 @@ export function createProfileAuthorization(deps: AuthorizationDeps) {
       throw new FlowRefusal('WRONG_TENANT', 'The account belongs to another tenant than the app profile.', { profileId: profile.id, details: { tenantId, microsoftAccount: upn } });
     }
     const now = new Date().toISOString();
-    await store.update(partnerId, profile.id, {
-      status: 'active',
-      status_code: null,
-      status_message: null,
-      status_fix: null,
-      authorized_by_upn: upn,
-      authorized_by_oid: tokens.idToken.oid,
-      granted_scopes: JSON.stringify(tokens.grantedScopes),
-      refresh_token_sealed: box.seal(tokens.refreshToken!, `app-profile:${profile.id}:refresh-token`),
-      refresh_token_key_id: box.currentKeyId,
-      authorized_at: now,
-      token_used_at: now,
-      last_checked_at: now,
-      last_check_error_at: null,
-      last_check_error_message: null,
-    });
+    await store.update(partnerId, profile.id, freshAuthorization(profile.id, tokens, upn, now));
     await audit.record({
       partnerId,
       actor: { userId: flow.userId, email: await actorEmail(flow) },

@@ -40,7 +40,8 @@ export interface ProfileHealthDeps {
 export type CheckOutcome = 'active' | 'expired' | 'unreachable';
 export type ProfileHealth = ReturnType<typeof createProfileHealth>;
 
-const sealAad = (profileId: string) => `app-profile:${profileId}:refresh-token`;
+/** Binds a sealed refresh token to its profile row: moved to another row, it no longer opens. */
+export const refreshTokenAad = (profileId: string) => `app-profile:${profileId}:refresh-token`;
 
 /**
  * Keeps each profile's delegated authorization alive: refreshing rotates the stored refresh token and
@@ -54,7 +55,7 @@ export function createProfileHealth(deps: ProfileHealthDeps) {
   const accessTokens = new Map<string, { token: string; expiresAt: number; sealed: string }>();
 
   async function refreshOnce(row: AppProfileRow) {
-    const refreshToken = box.open(row.refresh_token_sealed, sealAad(row.id));
+    const refreshToken = box.open(row.refresh_token_sealed, refreshTokenAad(row.id));
     return oauth.refresh(row.cloud, { tenantId: row.tenant_id, refreshToken, scopes: APP_PROFILE_SCOPES });
   }
 
@@ -94,7 +95,7 @@ export function createProfileHealth(deps: ProfileHealthDeps) {
         const now = new Date().toISOString();
         const changes: Partial<AppProfileRow> = { token_used_at: now, last_checked_at: now, last_check_error_at: null, last_check_error_message: null };
         if (tokens.refreshToken) {
-          changes.refresh_token_sealed = box.seal(tokens.refreshToken, sealAad(row.id));
+          changes.refresh_token_sealed = box.seal(tokens.refreshToken, refreshTokenAad(row.id));
           changes.refresh_token_key_id = box.currentKeyId;
         }
         await store.update(row.partner_id, row.id, changes);
