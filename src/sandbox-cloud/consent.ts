@@ -6,6 +6,12 @@
 export class ConsentStore {
   private readonly tenantGrants = new Map<string, Set<string>>();
   private readonly userGrants = new Map<string, Set<string>>();
+  /** A tenant's app consent policy may exclude permissions: consent then grants all but those. */
+  private readonly blocked = new Map<string, Set<string>>();
+
+  setBlockedScopes(tenantId: string, scopes: Iterable<string>): void {
+    this.blocked.set(tenantId, new Set(scopes));
+  }
 
   hasConsent(tenantId: string, clientId: string, userId: string): boolean {
     return this.tenantGrants.has(`${tenantId}|${clientId}`) || this.userGrants.has(`${tenantId}|${clientId}|${userId}`);
@@ -23,11 +29,16 @@ export class ConsentStore {
   }
 
   grantTenant(tenantId: string, clientId: string, scopes: Iterable<string>): void {
-    addAll(this.tenantGrants, `${tenantId}|${clientId}`, scopes);
+    addAll(this.tenantGrants, `${tenantId}|${clientId}`, this.allowed(tenantId, scopes));
   }
 
   grantUser(tenantId: string, clientId: string, userId: string, scopes: Iterable<string>): void {
-    addAll(this.userGrants, `${tenantId}|${clientId}|${userId}`, scopes);
+    addAll(this.userGrants, `${tenantId}|${clientId}|${userId}`, this.allowed(tenantId, scopes));
+  }
+
+  private allowed(tenantId: string, scopes: Iterable<string>): string[] {
+    const blocked = this.blocked.get(tenantId);
+    return [...scopes].filter((s) => !blocked?.has(s));
   }
 
   /** Removes the consent of one app (or of every app) in a tenant, tenant-wide and per user. Answers how many grants went. */
@@ -48,6 +59,7 @@ export class ConsentStore {
   clear(): void {
     this.tenantGrants.clear();
     this.userGrants.clear();
+    this.blocked.clear();
   }
 }
 

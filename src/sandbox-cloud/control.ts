@@ -43,7 +43,14 @@ const throttleBody = z.union([
   z.object({ tenantId: z.string(), requests: z.number().int().min(0), retryAfterSeconds: z.number().min(0).default(1) }),
   z.object({ tenantId: z.string(), resourceUnitsPer10s: z.number().int().min(1).nullable() }),
 ]);
-const faultsBody = z.object({ tenantId: z.string(), status: z.number().int().min(400).max(599), requests: z.number().int().min(0).default(1), retryAfterSeconds: z.number().min(0).optional() });
+const faultsBody = z.object({
+  tenantId: z.string(),
+  status: z.number().int().min(400).max(599),
+  requests: z.number().int().min(0).default(1),
+  retryAfterSeconds: z.number().min(0).optional(),
+  /** `graph` (default) or `token`: the identity platform's token endpoint for that tenant. */
+  target: z.enum(['graph', 'token']).default('graph'),
+});
 
 export function registerControlRoutes(app: FastifyInstance, state: SandboxState): void {
   const tenantOf = (id: string): Tenant => {
@@ -162,6 +169,14 @@ export function registerControlRoutes(app: FastifyInstance, state: SandboxState)
     return reply.code(204).send();
   });
 
+  // The tenant's app consent policy: consent grants every requested permission except these.
+  app.post<{ Params: { tenantId: string } }>('/_sandbox/tenants/:tenantId/consent-policy', async (request, reply) => {
+    const tenant = tenantOf(request.params.tenantId);
+    const { blockedScopes } = parse(z.object({ blockedScopes: z.array(z.string().min(1).max(100)).max(50) }), request.body);
+    state.consents.setBlockedScopes(tenant.id, blockedScopes);
+    return reply.code(204).send();
+  });
+
   const clockView = () => ({ now: state.clock.now().toISOString(), offsetSeconds: state.clock.offsetSeconds });
   app.get('/_sandbox/clock', async () => clockView());
   app.post('/_sandbox/clock', async (request) => {
@@ -179,7 +194,9 @@ export function registerControlRoutes(app: FastifyInstance, state: SandboxState)
 
   app.post('/_sandbox/faults', async (request, reply) => {
     const body = parse(faultsBody, request.body);
-    state.traffic.failNext(tenantOf(body.tenantId).id, body.status, body.requests, body.retryAfterSeconds);
+    const tenantId = tenantOf(body.tenantId).id;
+    if (body.target === 'token') state.traffic.failNextTokenRequests(tenantId, body.status, body.requests, body.retryAfterSeconds);
+    else state.traffic.failNext(tenantId, body.status, body.requests, body.retryAfterSeconds);
     return reply.code(204).send();
   });
 

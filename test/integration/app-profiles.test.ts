@@ -153,6 +153,21 @@ describe.each(testEngines())('partner app profiles on %s', (engine) => {
       expect(await countProfiles(partnerId)).toBe(0);
     });
 
+    it('refuses a consent that lacks required permissions, listing them, and stores nothing', async () => {
+      // Northwind's app consent policy excludes two permissions: consent grants all the others.
+      const policy = await control(`/tenants/${NORTHWIND.id}/consent-policy`, { blockedScopes: ['Domain.Read.All', 'GroupMember.Read.All'] });
+      expect(policy.status).toBe(204);
+      try {
+        const { browser, partnerId } = await newAdmin();
+        const outcome = await browser.createProfile('Partial', { email: NORTHWIND.admin, password: SAMPLE_PASSWORD, consent: 'accept', pickAccount: 'another' });
+        expect(outcome).toMatchObject({ result: 'error', code: 'MISSING_PERMISSIONS' });
+        expect(outcome.missing!.split(',').sort()).toEqual(['Domain.Read.All', 'GroupMember.Read.All']);
+        expect(await countProfiles(partnerId)).toBe(0);
+      } finally {
+        await control(`/tenants/${NORTHWIND.id}/consent-policy`, { blockedScopes: [] });
+      }
+    });
+
     it('offers only the global cloud outside the US Gov Virginia data center', async () => {
       const { client } = await newAdmin();
       expect((await client.get('/api/app-profiles/clouds')).body.clouds).toEqual([{ id: 'global', label: 'Global Microsoft 365' }]);
@@ -311,6 +326,22 @@ describe.each(testEngines())('partner app profiles on %s', (engine) => {
       await control('/faults', { tenantId: CONTOSO.id, status: 503, requests: 0 });
       expect(checked.body.status).toBe('active');
       expect(checked.body.lastCheckError).toMatchObject({ at: expect.any(String) });
+    }, 60_000);
+
+    it('retries an identity-platform outage with backoff and never flips to expired', async () => {
+      const { client, browser } = await newAdmin();
+      const id = await createContoso(browser, 'Token outage');
+      // Two failures: the retries get through, the profile stays Active with no failed check.
+      await control('/faults', { tenantId: CONTOSO.id, status: 503, requests: 2, target: 'token' });
+      const recovered = await client.post(`/api/app-profiles/${id}/check`);
+      expect(recovered.body).toMatchObject({ status: 'active', lastCheckError: null });
+      // A lasting outage: still Active, shown as "last check failed".
+      await control('/faults', { tenantId: CONTOSO.id, status: 503, requests: 20, target: 'token' });
+      const failed = await client.post(`/api/app-profiles/${id}/check`);
+      await control('/faults', { tenantId: CONTOSO.id, status: 503, requests: 0, target: 'token' });
+      expect(failed.body.status).toBe('active');
+      expect(failed.body.statusReason).toBeNull();
+      expect(failed.body.lastCheckError).toMatchObject({ at: expect.any(String), message: expect.stringMatching(/503|unavailable/i) });
     }, 60_000);
   });
 

@@ -47,6 +47,20 @@ export class GraphTraffic {
     this.faults.set(tenantId, { remaining: requests, status, retryAfterSeconds: Math.max(1, Math.ceil(retryAfterSeconds)) });
   }
 
+  /** Faults of the token endpoint (requests naming the tenant in the path): an identity-platform outage. */
+  private readonly tokenFaults = new Map<string, { remaining: number; status: number; retryAfterSeconds: number }>();
+
+  failNextTokenRequests(tenantId: string, status: number, requests: number, retryAfterSeconds = 1): void {
+    this.tokenFaults.set(tenantId, { remaining: requests, status, retryAfterSeconds: Math.max(1, Math.ceil(retryAfterSeconds)) });
+  }
+
+  takeTokenFault(tenantId: string): { status: number; retryAfterSeconds: number } | null {
+    const fault = this.tokenFaults.get(tenantId);
+    if (!fault || fault.remaining <= 0) return null;
+    fault.remaining--;
+    return fault;
+  }
+
   /** Counts the request and decides whether Graph serves it, charging `units` when it does. */
   admit(tenantId: string, userCount: number, clientId: string, units: number, nowMs: number): Admission {
     const usage = this.usage.get(tenantId) ?? { requests: 0, resourceUnits: 0 };
@@ -87,6 +101,7 @@ export class GraphTraffic {
     this.usage.clear();
     this.forcedThrottle.clear();
     this.faults.clear();
+    this.tokenFaults.clear();
     this.budgets.clear();
     this.windows.clear();
   }

@@ -95,6 +95,15 @@ function registerCloud(app: FastifyInstance, state: SandboxState, cloud: Sandbox
     if (!String(request.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded')) {
       return jsonError(reply, new AadError('invalid_request', 900144, "The request body must contain the following parameter: 'grant_type'."));
     }
+    const pathTenant = state.directory.resolve(cloud, request.params.tenant);
+    const fault = pathTenant ? state.traffic.takeTokenFault(pathTenant.id) : null;
+    if (fault) {
+      // An outage of the identity platform, as Entra answers one: transient, with Retry-After.
+      return reply
+        .code(fault.status)
+        .header('retry-after', String(fault.retryAfterSeconds))
+        .send({ error: 'temporarily_unavailable', error_description: 'AADSTS90033: A transient error has occurred. Please try again.', error_codes: [90033] });
+    }
     try {
       const body = await handleTokenRequest(state, cloud, request.params.tenant, stringParams(request.body), request.headers.authorization);
       return reply.header('cache-control', 'no-store').header('pragma', 'no-cache').send(body);

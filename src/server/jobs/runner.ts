@@ -32,13 +32,13 @@ export function createJobRunner(db: Db, log: FastifyBaseLogger, options: { tickM
       .onConflict((oc) => oc.column('name').doNothing())
       .execute();
     const dueBefore = new Date(now.getTime() - intervalMs).toISOString();
-    const result = await db
+    let claim = db
       .updateTable('job_leases')
       .set({ holder, lease_until: new Date(now.getTime() + Math.max(intervalMs, 60_000)).toISOString(), last_run_at: nowIso })
       .where('name', '=', name)
-      .where('lease_until', '<', nowIso)
-      .where((eb) => (force ? eb.val(true) : eb.or([eb('last_run_at', 'is', null), eb('last_run_at', '<', dueBefore)])))
-      .executeTakeFirst();
+      .where('lease_until', '<', nowIso);
+    if (!force) claim = claim.where((eb) => eb.or([eb('last_run_at', 'is', null), eb('last_run_at', '<', dueBefore)]));
+    const result = await claim.executeTakeFirst();
     return Number(result.numUpdatedRows) === 1;
   }
 

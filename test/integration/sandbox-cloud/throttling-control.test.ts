@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CONTOSO, control, graphGet, signIn, startHarness, type Harness } from './helpers';
+import { ADMIN_SCOPES, CONTOSO, NORTHWIND, control, graphGet, signIn, startHarness, tokenRequest, type Harness } from './helpers';
 
 let h: Harness;
 let token: string;
@@ -86,5 +86,31 @@ describe('control endpoints', () => {
     expect(res.status).toBe(201);
     expect(res.body).toEqual({ clientId: expect.stringMatching(/^[0-9a-f-]{36}$/), clientSecret: expect.any(String) });
     expect((await control(h, 'POST', '/apps', { displayName: 'Bad' })).status).toBe(400);
+  });
+});
+
+describe('identity-platform outages and consent policies', () => {
+  it('fails the next N token requests of a tenant with 503 and Retry-After, then answers again', async () => {
+    const { refresh_token } = await signIn(h, 'megan@contoso.com');
+    expect((await control(h, 'POST', '/faults', { tenantId: CONTOSO, status: 503, requests: 1, retryAfterSeconds: 2, target: 'token' })).status).toBe(204);
+    const res = await fetch(`${h.sandbox.clouds.global.login}/${CONTOSO}/oauth2/v2.0/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token, client_id: h.clientId, client_secret: h.clientSecret }),
+    });
+    expect(res.status).toBe(503);
+    expect(res.headers.get('retry-after')).toBe('2');
+    expect(((await res.json()) as { error: string }).error).toBe('temporarily_unavailable');
+    const again = await tokenRequest(h, 'global', CONTOSO, { grant_type: 'refresh_token', refresh_token });
+    expect(again.status).toBe(200);
+  });
+
+  it('grants every requested permission but those the tenant consent policy excludes', async () => {
+    expect((await control(h, 'POST', `/tenants/${NORTHWIND}/consent-policy`, { blockedScopes: ['Domain.Read.All'] })).status).toBe(204);
+    const granted = await signIn(h, 'admin@northwind.com', { scope: ADMIN_SCOPES });
+    const scopes = String(granted.scope).split(' ');
+    expect(scopes).toContain('User.Read.All');
+    expect(scopes).not.toContain('Domain.Read.All');
+    await control(h, 'POST', `/tenants/${NORTHWIND}/consent-policy`, { blockedScopes: [] });
   });
 });

@@ -1,0 +1,60 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openDatabase, type DatabaseHandle } from '../../src/server/db/database';
+import { migrateToLatest } from '../../src/server/db/migrate';
+import { createJobRunner } from '../../src/server/jobs/runner';
+import { createPostgresDatabase, testEngines } from '../support/engines';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+
+const silent = { error: () => undefined, info: () => undefined, warn: () => undefined } as never;
+
+describe.each(testEngines())('job runner on %s', (engine) => {
+  let database: DatabaseHandle;
+  let cleanup: () => Promise<void>;
+  beforeAll(async () => {
+    if (engine === 'postgres') {
+      const pg = await createPostgresDatabase();
+      database = openDatabase({ databaseUrl: pg.url, dataDir: '.' });
+      cleanup = pg.drop;
+    } else {
+      const dir = mkdtempSync(path.join(tmpdir(), 'tenantgate-jobs-'));
+      database = openDatabase({ dataDir: dir });
+      cleanup = async () => rmSync(dir, { recursive: true, force: true });
+    }
+    await migrateToLatest(database.db);
+  });
+  afterAll(async () => {
+    await database?.close();
+    await cleanup?.();
+  });
+
+  it('runs a recurring job once across several instances sharing the database', async () => {
+    let runs = 0;
+    const work = async () => {
+      runs++;
+      await new Promise((r) => setTimeout(r, 50));
+    };
+    const instances = [1, 2, 3].map(() => createJobRunner(database.db, silent));
+    for (const runner of instances) runner.every('shared-job', 60_000, work);
+    const results = await Promise.all(instances.map((runner) => runner.runNow('shared-job')));
+    expect(results.filter(Boolean).length).toBeGreaterThanOrEqual(1);
+    expect(runs).toBe(results.filter(Boolean).length);
+    // Right after a run, the scheduled tick finds nothing due on any instance.
+    runs = 0;
+    for (const runner of instances) runner.start();
+    await new Promise((r) => setTimeout(r, 200));
+    for (const runner of instances) await runner.stop();
+    expect(runs).toBe(0);
+  });
+
+  it('runs a due job at the next tick, on one instance only', async () => {
+    let runs = 0;
+    const instances = [1, 2].map(() => createJobRunner(database.db, silent, { tickMs: 50 }));
+    for (const runner of instances) runner.every('due-job', 1, async () => void runs++);
+    for (const runner of instances) runner.start();
+    await new Promise((r) => setTimeout(r, 30));
+    for (const runner of instances) await runner.stop();
+    expect(runs).toBe(1);
+  });
+});
