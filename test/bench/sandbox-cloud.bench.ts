@@ -1,3 +1,7 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { startSandboxCloud } from '../../src/sandbox-cloud/index';
 import { SandboxUserAgent } from '../support/sandbox-user-agent';
@@ -26,15 +30,23 @@ export default async function sandboxCloudBench(): Promise<BenchRow[]> {
     ],
   };
 
+  // Generation, measured in this process.
   const started = performance.now();
-  const sandbox = await startSandboxCloud({ port: 0, fixture });
+  const inProcess = await startSandboxCloud({ port: 0, fixture });
   const generationSeconds = (performance.now() - started) / 1000;
+  await inProcess.close();
 
+  // Paging: the sandbox in its own process (as it serves the portal) and this script as the client, so the
+  // figure is the sandbox's and not the sum of server and client work on one thread.
+  const dir = mkdtempSync(path.join(tmpdir(), 'sandbox-bench-'));
+  const fixturePath = path.join(dir, 'fixture.json');
+  writeFileSync(fixturePath, JSON.stringify(fixture));
+  const server = await startSandboxProcess(fixturePath);
   try {
-    const token = await adminToken(sandbox);
+    const token = await adminToken(server.baseUrl, server.clouds);
     let pages = 0;
     let users = 0;
-    let next: string | undefined = `${sandbox.clouds.global.graph}/v1.0/users?$top=999`;
+    let next: string | undefined = `${server.clouds.global.graph}/v1.0/users?$top=999`;
     const pagingStarted = performance.now();
     while (next) {
       const res = await fetch(next, { headers: { authorization: `Bearer ${token}` } });
@@ -47,18 +59,53 @@ export default async function sandboxCloudBench(): Promise<BenchRow[]> {
     const pagesPerSecond = pages / ((performance.now() - pagingStarted) / 1000);
     if (users !== USERS) throw new Error(`Paging returned ${users} users, expected ${USERS}.`);
 
-    const memory = process.memoryUsage();
-    const rssMb = memory.rss / 1024 / 1024;
-    const heapMb = memory.heapUsed / 1024 / 1024;
+    const { rssMb, peakRssMb } = processMemory(server.pid);
     return [
       { name: 'sandbox: generate 100k users + 2k groups', value: round(generationSeconds), unit: 's', target: '< 10 s', ok: generationSeconds < 10 },
-      { name: `sandbox: page ${USERS} users at $top=999 (${pages} pages)`, value: round(pagesPerSecond), unit: 'pages/s', target: '>= 50 pages/s', ok: pagesPerSecond >= 50 },
-      { name: 'sandbox: RSS after generation + paging', value: round(rssMb), unit: 'MB', target: '< 500 MB', ok: rssMb < 500 },
-      { name: 'sandbox: heap used after generation + paging', value: round(heapMb), unit: 'MB', target: '< 500 MB', ok: heapMb < 500 },
+      { name: `sandbox: page ${USERS} users at $top=999 (${pages} pages, sandbox in its own process)`, value: round(pagesPerSecond), unit: 'pages/s', target: '>= 50 pages/s', ok: pagesPerSecond >= 50 },
+      { name: 'sandbox process RSS after generation + paging', value: round(rssMb), unit: 'MB', target: '< 500 MB', ok: rssMb < 500 },
+      { name: 'sandbox process peak RSS', value: round(peakRssMb), unit: 'MB', target: '< 500 MB', ok: peakRssMb < 500 },
     ];
   } finally {
-    await sandbox.close();
+    server.stop();
+    rmSync(dir, { recursive: true, force: true });
   }
+}
+
+type Clouds = Record<'global' | 'usgov', { login: string; graph: string }>;
+
+/** Starts `src/sandbox-cloud/cli.ts` with the fixture and waits until it listens. */
+async function startSandboxProcess(fixturePath: string): Promise<{ baseUrl: string; clouds: Clouds; pid: number; stop(): void }> {
+  const port = 20_000 + Math.floor(Math.random() * 20_000);
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/sandbox-cloud/cli.ts'], {
+    env: { ...process.env, TENANTGATE_SANDBOX_PORT: String(port), TENANTGATE_SANDBOX_FIXTURE: fixturePath },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const stop = () => void child.kill('SIGKILL');
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('sandbox process did not start in 60 s')), 60_000);
+      child.once('exit', (code) => reject(new Error(`sandbox process exited with ${code}`)));
+      child.stdout!.on('data', (chunk: Buffer) => {
+        if (chunk.toString().includes('listening at')) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+    });
+    const baseUrl = `http://127.0.0.1:${port}`;
+    const clouds = (await (await fetch(`${baseUrl}/_sandbox/clouds`)).json()) as Clouds;
+    return { baseUrl, clouds, pid: child.pid!, stop };
+  } catch (error) {
+    stop();
+    throw error;
+  }
+}
+
+function processMemory(pid: number): { rssMb: number; peakRssMb: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1] ?? NaN);
+  return { rssMb: kb('VmRSS') / 1024, peakRssMb: kb('VmHWM') / 1024 };
 }
 
 function round(value: number): number {
@@ -66,11 +113,12 @@ function round(value: number): number {
 }
 
 /** Signs the tenant's admin in through the real authorize and token endpoints. */
-async function adminToken(sandbox: Awaited<ReturnType<typeof startSandboxCloud>>): Promise<string> {
+async function adminToken(baseUrl: string, clouds: Clouds): Promise<string> {
   const { createHash, randomBytes } = await import('node:crypto');
-  const app = sandbox.registerApp({ displayName: 'Bench', redirectUris: [REDIRECT_URI] });
+  const registered = await fetch(`${baseUrl}/_sandbox/apps`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ displayName: 'Bench', redirectUris: [REDIRECT_URI] }) });
+  const app = (await registered.json()) as { clientId: string; clientSecret: string };
   const verifier = randomBytes(32).toString('base64url');
-  const url = new URL(`${sandbox.clouds.global.login}/organizations/oauth2/v2.0/authorize`);
+  const url = new URL(`${clouds.global.login}/organizations/oauth2/v2.0/authorize`);
   url.search = new URLSearchParams({
     client_id: app.clientId,
     response_type: 'code',
@@ -80,7 +128,7 @@ async function adminToken(sandbox: Awaited<ReturnType<typeof startSandboxCloud>>
     code_challenge_method: 'S256',
   }).toString();
   const callback = await new SandboxUserAgent().authorize(url.toString(), { email: 'admin@benchcorp.com', password: 'Passw0rd!', consent: 'accept' });
-  const res = await fetch(`${sandbox.clouds.global.login}/organizations/oauth2/v2.0/token`, {
+  const res = await fetch(`${clouds.global.login}/organizations/oauth2/v2.0/token`, {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
     body: new URLSearchParams({

@@ -14,7 +14,9 @@ const MEMBER_PASSWORD = 'amber-meadow-falcon-73';
 const REMOVED_FROM_GROUP =
   'You are no longer a member of the Microsoft 365 group that gave you access to Tenantgate. Ask your administrator.';
 
+/** From the home page (so a test starts clean even if the one before it stopped midway): Settings → entry. */
 async function openSettings(page: Page, entry: RegExp, heading: string): Promise<void> {
+  await page.goto('/');
   await page.getByRole('banner').getByRole('link', { name: 'Settings' }).click();
   await page.getByRole('link', { name: entry }).click();
   await page.getByRole('heading', { name: heading }).waitFor();
