@@ -292,6 +292,21 @@ describe.each(testEngines())('partner app profiles on %s', (engine) => {
       expect((await client.get('/api/audit?action=app_profile.reauthorize&outcome=failure')).body.items[0].details.code).toBe('WRONG_TENANT');
     });
 
+    it('refuses an account of the same tenant that is not a Global Administrator, leaving the profile untouched', async () => {
+      const added = await fetch(`${portal.sandbox!.baseUrl}/_sandbox/tenants/${CONTOSO.id}/users`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ userPrincipalName: `roleadmin${Date.now()}@contoso.com`, displayName: 'Role Admin', password: SAMPLE_PASSWORD, roles: ['Privileged Role Administrator'] }),
+      });
+      const user = (await added.json()) as { userPrincipalName: string };
+      const { browser } = await newAdmin();
+      const id = await createContoso(browser);
+      const before = await profileRow(id);
+      const outcome = await browser.reauthorize(id, 'another', { email: user.userPrincipalName, password: SAMPLE_PASSWORD, consent: 'accept' });
+      expect(outcome).toMatchObject({ result: 'error', code: 'NOT_GLOBAL_ADMIN' });
+      expect(await profileRow(id)).toEqual(before);
+    });
+
     it('leaves the profile untouched when consent is cancelled', async () => {
       const { browser } = await newAdmin();
       const id = await createContoso(browser);

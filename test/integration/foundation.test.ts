@@ -79,6 +79,20 @@ describe.each(testEngines())('portal foundation on %s', (engine) => {
       expect(limited.headers.get('retry-after')).toMatch(/^\d+$/);
     });
 
+    it('rate limits failed sign-ins per client address, across accounts', async () => {
+      // The address limit (30 failures in 15 minutes) holds even when every attempt names another account.
+      const client = new ApiClient(portal.url);
+      await portal.services.db.deleteFrom('sign_in_attempts').execute();
+      for (let i = 0; i < 30; i++) {
+        const res = await client.request('POST', '/api/session', { email: `spray${i}@example.test`, password: 'guess-guess-guess-1' });
+        expect(res.status).toBe(401);
+      }
+      const limited = await client.request('POST', '/api/session', { email: 'spray-last@example.test', password: 'guess-guess-guess-1' });
+      expect(limited.status).toBe(429);
+      expect(limited.body.error.code).toBe('TOO_MANY_SIGN_IN_ATTEMPTS');
+      await portal.services.db.deleteFrom('sign_in_attempts').execute();
+    });
+
     it('refuses short and trivially weak passwords with the field named', async () => {
       const client = new ApiClient(portal.url);
       const short = await client.post('/api/signup', { organizationName: 'Weak', email: 'weak1@example.test', password: 'abc' });
