@@ -31,6 +31,8 @@ const schema = z
     TENANTGATE_SANDBOX_PORT: port.default(3100),
     TENANTGATE_SANDBOX_HOST: z.string().min(1).default('127.0.0.1'),
     TENANTGATE_SANDBOX_FIXTURE: z.string().min(1).optional(),
+    /** Use a sandbox cloud that already runs elsewhere (`tsx src/sandbox-cloud/cli.ts`) instead of starting one. */
+    TENANTGATE_SANDBOX_URL: z.url({ protocol: /^https?$/ }).optional(),
     TENANTGATE_HEALTH_CHECK_INTERVAL_MINUTES: positiveMinutes.default(24 * 60),
     TENANTGATE_DIRECTORY_SYNC_INTERVAL_MINUTES: positiveMinutes.default(15),
     SMTP_URL: z.url({ protocol: /^smtps?$/ }).optional(),
@@ -84,7 +86,7 @@ export interface Config {
   /** No Microsoft app configured: the sandbox cloud runs beside the portal and stands in for Microsoft. */
   sandboxMode: boolean;
   dataCenter: Env['TENANTGATE_DATA_CENTER'];
-  sandbox: { port: number; host: string; fixturePath?: string };
+  sandbox: { port: number; host: string; fixturePath?: string; url?: string };
   healthCheckIntervalMs: number;
   directorySyncIntervalMs: number;
   smtp?: { url: string; from: string };
@@ -125,7 +127,12 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     },
     sandboxMode: !env.MICROSOFT_CLIENT_ID && !env.MICROSOFT_USGOV_CLIENT_ID,
     dataCenter: env.TENANTGATE_DATA_CENTER,
-    sandbox: { port: env.TENANTGATE_SANDBOX_PORT, host: env.TENANTGATE_SANDBOX_HOST, fixturePath: env.TENANTGATE_SANDBOX_FIXTURE },
+    sandbox: {
+      port: env.TENANTGATE_SANDBOX_PORT,
+      host: env.TENANTGATE_SANDBOX_HOST,
+      fixturePath: env.TENANTGATE_SANDBOX_FIXTURE,
+      url: env.TENANTGATE_SANDBOX_URL?.replace(/\/+$/, ''),
+    },
     healthCheckIntervalMs: env.TENANTGATE_HEALTH_CHECK_INTERVAL_MINUTES * minute,
     directorySyncIntervalMs: env.TENANTGATE_DIRECTORY_SYNC_INTERVAL_MINUTES * minute,
     smtp: env.SMTP_URL ? { url: env.SMTP_URL, from: env.SMTP_FROM ?? 'tenantgate@localhost' } : undefined,

@@ -40,25 +40,37 @@ export async function startPortal(config: Config, options: { listen?: boolean; b
     const secretBox = createSecretBox(parseKeyList(keyList));
 
     let microsoft: MicrosoftSetup;
+    let sandboxBaseUrl: string | undefined;
     if (config.sandboxMode) {
-      sandbox = await startSandboxCloud({
-        port: config.sandbox.port,
-        host: config.sandbox.host,
-        fixturePath: config.sandbox.fixturePath,
-        fixture: options.sandboxFixture,
-      });
-      const app = sandbox.registerApp({
+      const registration = {
         displayName: 'Tenantgate - User Management',
         redirectUris: [`${config.publicUrl}/auth/microsoft/callback`],
         postLogoutRedirectUris: [`${config.publicUrl}/auth/microsoft/signed-out`],
-      });
-      microsoft = { endpoints: sandbox.clouds, apps: { global: app, usgov: app }, offeredClouds: offeredClouds(config) };
+      };
+      let endpoints: Record<Cloud, CloudEndpoints>;
+      let app: { clientId: string; clientSecret: string };
+      if (config.sandbox.url) {
+        // A sandbox cloud running elsewhere: the app is registered through its control endpoint.
+        ({ endpoints, app } = await connectToSandbox(config.sandbox.url, registration));
+        sandboxBaseUrl = config.sandbox.url;
+      } else {
+        sandbox = await startSandboxCloud({
+          port: config.sandbox.port,
+          host: config.sandbox.host,
+          fixturePath: config.sandbox.fixturePath,
+          fixture: options.sandboxFixture,
+        });
+        endpoints = sandbox.clouds;
+        app = sandbox.registerApp(registration);
+        sandboxBaseUrl = sandbox.baseUrl;
+      }
+      microsoft = { endpoints, apps: { global: app, usgov: app }, offeredClouds: offeredClouds(config) };
     } else {
       const endpoints = Object.fromEntries(CLOUDS.map((c) => [c, CLOUD_INFO[c].defaultEndpoints])) as Record<Cloud, CloudEndpoints>;
       microsoft = { endpoints, apps: config.microsoft, offeredClouds: offeredClouds(config).filter((c) => config.microsoft[c]) };
     }
 
-    const services = createServices(config, database, { secretBox, microsoft, sandboxBaseUrl: sandbox?.baseUrl });
+    const services = createServices(config, database, { secretBox, microsoft, sandboxBaseUrl });
     const app = await buildApp(config, services, { logStream: options.logStream });
     for (const notice of notices) app.log.info(notice);
 
@@ -90,6 +102,22 @@ export async function startPortal(config: Config, options: { listen?: boolean; b
     await sandbox?.close().catch(() => undefined);
     await database.close().catch(() => undefined);
     throw error;
+  }
+}
+
+async function connectToSandbox(baseUrl: string, registration: { displayName: string; redirectUris: string[]; postLogoutRedirectUris: string[] }) {
+  try {
+    const clouds = await fetch(`${baseUrl}/_sandbox/clouds`, { signal: AbortSignal.timeout(10_000) });
+    const registered = await fetch(`${baseUrl}/_sandbox/apps`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(registration),
+      signal: AbortSignal.timeout(10_000),
+    });
+    if (!clouds.ok || !registered.ok) throw new Error(`answered ${clouds.status} / ${registered.status}`);
+    return { endpoints: (await clouds.json()) as Record<Cloud, CloudEndpoints>, app: (await registered.json()) as { clientId: string; clientSecret: string } };
+  } catch (error) {
+    throw new Error(`The sandbox cloud at TENANTGATE_SANDBOX_URL (${baseUrl}) could not be reached: ${(error as Error).message}`);
   }
 }
 

@@ -1,10 +1,10 @@
-import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { startSandboxCloud } from '../../src/sandbox-cloud/index';
 import { SandboxUserAgent } from '../support/sandbox-user-agent';
+import { processMemory, startSandboxProcess, type Clouds } from './support';
 import type { BenchRow } from './types';
 
 /**
@@ -70,42 +70,6 @@ export default async function sandboxCloudBench(): Promise<BenchRow[]> {
     server.stop();
     rmSync(dir, { recursive: true, force: true });
   }
-}
-
-type Clouds = Record<'global' | 'usgov', { login: string; graph: string }>;
-
-/** Starts `src/sandbox-cloud/cli.ts` with the fixture and waits until it listens. */
-async function startSandboxProcess(fixturePath: string): Promise<{ baseUrl: string; clouds: Clouds; pid: number; stop(): void }> {
-  const port = 20_000 + Math.floor(Math.random() * 20_000);
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/sandbox-cloud/cli.ts'], {
-    env: { ...process.env, TENANTGATE_SANDBOX_PORT: String(port), TENANTGATE_SANDBOX_FIXTURE: fixturePath },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const stop = () => void child.kill('SIGKILL');
-  try {
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error('sandbox process did not start in 60 s')), 60_000);
-      child.once('exit', (code) => reject(new Error(`sandbox process exited with ${code}`)));
-      child.stdout!.on('data', (chunk: Buffer) => {
-        if (chunk.toString().includes('listening at')) {
-          clearTimeout(timer);
-          resolve();
-        }
-      });
-    });
-    const baseUrl = `http://127.0.0.1:${port}`;
-    const clouds = (await (await fetch(`${baseUrl}/_sandbox/clouds`)).json()) as Clouds;
-    return { baseUrl, clouds, pid: child.pid!, stop };
-  } catch (error) {
-    stop();
-    throw error;
-  }
-}
-
-function processMemory(pid: number): { rssMb: number; peakRssMb: number } {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1] ?? NaN);
-  return { rssMb: kb('VmRSS') / 1024, peakRssMb: kb('VmHWM') / 1024 };
 }
 
 function round(value: number): number {

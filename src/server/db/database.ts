@@ -27,6 +27,9 @@ export function openDatabase(options: { databaseUrl?: string; dataDir: string; s
   const file = options.sqliteFile ?? path.join(options.dataDir, 'tenantgate.sqlite');
   const sqlite = new SQLite(file);
   sqlite.pragma('journal_mode = WAL');
+  // In WAL mode NORMAL stays corruption-safe and skips an fsync per commit (only the last commits
+  // before a power loss can be lost); FULL made every small write wait for the disk.
+  sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 5000');
   const db = new Kysely<Tables>({ dialect: new SqliteDialect({ database: sqlite }) });
