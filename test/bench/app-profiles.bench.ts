@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { APP_PROFILE_SCOPES } from '../../src/server/microsoft/permissions';
+import { APP_PROFILE_REFRESH_SCOPES } from '../../src/server/microsoft/permissions';
 import { signUpPartner } from '../support/api-client';
 import { AdminBrowser, CONTOSO, SAMPLE_PASSWORD } from '../support/microsoft-round-trip';
 import { startTestPortal } from '../support/portal';
+import { SAMPLE_FIXTURE_PATH } from '../../src/sandbox-cloud/index';
+import { startSandboxProcess } from './support';
 import type { BenchRow } from './types';
 
 const PROFILES = 5_000;
@@ -13,17 +15,19 @@ const CONCURRENCY = 16;
  * for the same 5,000 refreshes at the same concurrency; and the list endpoint with 5,000 profiles.
  */
 export default async function appProfilesBench(): Promise<BenchRow[]> {
-  const portal = await startTestPortal('sqlite');
+  // The identity platform is remote to the portal: the sandbox runs in its own process (built-in sample).
+  const sandbox = await startSandboxProcess(SAMPLE_FIXTURE_PATH);
+  const portal = await startTestPortal('sqlite', { TENANTGATE_SANDBOX_URL: sandbox.baseUrl });
   try {
     const { db, secretBox } = portal.services;
     const owner = await signUpPartner(portal.url, 'Bench Partner');
     const created = await new AdminBrowser(owner.client).createProfile('Seed', { email: CONTOSO.admin, password: SAMPLE_PASSWORD, consent: 'accept' });
     const seed = await db.selectFrom('app_profiles').selectAll().where('id', '=', created.profileId!).executeTakeFirstOrThrow();
     const seedToken = secretBox.open(seed.refresh_token_sealed, `app-profile:${seed.id}:refresh-token`);
-    const tokenUrl = `${portal.sandbox!.clouds.global.login}/${CONTOSO.id}/oauth2/v2.0/token`;
+    const tokenUrl = `${sandbox.clouds.global.login}/${CONTOSO.id}/oauth2/v2.0/token`;
     const app = portal.services.microsoft.apps.global!;
     const refresh = async (refreshToken: string): Promise<string> => {
-      const body = new URLSearchParams({ grant_type: 'refresh_token', refresh_token: refreshToken, client_id: app.clientId, client_secret: app.clientSecret, scope: APP_PROFILE_SCOPES.join(' ') });
+      const body = new URLSearchParams({ grant_type: 'refresh_token', refresh_token: refreshToken, client_id: app.clientId, client_secret: app.clientSecret, scope: APP_PROFILE_REFRESH_SCOPES.join(' ') });
       const res = await fetch(tokenUrl, { method: 'POST', body });
       if (!res.ok) throw new Error(`refresh failed: ${res.status}`);
       return ((await res.json()) as { refresh_token: string }).refresh_token;
@@ -55,21 +59,26 @@ export default async function appProfilesBench(): Promise<BenchRow[]> {
       await db.insertInto('app_profiles').values(profiles).execute();
     }
 
-    // Baseline: the sandbox answering 5,000 refreshes to a bare script.
-    const baselineStart = performance.now();
-    await pool(PROFILES, async (i) => {
-      await refresh(tokens[i]);
-    });
-    const baselineMs = performance.now() - baselineStart;
-
+    // Baseline: the sandbox answering the same 5,000 refreshes to a bare script. Baseline and sweep run
+    // alternately twice and the totals are compared, so a busy moment of the machine hits both.
+    let baselineMs = 0;
+    let sweepMs = 0;
     let peakRss = process.memoryUsage().rss;
     const rssBefore = peakRss;
-    const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 25);
-    const sweepStart = performance.now();
-    const totals = await portal.services.appProfiles.health.sweep({ olderThanMs: 3600_000, concurrency: CONCURRENCY });
-    const sweepMs = performance.now() - sweepStart;
-    clearInterval(sampler);
-    if (totals.checked < PROFILES) throw new Error(`sweep checked ${totals.checked} of ${PROFILES}: ${JSON.stringify(totals)}`);
+    for (let round = 0; round < 2; round++) {
+      const baselineStart = performance.now();
+      await pool(PROFILES, async (i) => {
+        await refresh(tokens[i]);
+      });
+      baselineMs += performance.now() - baselineStart;
+
+      const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 25);
+      const sweepStart = performance.now();
+      const totals = await portal.services.appProfiles.health.sweep({ olderThanMs: 0, concurrency: CONCURRENCY });
+      sweepMs += performance.now() - sweepStart;
+      clearInterval(sampler);
+      if (totals.checked < PROFILES) throw new Error(`sweep checked ${totals.checked} of ${PROFILES}: ${JSON.stringify(totals)}`);
+    }
 
     // The list with 5,000 profiles in one partner.
     const listOwner = await signUpPartner(portal.url, 'Big Partner');
@@ -95,8 +104,8 @@ export default async function appProfilesBench(): Promise<BenchRow[]> {
 
     const ratio = sweepMs / baselineMs;
     return [
-      { name: 'bare script: 5,000 refreshes at the sandbox', value: baselineMs / 1000, unit: 's', target: 'baseline', ok: true },
-      { name: 'health sweep over 5,000 profiles', value: sweepMs / 1000, unit: 's', target: '-', ok: true },
+      { name: 'bare script: 5,000 refreshes at the sandbox (mean of 2)', value: baselineMs / 2000, unit: 's', target: 'baseline', ok: true },
+      { name: 'health sweep over 5,000 profiles, concurrency 16 (mean of 2)', value: sweepMs / 2000, unit: 's', target: '-', ok: true },
       { name: 'sweep / bare refreshes', value: ratio, unit: 'ratio', target: '≤ 1.5', ok: ratio <= 1.5 },
       { name: 'sweep peak RSS growth', value: (peakRss - rssBefore) / 2 ** 20, unit: 'MB', target: 'reported', ok: true },
       { name: 'GET /api/app-profiles (5,000 profiles, first page of 500) p95', value: listDefault, unit: 'ms', target: '< 50', ok: listDefault < 50 },
@@ -104,6 +113,7 @@ export default async function appProfilesBench(): Promise<BenchRow[]> {
     ];
   } finally {
     await portal.close();
+    sandbox.stop();
   }
 }
 

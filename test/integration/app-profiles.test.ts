@@ -416,6 +416,17 @@ describe.each(testEngines())('partner app profiles on %s', (engine) => {
   });
 
   describe('health sweep', () => {
+    it('never overwrites a re-authorization that landed while a refresh was in flight', async () => {
+      const { browser } = await newAdmin();
+      const id = await createContoso(browser, 'Raced');
+      const before = await profileRow(id);
+      // A refresh made with the token the profile held before re-authorization finishes after it.
+      await browser.reauthorize(id, 'current', { consent: 'accept' });
+      const reauthorized = await profileRow(id);
+      await portal.services.appProfiles.store.recordRefresh({ partnerId: before.partner_id, id, usedSealed: before.refresh_token_sealed, changes: { refresh_token_sealed: 'v1.stale', token_used_at: new Date().toISOString() } });
+      expect((await profileRow(id)).refresh_token_sealed).toBe(reauthorized.refresh_token_sealed);
+    });
+
     it('refreshes every active profile, rotating the stored token', async () => {
       const { browser } = await newAdmin();
       const id = await createContoso(browser, 'Swept');

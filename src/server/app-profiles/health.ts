@@ -4,10 +4,10 @@ import { errorExpiresAuthorization, statusReasonFor, type StatusReason } from '.
 import { MicrosoftTokenError, MicrosoftUnavailableError } from '../microsoft/errors';
 import { createGraphClient, GraphError, type GraphClient } from '../microsoft/graph';
 import type { MicrosoftOAuth } from '../microsoft/oauth';
-import { APP_PROFILE_SCOPES } from '../microsoft/permissions';
+import { APP_PROFILE_REFRESH_SCOPES } from '../microsoft/permissions';
 import type { SecretBox } from '../security/secret-box';
 import type { MicrosoftSetup } from '../services';
-import type { AppProfileRow, AppProfileStore } from './store';
+import type { AppProfileRow, AppProfileStore, RefreshUpdate } from './store';
 
 /** Microsoft's refresh tokens lapse after 90 days without use. */
 export const REFRESH_TOKEN_INACTIVITY_MS = 90 * 24 * 3600_000;
@@ -38,6 +38,7 @@ export interface ProfileHealthDeps {
 }
 
 export type CheckOutcome = 'active' | 'expired' | 'unreachable';
+type RefreshWrite = (row: AppProfileRow, changes: Partial<AppProfileRow>) => Promise<void>;
 export type ProfileHealth = ReturnType<typeof createProfileHealth>;
 
 /** Binds a sealed refresh token to its profile row: moved to another row, it no longer opens. */
@@ -56,7 +57,7 @@ export function createProfileHealth(deps: ProfileHealthDeps) {
 
   async function refreshOnce(row: AppProfileRow) {
     const refreshToken = box.open(row.refresh_token_sealed, refreshTokenAad(row.id));
-    return oauth.refresh(row.cloud, { tenantId: row.tenant_id, refreshToken, scopes: APP_PROFILE_SCOPES });
+    return oauth.refresh(row.cloud, { tenantId: row.tenant_id, refreshToken, scopes: APP_PROFILE_REFRESH_SCOPES });
   }
 
   async function markExpired(row: AppProfileRow, reason: StatusReason, via: string): Promise<void> {
@@ -87,7 +88,10 @@ export function createProfileHealth(deps: ProfileHealthDeps) {
    * Refreshes the authorization now. Answers a fresh access token, or throws ProfileExpiredError /
    * MicrosoftUnreachableError after recording what happened on the profile.
    */
-  async function refresh(row: AppProfileRow, via: string): Promise<{ token: string; expiresAt: number }> {
+  const asUpdate = (row: AppProfileRow, changes: Partial<AppProfileRow>): RefreshUpdate => ({ partnerId: row.partner_id, id: row.id, usedSealed: row.refresh_token_sealed, changes });
+  const writeNow: RefreshWrite = (row, changes) => store.recordRefresh(asUpdate(row, changes));
+
+  async function refresh(row: AppProfileRow, via: string, write: RefreshWrite = writeNow): Promise<{ token: string; expiresAt: number }> {
     if (row.status !== 'active') throw new ProfileExpiredError(row.name, reasonOf(row));
     for (let attempt = 0; ; attempt++) {
       try {
@@ -98,7 +102,7 @@ export function createProfileHealth(deps: ProfileHealthDeps) {
           changes.refresh_token_sealed = box.seal(tokens.refreshToken, refreshTokenAad(row.id));
           changes.refresh_token_key_id = box.currentKeyId;
         }
-        await store.update(row.partner_id, row.id, changes);
+        await write(row, changes);
         Object.assign(row, changes);
         const entry = { token: tokens.accessToken, expiresAt: tokens.accessTokenExpiresAt.getTime(), sealed: row.refresh_token_sealed };
         accessTokens.set(row.id, entry);
@@ -192,12 +196,16 @@ export function createProfileHealth(deps: ProfileHealthDeps) {
         const rows = await store.dueForCheck(checkedBefore, batchSize, afterId);
         if (rows.length === 0) break;
         afterId = rows.at(-1)!.id;
+        // Rotated tokens of a batch are written in one transaction: one commit instead of hundreds. A
+        // crash before it loses only rotations, and the previous refresh tokens stay valid at Microsoft.
+        const pending: RefreshUpdate[] = [];
+        const deferWrite: RefreshWrite = async (row, changes) => void pending.push(asUpdate(row, changes));
         let next = 0;
         const worker = async () => {
           while (next < rows.length) {
             const row = rows[next++];
             try {
-              await refresh(row, 'schedule');
+              await refresh(row, 'schedule', deferWrite);
               totals.checked++;
             } catch (error) {
               if (error instanceof ProfileExpiredError) totals.expired++;
@@ -207,6 +215,7 @@ export function createProfileHealth(deps: ProfileHealthDeps) {
           }
         };
         await Promise.all(Array.from({ length: Math.min(concurrency, rows.length) }, worker));
+        await store.recordRefreshes(pending);
       }
       return totals;
     },

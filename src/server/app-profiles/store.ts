@@ -9,6 +9,14 @@ export interface InUse {
   groups: number;
 }
 
+export interface RefreshUpdate {
+  partnerId: string;
+  id: string;
+  /** The sealed refresh token the refresh was made with. */
+  usedSealed: string;
+  changes: Partial<AppProfileRow>;
+}
+
 export interface ListQuery {
   status?: AppProfileRow['status'];
   search?: string;
@@ -92,6 +100,28 @@ export function createAppProfileStore(db: Db) {
         .where('id', '=', id)
         .executeTakeFirst();
       return Number(result.numUpdatedRows) === 1;
+    },
+
+    /**
+     * Stores the outcome of a refresh only if the profile still holds the refresh token that was used:
+     * a re-authorization that landed meanwhile is never overwritten by the old grant's rotation.
+     */
+    async recordRefresh(update: RefreshUpdate, executor: Db = db): Promise<void> {
+      await executor
+        .updateTable('app_profiles')
+        .set({ ...update.changes, updated_at: new Date().toISOString() })
+        .where('partner_id', '=', update.partnerId)
+        .where('id', '=', update.id)
+        .where('refresh_token_sealed', '=', update.usedSealed)
+        .execute();
+    },
+
+    /** Several refreshes in one transaction (the health sweep): one commit instead of hundreds. */
+    async recordRefreshes(updates: RefreshUpdate[]): Promise<void> {
+      if (updates.length === 0) return;
+      await db.transaction().execute(async (trx) => {
+        for (const update of updates) await this.recordRefresh(update, trx);
+      });
     },
 
     /** Deletes the profile only while nothing uses it; the foreign key backs this up under races. */

@@ -353,7 +353,8 @@ export function createMicrosoftOAuth(options: MicrosoftOAuthOptions): MicrosoftO
         scope: params.scopes.join(' '),
       });
       const set = toTokenSet(record, params.scopes);
-      if (record.id_token !== undefined) {
+      // Only an ID token that was asked for (openid) is read; one sent anyway is ignored unread.
+      if (record.id_token !== undefined && params.scopes.includes('openid')) {
         // ID tokens from a refresh carry no nonce; they must still be genuine and from the same tenant.
         set.idToken = await validateIdToken(cloud, record.id_token, { tenantId: params.tenantId });
       }

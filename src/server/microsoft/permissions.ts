@@ -59,6 +59,12 @@ export const APP_PROFILE_SCOPES: readonly string[] = Object.freeze([
 ]);
 
 /** Scopes requested for single sign-on of portal users (no Graph access needed). */
+/**
+ * Scopes of a refresh that keeps an app profile's authorization alive: the Graph permissions and
+ * offline_access, without openid, so Microsoft mints no ID token nobody would read.
+ */
+export const APP_PROFILE_REFRESH_SCOPES: readonly string[] = Object.freeze(['offline_access', ...GRAPH_PERMISSION_NAMES]);
+
 export const SSO_SCOPES: readonly string[] = Object.freeze(['openid', 'profile', 'email']);
 
 /**
