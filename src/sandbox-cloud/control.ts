@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
+import { preserializeUsers } from './graph/serialize';
 import { z } from 'zod';
 import { CLOUD_NAMES } from './clouds';
 import { DirectoryError, type DirectoryObject, type DirectoryUser, type Tenant } from './directory';
@@ -91,6 +92,7 @@ export function registerControlRoutes(app: FastifyInstance, state: SandboxState)
   app.post('/_sandbox/fixture', async (request) => {
     const fixture = parseFixture(request.body);
     state.directory.replaceAll(buildTenants(fixture));
+    preserializeUsers(state.directory.all());
     state.resetTenantState();
     return { tenants: tenantList() };
   });

@@ -1,4 +1,5 @@
 import type { AddressInfo } from 'node:net';
+import { preserializeUsers } from './graph/serialize';
 import { CLOUD_NAMES, type CloudUrls, type SandboxCloudName } from './clouds';
 import { buildTenants, loadFixtureFile, parseFixture, SAMPLE_FIXTURE_PATH, type SandboxFixture } from './fixture';
 import { buildSandboxServer } from './server';
@@ -36,6 +37,7 @@ function chooseFixture(options: StartSandboxCloudOptions): SandboxFixture {
 export async function startSandboxCloud(options: StartSandboxCloudOptions = {}): Promise<SandboxCloud> {
   const state = new SandboxState();
   state.directory.replaceAll(buildTenants(chooseFixture(options)));
+  preserializeUsers(state.directory.all());
   const app = buildSandboxServer(state, { logger: options.logger });
   const host = options.host ?? '127.0.0.1';
   const port = options.port ?? Number(process.env.TENANTGATE_SANDBOX_PORT ?? 3100);

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { registerAppProfileRoutes } from './app-profiles/routes';
 import { registerMicrosoftCallbackRoutes } from './auth-flows/routes';
 import type { Config } from './config';
+import { setSessionCookie } from './http/guards';
 import type { Services } from './services';
 import { registerUserRoutes } from './users/routes';
 import { registerSsoRoutes } from './sso/routes';
@@ -10,8 +11,10 @@ import { registerSsoRoutes } from './sso/routes';
 export async function registerFeatureRoutes(app: FastifyInstance, config: Config, services: Services): Promise<void> {
   const { appProfiles } = services;
   registerAppProfileRoutes(app, { service: appProfiles.service, authorization: appProfiles.authorization, microsoft: services.microsoft, secureCookies: config.secureCookies });
+  const sessionCookie = { secure: config.secureCookies, maxAgeSeconds: Math.floor(config.sessionIdleTimeoutMs / 1000) };
   registerMicrosoftCallbackRoutes(app, {
     flows: services.flows,
+    setSessionCookie: (reply, token) => setSessionCookie(reply, token, sessionCookie),
     finishers: {
       create_profile: appProfiles.authorization.finish,
       reauthorize_profile: appProfiles.authorization.finish,

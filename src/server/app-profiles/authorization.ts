@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { AuditLog } from '../audit/store';
+import type { FlowResult } from '../auth-flows/routes';
 import type { FlowStore, RedeemedFlow } from '../auth-flows/store';
 import { FlowRefusal, outcomeUrl, safeReturnPath } from '../auth-flows/outcome';
 import type { AuthContext } from '../http/context';
@@ -250,13 +251,13 @@ export function createProfileAuthorization(deps: AuthorizationDeps) {
      * Finishes a round trip. Only the browser and portal session (an Administrator's) that started it
      * may finish it; any refusal becomes `?result=error&code=...` and changes nothing.
      */
-    async finish(flow: RedeemedFlow, params: CallbackParams, auth: AuthContext | null, clientAddress: string): Promise<string> {
+    async finish(flow: RedeemedFlow, params: CallbackParams, auth: AuthContext | null, clientAddress: string): Promise<FlowResult> {
       const back = flow.returnTo ?? APP_PROFILES_PAGE;
       try {
         if (!auth || auth.sessionId !== flow.sessionId || auth.partner.id !== flow.partnerId || auth.user.role !== 'administrator') {
           throw new FlowRefusal('STATE_INVALID', 'The round trip was not started by this portal session.');
         }
-        return flow.purpose === 'create_profile' ? await finishCreate(flow, params, clientAddress) : await finishReauthorize(flow, params, clientAddress);
+        return { location: flow.purpose === 'create_profile' ? await finishCreate(flow, params, clientAddress) : await finishReauthorize(flow, params, clientAddress) };
       } catch (error) {
         if (!(error instanceof FlowRefusal)) throw error;
         if (flow.partnerId) {
@@ -270,7 +271,7 @@ export function createProfileAuthorization(deps: AuthorizationDeps) {
             details: { code: error.code, reason: error.message, cloud: flow.cloud, ...error.extra.details },
           });
         }
-        return outcomeUrl(back, { result: 'error', code: error.code, profileId: error.extra.profileId, missing: error.extra.missing });
+        return { location: outcomeUrl(back, { result: 'error', code: error.code, profileId: error.extra.profileId, missing: error.extra.missing }) };
       }
     },
   };

@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { clientAddress } from '../http/context';
@@ -13,14 +13,23 @@ export interface CallbackParams {
   errorDescription?: string;
 }
 
-/** Each feature finishes its own kind of round trip and answers where the browser goes next. */
-export type FlowFinisher = (flow: RedeemedFlow, params: CallbackParams, auth: AuthContext | null, clientAddress: string) => Promise<string>;
+/** Where the browser goes next, and the portal session the round trip opened (single sign-on). */
+export interface FlowResult {
+  location: string;
+  sessionToken?: string;
+}
+
+/** Each feature finishes its own kind of round trip. */
+export type FlowFinisher = (flow: RedeemedFlow, params: CallbackParams, auth: AuthContext | null, clientAddress: string) => Promise<FlowResult>;
 
 /**
  * The one redirect URI registered with Microsoft. It consumes the flow named by `state` (single use,
  * bound to this browser, 10-minute life) and hands it to the feature that started it.
  */
-export function registerMicrosoftCallbackRoutes(app: FastifyInstance, deps: { flows: FlowStore; finishers: Partial<Record<FlowPurpose, FlowFinisher>> }) {
+export function registerMicrosoftCallbackRoutes(
+  app: FastifyInstance,
+  deps: { flows: FlowStore; finishers: Partial<Record<FlowPurpose, FlowFinisher>>; setSessionCookie: (reply: FastifyReply, token: string) => void },
+) {
   const r = app.withTypeProvider<ZodTypeProvider>();
   const text = z.string().max(4096).optional();
 
@@ -44,8 +53,9 @@ export function registerMicrosoftCallbackRoutes(app: FastifyInstance, deps: { fl
       }
       const finisher = deps.finishers[flow.purpose];
       if (!finisher) return reply.redirect('/', 303);
-      const target = await finisher(flow, { code: q.code, error: q.error, errorDescription: q.error_description }, request.auth, clientAddress(request));
-      return reply.redirect(target, 303);
+      const result = await finisher(flow, { code: q.code, error: q.error, errorDescription: q.error_description }, request.auth, clientAddress(request));
+      if (result.sessionToken) deps.setSessionCookie(reply, result.sessionToken);
+      return reply.redirect(result.location, 303);
     },
   );
 

@@ -64,7 +64,6 @@ export function createSsoFeature(core: CoreServices, deps: { oauth: MicrosoftOAu
   const budget = createGraphBudget(db);
   const graphFor = (row: AppProfileRow) => createTenantGraph({ microsoft: core.microsoft, health: deps.appProfiles.health, budget }, row, { attempts: 3 });
   /** Sessions opened by a callback, handed to the same request's reply (keyed by the flow id). */
-  const handoff = new Map<string, SignedIn>();
 
   /** Start in the global cloud unless asked for usgov or the email's domain belongs to a usgov profile's tenant. */
   async function chooseCloud(email: string | undefined, requested: Cloud | undefined): Promise<Cloud> {
@@ -302,7 +301,7 @@ export function createSsoFeature(core: CoreServices, deps: { oauth: MicrosoftOAu
   const finish: FlowFinisher = async (flow, params, _auth, clientAddress) => {
     const fail = async (code: SsoRefusalCode, partnerId: string | null = null, claims: Partial<IdTokenClaims> | null = null, userId: string | null = null) => {
       await recordAudit(partnerId, claims, userId, 'failure', code, clientAddress);
-      return `/signin?error=${code}`;
+      return { location: `/signin?error=${code}` };
     };
     // A pending choice is not a round trip: it cannot be finished through the callback.
     if (flow.returnTo === CHOICE_MARK) return fail('STATE_INVALID');
@@ -332,19 +331,17 @@ export function createSsoFeature(core: CoreServices, deps: { oauth: MicrosoftOAu
     if (allowed.length === 0) {
       const code = REFUSAL_PRIORITY.find((c) => refused.some((r) => r.code === c)) ?? 'NOT_ADDED';
       if (refused.length === 0) await recordAudit(null, claims, null, 'failure', code, clientAddress);
-      return `/signin?error=${code}`;
+      return { location: `/signin?error=${code}` };
     }
     if (allowed.length === 1) {
       const { choice, via } = allowed[0];
       const signedIn = await openSession(choice, clientAddress);
       if (!signedIn) return fail('ACCOUNT_DISABLED', choice.partnerId, claims, choice.userId);
-      handoff.set(flow.id, signedIn);
-      setTimeout(() => handoff.delete(flow.id), 30_000).unref();
       await recordAudit(choice.partnerId, claims, choice.userId, 'success', 'SIGNED_IN', clientAddress, { via });
-      return '/';
+      return { location: '/', sessionToken: signedIn.token };
     }
     if (!(await storeChoices(flow, allowed.map((a) => a.choice)))) return fail('STATE_INVALID');
-    return '/signin?choose=1';
+    return { location: '/signin?choose=1' };
   };
 
   return {
@@ -357,15 +354,6 @@ export function createSsoFeature(core: CoreServices, deps: { oauth: MicrosoftOAu
       const loginHint = input.email?.trim() || undefined;
       await deps.flows.create({ purpose: 'sign_in', state: request.state, nonce: request.nonce, codeVerifier: request.codeVerifier, browserBinding, cloud, loginHint: loginHint ?? null, returnTo: '/' });
       return deps.oauth.authorizationUrl(cloud, { tenant: 'organizations', scopes: SSO_SCOPES, state: request.state, nonce: request.nonce, codeChallenge: request.codeChallenge, loginHint });
-    },
-
-    /** The session a callback request opened (taken once, by the same request). */
-    takeHandoff(state: string | undefined): SignedIn | null {
-      if (!state) return null;
-      const id = sha256(state);
-      const signedIn = handoff.get(id) ?? null;
-      handoff.delete(id);
-      return signedIn;
     },
 
     async choices(browserBinding: string | undefined): Promise<{ partnerId: string; partnerName: string }[] | null> {

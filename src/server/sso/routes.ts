@@ -11,23 +11,13 @@ import { partnerSchema, sessionUserSchema, toSessionAnswer } from '../partners/r
 import type { Services } from '../services';
 
 /**
- * "Sign in with Microsoft 365": starts the round trip, sets the session cookie on the callback's answer
- * when the sign-in finished there, and lets a person added by several partners choose one.
+ * "Sign in with Microsoft 365": starts the round trip (the shared callback route finishes it)
+ * and lets a person added by several partners choose one.
  */
 export function registerSsoRoutes(app: FastifyInstance, config: Config, services: Services): void {
   const r = app.withTypeProvider<ZodTypeProvider>();
   const { sso } = services;
   const cookie = { secure: config.secureCookies, maxAgeSeconds: Math.floor(config.sessionIdleTimeoutMs / 1000) };
-
-  // The shared callback route answers with a redirect only; the session it opened is attached here.
-  app.addHook('onSend', async (request, reply, payload) => {
-    if (request.routeOptions.url === '/auth/microsoft/callback') {
-      const state = (request.query as { state?: unknown } | undefined)?.state;
-      const signedIn = sso.takeHandoff(typeof state === 'string' ? state : undefined);
-      if (signedIn) setSessionCookie(reply, signedIn.token, cookie);
-    }
-    return payload;
-  });
 
   r.get(
     '/auth/microsoft/sign-in',

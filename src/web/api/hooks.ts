@@ -119,10 +119,22 @@ export function useClouds(enabled = true) {
 
 // ---- app profiles ----
 
+/** Every profile of the partner: the API answers pages of up to 500, followed here by their cursors. */
+async function allAppProfiles(): Promise<{ items: AppProfile[] }> {
+  const items: AppProfile[] = [];
+  let cursor: string | null = null;
+  do {
+    const page: { items: AppProfile[]; nextCursor?: string | null } = await api.get(`/api/app-profiles${query({ cursor: cursor ?? undefined })}`);
+    items.push(...page.items);
+    cursor = page.nextCursor ?? null;
+  } while (cursor);
+  return { items };
+}
+
 export function useAppProfiles(enabled = true) {
   return useQuery({
     queryKey: keys.appProfiles,
-    queryFn: () => api.get<{ items: AppProfile[] }>('/api/app-profiles'),
+    queryFn: allAppProfiles,
     select: (data) => data.items,
     enabled,
   });
