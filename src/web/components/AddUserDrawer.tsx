@@ -68,20 +68,22 @@ function AddUserForm({ onClose }: { onClose: () => void }) {
   const [profileError, setProfileError] = useState<string | undefined>();
 
   const items = profiles.data ?? [];
-  const profile = items.find((p) => p.id === profileId) ?? null;
+  // With a single app profile there is nothing to choose: it is taken unless another is picked.
+  const chosenId = profileId ?? (items.length === 1 ? items[0].id : null);
+  const profile = items.find((p) => p.id === chosenId) ?? null;
   const microsoft = signInType === 'microsoft365';
   const errors = formErrors(add.error, ['emails', 'appProfileId', 'role', 'signInType']);
 
   const onAdd = () => {
     const emails = parseEmails(text);
     const noEmails = emails.length === 0 ? 'Enter at least one email address.' : undefined;
-    const noProfile = microsoft && !profileId ? 'Choose an app profile.' : undefined;
+    const noProfile = microsoft && !chosenId ? 'Choose an app profile.' : undefined;
     setEmailsError(noEmails);
     setProfileError(noProfile);
     if (noEmails || noProfile) return;
     setResult(null);
     add.mutate(
-      { signInType, emails, role, ...(microsoft && profileId ? { appProfileId: profileId } : {}) },
+      { signInType, emails, role, ...(microsoft && chosenId ? { appProfileId: chosenId } : {}) },
       {
         onSuccess: (answer) => {
           setResult(answer);
@@ -120,7 +122,7 @@ function AddUserForm({ onClose }: { onClose: () => void }) {
             >
               <Dropdown
                 value={profile ? profileOptionText(profile) : ''}
-                selectedOptions={profileId ? [profileId] : []}
+                selectedOptions={chosenId ? [chosenId] : []}
                 onOptionSelect={(_, d) => {
                   setProfileId(d.optionValue ?? null);
                   setProfileError(undefined);
@@ -142,7 +144,7 @@ function AddUserForm({ onClose }: { onClose: () => void }) {
             ) : null}
             <div className={styles.row}>
               <Button onClick={() => navigate(NEW_PROFILE_PATH)}>New app profile</Button>
-              <Button onClick={() => setBrowseOpen(true)} disabled={!profileId}>
+              <Button onClick={() => setBrowseOpen(true)} disabled={!chosenId}>
                 Browse
               </Button>
             </div>
@@ -170,7 +172,7 @@ function AddUserForm({ onClose }: { onClose: () => void }) {
       </DrawerFooter>
       <BrowseDialog
         open={browseOpen}
-        profileId={profileId}
+        profileId={chosenId}
         onClose={() => setBrowseOpen(false)}
         onAdd={(emails) => {
           setText((current) => appendEmails(current, emails));
