@@ -4,7 +4,7 @@ import { startTestPortal } from '../support/portal';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { startSandboxProcess } from './support';
+import { generatedTenant, startSandboxProcess } from './support';
 import type { BenchRow } from './types';
 
 /**
@@ -19,24 +19,11 @@ const ROUNDS = 3;
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
-const tenant = (id: string, name: string, domain: string, generate: Record<string, number>) => ({
-  id,
-  cloud: 'global',
-  displayName: name,
-  domains: [
-    { name: `${domain.split('.')[0]}.onmicrosoft.com`, isInitial: true },
-    { name: domain, isDefault: true },
-  ],
-  users: [{ userPrincipalName: `admin@${domain}`, displayName: 'Bench Admin', mail: `admin@${domain}`, password: SAMPLE_PASSWORD, roles: ['Global Administrator'] }],
-  groups: [],
-  // Every generated user lands in the one generated group: exactly GROUP_MEMBERS members.
-  generate,
-});
-
 const fixture = {
   tenants: [
-    tenant('0b1e5c1a-0000-4000-8000-00000000b001', 'Bench Groups', 'benchgroups.com', { users: GROUP_MEMBERS, groups: 1, groupsPerUser: 1, nesting: 0, seed: 7 }),
-    tenant('0b1e5c1a-0000-4000-8000-00000000b002', 'Bench Directory', 'benchdirectory.com', { users: BIG_TENANT_USERS, groups: 0, groupsPerUser: 0, nesting: 0, seed: 9 }),
+    // Every generated user lands in the one generated group: exactly GROUP_MEMBERS members.
+    generatedTenant('0b1e5c1a-0000-4000-8000-00000000b001', 'Bench Groups', 'benchgroups.com', { users: GROUP_MEMBERS, groups: 1, groupsPerUser: 1, nesting: 0, seed: 7 }),
+    generatedTenant('0b1e5c1a-0000-4000-8000-00000000b002', 'Bench Directory', 'benchdirectory.com', { users: BIG_TENANT_USERS, groups: 0, groupsPerUser: 0, nesting: 0, seed: 9 }),
   ],
 };
 
