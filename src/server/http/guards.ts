@@ -28,7 +28,8 @@ export function installGuards(app: FastifyInstance, sessions: SessionStore, opti
   app.decorateRequest('auth', null);
   const allowedOrigin = new URL(options.publicUrl).origin;
 
-  app.addHook('preHandler', async (request: FastifyRequest) => {
+  // Before validation: who may call a route is decided before anything is said about the input.
+  app.addHook('preValidation', async (request: FastifyRequest) => {
     const token = request.cookies[SESSION_COOKIE];
     request.auth = token ? await sessions.resolve(token) : null;
 
