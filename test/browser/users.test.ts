@@ -76,6 +76,7 @@ describe('user management in the browser', () => {
   /** The partner administrator's browser, kept across the tests (they build on each other, in order). */
   let admin: { context: BrowserContext; page: Page };
   let ownerEmail: string;
+  let localMember: { email: string; password: string };
 
   beforeAll(async () => {
     portal = await startTestPortal('sqlite');
@@ -134,6 +135,29 @@ describe('user management in the browser', () => {
 
     await page.reload();
     await userRow(page, memberEmail).getByText('Active').waitFor();
+    localMember = { email: memberEmail, password: MEMBER_PASSWORD };
+  });
+
+  it('changes a user’s role: the promoted Member sees Settings', async () => {
+    const { page } = admin;
+    await openUsers(page);
+    await page.getByRole('checkbox', { name: `Select ${localMember.email}` }).check();
+    await page.getByRole('button', { name: 'Change role' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Change role' });
+    await dialog.getByRole('radio', { name: 'Administrator' }).check();
+    await dialog.getByRole('button', { name: 'OK' }).click();
+    await page.getByText(`${localMember.email} is now an Administrator.`).waitFor();
+    await userRow(page, localMember.email).getByText('Administrator', { exact: true }).waitFor();
+    await page.getByRole('checkbox', { name: `Select ${localMember.email}` }).uncheck();
+
+    const promoted = await newPage(browser, portal.url);
+    await promoted.page.goto('/signin');
+    await promoted.page.getByLabel('Email').fill(localMember.email);
+    await promoted.page.getByLabel('Password').fill(localMember.password);
+    await promoted.page.getByRole('button', { name: 'Sign in' }).click();
+    await expectSignedInAs(promoted.page, localMember.email);
+    await promoted.page.getByRole('banner').getByRole('link', { name: 'Settings' }).waitFor();
+    await promoted.context.close();
   });
 
   it('adds a Microsoft 365 user by address, who signs in with Microsoft 365; an unknown address is rejected with its reason', async () => {

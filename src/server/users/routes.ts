@@ -88,6 +88,21 @@ export function registerUserRoutes(app: FastifyInstance, _config: Config, servic
     async (request) => service.delete(requireAuth(request), request.body.ids, clientAddress(request)),
   );
 
+  r.patch(
+    '/api/users/:id',
+    {
+      config: admin,
+      schema: {
+        tags,
+        summary: 'Change the role of a user or group entry (not the tenant owner’s, not one’s own)',
+        params: z.object({ id: idSchema }),
+        body: z.object({ role: z.enum(['administrator', 'member']) }).strict(),
+        response: { 200: userSchema, ...errors },
+      },
+    },
+    async (request) => service.changeRole(requireAuth(request), request.params.id, request.body.role, clientAddress(request)),
+  );
+
   r.post(
     '/api/users/:id/download-members',
     {

@@ -6,7 +6,7 @@ import type { AppProfileRow } from '../app-profiles/store';
 import type { AuditLog } from '../audit/store';
 import { isUniqueViolation } from '../db/database';
 import type { AuthContext } from '../http/context';
-import { BadRequestError, FieldError, NotFoundError } from '../http/errors';
+import { BadRequestError, ConflictError, FieldError, NotFoundError } from '../http/errors';
 import { GraphError, type GraphClient } from '../microsoft/graph';
 import type { SessionStore } from '../partners/session-store';
 import { checkPasswordStrength, hashPassword } from '../security/passwords';
@@ -410,6 +410,25 @@ export function createUserService(deps: UserServiceDeps) {
         kind: query.type,
       }));
       return { items, nextCursor: page.nextCursor ? Buffer.from(page.nextCursor, 'utf8').toString('base64url') : null };
+    },
+
+    /**
+     * Changes the role of a user or group entry. The tenant owner stays an Administrator, nobody changes
+     * their own role (no locking oneself out by surprise), and a member who signed in through a group has
+     * the group's role (change the group's). The new role applies to open sessions at once.
+     */
+    async changeRole(auth: AuthContext, id: string, role: 'administrator' | 'member', clientAddress: string): Promise<UserView> {
+      const row = await store.get(auth.partner.id, id);
+      if (!row) throw new NotFoundError('The user');
+      const refuse = (code: string, message: string) => new ConflictError(code, message, { field: 'role' });
+      if (row.is_owner === 1) throw refuse('OWNER_ROLE_FIXED', 'The tenant owner is always an Administrator.');
+      if (row.id === auth.user.id) throw refuse('OWN_ROLE', 'You cannot change your own role. Ask another Administrator.');
+      if (row.via_group_id) throw refuse('ROLE_FROM_GROUP', `${row.email} signs in through a Microsoft 365 group and has the group’s role. Change the group’s role instead.`);
+      if (row.role !== role) {
+        await store.setRole(auth.partner.id, id, role);
+        await audited(auth, clientAddress)('user.role_change', { id, name: row.email }, 'success', { from: row.role, to: role });
+      }
+      return (await viewsById(auth.partner.id, [id]))[0];
     },
 
     /** Starts the membership download of an added group again (after a failure). */

@@ -51,6 +51,9 @@ export function createUserStore(db: Db, engine: Engine) {
 
     get: (partnerId: string, id: string) => db.selectFrom('users').selectAll().where('partner_id', '=', partnerId).where('id', '=', id).executeTakeFirst(),
 
+    setRole: (partnerId: string, id: string, role: 'administrator' | 'member') =>
+      db.updateTable('users').set({ role, updated_at: new Date().toISOString() }).where('partner_id', '=', partnerId).where('id', '=', id).execute(),
+
     getMany: (partnerId: string, ids: string[]) =>
       ids.length === 0 ? Promise.resolve([]) : db.selectFrom('users').selectAll().where('partner_id', '=', partnerId).where('id', 'in', ids).execute(),
 

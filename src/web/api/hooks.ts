@@ -11,6 +11,7 @@ import type {
   DeleteAnswer,
   DirectoryEntry,
   Page,
+  Role,
   SandboxInfo,
   Session,
   SignInChoice,
@@ -224,6 +225,14 @@ export function useDeleteUsers() {
   const client = useQueryClient();
   return useMutation({
     mutationFn: (ids: string[]) => api.post<DeleteAnswer>('/api/users/delete', { ids }),
+    onSettled: () => client.invalidateQueries({ queryKey: keys.usersAll }),
+  });
+}
+
+export function useChangeUserRole() {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: ({ id, role }: { id: string; role: Role }) => api.patch<User>(`/api/users/${encodeURIComponent(id)}`, { role }),
     onSettled: () => client.invalidateQueries({ queryKey: keys.usersAll }),
   });
 }

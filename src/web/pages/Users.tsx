@@ -26,12 +26,13 @@ import {
   type TableColumnDefinition,
   type TableRowId,
 } from '@fluentui/react-components';
-import { DeleteRegular, PersonAddRegular } from '@fluentui/react-icons';
+import { DeleteRegular, PersonAddRegular, PersonSwapRegular } from '@fluentui/react-icons';
 import { useMemo, useState, type ReactNode } from 'react';
 import { useSearchParams } from 'react-router';
 import { useDeleteUsers, useUsers } from '../api/hooks';
 import type { DeleteAnswer, User } from '../api/types';
 import { AddUserDrawer } from '../components/AddUserDrawer';
+import { ChangeRoleDialog } from '../components/ChangeRoleDialog';
 import { ErrorBar, Loading, Notice } from '../components/Feedback';
 import { useDebounced } from '../components/useDebounced';
 import { roleLabel, signInTypeLabel, userStatusLabel } from '../format';
@@ -54,6 +55,7 @@ export function UsersPage() {
   const users = useUsers(role, debouncedSearch);
   const [selected, setSelected] = useState<Set<TableRowId>>(new Set());
   const [removing, setRemoving] = useState<User[] | null>(null);
+  const [changingRole, setChangingRole] = useState<User | null>(null);
   const [message, setMessage] = useState<{ intent: 'success' | 'warning' | 'error'; content: ReactNode } | null>(
     null,
   );
@@ -179,6 +181,13 @@ export function UsersPage() {
             Add new user
           </ToolbarButton>
           <ToolbarButton
+            icon={<PersonSwapRegular />}
+            disabled={selectedUsers.length !== 1 || Boolean(selectedUsers[0]?.isOwner)}
+            onClick={() => setChangingRole(selectedUsers[0] ?? null)}
+          >
+            Change role
+          </ToolbarButton>
+          <ToolbarButton
             icon={<DeleteRegular />}
             disabled={selectedUsers.length === 0}
             onClick={() => setRemoving(selectedUsers)}
@@ -231,6 +240,14 @@ export function UsersPage() {
 
       <AddUserDrawer open={drawerOpen} onClose={() => openDrawer(false)} />
       <RemoveUsersDialog users={removing} onClose={() => setRemoving(null)} onDone={onRemoved} />
+      <ChangeRoleDialog
+        user={changingRole}
+        onClose={() => setChangingRole(null)}
+        onDone={(user) => {
+          setChangingRole(null);
+          setMessage({ intent: 'success', content: `${user.email} is now ${user.role === 'administrator' ? 'an Administrator' : 'a Member'}.` });
+        }}
+      />
     </>
   );
 }

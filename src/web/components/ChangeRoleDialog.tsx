@@ -1,0 +1,56 @@
+import {
+  Button,
+  Dialog,
+  DialogActions,
+  DialogBody,
+  DialogContent,
+  DialogSurface,
+  DialogTitle,
+  Radio,
+  RadioGroup,
+  Field,
+  Text,
+} from '@fluentui/react-components';
+import { useState } from 'react';
+import { useChangeUserRole } from '../api/hooks';
+import type { Role, User } from '../api/types';
+import { ErrorBar } from './Feedback';
+
+/** "Change role": Administrator or Member for one user or group entry. */
+export function ChangeRoleDialog({ user, onClose, onDone }: { user: User | null; onClose: () => void; onDone: (user: User) => void }) {
+  return (
+    <Dialog open={user !== null} onOpenChange={(_, d) => !d.open && onClose()}>
+      <DialogSurface>{user ? <ChangeRoleForm key={user.id} user={user} onClose={onClose} onDone={onDone} /> : null}</DialogSurface>
+    </Dialog>
+  );
+}
+
+function ChangeRoleForm({ user, onClose, onDone }: { user: User; onClose: () => void; onDone: (user: User) => void }) {
+  const [role, setRole] = useState<Role>(user.role);
+  const change = useChangeUserRole();
+  return (
+    <DialogBody>
+      <DialogTitle>Change role</DialogTitle>
+      <DialogContent>
+        <Text>
+          {user.kind === 'group'
+            ? `Members of ${user.email} get this role when they next sign in.`
+            : `${user.email} gets this role at once, also in sessions already open.`}
+        </Text>
+        <Field label="Role">
+          <RadioGroup value={role} onChange={(_, d) => setRole(d.value as Role)}>
+            <Radio value="administrator" label="Administrator" />
+            <Radio value="member" label="Member" />
+          </RadioGroup>
+        </Field>
+        <ErrorBar error={change.error} />
+      </DialogContent>
+      <DialogActions>
+        <Button appearance="primary" disabled={change.isPending} onClick={() => change.mutate({ id: user.id, role }, { onSuccess: onDone })}>
+          OK
+        </Button>
+        <Button onClick={onClose}>Cancel</Button>
+      </DialogActions>
+    </DialogBody>
+  );
+}
