@@ -26,6 +26,7 @@ import type { AddUsersAnswer, AppProfile, Role } from '../api/types';
 import { appendEmails, parseEmails } from '../format';
 import { AppLink } from './AppLink';
 import { BrowseDialog } from './BrowseDialog';
+import { RoleField } from './RoleField';
 import { ErrorBar, Notice } from './Feedback';
 
 const useStyles = makeStyles({
@@ -157,12 +158,7 @@ function AddUserForm({ onClose }: { onClose: () => void }) {
         >
           <Textarea value={text} onChange={(_, d) => setText(d.value)} rows={6} resize="vertical" />
         </Field>
-        <Field label="Role">
-          <RadioGroup value={role} onChange={(_, d) => setRole(d.value as Role)}>
-            <Radio value="administrator" label="Administrator" />
-            <Radio value="member" label="Member" />
-          </RadioGroup>
-        </Field>
+        <RoleField value={role} onChange={setRole} />
       </DrawerBody>
       <DrawerFooter className={styles.footer}>
         <Button appearance="primary" onClick={onAdd} disabled={add.isPending}>

@@ -6,14 +6,12 @@ import {
   DialogContent,
   DialogSurface,
   DialogTitle,
-  Radio,
-  RadioGroup,
-  Field,
   Text,
 } from '@fluentui/react-components';
 import { useState } from 'react';
 import { useChangeUserRole } from '../api/hooks';
 import type { Role, User } from '../api/types';
+import { RoleField } from './RoleField';
 import { ErrorBar } from './Feedback';
 
 /** "Change role": Administrator or Member for one user or group entry. */
@@ -37,12 +35,7 @@ function ChangeRoleForm({ user, onClose, onDone }: { user: User; onClose: () => 
             ? `Members of ${user.email} get this role when they next sign in.`
             : `${user.email} gets this role at once, also in sessions already open.`}
         </Text>
-        <Field label="Role">
-          <RadioGroup value={role} onChange={(_, d) => setRole(d.value as Role)}>
-            <Radio value="administrator" label="Administrator" />
-            <Radio value="member" label="Member" />
-          </RadioGroup>
-        </Field>
+        <RoleField value={role} onChange={setRole} />
         <ErrorBar error={change.error} />
       </DialogContent>
       <DialogActions>
