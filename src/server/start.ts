@@ -3,7 +3,7 @@ import { buildApp } from './app';
 import type { Config } from './config';
 import { openDatabase, type DatabaseHandle } from './db/database';
 import { migrateToLatest } from './db/migrate';
-import { CLOUDS, CLOUD_INFO, type Cloud, type CloudEndpoints } from './microsoft/clouds';
+import { defaultCloudEndpoints, type Cloud, type CloudEndpoints } from './microsoft/clouds';
 import { loadOrCreateSandboxKeyFile } from './security/key-file';
 import { createSecretBox, parseKeyList } from './security/secret-box';
 import { createServices, type MicrosoftSetup, type Services } from './services';
@@ -66,8 +66,7 @@ export async function startPortal(config: Config, options: { listen?: boolean; b
       }
       microsoft = { endpoints, apps: { global: app, usgov: app }, offeredClouds: offeredClouds(config) };
     } else {
-      const endpoints = Object.fromEntries(CLOUDS.map((c) => [c, CLOUD_INFO[c].defaultEndpoints])) as Record<Cloud, CloudEndpoints>;
-      microsoft = { endpoints, apps: config.microsoft, offeredClouds: offeredClouds(config).filter((c) => config.microsoft[c]) };
+      microsoft = { endpoints: defaultCloudEndpoints(), apps: config.microsoft, offeredClouds: offeredClouds(config).filter((c) => config.microsoft[c]) };
     }
 
     const services = createServices(config, database, { secretBox, microsoft, sandboxBaseUrl });

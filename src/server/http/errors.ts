@@ -61,8 +61,3 @@ export class TooManyRequestsError extends AppError {
   }
 }
 
-export class ServiceUnavailableError extends AppError {
-  constructor(message: string, code = 'SERVICE_UNAVAILABLE') {
-    super(503, code, message);
-  }
-}

@@ -28,5 +28,3 @@ export const errorResponseSchema = z.object({
   error: z.object({ code: z.string(), message: z.string(), details: z.record(z.string(), z.unknown()).optional() }),
   requestId: z.string(),
 });
-
-export const isoTime = z.string().describe('ISO 8601 UTC time');
