@@ -73,7 +73,7 @@ export async function buildApp(config: Config, services: Services, options: { lo
   installGuards(app, services.sessions, { publicUrl: config.publicUrl });
 
   registerSystemRoutes(app, services);
-  registerPartnerRoutes(app, { partners: services.partners, secureCookies: config.secureCookies, idleTimeoutMs: config.sessionIdleTimeoutMs });
+  registerPartnerRoutes(app, { partners: services.partners, cookies: config });
   registerAuditRoutes(app, { audit: services.audit });
   await registerFeatureRoutes(app, config, services);
 

@@ -11,10 +11,9 @@ import { registerSsoRoutes } from './sso/routes';
 export async function registerFeatureRoutes(app: FastifyInstance, config: Config, services: Services): Promise<void> {
   const { appProfiles } = services;
   registerAppProfileRoutes(app, { service: appProfiles.service, authorization: appProfiles.authorization, microsoft: services.microsoft, secureCookies: config.secureCookies });
-  const sessionCookie = { secure: config.secureCookies, maxAgeSeconds: Math.floor(config.sessionIdleTimeoutMs / 1000) };
   registerMicrosoftCallbackRoutes(app, {
     flows: services.flows,
-    setSessionCookie: (reply, token) => setSessionCookie(reply, token, sessionCookie),
+    setSessionCookie: (reply, token) => setSessionCookie(reply, token, config),
     finishers: {
       create_profile: appProfiles.authorization.finish,
       reauthorize_profile: appProfiles.authorization.finish,

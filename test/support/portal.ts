@@ -28,15 +28,24 @@ export async function startTestPortal(engine: TestEngine = 'sqlite', env: Record
   // The redirect URI must name the real port, which is known only after listening: reserve it first.
   const port = config.port === 0 ? await freePort() : config.port;
   const publicUrl = env.PUBLIC_URL ?? `http://localhost:${port}`;
-  const portal = await startPortal({ ...config, port, publicUrl }, { backgroundJobs: options.backgroundJobs ?? false, sandboxFixture: options.sandboxFixture, logStream: options.logStream });
+  const cleanUp = async () => {
+    await pgDb?.drop();
+    rmSync(dataDir, { recursive: true, force: true });
+  };
+  let portal: RunningPortal;
+  try {
+    portal = await startPortal({ ...config, port, publicUrl }, { backgroundJobs: options.backgroundJobs ?? false, sandboxFixture: options.sandboxFixture, logStream: options.logStream });
+  } catch (error) {
+    await cleanUp();
+    throw error;
+  }
   return {
     ...portal,
     url: publicUrl,
     engine,
     async close() {
       await portal.close();
-      await pgDb?.drop();
-      rmSync(dataDir, { recursive: true, force: true });
+      await cleanUp();
     },
   };
 }

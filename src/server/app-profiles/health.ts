@@ -173,7 +173,7 @@ export function createProfileHealth(deps: ProfileHealthDeps) {
       } catch (error) {
         if (error instanceof ProfileExpiredError) return 'expired';
         if (error instanceof GraphError && (error.status === 401 || error.status === 403)) {
-          await markExpired(row, { code: error.code, message: 'Microsoft Graph refused the app’s access to the tenant (consent removed or permissions changed).', fix: 'Authorize the app profile again as a Global Administrator and accept the requested permissions.' }, 'check');
+          await markExpired(row, graphRefusalReason(error), 'check');
           return 'expired';
         }
         if (error instanceof GraphError) {
@@ -219,6 +219,15 @@ export function createProfileHealth(deps: ProfileHealthDeps) {
       }
       return totals;
     },
+  };
+}
+
+/** Graph answered 401/403 to a fresh token: the app's access to the tenant is gone. */
+export function graphRefusalReason(error: GraphError): StatusReason {
+  return {
+    code: error.code,
+    message: 'Microsoft Graph refused the app’s access to the tenant (consent removed or permissions changed).',
+    fix: 'Authorize the app profile again as a Global Administrator and accept the requested permissions.',
   };
 }
 

@@ -36,7 +36,7 @@ export function registerMicrosoftCallbackRoutes(
   r.get(
     '/auth/microsoft/callback',
     {
-      config: { access: 'public' },
+      config: { access: 'public', readsSession: true },
       schema: {
         tags: ['Microsoft'],
         summary: 'Redirect URI: finishes app profile creation, re-authorization and single sign-on',

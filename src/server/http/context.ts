@@ -21,6 +21,8 @@ declare module 'fastify' {
     access?: RouteAccess;
     /** Sign-up and sign-in carry no CSRF token yet; they check Origin instead. */
     csrfExempt?: boolean;
+    /** A public route that still acts on who is signed in (the Microsoft callback). */
+    readsSession?: boolean;
   }
 }
 

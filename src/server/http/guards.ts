@@ -1,3 +1,4 @@
+import type { Config } from '../config';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { SessionStore } from '../partners/session-store';
 import { safeEqual } from '../security/random';
@@ -6,13 +7,16 @@ import { ForbiddenError, UnauthorizedError } from './errors';
 export const SESSION_COOKIE = 'tg_session';
 const CHANGING_METHODS = new Set(['POST', 'PATCH', 'PUT', 'DELETE']);
 
-export function setSessionCookie(reply: FastifyReply, token: string, options: { secure: boolean; maxAgeSeconds: number }): void {
+export type SessionCookieSettings = Pick<Config, 'secureCookies' | 'sessionIdleTimeoutMs'>;
+
+/** The session cookie lives as long as an idle session does; Secure behind https. */
+export function setSessionCookie(reply: FastifyReply, token: string, settings: SessionCookieSettings): void {
   reply.setCookie(SESSION_COOKIE, token, {
     httpOnly: true,
     sameSite: 'lax',
-    secure: options.secure,
+    secure: settings.secureCookies,
     path: '/',
-    maxAge: options.maxAgeSeconds,
+    maxAge: Math.floor(settings.sessionIdleTimeoutMs / 1000),
   });
 }
 
@@ -30,14 +34,17 @@ export function installGuards(app: FastifyInstance, sessions: SessionStore, opti
 
   // Before validation: who may call a route is decided before anything is said about the input.
   app.addHook('preValidation', async (request: FastifyRequest) => {
-    const token = request.cookies[SESSION_COOKIE];
-    request.auth = token ? await sessions.resolve(token) : null;
-
     const config = request.routeOptions.config;
     const access = config.access ?? 'public';
+    const changing = CHANGING_METHODS.has(request.method);
+    // The session is looked up only where it matters, not for static files, health probes or sign-up.
+    const token = request.cookies[SESSION_COOKIE];
+    const needsSession = access !== 'public' || config.readsSession || (changing && !config.csrfExempt);
+    request.auth = token && needsSession ? await sessions.resolve(token) : null;
+
     if (access !== 'public' && !request.auth) throw new UnauthorizedError();
 
-    if (CHANGING_METHODS.has(request.method)) {
+    if (changing) {
       if (config.csrfExempt) {
         const origin = request.headers.origin;
         if (origin && origin !== allowedOrigin && origin !== requestOrigin(request)) {

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { clientAddress, requireAuth, type AuthContext } from '../http/context';
-import { clearSessionCookie, setSessionCookie } from '../http/guards';
+import { clearSessionCookie, setSessionCookie, type SessionCookieSettings } from '../http/guards';
 import { emailSchema, errorResponseSchema, nameSchema, passwordSchema } from '../http/schemas';
 import type { PartnerService } from './service';
 
@@ -19,9 +19,8 @@ const sessionAnswer = z.object({ user: sessionUserSchema, partner: partnerSchema
 
 export const toSessionAnswer = (auth: AuthContext) => ({ user: auth.user, partner: auth.partner, csrfToken: auth.csrfToken });
 
-export function registerPartnerRoutes(app: FastifyInstance, deps: { partners: PartnerService; secureCookies: boolean; idleTimeoutMs: number }) {
+export function registerPartnerRoutes(app: FastifyInstance, deps: { partners: PartnerService; cookies: SessionCookieSettings }) {
   const r = app.withTypeProvider<ZodTypeProvider>();
-  const cookie = { secure: deps.secureCookies, maxAgeSeconds: Math.floor(deps.idleTimeoutMs / 1000) };
   const errors = { 400: errorResponseSchema, 401: errorResponseSchema, 403: errorResponseSchema, 409: errorResponseSchema, 429: errorResponseSchema };
 
   r.post(
@@ -37,7 +36,7 @@ export function registerPartnerRoutes(app: FastifyInstance, deps: { partners: Pa
     },
     async (request, reply) => {
       const { token, context } = await deps.partners.signUp(request.body, clientAddress(request));
-      setSessionCookie(reply, token, cookie);
+      setSessionCookie(reply, token, deps.cookies);
       return reply.code(201).send(toSessionAnswer(context));
     },
   );
@@ -55,7 +54,7 @@ export function registerPartnerRoutes(app: FastifyInstance, deps: { partners: Pa
     },
     async (request, reply) => {
       const { token, context } = await deps.partners.signIn(request.body, clientAddress(request));
-      setSessionCookie(reply, token, cookie);
+      setSessionCookie(reply, token, deps.cookies);
       return toSessionAnswer(context);
     },
   );
@@ -71,7 +70,7 @@ export function registerPartnerRoutes(app: FastifyInstance, deps: { partners: Pa
     { config: { access: 'user' }, schema: { tags: ['Accounts'], summary: 'Sign out', response: { 204: z.null(), ...errors } } },
     async (request, reply) => {
       await deps.partners.signOut(requireAuth(request), clientAddress(request));
-      clearSessionCookie(reply, deps.secureCookies);
+      clearSessionCookie(reply, deps.cookies.secureCookies);
       return reply.code(204).send(null);
     },
   );

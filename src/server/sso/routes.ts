@@ -17,7 +17,6 @@ import type { Services } from '../services';
 export function registerSsoRoutes(app: FastifyInstance, config: Config, services: Services): void {
   const r = app.withTypeProvider<ZodTypeProvider>();
   const { sso } = services;
-  const cookie = { secure: config.secureCookies, maxAgeSeconds: Math.floor(config.sessionIdleTimeoutMs / 1000) };
 
   r.get(
     '/auth/microsoft/sign-in',
@@ -67,7 +66,7 @@ export function registerSsoRoutes(app: FastifyInstance, config: Config, services
     async (request, reply) => {
       const signedIn = await sso.choose(request.cookies[FLOW_COOKIE], request.body.partnerId, clientAddress(request));
       if (!signedIn) throw new NotFoundError('A pending choice for that partner');
-      setSessionCookie(reply, signedIn.token, cookie);
+      setSessionCookie(reply, signedIn.token, config);
       return toSessionAnswer(signedIn.context);
     },
   );

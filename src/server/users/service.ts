@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { AppProfilesFeature } from '../app-profiles/index';
-import { MicrosoftUnreachableError, ProfileExpiredError, reasonOf } from '../app-profiles/health';
+import { graphRefusalReason, MicrosoftUnreachableError, ProfileExpiredError, reasonOf } from '../app-profiles/health';
 import type { AppProfileRow } from '../app-profiles/store';
 import type { AuditLog } from '../audit/store';
 import { isUniqueViolation } from '../db/database';
@@ -120,11 +120,7 @@ export function createUserService(deps: UserServiceDeps) {
       return await work(appProfiles.health.graphFor(profile));
     } catch (error) {
       if (error instanceof GraphError && (error.status === 401 || error.status === 403)) {
-        const reason = {
-          code: error.code,
-          message: 'Microsoft Graph refused the app’s access to the tenant (consent removed or permissions changed).',
-          fix: 'Authorize the app profile again as a Global Administrator and accept the requested permissions.',
-        };
+        const reason = graphRefusalReason(error);
         await appProfiles.health.markExpired(profile, reason, 'use');
         throw new ProfileExpiredError(profile.name, reason);
       }
