@@ -55,9 +55,9 @@ export function createServices(config: Config, database: DatabaseHandle, extra: 
   });
   const flows = createFlowStore(core.db, core.secretBox);
   const appProfiles = createAppProfilesFeature(core, { oauth, flows, publicUrl: config.publicUrl });
-  const directorySync = createDirectorySync(core, { appProfiles });
+  const directorySync = createDirectorySync(core, { graphs: appProfiles.graphs });
   const users = createUsersFeature(core, { appProfiles, directorySync, config });
-  const sso = createSsoFeature(core, { oauth, flows, appProfiles, config });
+  const sso = createSsoFeature(core, { oauth, flows, graphs: appProfiles.graphs, config });
   return { ...core, oauth, flows, appProfiles, users, sso, directorySync };
 }
 

@@ -44,7 +44,7 @@ export default async function groupAddBench(): Promise<BenchRow[]> {
 
     // Timings on a shared machine are noisy: baseline and portal run alternately, and medians are compared.
     const row = await portal.services.appProfiles.store.get(partnerId, groupsProfile.profileId);
-    const graph = portal.services.appProfiles.health.graphFor(row!);
+    const graph = portal.services.appProfiles.graphs.for(row!, 'interactive');
     const group = await graph.findGroupByMail('group1@benchgroups.com');
     const baselineRuns: number[] = [];
     const portalRuns: number[] = [];

@@ -40,7 +40,7 @@ export default async function ssoBench(): Promise<BenchRow[]> {
 
     // The group's transitive user members, straight from Graph.
     const row = await portal.services.appProfiles.store.get(owner.partnerId, created.profileId);
-    const graph = portal.services.appProfiles.health.graphFor(row!);
+    const graph = portal.services.appProfiles.graphs.for(row!, 'interactive');
     const group = await graph.findGroupByMail(`group1@${DOMAIN}`);
     const members: string[] = [];
     let nestedGroups = 0;

@@ -361,6 +361,50 @@ describe.each(testEngines())('user management on %s', (engine) => {
       expect(bad.status).toBe(400);
       expect(bad.body.error.code).toBe('INVALID_CURSOR');
     });
+
+    it('refuses a crafted or foreign cursor with 400 and leaves the profile Active', async () => {
+      const { client, browser, profileId } = await contosoAdmin();
+      for (let i = 0; i < 26; i++) {
+        const upn = `cursor${String(i).padStart(2, '0')}${engine}@contoso.com`;
+        await sandbox(`/tenants/${CONTOSO.id}/users`, 'POST', { userPrincipalName: upn, displayName: `Cursor ${i}`, mail: upn, password: SAMPLE_PASSWORD });
+      }
+      const first = await client.get(`/api/app-profiles/${profileId}/directory?type=user`);
+      expect(first.body.nextCursor).toBeTruthy();
+      const cursor = encodeURIComponent(first.body.nextCursor);
+      const other = await createProfile(browser, 'Northwind', NORTHWIND.admin);
+      const graphBase = portal.sandbox!.clouds.global.graph;
+      const attempts = [
+        // A Graph URL of the caller's choosing (the old cursor format), pointing at a refused resource.
+        `type=user&cursor=${Buffer.from(`${graphBase}/v1.0/directoryRoles?$top=1`).toString('base64url')}`,
+        // A real cursor used for another list, or with a flipped byte.
+        `type=group&cursor=${cursor}`,
+        `type=user&cursor=${encodeURIComponent(first.body.nextCursor.slice(0, -2) + (first.body.nextCursor.endsWith('A') ? 'BB' : 'AA'))}`,
+      ];
+      for (const query of attempts) {
+        const res = await client.get(`/api/app-profiles/${profileId}/directory?${query}`);
+        expect(res.status, query).toBe(400);
+        expect(res.body.error.code).toBe('INVALID_CURSOR');
+      }
+      const foreign = await client.get(`/api/app-profiles/${other}/directory?type=user&cursor=${cursor}`);
+      expect(foreign.status).toBe(400);
+      const profile = await client.get(`/api/app-profiles/${profileId}`);
+      expect(profile.body).toMatchObject({ status: 'active', statusReason: null });
+      expect((await client.get(`/api/app-profiles/${profileId}/directory?type=user&cursor=${cursor}`)).status).toBe(200);
+    });
+
+    it('keeps the profile Active with a failed check when Graph refuses a data call (403) but the refresh succeeds', async () => {
+      const { client, profileId } = await contosoAdmin();
+      await sandbox('/faults', 'POST', { tenantId: CONTOSO.id, status: 403, requests: 1 });
+      const refused = await client.get(`/api/app-profiles/${profileId}/directory?type=user&search=alex`);
+      await sandbox('/faults', 'POST', { tenantId: CONTOSO.id, status: 403, requests: 0 });
+      expect(refused.status).toBe(502);
+      expect(refused.body.error.code).toBe('MICROSOFT_REFUSED');
+      const profile = (await client.get(`/api/app-profiles/${profileId}`)).body;
+      expect(profile).toMatchObject({ status: 'active', statusReason: null });
+      expect(profile.lastCheckError).toMatchObject({ at: expect.any(String), message: expect.stringMatching(/refused/i) });
+      // The next call goes through as before.
+      expect((await client.get(`/api/app-profiles/${profileId}/directory?type=user&search=alex`)).status).toBe(200);
+    });
   });
 
   describe('remove', () => {

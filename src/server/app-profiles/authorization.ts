@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { AuditLog } from '../audit/store';
-import type { FlowResult } from '../auth-flows/routes';
+import type { CallbackParams, FlowResult } from '../auth-flows/types';
 import type { FlowStore, RedeemedFlow } from '../auth-flows/store';
 import { FlowRefusal, outcomeUrl, safeReturnPath } from '../auth-flows/outcome';
 import type { AuthContext } from '../http/context';
@@ -10,9 +10,9 @@ import { GraphError } from '../microsoft/graph';
 import type { MicrosoftOAuth, RedeemedTokenSet } from '../microsoft/oauth';
 import { APP_PROFILE_SCOPES, missingPermissions } from '../microsoft/permissions';
 import type { SecretBox } from '../security/secret-box';
-import type { MicrosoftSetup } from '../services';
-import { createGraphClient } from '../microsoft/graph';
-import { MicrosoftTokenError } from '../microsoft/errors';
+import type { MicrosoftSetup } from '../core-types';
+import { MicrosoftTokenError, parseErrorCodes } from '../microsoft/errors';
+import type { TenantGraphs } from './tenant-graph';
 import { refreshTokenAad } from './health';
 import type { AppProfileStore } from './store';
 import { isUniqueViolation } from '../db/database';
@@ -24,15 +24,10 @@ export interface AuthorizationDeps {
   flows: FlowStore;
   oauth: MicrosoftOAuth;
   box: SecretBox;
-  microsoft: MicrosoftSetup;
+  microsoft: Pick<MicrosoftSetup, 'offeredClouds'>;
+  graphs: Pick<TenantGraphs, 'forToken'>;
   audit: AuditLog;
   publicUrl: string;
-}
-
-interface CallbackParams {
-  code?: string;
-  error?: string;
-  errorDescription?: string;
 }
 
 export type ProfileAuthorization = ReturnType<typeof createProfileAuthorization>;
@@ -93,7 +88,7 @@ export function createProfileAuthorization(deps: AuthorizationDeps) {
   /** Redeems the code and runs every check that does not depend on the purpose. */
   async function verifyConsent(flow: RedeemedFlow, params: CallbackParams): Promise<{ tokens: RedeemedTokenSet; tenantName: string; tenantDomain: string; upn: string }> {
     if (params.error) {
-      const aadsts = /AADSTS(\d+)/.exec(params.errorDescription ?? '')?.[1];
+      const aadsts = parseErrorCodes(undefined, params.errorDescription)[0]?.toString();
       // "Need admin approval": the account may not grant these permissions, so it is no Global Administrator.
       if (aadsts === '90094') throw new FlowRefusal('NOT_GLOBAL_ADMIN', 'The account needs admin approval to grant the permissions.');
       if (aadsts === '65004' || (params.error === 'access_denied' && !aadsts)) throw new FlowRefusal('CONSENT_CANCELLED', 'Consent was cancelled at Microsoft.');
@@ -113,7 +108,7 @@ export function createProfileAuthorization(deps: AuthorizationDeps) {
     if (missing.length > 0) throw new FlowRefusal('MISSING_PERMISSIONS', `The consent lacks ${missing.join(', ')}.`, { missing });
     if (!tokens.refreshToken) throw new FlowRefusal('MISSING_PERMISSIONS', 'Microsoft granted no offline access.', { missing: ['offline_access'] });
 
-    const graph = createGraphClient({ graphBase: deps.microsoft.endpoints[flow.cloud].graph, accessToken: () => tokens.accessToken, maxRetries: 2 });
+    const graph = deps.graphs.forToken(flow.cloud, tokens.idToken.tid, tokens.accessToken, 'interactive');
     try {
       if (!(await graph.isGlobalAdministrator())) {
         throw new FlowRefusal('NOT_GLOBAL_ADMIN', 'The account is not a Global Administrator of its tenant.');

@@ -1,12 +1,12 @@
 import type { AuditLog } from '../audit/store';
-import { AppError } from '../http/errors';
+import { mapPool } from '../jobs/pool';
 import { errorExpiresAuthorization, statusReasonFor, type StatusReason } from '../microsoft/aadsts';
 import { MicrosoftTokenError, MicrosoftUnavailableError } from '../microsoft/errors';
-import { createGraphClient, GraphError, type GraphClient } from '../microsoft/graph';
+import type { GraphError } from '../microsoft/graph';
 import type { MicrosoftOAuth } from '../microsoft/oauth';
 import { APP_PROFILE_REFRESH_SCOPES } from '../microsoft/permissions';
 import type { SecretBox } from '../security/secret-box';
-import type { MicrosoftSetup } from '../services';
+import { GraphRefusedError, graphRefusalMessage, MicrosoftUnreachableError, ProfileExpiredError, reasonOf } from './errors';
 import type { AppProfileRow, AppProfileStore, RefreshUpdate } from './store';
 
 /** Microsoft's refresh tokens lapse after 90 days without use. */
@@ -14,30 +14,14 @@ export const REFRESH_TOKEN_INACTIVITY_MS = 90 * 24 * 3600_000;
 const ACCESS_TOKEN_MARGIN_MS = 5 * 60_000;
 const TRANSIENT_RETRY_DELAYS_MS = [200, 1_000, 3_000];
 
-export class ProfileExpiredError extends AppError {
-  constructor(name: string, reason: StatusReason | null) {
-    super(409, 'PROFILE_EXPIRED', `App profile “${name}” needs attention: App authorization expired. ${reason?.fix ?? 'Re-authorize the app profile.'}`, {
-      reason: reason ?? undefined,
-    });
-  }
-}
-
-export class MicrosoftUnreachableError extends AppError {
-  constructor(detail: string) {
-    super(503, 'MICROSOFT_UNAVAILABLE', `Microsoft could not be reached or is busy (${detail}). Nothing was changed; try again in a moment.`);
-  }
-}
-
 export interface ProfileHealthDeps {
   store: AppProfileStore;
   box: SecretBox;
-  oauth: MicrosoftOAuth;
-  microsoft: MicrosoftSetup;
+  oauth: Pick<MicrosoftOAuth, 'refresh'>;
   audit: AuditLog;
   sleep?: (ms: number) => Promise<void>;
 }
 
-export type CheckOutcome = 'active' | 'expired' | 'unreachable';
 type RefreshWrite = (row: AppProfileRow, changes: Partial<AppProfileRow>) => Promise<void>;
 export type ProfileHealth = ReturnType<typeof createProfileHealth>;
 
@@ -46,9 +30,10 @@ export const refreshTokenAad = (profileId: string) => `app-profile:${profileId}:
 
 /**
  * Keeps each profile's delegated authorization alive: refreshing rotates the stored refresh token and
- * restarts Microsoft's 90-day inactivity window. Permanent refusals (invalid_grant and friends) mark the
- * profile "App authorization expired" with the cause and the fix; transient failures (network, 5xx,
- * 429) are retried with backoff and only recorded as "last check failed", never as expiry.
+ * restarts Microsoft's 90-day inactivity window. Only the token endpoint's permanent refusals
+ * (invalid_grant and kin) mark the profile "App authorization expired" with the cause and the fix;
+ * transient failures (network, 5xx, 429) are retried with backoff and only recorded as "last check
+ * failed", and so is a Graph 401/403 on a data call.
  */
 export function createProfileHealth(deps: ProfileHealthDeps) {
   const { store, box, oauth, audit } = deps;
@@ -84,13 +69,13 @@ export function createProfileHealth(deps: ProfileHealthDeps) {
     }
   }
 
+  const asUpdate = (row: AppProfileRow, changes: Partial<AppProfileRow>): RefreshUpdate => ({ partnerId: row.partner_id, id: row.id, usedSealed: row.refresh_token_sealed, changes });
+  const writeNow: RefreshWrite = (row, changes) => store.recordRefresh(asUpdate(row, changes));
+
   /**
    * Refreshes the authorization now. Answers a fresh access token, or throws ProfileExpiredError /
    * MicrosoftUnreachableError after recording what happened on the profile.
    */
-  const asUpdate = (row: AppProfileRow, changes: Partial<AppProfileRow>): RefreshUpdate => ({ partnerId: row.partner_id, id: row.id, usedSealed: row.refresh_token_sealed, changes });
-  const writeNow: RefreshWrite = (row, changes) => store.recordRefresh(asUpdate(row, changes));
-
   async function refresh(row: AppProfileRow, via: string, write: RefreshWrite = writeNow): Promise<{ token: string; expiresAt: number }> {
     if (row.status !== 'active') throw new ProfileExpiredError(row.name, reasonOf(row));
     for (let attempt = 0; ; attempt++) {
@@ -141,49 +126,23 @@ export function createProfileHealth(deps: ProfileHealthDeps) {
     return (await refresh(row, 'use')).token;
   }
 
-  /** A Graph client that acts through this profile's authorization; a 401/403 from Graph is checked once more. */
-  function graphFor(row: AppProfileRow): GraphClient {
-    return createGraphClient({ graphBase: deps.microsoft.endpoints[row.cloud].graph, accessToken: () => accessToken(row), sleep: deps.sleep });
+  /**
+   * Graph refused a data call (401/403). That alone never expires the profile (a crafted request can make
+   * Graph answer 403): a refresh decides. Expired on the token endpoint's verdict; otherwise the profile
+   * stays Active and shows "last check failed" with Graph's answer.
+   */
+  async function confirmAfterRefusal(row: AppProfileRow, error: GraphError): Promise<never> {
+    accessTokens.delete(row.id);
+    await refresh(row, 'use');
+    await recordCheckFailure(row, graphRefusalMessage(error));
+    throw new GraphRefusedError(row.name, `${error.status} ${error.code}`);
   }
 
   return {
     refresh,
     accessToken,
-    graphFor,
-    markExpired,
-
-    /** "Check now": a refresh and a small Graph read; refreshes tenant name and domain. */
-    async check(row: AppProfileRow): Promise<CheckOutcome> {
-      if (row.status !== 'active') {
-        // An expired profile is checked too: its grant may have been restored in the tenant.
-        row = { ...row, status: 'active' };
-      }
-      try {
-        await refresh(row, 'check');
-        const org = await graphFor(row).organization();
-        await store.update(row.partner_id, row.id, {
-          status: 'active',
-          status_code: null,
-          status_message: null,
-          status_fix: null,
-          tenant_name: org.displayName,
-          tenant_domain: org.defaultDomain ?? row.tenant_domain,
-        });
-        return 'active';
-      } catch (error) {
-        if (error instanceof ProfileExpiredError) return 'expired';
-        if (error instanceof GraphError && (error.status === 401 || error.status === 403)) {
-          await markExpired(row, graphRefusalReason(error), 'check');
-          return 'expired';
-        }
-        if (error instanceof GraphError) {
-          await recordCheckFailure(row, `Microsoft Graph answered ${error.status || error.code}`);
-          return 'unreachable';
-        }
-        if (error instanceof MicrosoftUnreachableError) return 'unreachable';
-        throw error;
-      }
-    },
+    confirmAfterRefusal,
+    recordCheckFailure,
 
     /** The scheduled sweep: refreshes every active profile not checked within `olderThanMs`, with bounded concurrency. */
     async sweep(options: { olderThanMs: number; concurrency?: number; batchSize?: number }): Promise<{ checked: number; expired: number; unreachable: number }> {
@@ -200,37 +159,19 @@ export function createProfileHealth(deps: ProfileHealthDeps) {
         // crash before it loses only rotations, and the previous refresh tokens stay valid at Microsoft.
         const pending: RefreshUpdate[] = [];
         const deferWrite: RefreshWrite = async (row, changes) => void pending.push(asUpdate(row, changes));
-        let next = 0;
-        const worker = async () => {
-          while (next < rows.length) {
-            const row = rows[next++];
-            try {
-              await refresh(row, 'schedule', deferWrite);
-              totals.checked++;
-            } catch (error) {
-              if (error instanceof ProfileExpiredError) totals.expired++;
-              else if (error instanceof MicrosoftUnreachableError) totals.unreachable++;
-              else throw error;
-            }
+        await mapPool(rows, concurrency, async (row) => {
+          try {
+            await refresh(row, 'schedule', deferWrite);
+            totals.checked++;
+          } catch (error) {
+            if (error instanceof ProfileExpiredError) totals.expired++;
+            else if (error instanceof MicrosoftUnreachableError) totals.unreachable++;
+            else throw error;
           }
-        };
-        await Promise.all(Array.from({ length: Math.min(concurrency, rows.length) }, worker));
+        });
         await store.recordRefreshes(pending);
       }
       return totals;
     },
   };
-}
-
-/** Graph answered 401/403 to a fresh token: the app's access to the tenant is gone. */
-export function graphRefusalReason(error: GraphError): StatusReason {
-  return {
-    code: error.code,
-    message: 'Microsoft Graph refused the app’s access to the tenant (consent removed or permissions changed).',
-    fix: 'Authorize the app profile again as a Global Administrator and accept the requested permissions.',
-  };
-}
-
-export function reasonOf(row: AppProfileRow): StatusReason | null {
-  return row.status_code ? { code: row.status_code, message: row.status_message ?? '', fix: row.status_fix ?? '' } : null;
 }

@@ -1,26 +1,35 @@
 import type { FlowStore } from '../auth-flows/store';
+import type { CoreServices } from '../core-types';
 import type { MicrosoftOAuth } from '../microsoft/oauth';
-import type { CoreServices } from '../services';
 import { createProfileAuthorization } from './authorization';
+import { checkProfile } from './check';
+import { createGraphBudget, type GraphBudget } from './graph-budget';
 import { createProfileHealth } from './health';
 import { createAppProfileService } from './service';
 import { createAppProfileStore } from './store';
+import { createTenantGraphs, type TenantGraphOptions } from './tenant-graph';
 
 export type AppProfilesFeature = ReturnType<typeof createAppProfilesFeature>;
 
-/** Wires the app-profile feature from the core services. */
-export function createAppProfilesFeature(core: CoreServices, deps: { oauth: MicrosoftOAuth; flows: FlowStore; publicUrl: string }) {
+/** Wires the app-profile feature; `graphs` is the one way every feature reaches Graph through a profile. */
+export function createAppProfilesFeature(
+  core: Pick<CoreServices, 'db' | 'secretBox' | 'microsoft' | 'audit'>,
+  deps: { oauth: MicrosoftOAuth; flows: FlowStore; publicUrl: string; budget?: GraphBudget; graph?: TenantGraphOptions },
+) {
   const store = createAppProfileStore(core.db);
-  const health = createProfileHealth({ store, box: core.secretBox, oauth: deps.oauth, microsoft: core.microsoft, audit: core.audit });
-  const service = createAppProfileService({ store, health, audit: core.audit });
+  const health = createProfileHealth({ store, box: core.secretBox, oauth: deps.oauth, audit: core.audit });
+  const budget = deps.budget ?? createGraphBudget(core.db);
+  const graphs = createTenantGraphs({ microsoft: core.microsoft, tokens: health, budget }, deps.graph);
+  const service = createAppProfileService({ store, check: (row) => checkProfile({ store, health, graphs }, row), audit: core.audit });
   const authorization = createProfileAuthorization({
     store,
     flows: deps.flows,
     oauth: deps.oauth,
     box: core.secretBox,
     microsoft: core.microsoft,
+    graphs,
     audit: core.audit,
     publicUrl: deps.publicUrl,
   });
-  return { store, health, service, authorization };
+  return { store, health, graphs, budget, service, authorization };
 }

@@ -1,9 +1,10 @@
 import type { AuditLog } from '../audit/store';
-import { isUniqueViolation } from '../db/database';
 import type { AuthContext } from '../http/context';
 import { ConflictError, NotFoundError } from '../http/errors';
-import type { ProfileHealth } from './health';
-import type { AppProfileStore, ListQuery } from './store';
+import type { CheckOutcome } from './check';
+import { isUniqueViolation } from '../db/database';
+import { isForeignKeyViolation } from '../db/violations';
+import type { AppProfileRow, AppProfileStore, ListQuery } from './store';
 import { toAppProfileView, type AppProfileView } from './view';
 
 export interface DeleteResult {
@@ -14,8 +15,8 @@ export interface DeleteResult {
 export type AppProfileService = ReturnType<typeof createAppProfileService>;
 
 /** The rules of app profiles that need no round trip to Microsoft. */
-export function createAppProfileService(deps: { store: AppProfileStore; health: ProfileHealth; audit: AuditLog }) {
-  const { store, health, audit } = deps;
+export function createAppProfileService(deps: { store: AppProfileStore; check: (row: AppProfileRow) => Promise<CheckOutcome>; audit: AuditLog }) {
+  const { store, audit } = deps;
 
   async function view(partnerId: string, id: string): Promise<AppProfileView> {
     const row = await store.get(partnerId, id);
@@ -65,7 +66,7 @@ export function createAppProfileService(deps: { store: AppProfileStore; health: 
     async check(auth: AuthContext, id: string, clientAddress: string): Promise<AppProfileView> {
       const row = await store.get(auth.partner.id, id);
       if (!row) throw new NotFoundError('The app profile');
-      const outcome = await health.check(row);
+      const outcome = await deps.check(row);
       await audit.record({
         partnerId: auth.partner.id,
         actor: { userId: auth.user.id, email: auth.user.email },
@@ -126,7 +127,3 @@ export function createAppProfileService(deps: { store: AppProfileStore; health: 
 const nameTaken = (name: string) =>
   new ConflictError('NAME_TAKEN', `An app profile named “${name}” already exists. Choose another name.`, { field: 'name' });
 
-function isForeignKeyViolation(error: unknown): boolean {
-  const code = (error as { code?: string } | null)?.code;
-  return code === '23503' || code === 'SQLITE_CONSTRAINT_FOREIGNKEY';
-}

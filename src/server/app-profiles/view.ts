@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { REFRESH_TOKEN_INACTIVITY_MS, reasonOf } from './health';
+import { reasonOf } from './errors';
+import { REFRESH_TOKEN_INACTIVITY_MS } from './health';
 import type { AppProfileRow, InUse } from './store';
 
 export const appProfileSchema = z.object({

@@ -2,25 +2,12 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { clientAddress } from '../http/context';
-import type { AuthContext } from '../http/context';
 import { outcomeUrl } from './outcome';
 import { FLOW_COOKIE } from './binding';
-import type { FlowPurpose, FlowStore, RedeemedFlow } from './store';
+import type { FlowPurpose, FlowStore } from './store';
+import type { FlowFinisher } from './types';
 
-export interface CallbackParams {
-  code?: string;
-  error?: string;
-  errorDescription?: string;
-}
-
-/** Where the browser goes next, and the portal session the round trip opened (single sign-on). */
-export interface FlowResult {
-  location: string;
-  sessionToken?: string;
-}
-
-/** Each feature finishes its own kind of round trip. */
-export type FlowFinisher = (flow: RedeemedFlow, params: CallbackParams, auth: AuthContext | null, clientAddress: string) => Promise<FlowResult>;
+export type { CallbackParams, FlowFinisher, FlowResult } from './types';
 
 /**
  * The one redirect URI registered with Microsoft. It consumes the flow named by `state` (single use,

@@ -1,15 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import type { AppProfilesFeature } from '../app-profiles/index';
-import { ProfileExpiredError } from '../app-profiles/health';
+import { GraphRefusedError, MicrosoftUnreachableError, ProfileExpiredError } from '../app-profiles/errors';
 import type { AppProfileRow } from '../app-profiles/store';
 import { isUniqueViolation, type Db } from '../db/database';
 import { GraphError, isResyncRequired, type GraphClient } from '../microsoft/graph';
-import type { CoreServices } from '../services';
-import { createGraphBudget, type GraphBudget } from './budget';
-import { createTenantGraph, type TenantGraphOptions } from './graph';
-
-export { createGraphBudget, graphRequestCost, budgetKey } from './budget';
-export { createTenantGraph } from './graph';
+import type { TenantGraphs } from '../app-profiles/tenant-graph';
+import type { CoreServices } from '../core-types';
 
 const USERS_DELTA = '/users/delta?$select=id,displayName,mail,userPrincipalName,accountEnabled';
 const GROUPS_DELTA = '/groups/delta?$select=id,displayName,members';
@@ -60,13 +55,10 @@ export type DirectorySync = ReturnType<typeof createDirectorySync>;
  * A delta link is stored only after its changes are applied, so a run that fails half-way is repeated,
  * never skipped; every write is idempotent.
  */
-export function createDirectorySync(core: CoreServices, deps: { appProfiles: AppProfilesFeature; budget?: GraphBudget; graph?: TenantGraphOptions }) {
+export function createDirectorySync(core: Pick<CoreServices, 'db' | 'sessions'>, deps: { graphs: Pick<TenantGraphs, 'run'> }) {
   const { db } = core;
-  const budget = deps.budget ?? createGraphBudget(db);
   const holder = randomUUID();
   const running = new Map<string, Promise<SyncCounts>>();
-
-  const graphFor = (row: AppProfileRow): GraphClient => createTenantGraph({ microsoft: core.microsoft, health: deps.appProfiles.health, budget }, row, deps.graph);
 
   async function claim(profileId: string): Promise<boolean> {
     const name = `directory-sync:${profileId}`;
@@ -303,12 +295,16 @@ export function createDirectorySync(core: CoreServices, deps: { appProfiles: App
     if (!used) return { ...counts, skipped: 'unused' };
     if (!(await claim(profileId))) return { ...counts, skipped: 'busy' };
     try {
-      const graph = graphFor(row);
-      await syncUsers(graph, row, counts);
-      await syncGroups(graph, row, counts);
+      // Jobs ride out throttling (background policy); a refusal only expires the profile on the token endpoint's verdict.
+      await deps.graphs.run(row, 'background', async (graph) => {
+        await syncUsers(graph, row, counts);
+        await syncGroups(graph, row, counts);
+      });
     } catch (error) {
       if (error instanceof ProfileExpiredError) return { ...counts, error: 'PROFILE_EXPIRED' };
-      if (error instanceof GraphError) return { ...counts, error: error.status === 401 || error.status === 403 ? 'PROFILE_EXPIRED' : `GRAPH_${error.status || error.code}` };
+      if (error instanceof GraphRefusedError) return { ...counts, error: 'GRAPH_REFUSED' };
+      if (error instanceof MicrosoftUnreachableError) return { ...counts, error: 'MICROSOFT_UNAVAILABLE' };
+      if (error instanceof GraphError) return { ...counts, error: `GRAPH_${error.status || error.code}` };
       throw error;
     } finally {
       await release(profileId).catch(() => undefined);
@@ -351,8 +347,5 @@ export function createDirectorySync(core: CoreServices, deps: { appProfiles: App
       await Promise.all(Array.from({ length: Math.min(options.concurrency ?? 4, rows.length) }, worker));
       return results;
     },
-    /** A Graph client through a profile, sharing the tenant budget and the retry policy (used by sign-in). */
-    graphFor,
-    budget,
   };
 }

@@ -1,13 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import type { AppProfilesFeature } from '../app-profiles/index';
-import { ProfileExpiredError } from '../app-profiles/health';
+import { ProfileExpiredError } from '../app-profiles/errors';
+import type { TenantGraphs } from '../app-profiles/tenant-graph';
 import type { AppProfileRow } from '../app-profiles/store';
 import type { FlowFinisher } from '../auth-flows/routes';
 import type { FlowStore, RedeemedFlow } from '../auth-flows/store';
 import type { Config } from '../config';
 import { isUniqueViolation } from '../db/database';
-import { createGraphBudget } from '../directory-sync/budget';
-import { createTenantGraph } from '../directory-sync/graph';
 import type { Role } from '../http/context';
 import type { Cloud } from '../microsoft/clouds';
 import { MicrosoftTokenError } from '../microsoft/errors';
@@ -59,11 +57,8 @@ export type SsoFeature = ReturnType<typeof createSsoFeature>;
  * partner's app profile (group_members is only the index of who was a member), so a change in the tenant
  * counts at the next sign-in without downloading any group. A person let in by several partners chooses.
  */
-export function createSsoFeature(core: CoreServices, deps: { oauth: MicrosoftOAuth; flows: FlowStore; appProfiles: AppProfilesFeature; config: Config }) {
+export function createSsoFeature(core: CoreServices, deps: { oauth: MicrosoftOAuth; flows: FlowStore; graphs: Pick<TenantGraphs, 'run'>; config: Config }) {
   const { db, audit, secretBox: box } = core;
-  const budget = createGraphBudget(db);
-  const graphFor = (row: AppProfileRow) => createTenantGraph({ microsoft: core.microsoft, health: deps.appProfiles.health, budget }, row, { attempts: 3 });
-  /** Sessions opened by a callback, handed to the same request's reply (keyed by the flow id). */
 
   /** Start in the global cloud unless asked for usgov or the email's domain belongs to a usgov profile's tenant. */
   async function chooseCloud(email: string | undefined, requested: Cloud | undefined): Promise<Cloud> {
@@ -139,21 +134,17 @@ export function createSsoFeature(core: CoreServices, deps: { oauth: MicrosoftOAu
 
     let memberOf: Set<string>;
     try {
-      const graph = graphFor(profile);
-      if (groups.length > 0) {
-        memberOf = new Set((await graph.checkMemberGroups(oid, groups.map((g) => g.ms_object_id!))).map((id) => id.toLowerCase()));
-      } else {
+      const found = await deps.graphs.run(profile, 'interactive', async (graph) => {
+        if (groups.length > 0) return new Set((await graph.checkMemberGroups(oid, groups.map((g) => g.ms_object_id!))).map((id) => id.toLowerCase()));
         const user = await graph.get<{ id: string; accountEnabled?: boolean }>(`/users/${encodeURIComponent(oid)}`, { query: { $select: 'id,accountEnabled' } });
-        if (user.accountEnabled === false) return refuse('ACCOUNT_DISABLED');
-        memberOf = new Set();
-      }
+        return user.accountEnabled === false ? null : new Set<string>();
+      });
+      if (!found) return refuse('ACCOUNT_DISABLED');
+      memberOf = found;
     } catch (error) {
       if (error instanceof ProfileExpiredError) return refuse('PROFILE_EXPIRED');
-      if (error instanceof GraphError) {
-        // Deleted in the tenant meanwhile: treated like a disabled account (the sync marks it 'disabled' too).
-        if (error.status === 404) return refuse('ACCOUNT_DISABLED');
-        if (error.status === 401 || error.status === 403) return refuse('PROFILE_EXPIRED');
-      }
+      // Deleted in the tenant meanwhile: treated like a disabled account (the sync marks it 'disabled' too).
+      if (error instanceof GraphError && error.status === 404) return refuse('ACCOUNT_DISABLED');
       return refuse('MICROSOFT_ERROR');
     }
 

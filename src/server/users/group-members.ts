@@ -1,5 +1,6 @@
 import type { AuditLog } from '../audit/store';
 import type { AppProfileRow } from '../app-profiles/store';
+import type { TenantGraphs } from '../app-profiles/tenant-graph';
 import type { GraphClient } from '../microsoft/graph';
 import type { UserStore } from './store';
 
@@ -16,7 +17,7 @@ export interface GroupMemberDownloadDeps {
   store: UserStore;
   audit: AuditLog;
   profileOf: (partnerId: string, profileId: string) => Promise<AppProfileRow | undefined>;
-  graphFor: (profile: AppProfileRow) => GraphClient;
+  graphs: Pick<TenantGraphs, 'run'>;
   log?: (message: string, error: unknown) => void;
 }
 
@@ -32,6 +33,41 @@ export function createGroupMemberDownloads(deps: GroupMemberDownloadDeps) {
   const { store, audit } = deps;
   const running = new Map<string, Promise<{ members: number }>>();
 
+  /** Pages the group's transitive members into group_members; the next page is asked for while this one is stored. */
+  async function downloadPages(graph: GraphClient, partnerId: string, groupUserId: string, groupObjectId: string, seen: Set<string>, progress: (done: number, total: number) => void): Promise<void> {
+    let done = 0;
+    let total = 0;
+    let page = await graph.get<MemberPage>(`/groups/${encodeURIComponent(groupObjectId)}/transitiveMembers`, {
+      eventual: true,
+      query: { $select: 'id', $top: MEMBER_PAGE_SIZE, $count: 'true' },
+    });
+    total = page['@odata.count'] ?? 0;
+    for (;;) {
+      // The next page is asked for while this one is stored, so Graph and the database work at once.
+      const nextLink = page['@odata.nextLink'];
+      const nextPage = nextLink ? graph.get<MemberPage>(nextLink, { eventual: true }) : undefined;
+      nextPage?.catch(() => undefined);
+      const ids: string[] = [];
+      for (const member of page.value ?? []) {
+        const type = member['@odata.type'];
+        // Only users sign in; nested groups are counted for progress but not stored.
+        if (type && type !== '#microsoft.graph.user') continue;
+        const id = member.id.toLowerCase();
+        if (!seen.has(id)) {
+          seen.add(id);
+          ids.push(id);
+        }
+      }
+      await store.insertMembers(partnerId, groupUserId, ids);
+      done += page.value?.length ?? 0;
+      total = Math.max(total, done);
+      await store.setProgress(partnerId, groupUserId, { done, total });
+      progress(done, total);
+      if (!nextPage) break;
+      page = await nextPage;
+    }
+  }
+
   async function run(partnerId: string, groupUserId: string): Promise<{ members: number }> {
     const group = await store.get(partnerId, groupUserId);
     if (!group || group.kind !== 'group' || !group.app_profile_id || !group.ms_object_id) {
@@ -43,37 +79,13 @@ export function createGroupMemberDownloads(deps: GroupMemberDownloadDeps) {
     try {
       const profile = await deps.profileOf(partnerId, group.app_profile_id);
       if (!profile) throw new Error('The group’s app profile no longer exists.');
-      const graph = deps.graphFor(profile);
       await store.setProgress(partnerId, group.id, { done: 0, total: 0 });
       const seen = new Set<string>();
-      let page = await graph.get<MemberPage>(`/groups/${encodeURIComponent(group.ms_object_id)}/transitiveMembers`, {
-        eventual: true,
-        query: { $select: 'id', $top: MEMBER_PAGE_SIZE, $count: 'true' },
-      });
-      total = page['@odata.count'] ?? 0;
-      for (;;) {
-        // The next page is asked for while this one is stored, so Graph and the database work at once.
-        const nextLink = page['@odata.nextLink'];
-        const nextPage = nextLink ? graph.get<MemberPage>(nextLink, { eventual: true }) : undefined;
-        nextPage?.catch(() => undefined);
-        const ids: string[] = [];
-        for (const member of page.value ?? []) {
-          const type = member['@odata.type'];
-          // Only users sign in; nested groups are counted for progress but not stored.
-          if (type && type !== '#microsoft.graph.user') continue;
-          const id = member.id.toLowerCase();
-          if (!seen.has(id)) {
-            seen.add(id);
-            ids.push(id);
-          }
-        }
-        await store.insertMembers(partnerId, group.id, ids);
-        done += page.value?.length ?? 0;
-        total = Math.max(total, done);
-        await store.setProgress(partnerId, group.id, { done, total });
-        if (!nextPage) break;
-        page = await nextPage;
-      }
+      const progress = (d: number, t: number) => {
+        done = d;
+        total = t;
+      };
+      await deps.graphs.run(profile, 'background', (graph) => downloadPages(graph, partnerId, group.id, group.ms_object_id!, seen, progress));
       const stale = (await store.memberIds(partnerId, group.id)).filter((id) => !seen.has(id));
       await store.deleteMembers(partnerId, group.id, stale);
       await store.setProgress(partnerId, group.id, { done: null, total: null, syncedAt: new Date().toISOString() });

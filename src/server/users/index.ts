@@ -20,13 +20,15 @@ export function createUsersFeature(core: CoreServices, deps: { appProfiles: AppP
     store,
     audit: core.audit,
     profileOf: (partnerId, profileId) => deps.appProfiles.store.get(partnerId, profileId),
-    graphFor: (profile) => deps.appProfiles.health.graphFor(profile),
+    graphs: deps.appProfiles.graphs,
   });
   const service = createUserService({
     store,
     audit: core.audit,
     sessions: core.sessions,
     appProfiles: deps.appProfiles,
+    graphs: deps.appProfiles.graphs,
+    box: core.secretBox,
     downloads,
     invitations: deps.config.smtp
       ? smtpDelivery(deps.config.smtp, { warn: (details, message) => console.warn(JSON.stringify({ level: 'warn', msg: message, ...details })) })

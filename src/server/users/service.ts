@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { AppProfilesFeature } from '../app-profiles/index';
-import { graphRefusalReason, MicrosoftUnreachableError, ProfileExpiredError, reasonOf } from '../app-profiles/health';
+import { MicrosoftUnreachableError, ProfileExpiredError, reasonOf } from '../app-profiles/errors';
+import type { TenantGraphs } from '../app-profiles/tenant-graph';
 import type { AppProfileRow } from '../app-profiles/store';
 import type { AuditLog } from '../audit/store';
 import { isUniqueViolation } from '../db/database';
@@ -10,6 +11,7 @@ import { BadRequestError, ConflictError, FieldError, NotFoundError } from '../ht
 import { GraphError, type GraphClient } from '../microsoft/graph';
 import type { SessionStore } from '../partners/session-store';
 import { checkPasswordStrength, hashPassword } from '../security/passwords';
+import type { SecretBox } from '../security/secret-box';
 import type { GroupMemberDownloads } from './group-members';
 import { activationHash, newActivation, type Invitation, type InvitationDelivery } from './invitations';
 import type { UserListQuery, UserRow, UserStore } from './store';
@@ -79,7 +81,9 @@ export interface UserServiceDeps {
   store: UserStore;
   audit: AuditLog;
   sessions: SessionStore;
-  appProfiles: Pick<AppProfilesFeature, 'store' | 'health'>;
+  appProfiles: Pick<AppProfilesFeature, 'store'>;
+  graphs: Pick<TenantGraphs, 'run'>;
+  box: SecretBox;
   downloads: GroupMemberDownloads;
   invitations: InvitationDelivery;
   publicUrl: string;
@@ -114,16 +118,11 @@ export function createUserService(deps: UserServiceDeps) {
     return profile;
   }
 
-  /** Graph failures while acting through a profile: refusals mark it expired, outages answer 503; nothing is changed. */
+  /** Graph work for a person waiting: refusals go through the one mapping, outages answer 503; nothing is changed. */
   async function throughGraph<T>(profile: AppProfileRow, work: (graph: GraphClient) => Promise<T>): Promise<T> {
     try {
-      return await work(appProfiles.health.graphFor(profile));
+      return await deps.graphs.run(profile, 'interactive', work);
     } catch (error) {
-      if (error instanceof GraphError && (error.status === 401 || error.status === 403)) {
-        const reason = graphRefusalReason(error);
-        await appProfiles.health.markExpired(profile, reason, 'use');
-        throw new ProfileExpiredError(profile.name, reason);
-      }
       if (error instanceof GraphError) throw new MicrosoftUnreachableError(error.status ? `HTTP ${error.status}` : error.code);
       throw error;
     }
@@ -385,7 +384,8 @@ export function createUserService(deps: UserServiceDeps) {
     /** The browse dialog: users or groups of the profile's tenant, straight from Graph, a page at a time. */
     async browse(partnerId: string, profileId: string, query: { type: 'user' | 'group'; search?: string; cursor?: string }): Promise<{ items: DirectoryEntry[]; nextCursor: string | null }> {
       const profile = await usableProfile(partnerId, profileId);
-      const link = query.cursor ? decodeCursor(query.cursor) : undefined;
+      const cursorAad = `browse-cursor:${partnerId}:${profileId}:${query.type}`;
+      const link = query.cursor ? openCursor(deps.box, query.cursor, cursorAad) : undefined;
       const page = await throughGraph(profile, async (graph) => {
         try {
           if (link || query.search) return await graph.searchDirectory(query.type, query.search ?? '', { top: BROWSE_PAGE_SIZE, cursor: link });
@@ -405,7 +405,8 @@ export function createUserService(deps: UserServiceDeps) {
         email: o.mail ?? o.userPrincipalName ?? null,
         kind: query.type,
       }));
-      return { items, nextCursor: page.nextCursor ? Buffer.from(page.nextCursor, 'utf8').toString('base64url') : null };
+      // Sealed and bound to this partner, profile and list: a caller can only hand back what Graph gave us.
+      return { items, nextCursor: page.nextCursor ? deps.box.seal(page.nextCursor, cursorAad) : null };
     },
 
     /**
@@ -461,10 +462,12 @@ function baseRow(partnerId: string, email: string, displayName: string, role: 'a
   };
 }
 
-function decodeCursor(cursor: string): string {
-  const link = Buffer.from(cursor, 'base64url').toString('utf8');
-  if (!/^https?:\/\//.test(link)) throw invalidCursor();
-  return link;
+function openCursor(box: SecretBox, cursor: string, aad: string): string {
+  try {
+    return box.open(cursor, aad);
+  } catch {
+    throw invalidCursor();
+  }
 }
 
 const invalidCursor = () => new FieldError('cursor', 'The cursor is not valid for this list; start again from the first page.', 'INVALID_CURSOR');
