@@ -20,6 +20,6 @@ export async function registerFeatureRoutes(app: FastifyInstance, config: Config
       sign_in: services.sso.finish,
     },
   });
-  registerUserRoutes(app, config, services);
-  registerSsoRoutes(app, config, services);
+  registerUserRoutes(app, { service: services.users.service });
+  registerSsoRoutes(app, { sso: services.sso, cookies: config });
 }

@@ -1,37 +1,20 @@
-import { createAuditLog, type AuditLog } from './audit/store';
+import { createAuditLog } from './audit/store';
+import type { CoreServices, MicrosoftSetup } from './core-types';
 import type { Config } from './config';
-import type { DatabaseHandle, Db, Engine } from './db/database';
+import type { DatabaseHandle } from './db/database';
 import { createAppProfilesFeature, type AppProfilesFeature } from './app-profiles/index';
 import { createFlowStore, type FlowStore } from './auth-flows/store';
-import { CLOUDS, type Cloud, type CloudEndpoints } from './microsoft/clouds';
+import { CLOUDS, type Cloud } from './microsoft/clouds';
 import { createMicrosoftOAuth, type MicrosoftOAuth } from './microsoft/oauth';
-import { createPartnerService, type PartnerService } from './partners/service';
-import { createSessionStore, type SessionStore } from './partners/session-store';
-import { createSignInLimiter, type SignInLimiter } from './partners/sign-in-limiter';
+import { createPartnerService } from './partners/service';
+import { createSessionStore } from './partners/session-store';
+import { createSignInLimiter } from './partners/sign-in-limiter';
 import type { SecretBox } from './security/secret-box';
 import { createUsersFeature, type UsersFeature } from './users/index';
 import { createSsoFeature, type SsoFeature } from './sso/index';
 import { createDirectorySync, type DirectorySync } from './directory-sync/index';
 
-/** Where Microsoft (or the sandbox cloud) answers, and the app registration for each cloud. */
-export interface MicrosoftSetup {
-  endpoints: Record<Cloud, CloudEndpoints>;
-  apps: Partial<Record<Cloud, { clientId: string; clientSecret: string }>>;
-  /** Clouds a partner may connect in this deployment (usgov only in the US Gov Virginia data center). */
-  offeredClouds: Cloud[];
-}
-
-export interface CoreServices {
-  db: Db;
-  engine: Engine;
-  sessions: SessionStore;
-  limiter: SignInLimiter;
-  audit: AuditLog;
-  partners: PartnerService;
-  secretBox: SecretBox;
-  microsoft: MicrosoftSetup;
-  sandboxBaseUrl?: string;
-}
+export type { CoreServices, MicrosoftSetup } from './core-types';
 
 export interface Services extends CoreServices {
   oauth: MicrosoftOAuth;
@@ -56,7 +39,7 @@ export function createServices(config: Config, database: DatabaseHandle, extra: 
   const flows = createFlowStore(core.db, core.secretBox);
   const appProfiles = createAppProfilesFeature(core, { oauth, flows, publicUrl: config.publicUrl });
   const directorySync = createDirectorySync(core, { graphs: appProfiles.graphs });
-  const users = createUsersFeature(core, { appProfiles, directorySync, config });
+  const users = createUsersFeature(core, { appProfiles, config });
   const sso = createSsoFeature(core, { oauth, flows, graphs: appProfiles.graphs, config });
   return { ...core, oauth, flows, appProfiles, users, sso, directorySync };
 }

@@ -5,7 +5,7 @@ import { browserBinding } from '../auth-flows/binding';
 import { clientAddress, requireAuth } from '../http/context';
 import { errorResponseSchema, nameSchema } from '../http/schemas';
 import { CLOUD_INFO } from '../microsoft/clouds';
-import type { MicrosoftSetup } from '../services';
+import type { MicrosoftSetup } from '../core-types';
 import type { ProfileAuthorization } from './authorization';
 import type { AppProfileService } from './service';
 import { appProfileSchema } from './view';

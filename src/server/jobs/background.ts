@@ -1,10 +1,25 @@
 import type { FastifyBaseLogger } from 'fastify';
+import type { ProfileHealth } from '../app-profiles/health';
+import type { FlowStore } from '../auth-flows/store';
 import type { Config } from '../config';
-import type { Services } from '../services';
+import type { Db } from '../db/database';
+import type { DirectorySync } from '../directory-sync/index';
+import type { SessionStore } from '../partners/session-store';
+import type { SignInLimiter } from '../partners/sign-in-limiter';
 import { createJobRunner, type JobRunner } from './runner';
 
+/** What the recurring jobs use, and nothing more. */
+export interface BackgroundJobDeps {
+  db: Db;
+  sessions: Pick<SessionStore, 'purgeExpired'>;
+  limiter: Pick<SignInLimiter, 'purgeOld'>;
+  flows: Pick<FlowStore, 'purgeExpired'>;
+  appProfiles: { health: Pick<ProfileHealth, 'sweep'> };
+  directorySync: Pick<DirectorySync, 'syncAll'>;
+}
+
 /** The recurring jobs of the portal; each runs once per interval across all instances. */
-export function startBackgroundJobs(config: Config, services: Services, log: FastifyBaseLogger): JobRunner {
+export function startBackgroundJobs(config: Pick<Config, 'healthCheckIntervalMs' | 'directorySyncIntervalMs'>, services: BackgroundJobDeps, log: FastifyBaseLogger): JobRunner {
   const runner = createJobRunner(services.db, log);
   runner.every('purge-expired-sessions', 15 * 60_000, async () => {
     await services.sessions.purgeExpired();

@@ -14,7 +14,7 @@ import type { IdTokenClaims, MicrosoftOAuth } from '../microsoft/oauth';
 import { SSO_SCOPES } from '../microsoft/permissions';
 import type { SignedIn } from '../partners/service';
 import { randomToken, sha256 } from '../security/random';
-import type { CoreServices } from '../services';
+import type { CoreServices } from '../core-types';
 
 /** The codes the sign-in page turns into messages (`/signin?error=CODE`). */
 export type SsoRefusalCode = 'NOT_ADDED' | 'ACCOUNT_DISABLED' | 'REMOVED_FROM_GROUP' | 'PROFILE_EXPIRED' | 'STATE_INVALID' | 'MICROSOFT_ERROR';
@@ -57,7 +57,7 @@ export type SsoFeature = ReturnType<typeof createSsoFeature>;
  * partner's app profile (group_members is only the index of who was a member), so a change in the tenant
  * counts at the next sign-in without downloading any group. A person let in by several partners chooses.
  */
-export function createSsoFeature(core: CoreServices, deps: { oauth: MicrosoftOAuth; flows: FlowStore; graphs: Pick<TenantGraphs, 'run'>; config: Config }) {
+export function createSsoFeature(core: Pick<CoreServices, 'db' | 'audit' | 'secretBox' | 'sessions' | 'partners' | 'microsoft'>, deps: { oauth: MicrosoftOAuth; flows: FlowStore; graphs: Pick<TenantGraphs, 'run'>; config: Config }) {
   const { db, audit, secretBox: box } = core;
 
   /** Start in the global cloud unless asked for usgov or the email's domain belongs to a usgov profile's tenant. */

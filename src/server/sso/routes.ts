@@ -2,21 +2,20 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { browserBinding, FLOW_COOKIE } from '../auth-flows/binding';
-import type { Config } from '../config';
 import { clientAddress } from '../http/context';
 import { NotFoundError } from '../http/errors';
-import { setSessionCookie } from '../http/guards';
+import { setSessionCookie, type SessionCookieSettings } from '../http/guards';
 import { errorResponseSchema } from '../http/schemas';
 import { partnerSchema, sessionUserSchema, toSessionAnswer } from '../partners/routes';
-import type { Services } from '../services';
+import type { SsoFeature } from './index';
 
 /**
  * "Sign in with Microsoft 365": starts the round trip (the shared callback route finishes it)
  * and lets a person added by several partners choose one.
  */
-export function registerSsoRoutes(app: FastifyInstance, config: Config, services: Services): void {
+export function registerSsoRoutes(app: FastifyInstance, deps: { sso: Pick<SsoFeature, 'start' | 'choices' | 'choose'>; cookies: SessionCookieSettings }): void {
   const r = app.withTypeProvider<ZodTypeProvider>();
-  const { sso } = services;
+  const { sso, cookies } = deps;
 
   r.get(
     '/auth/microsoft/sign-in',
@@ -30,7 +29,7 @@ export function registerSsoRoutes(app: FastifyInstance, config: Config, services
     },
     async (request, reply) => {
       const email = request.query.email && /^[^@\s]+@[^@\s]+$/.test(request.query.email.trim()) ? request.query.email.trim() : undefined;
-      const url = await sso.start(browserBinding(request, reply, config.secureCookies), { email, cloud: request.query.cloud });
+      const url = await sso.start(browserBinding(request, reply, cookies.secureCookies), { email, cloud: request.query.cloud });
       return reply.redirect(url, 303);
     },
   );
@@ -66,7 +65,7 @@ export function registerSsoRoutes(app: FastifyInstance, config: Config, services
     async (request, reply) => {
       const signedIn = await sso.choose(request.cookies[FLOW_COOKIE], request.body.partnerId, clientAddress(request));
       if (!signedIn) throw new NotFoundError('A pending choice for that partner');
-      setSessionCookie(reply, signedIn.token, config);
+      setSessionCookie(reply, signedIn.token, cookies);
       return toSessionAnswer(signedIn.context);
     },
   );

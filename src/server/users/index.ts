@@ -1,7 +1,6 @@
 import type { AppProfilesFeature } from '../app-profiles/index';
 import type { Config } from '../config';
-import type { DirectorySync } from '../directory-sync/index';
-import type { CoreServices } from '../services';
+import type { CoreServices } from '../core-types';
 import { createGroupMemberDownloads } from './group-members';
 import { showToAdministrator } from './invitations';
 import { smtpDelivery } from './mail-delivery';
@@ -14,7 +13,7 @@ export type UsersFeature = ReturnType<typeof createUsersFeature>;
  * Wires user management from the core services. Invitations go out by SMTP when it is configured;
  * otherwise (and for any the mail server refuses) the links are handed to the administrator once.
  */
-export function createUsersFeature(core: CoreServices, deps: { appProfiles: AppProfilesFeature; directorySync: DirectorySync; config: Config }) {
+export function createUsersFeature(core: Pick<CoreServices, 'db' | 'engine' | 'audit' | 'sessions' | 'secretBox'>, deps: { appProfiles: Pick<AppProfilesFeature, 'store' | 'graphs'>; config: Pick<Config, 'smtp' | 'publicUrl'> }) {
   const store = createUserStore(core.db, core.engine);
   const downloads = createGroupMemberDownloads({
     store,

@@ -1,10 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { Config } from '../config';
 import { clientAddress, requireAuth } from '../http/context';
 import { errorResponseSchema, passwordSchema } from '../http/schemas';
-import type { Services } from '../services';
+import type { UserService } from './service';
 import { userSchema } from './view';
 
 const errors = { 400: errorResponseSchema, 401: errorResponseSchema, 403: errorResponseSchema, 404: errorResponseSchema, 409: errorResponseSchema, 503: errorResponseSchema };
@@ -17,11 +16,11 @@ const rejectionSchema = z.object({
   message: z.string(),
 });
 
-export function registerUserRoutes(app: FastifyInstance, _config: Config, services: Services): void {
+export function registerUserRoutes(app: FastifyInstance, deps: { service: UserService }): void {
   const r = app.withTypeProvider<ZodTypeProvider>();
   const admin = { access: 'admin' as const };
   const tags = ['Users'];
-  const service = services.users.service;
+  const { service } = deps;
 
   r.get(
     '/api/users',
