@@ -11,6 +11,7 @@ import { createSessionStore } from './partners/session-store';
 import { createSignInLimiter } from './partners/sign-in-limiter';
 import type { SecretBox } from './security/secret-box';
 import { createUsersFeature, type UsersFeature } from './users/index';
+import { createUserStore } from './users/store';
 import { createSsoFeature, type SsoFeature } from './sso/index';
 import { createDirectorySync, type DirectorySync } from './directory-sync/index';
 
@@ -37,10 +38,11 @@ export function createServices(config: Config, database: DatabaseHandle, extra: 
     redirectUri: `${config.publicUrl}/auth/microsoft/callback`,
   });
   const flows = createFlowStore(core.db, core.secretBox);
+  const userStore = createUserStore(core.db, core.engine);
   const appProfiles = createAppProfilesFeature(core, { oauth, flows, publicUrl: config.publicUrl });
-  const directorySync = createDirectorySync(core, { graphs: appProfiles.graphs });
-  const users = createUsersFeature(core, { appProfiles, config });
-  const sso = createSsoFeature(core, { oauth, flows, graphs: appProfiles.graphs, config });
+  const directorySync = createDirectorySync(core, { graphs: appProfiles.graphs, users: userStore, profiles: appProfiles.store });
+  const users = createUsersFeature(core, { appProfiles, config, store: userStore });
+  const sso = createSsoFeature(core, { oauth, flows, graphs: appProfiles.graphs, users: userStore, config });
   return { ...core, oauth, flows, appProfiles, users, sso, directorySync };
 }
 

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiClient, signUpPartner } from '../support/api-client';
+import { insertLocalUser } from '../support/db-fixtures';
 import { testEngines } from '../support/engines';
 import { AdminBrowser, CONTOSO, FABRIKAM_GOV, NORTHWIND, SAMPLE_PASSWORD } from '../support/microsoft-round-trip';
 import { startTestPortal, type TestPortal } from '../support/portal';
@@ -210,6 +211,34 @@ describe.each(testEngines())('single sign-on with Microsoft 365 on %s', (engine)
     expect((await res.client.get('/api/session')).body).toMatchObject({ user: { email: 'alex@contoso.com', role: 'member', signInType: 'microsoft365' }, partner: { id: other.partnerId } });
     // Single use.
     expect((await res.client.post('/auth/microsoft/choose', { partnerId: contoso.partnerId })).status).toBe(404);
+  });
+
+  it('refuses only the partner whose local user has the person’s address; other partners still let them in', async () => {
+    // A person and a group of their own in the tenant, so no earlier test lets them in anywhere.
+    const upn = `collide-${engine}@contoso.com`;
+    expect((await sandbox('POST', `/tenants/${CONTOSO.id}/users`, { userPrincipalName: upn, displayName: 'Collide', mail: upn, password: SAMPLE_PASSWORD })).status).toBeLessThan(300);
+    const groupRes = await sandbox('POST', `/tenants/${CONTOSO.id}/groups`, { displayName: `Collide ${engine}`, mail: `collide-group-${engine}@contoso.com`, securityEnabled: true, members: [upn] });
+    expect(groupRes.status).toBeLessThan(300);
+    const groupId = ((await groupRes.json()) as { id: string }).id.toLowerCase();
+    // Partner A added the group and also has a local user with the person's address.
+    const a = await partnerWithProfile('Collision A', CONTOSO.admin);
+    await addGroupEntry(a.partnerId, a.profileId, CONTOSO.id, groupId, [], 'member');
+    await insertLocalUser(portal.services.db, a.partnerId, { email: upn, password: 'amber-meadow-falcon-93', role: 'member' });
+
+    // Alone, A answers with a clear refusal (it used to be a 500 for everybody).
+    const alone = await signIn(upn);
+    expect(alone.location).toBe('/signin?error=EMAIL_IN_USE');
+    expect((await auditOf(a.partnerId))[0]).toMatchObject({ outcome: 'failure', details: { method: 'microsoft365', code: 'EMAIL_IN_USE' } });
+
+    // Partner B added the same group: B lets the person in, A still refuses for itself only.
+    const b = await partnerWithProfile('Collision B', CONTOSO.admin);
+    await addGroupEntry(b.partnerId, b.profileId, CONTOSO.id, groupId, [], 'member');
+    const res = await signIn(upn);
+    expect(res.location).toBe('/');
+    expect((await res.client.get('/api/session')).body).toMatchObject({ user: { email: upn, signInType: 'microsoft365' }, partner: { id: b.partnerId } });
+    expect((await auditOf(a.partnerId))[0]).toMatchObject({ outcome: 'failure', details: { code: 'EMAIL_IN_USE' } });
+    const rowsInA = await portal.services.db.selectFrom('users').select(['sign_in_type', 'via_group_id']).where('partner_id', '=', a.partnerId).where('email_key', '=', upn).execute();
+    expect(rowsInA).toEqual([{ sign_in_type: 'local', via_group_id: null }]);
   });
 
   it('signs in through the US Government cloud (email domain of a usgov profile) as a member of "Field Agents"', async () => {

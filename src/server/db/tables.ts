@@ -39,6 +39,12 @@ export interface UsersTable {
   last_synced_at?: string | null;
   /** A member's record created at first sign-in through an added group (removed with the group). */
   via_group_id?: string | null;
+  // Added by migration 007:
+  /** Lower-cased domain of `email_key` (indexed), for single sign-on's domain look-up. */
+  email_domain?: string | null;
+  /** Group entries: when and why the last membership download failed (cleared when one completes). */
+  download_failed_at?: string | null;
+  download_failure?: string | null;
 }
 
 /** Transitive members (object ids) of added Microsoft 365 groups, kept current by the directory sync. */
@@ -177,4 +183,16 @@ export interface Tables {
   audit_events: AuditEventsTable;
   sign_in_attempts: SignInAttemptsTable;
   job_leases: JobLeasesTable;
+  sso_choices: SsoChoicesTable;
+}
+
+/** Pending "choose a partner" answers of a Microsoft 365 sign-in (migration 007), bound to the browser. */
+export interface SsoChoicesTable {
+  id: string;
+  /** SHA-256 of the browser binding of the round trip that produced the choices. */
+  browser_binding: string;
+  choices_sealed: string;
+  created_at: string;
+  expires_at: string;
+  used_at: string | null;
 }

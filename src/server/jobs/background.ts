@@ -6,6 +6,7 @@ import type { Db } from '../db/database';
 import type { DirectorySync } from '../directory-sync/index';
 import type { SessionStore } from '../partners/session-store';
 import type { SignInLimiter } from '../partners/sign-in-limiter';
+import type { SsoFeature } from '../sso/index';
 import { createJobRunner, type JobRunner } from './runner';
 
 /** What the recurring jobs use, and nothing more. */
@@ -16,6 +17,7 @@ export interface BackgroundJobDeps {
   flows: Pick<FlowStore, 'purgeExpired'>;
   appProfiles: { health: Pick<ProfileHealth, 'sweep'> };
   directorySync: Pick<DirectorySync, 'syncAll'>;
+  sso: Pick<SsoFeature, 'purgeExpiredChoices'>;
 }
 
 /** The recurring jobs of the portal; each runs once per interval across all instances. */
@@ -25,6 +27,7 @@ export function startBackgroundJobs(config: Pick<Config, 'healthCheckIntervalMs'
     await services.sessions.purgeExpired();
     await services.limiter.purgeOld();
     await services.flows.purgeExpired();
+    await services.sso.purgeExpiredChoices();
   });
   // Refreshing every authorization keeps Microsoft's 90-day inactivity window open and rotates tokens.
   runner.every('app-profile-health', config.healthCheckIntervalMs, async () => {

@@ -1,6 +1,6 @@
-import { randomUUID } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Db } from '../db/database';
+import { createLeases } from './lease';
 
 export interface JobRunner {
   every(name: string, intervalMs: number, run: () => Promise<void>): void;
@@ -18,33 +18,14 @@ const TICK_MS = 30_000;
  * PostgreSQL run each job once.
  */
 export function createJobRunner(db: Db, log: FastifyBaseLogger, options: { tickMs?: number } = {}): JobRunner {
-  const holder = randomUUID();
+  const leases = createLeases(db);
   const jobs = new Map<string, { intervalMs: number; run: () => Promise<void> }>();
   let timer: NodeJS.Timeout | undefined;
   const running = new Set<Promise<unknown>>();
 
-  async function claim(name: string, intervalMs: number, force: boolean): Promise<boolean> {
-    const now = new Date();
-    const nowIso = now.toISOString();
-    await db
-      .insertInto('job_leases')
-      .values({ name, holder: null, lease_until: new Date(0).toISOString(), last_run_at: null })
-      .onConflict((oc) => oc.column('name').doNothing())
-      .execute();
-    const dueBefore = new Date(now.getTime() - intervalMs).toISOString();
-    let claim = db
-      .updateTable('job_leases')
-      .set({ holder, lease_until: new Date(now.getTime() + Math.max(intervalMs, 60_000)).toISOString(), last_run_at: nowIso })
-      .where('name', '=', name)
-      .where('lease_until', '<', nowIso);
-    if (!force) claim = claim.where((eb) => eb.or([eb('last_run_at', 'is', null), eb('last_run_at', '<', dueBefore)]));
-    const result = await claim.executeTakeFirst();
-    return Number(result.numUpdatedRows) === 1;
-  }
-
-  async function release(name: string): Promise<void> {
-    await db.updateTable('job_leases').set({ holder: null, lease_until: new Date(0).toISOString() }).where('name', '=', name).where('holder', '=', holder).execute();
-  }
+  const claim = (name: string, intervalMs: number, force: boolean) =>
+    leases.claim(name, { leaseMs: Math.max(intervalMs, 60_000), dueAfterMs: force ? undefined : intervalMs });
+  const release = (name: string) => leases.release(name);
 
   async function execute(name: string, force: boolean): Promise<boolean> {
     const job = jobs.get(name);

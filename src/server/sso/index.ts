@@ -1,51 +1,32 @@
-import { randomUUID } from 'node:crypto';
 import { ProfileExpiredError } from '../app-profiles/errors';
-import type { TenantGraphs } from '../app-profiles/tenant-graph';
 import type { AppProfileRow } from '../app-profiles/store';
-import type { FlowFinisher } from '../auth-flows/routes';
+import type { TenantGraphs } from '../app-profiles/tenant-graph';
 import type { FlowStore, RedeemedFlow } from '../auth-flows/store';
+import type { FlowFinisher } from '../auth-flows/types';
 import type { Config } from '../config';
+import type { CoreServices } from '../core-types';
 import { isUniqueViolation } from '../db/database';
-import type { Role } from '../http/context';
 import type { Cloud } from '../microsoft/clouds';
 import { MicrosoftTokenError } from '../microsoft/errors';
 import { GraphError } from '../microsoft/graph';
 import type { IdTokenClaims, MicrosoftOAuth } from '../microsoft/oauth';
 import { SSO_SCOPES } from '../microsoft/permissions';
 import type { SignedIn } from '../partners/service';
-import { randomToken, sha256 } from '../security/random';
-import type { CoreServices } from '../core-types';
+import { newUserRow, type UserStore } from '../users/store';
+import { createChoiceStore, type PartnerChoice } from './choice-store';
+import { classifyEntries, decideSignIn, refusalBeforeGraph, refusalFromCallback, strongestRefusal, type Entry, type PartnerEntries, type SsoRefusalCode } from './decisions';
 
-/** The codes the sign-in page turns into messages (`/signin?error=CODE`). */
-export type SsoRefusalCode = 'NOT_ADDED' | 'ACCOUNT_DISABLED' | 'REMOVED_FROM_GROUP' | 'PROFILE_EXPIRED' | 'STATE_INVALID' | 'MICROSOFT_ERROR';
-
-/** When several partners refuse for different reasons, the most specific reason is shown. */
-const REFUSAL_PRIORITY: SsoRefusalCode[] = ['ACCOUNT_DISABLED', 'REMOVED_FROM_GROUP', 'PROFILE_EXPIRED', 'MICROSOFT_ERROR', 'NOT_ADDED'];
-const CHOICE_LIFETIME_MS = 10 * 60_000;
-const CHOICE_MARK = 'sso:choose';
-const roleRank = (role: Role) => (role === 'administrator' ? 2 : 1);
-
-export interface PartnerChoice {
-  partnerId: string;
-  partnerName: string;
-  userId: string;
-  /** The highest role of the added groups that let this person in (a direct entry's own role may be lower). */
-  groupRole?: Role | null;
-}
+export type { SsoRefusalCode } from './decisions';
+export type { PartnerChoice } from './choice-store';
 
 type PartnerOutcome = { ok: true; choice: PartnerChoice; via: 'user' | 'group' } | { ok: false; code: SsoRefusalCode; partnerId: string; userId: string | null };
 
-interface Entry {
-  id: string;
-  partner_id: string;
-  kind: 'user' | 'group';
-  role: Role;
-  status: 'invited' | 'active' | 'disabled';
-  email: string;
-  via_group_id: string | null;
-  ms_object_id: string | null;
-  app_profile_id: string;
-  partner_name: string;
+export interface SsoDeps {
+  oauth: MicrosoftOAuth;
+  flows: FlowStore;
+  graphs: Pick<TenantGraphs, 'run'>;
+  users: UserStore;
+  config: Config;
 }
 
 export type SsoFeature = ReturnType<typeof createSsoFeature>;
@@ -55,10 +36,13 @@ export type SsoFeature = ReturnType<typeof createSsoFeature>;
  * into every partner that added them, directly (a user entry) or through a group entry whose group they are
  * a direct or nested member of. Group membership is confirmed live with `checkMemberGroups` through the
  * partner's app profile (group_members is only the index of who was a member), so a change in the tenant
- * counts at the next sign-in without downloading any group. A person let in by several partners chooses.
+ * counts at the next sign-in without downloading any group. Each partner is evaluated on its own: what
+ * goes wrong in one partner refuses that partner only. A person let in by several partners chooses.
  */
-export function createSsoFeature(core: Pick<CoreServices, 'db' | 'audit' | 'secretBox' | 'sessions' | 'partners' | 'microsoft'>, deps: { oauth: MicrosoftOAuth; flows: FlowStore; graphs: Pick<TenantGraphs, 'run'>; config: Config }) {
-  const { db, audit, secretBox: box } = core;
+export function createSsoFeature(core: Pick<CoreServices, 'db' | 'audit' | 'secretBox' | 'sessions' | 'partners' | 'microsoft'>, deps: SsoDeps) {
+  const { db, audit } = core;
+  const { users } = deps;
+  const choices = createChoiceStore(db, core.secretBox);
 
   /** Start in the global cloud unless asked for usgov or the email's domain belongs to a usgov profile's tenant. */
   async function chooseCloud(email: string | undefined, requested: Cloud | undefined): Promise<Cloud> {
@@ -68,13 +52,14 @@ export function createSsoFeature(core: Pick<CoreServices, 'db' | 'audit' | 'secr
     if (domain && offered('usgov')) {
       const profile = await db.selectFrom('app_profiles').select('id').where('cloud', '=', 'usgov').where((eb) => eb(eb.fn('lower', ['tenant_domain']), '=', domain)).limit(1).executeTakeFirst();
       if (profile) return 'usgov';
+      // An indexed equality on the stored domain (migration 007), not a LIKE scan of every address.
       const entry = await db
         .selectFrom('users as u')
         .innerJoin('app_profiles as p', 'p.id', 'u.app_profile_id')
         .select('u.id')
-        .where('p.cloud', '=', 'usgov')
+        .where('u.email_domain', '=', domain)
         .where('u.sign_in_type', '=', 'microsoft365')
-        .where('u.email_key', 'like', `%@${domain.replace(/[\\%_]/g, '')}`)
+        .where('p.cloud', '=', 'usgov')
         .limit(1)
         .executeTakeFirst();
       if (entry) return 'usgov';
@@ -114,111 +99,90 @@ export function createSsoFeature(core: Pick<CoreServices, 'db' | 'audit' | 'secr
     return { entries: rows as Entry[], profiles: new Map(profiles.map((p) => [p.id, p])) };
   }
 
-  /** Ends the sessions of a member record whose person is no longer in any group of the partner. */
-  async function forgetMembership(partnerId: string, groupIds: string[], oid: string, recordId: string | null): Promise<void> {
-    if (groupIds.length > 0) await db.deleteFrom('group_members').where('partner_id', '=', partnerId).where('group_user_id', 'in', groupIds).where('member_object_id', '=', oid).execute();
-    if (recordId) await core.sessions.destroyForUsers(partnerId, [recordId]);
-  }
-
-  async function evaluatePartner(partnerId: string, entries: Entry[], profile: AppProfileRow, claims: IdTokenClaims): Promise<PartnerOutcome> {
-    const { oid } = claims;
-    const direct = entries.find((e) => e.kind === 'user' && e.via_group_id === null) ?? null;
-    const record = entries.find((e) => e.kind === 'user' && e.via_group_id !== null) ?? null;
-    const groups = entries.filter((e) => e.kind === 'group' && e.status === 'active' && e.ms_object_id);
-    const partnerName = entries[0].partner_name;
-    const refuse = (code: SsoRefusalCode): PartnerOutcome => ({ ok: false, code, partnerId, userId: direct?.id ?? record?.id ?? null });
-
-    if (direct && direct.status === 'disabled') return refuse('ACCOUNT_DISABLED');
-    if (!direct && groups.length === 0) return refuse(record ? 'REMOVED_FROM_GROUP' : 'NOT_ADDED');
-    if (profile.status !== 'active') return refuse('PROFILE_EXPIRED');
-
-    let memberOf: Set<string>;
+  /** Asks Graph which of the partner's groups the person is in (or, without groups, whether the account is enabled). */
+  async function membershipAtGraph(p: PartnerEntries, profile: AppProfileRow, oid: string): Promise<Set<string> | SsoRefusalCode> {
     try {
-      const found = await deps.graphs.run(profile, 'interactive', async (graph) => {
-        if (groups.length > 0) return new Set((await graph.checkMemberGroups(oid, groups.map((g) => g.ms_object_id!))).map((id) => id.toLowerCase()));
+      return await deps.graphs.run(profile, 'interactive', async (graph) => {
+        if (p.groups.length > 0) return new Set((await graph.checkMemberGroups(oid, p.groups.map((g) => g.ms_object_id!))).map((id) => id.toLowerCase()));
         const user = await graph.get<{ id: string; accountEnabled?: boolean }>(`/users/${encodeURIComponent(oid)}`, { query: { $select: 'id,accountEnabled' } });
-        return user.accountEnabled === false ? null : new Set<string>();
+        return user.accountEnabled === false ? 'ACCOUNT_DISABLED' : new Set<string>();
       });
-      if (!found) return refuse('ACCOUNT_DISABLED');
-      memberOf = found;
     } catch (error) {
-      if (error instanceof ProfileExpiredError) return refuse('PROFILE_EXPIRED');
+      if (error instanceof ProfileExpiredError) return 'PROFILE_EXPIRED';
       // Deleted in the tenant meanwhile: treated like a disabled account (the sync marks it 'disabled' too).
-      if (error instanceof GraphError && error.status === 404) return refuse('ACCOUNT_DISABLED');
-      return refuse('MICROSOFT_ERROR');
+      if (error instanceof GraphError && error.status === 404) return 'ACCOUNT_DISABLED';
+      return 'MICROSOFT_ERROR';
     }
-
-    const matched = groups.filter((g) => memberOf.has(g.ms_object_id!.toLowerCase()));
-    const unmatched = groups.filter((g) => !memberOf.has(g.ms_object_id!.toLowerCase()));
-    // Keep the index honest for this person right away; the sync does the same for everybody.
-    if (unmatched.length > 0) await db.deleteFrom('group_members').where('partner_id', '=', partnerId).where('group_user_id', 'in', unmatched.map((g) => g.id)).where('member_object_id', '=', oid).execute();
-    if (matched.length > 0) {
-      await db
-        .insertInto('group_members')
-        .values(matched.map((g) => ({ partner_id: partnerId, group_user_id: g.id, member_object_id: oid })))
-        .onConflict((oc) => oc.columns(['group_user_id', 'member_object_id']).doNothing())
-        .execute();
-    }
-
-    if (direct) {
-      const groupRole = matched.some((g) => g.role === 'administrator') ? 'administrator' : matched.length > 0 ? 'member' : null;
-      return { ok: true, via: 'user', choice: { partnerId, partnerName, userId: direct.id, groupRole } };
-    }
-    if (matched.length === 0) {
-      if (record) {
-        await forgetMembership(partnerId, [], oid, record.id);
-        return refuse('REMOVED_FROM_GROUP');
-      }
-      return refuse('NOT_ADDED');
-    }
-    if (record?.status === 'disabled') return refuse('ACCOUNT_DISABLED');
-    const best = matched.reduce((a, b) => (roleRank(b.role) > roleRank(a.role) ? b : a));
-    const userId = await upsertMemberRecord(partnerId, profile, best, claims, record);
-    return { ok: true, via: 'group', choice: { partnerId, partnerName, userId } };
   }
 
-  /** The record of a member who signs in through a group: created at first sign-in, kept in step after. */
-  async function upsertMemberRecord(partnerId: string, profile: AppProfileRow, group: Entry, claims: IdTokenClaims, record: Entry | null): Promise<string> {
-    const now = new Date().toISOString();
+  async function evaluatePartner(entries: Entry[], profile: AppProfileRow, claims: IdTokenClaims): Promise<PartnerOutcome> {
+    const p = classifyEntries(entries);
+    const refuse = (code: SsoRefusalCode): PartnerOutcome => ({ ok: false, code, partnerId: p.partnerId, userId: p.direct?.id ?? p.record?.id ?? null });
+    const early = refusalBeforeGraph(p, profile.status);
+    if (early) return refuse(early);
+    const memberOf = await membershipAtGraph(p, profile, claims.oid);
+    if (typeof memberOf === 'string') return refuse(memberOf);
+
+    const decision = decideSignIn(p, memberOf);
+    // Keep the index honest for this person right away; the sync does the same for everybody.
+    await users.setPersonMemberships(p.partnerId, claims.oid, decision.matched.map((g) => g.id), decision.unmatched.map((g) => g.id));
+    if ('refuse' in decision) {
+      if (decision.endRecordSessions && p.record) await core.sessions.destroyForUsers(p.partnerId, [p.record.id]);
+      return refuse(decision.refuse);
+    }
+    if (decision.allow === 'user') return { ok: true, via: 'user', choice: { partnerId: p.partnerId, partnerName: p.partnerName, userId: decision.userId, groupRole: decision.groupRole } };
+    const userId = await upsertMemberRecord(p.partnerId, profile, decision.group, claims, decision.record);
+    if (!userId) return refuse('EMAIL_IN_USE');
+    return { ok: true, via: 'group', choice: { partnerId: p.partnerId, partnerName: p.partnerName, userId } };
+  }
+
+  /**
+   * The record of a member who signs in through a group: created at first sign-in, kept in step after.
+   * Null when another entry of the partner (a local user) already has the person's address.
+   */
+  async function upsertMemberRecord(partnerId: string, profile: AppProfileRow, group: Entry, claims: IdTokenClaims, record: Entry | null): Promise<string | null> {
     const email = (claims.preferredUsername ?? claims.email ?? `${claims.oid}@${profile.tenant_domain}`).toLowerCase();
     const displayName = claims.name ?? email.split('@')[0];
     if (record) {
-      await db.updateTable('users').set({ role: group.role, via_group_id: group.id, display_name: displayName, updated_at: now }).where('id', '=', record.id).execute();
+      await users.updateMemberRecord(partnerId, record.id, { role: group.role, via_group_id: group.id, display_name: displayName });
       return record.id;
     }
-    const id = randomUUID();
+    const row = newUserRow({
+      partner_id: partnerId,
+      email,
+      role: group.role,
+      display_name: displayName,
+      sign_in_type: 'microsoft365',
+      app_profile_id: profile.id,
+      ms_tenant_id: claims.tid,
+      ms_object_id: claims.oid,
+      via_group_id: group.id,
+      last_synced_at: new Date().toISOString(),
+    });
     try {
-      await db
-        .insertInto('users')
-        .values({
-          id,
-          partner_id: partnerId,
-          email,
-          email_key: email,
-          display_name: displayName,
-          password_hash: null,
-          role: group.role,
-          is_owner: 0,
-          sign_in_type: 'microsoft365',
-          kind: 'user',
-          status: 'active',
-          app_profile_id: profile.id,
-          ms_tenant_id: claims.tid,
-          ms_object_id: claims.oid,
-          via_group_id: group.id,
-          last_synced_at: now,
-          created_at: now,
-          updated_at: now,
-        })
-        .execute();
-      return id;
+      await users.insert(row);
+      return row.id;
     } catch (error) {
       if (!isUniqueViolation(error)) throw error;
-      // A parallel first sign-in of the same person created it a moment ago.
-      const again = await db.selectFrom('users').select('id').where('partner_id', '=', partnerId).where('ms_tenant_id', '=', claims.tid).where('ms_object_id', '=', claims.oid).executeTakeFirst();
-      if (!again) throw error;
-      return again.id;
+      // A parallel first sign-in of the same person created it a moment ago, or the address is another entry's.
+      return (await users.findByObject(partnerId, claims.tid, claims.oid))?.id ?? null;
     }
+  }
+
+  /** Each partner on its own: an unexpected failure in one refuses that partner, not the sign-in everywhere. */
+  async function evaluateAll(cloud: Cloud, claims: IdTokenClaims): Promise<PartnerOutcome[]> {
+    const { entries, profiles } = await candidates(cloud, claims.tid, claims.oid);
+    const byPartner = new Map<string, Entry[]>();
+    for (const e of entries) byPartner.set(e.partner_id, [...(byPartner.get(e.partner_id) ?? []), e]);
+    const outcomes: PartnerOutcome[] = [];
+    for (const [partnerId, list] of byPartner) {
+      try {
+        outcomes.push(await evaluatePartner(list, profiles.get(list[0].app_profile_id)!, claims));
+      } catch {
+        outcomes.push({ ok: false, code: 'MICROSOFT_ERROR', partnerId, userId: null });
+      }
+    }
+    return outcomes;
   }
 
   async function openSession(choice: PartnerChoice, clientAddress: string): Promise<SignedIn | null> {
@@ -234,59 +198,9 @@ export function createSsoFeature(core: Pick<CoreServices, 'db' | 'audit' | 'secr
     );
   }
 
-  function refusalFrom(params: { error?: string; errorDescription?: string }): SsoRefusalCode {
-    const aadsts = /AADSTS(\d+)/.exec(params.errorDescription ?? '')?.[1];
-    return aadsts === '50057' ? 'ACCOUNT_DISABLED' : 'MICROSOFT_ERROR';
-  }
-
   async function bindingHashOf(flow: RedeemedFlow): Promise<string | null> {
     const row = await db.selectFrom('oauth_flows').select('browser_binding').where('id', '=', flow.id).executeTakeFirst();
     return row?.browser_binding ?? null;
-  }
-
-  async function storeChoices(flow: RedeemedFlow, choices: PartnerChoice[]): Promise<boolean> {
-    const bindingHash = await bindingHashOf(flow);
-    if (!bindingHash) return false;
-    const id = sha256(randomToken());
-    const now = Date.now();
-    await db
-      .insertInto('oauth_flows')
-      .values({
-        id,
-        purpose: 'sign_in',
-        browser_binding: bindingHash,
-        session_id: null,
-        partner_id: null,
-        user_id: null,
-        cloud: flow.cloud,
-        profile_id: null,
-        profile_name: null,
-        account: null,
-        login_hint: null,
-        secrets_sealed: box.seal(JSON.stringify(choices), `${id}:sso-choices`),
-        return_to: CHOICE_MARK,
-        continue_url: null,
-        created_at: new Date(now).toISOString(),
-        expires_at: new Date(now + CHOICE_LIFETIME_MS).toISOString(),
-        used_at: null,
-      })
-      .execute();
-    return true;
-  }
-
-  async function pendingChoices(binding: string | undefined): Promise<{ id: string; choices: PartnerChoice[] } | null> {
-    if (!binding) return null;
-    const row = await db
-      .selectFrom('oauth_flows')
-      .select(['id', 'secrets_sealed'])
-      .where('browser_binding', '=', sha256(binding))
-      .where('return_to', '=', CHOICE_MARK)
-      .where('used_at', 'is', null)
-      .where('expires_at', '>', new Date().toISOString())
-      .orderBy('created_at', 'desc')
-      .executeTakeFirst();
-    if (!row) return null;
-    return { id: row.id, choices: JSON.parse(box.open(row.secrets_sealed, `${row.id}:sso-choices`)) as PartnerChoice[] };
   }
 
   const finish: FlowFinisher = async (flow, params, _auth, clientAddress) => {
@@ -294,9 +208,7 @@ export function createSsoFeature(core: Pick<CoreServices, 'db' | 'audit' | 'secr
       await recordAudit(partnerId, claims, userId, 'failure', code, clientAddress);
       return { location: `/signin?error=${code}` };
     };
-    // A pending choice is not a round trip: it cannot be finished through the callback.
-    if (flow.returnTo === CHOICE_MARK) return fail('STATE_INVALID');
-    if (params.error) return fail(refusalFrom(params));
+    if (params.error) return fail(refusalFromCallback(params));
     if (!params.code) return fail('STATE_INVALID');
     let claims: IdTokenClaims;
     try {
@@ -305,22 +217,14 @@ export function createSsoFeature(core: Pick<CoreServices, 'db' | 'audit' | 'secr
       if (error instanceof MicrosoftTokenError && error.errorCodes.includes(50057)) return fail('ACCOUNT_DISABLED');
       return fail('MICROSOFT_ERROR');
     }
-    const tid = claims.tid.toLowerCase();
-    const oid = claims.oid.toLowerCase();
-    const { entries, profiles } = await candidates(flow.cloud, tid, oid);
-    const byPartner = new Map<string, Entry[]>();
-    for (const e of entries) byPartner.set(e.partner_id, [...(byPartner.get(e.partner_id) ?? []), e]);
-    const outcomes: PartnerOutcome[] = [];
-    for (const [partnerId, list] of byPartner) {
-      const profile = profiles.get(list[0].app_profile_id)!;
-      outcomes.push(await evaluatePartner(partnerId, list, profile, { ...claims, tid, oid }));
-    }
+    claims = { ...claims, tid: claims.tid.toLowerCase(), oid: claims.oid.toLowerCase() };
+    const outcomes = await evaluateAll(flow.cloud, claims);
     const allowed = outcomes.filter((o): o is Extract<PartnerOutcome, { ok: true }> => o.ok);
     const refused = outcomes.filter((o): o is Extract<PartnerOutcome, { ok: false }> => !o.ok);
     // Every partner whose entry refused this person sees why in its audit log.
     for (const r of refused) if (allowed.length === 0 || r.code !== 'NOT_ADDED') await recordAudit(r.partnerId, claims, r.userId, 'failure', r.code, clientAddress);
     if (allowed.length === 0) {
-      const code = REFUSAL_PRIORITY.find((c) => refused.some((r) => r.code === c)) ?? 'NOT_ADDED';
+      const code = strongestRefusal(refused.map((r) => r.code));
       if (refused.length === 0) await recordAudit(null, claims, null, 'failure', code, clientAddress);
       return { location: `/signin?error=${code}` };
     }
@@ -331,12 +235,18 @@ export function createSsoFeature(core: Pick<CoreServices, 'db' | 'audit' | 'secr
       await recordAudit(choice.partnerId, claims, choice.userId, 'success', 'SIGNED_IN', clientAddress, { via });
       return { location: '/', sessionToken: signedIn.token };
     }
-    if (!(await storeChoices(flow, allowed.map((a) => a.choice)))) return fail('STATE_INVALID');
+    const bindingHash = await bindingHashOf(flow);
+    if (!bindingHash) return fail('STATE_INVALID');
+    await choices.create(
+      bindingHash,
+      allowed.map((a) => a.choice),
+    );
     return { location: '/signin?choose=1' };
   };
 
   return {
     finish,
+    purgeExpiredChoices: () => choices.purgeExpired(),
 
     /** The authorization URL for "Sign in with Microsoft 365"; the flow is bound to this browser. */
     async start(browserBinding: string, input: { email?: string; cloud?: Cloud }): Promise<string> {
@@ -348,17 +258,16 @@ export function createSsoFeature(core: Pick<CoreServices, 'db' | 'audit' | 'secr
     },
 
     async choices(browserBinding: string | undefined): Promise<{ partnerId: string; partnerName: string }[] | null> {
-      const pending = await pendingChoices(browserBinding);
+      const pending = await choices.pending(browserBinding);
       return pending ? pending.choices.map(({ partnerId, partnerName }) => ({ partnerId, partnerName })) : null;
     },
 
     /** Finishes a pending choice (single use, this browser only) with a session in the chosen partner. */
     async choose(browserBinding: string | undefined, partnerId: string, clientAddress: string): Promise<SignedIn | null> {
-      const pending = await pendingChoices(browserBinding);
+      const pending = await choices.pending(browserBinding);
       const choice = pending?.choices.find((c) => c.partnerId === partnerId);
       if (!pending || !choice) return null;
-      const claimed = await db.updateTable('oauth_flows').set({ used_at: new Date().toISOString() }).where('id', '=', pending.id).where('used_at', 'is', null).executeTakeFirst();
-      if (Number(claimed.numUpdatedRows) !== 1) return null;
+      if (!(await choices.take(pending.id))) return null;
       const signedIn = await openSession(choice, clientAddress);
       if (!signedIn) return null;
       await audit.record({

@@ -86,20 +86,22 @@ export function createGroupMemberDownloads(deps: GroupMemberDownloadDeps) {
         total = t;
       };
       await deps.graphs.run(profile, 'background', (graph) => downloadPages(graph, partnerId, group.id, group.ms_object_id!, seen, progress));
-      const stale = (await store.memberIds(partnerId, group.id)).filter((id) => !seen.has(id));
-      await store.deleteMembers(partnerId, group.id, stale);
-      await store.setProgress(partnerId, group.id, { done: null, total: null, syncedAt: new Date().toISOString() });
+      // Pages were added as they came; the reconciler now removes who is no longer a member.
+      const syncedAt = new Date().toISOString();
+      const { removed } = await store.reconcileMembers(partnerId, group.id, seen, syncedAt);
+      await store.setProgress(partnerId, group.id, { done: null, total: null, syncedAt });
       await audit.record({
         partnerId,
         actor: { email: null },
         action: 'user.group_members.download',
         target,
         outcome: 'success',
-        details: { members: seen.size, removed: stale.length, tenantId: group.ms_tenant_id, groupObjectId: group.ms_object_id },
+        details: { members: seen.size, removed, tenantId: group.ms_tenant_id, groupObjectId: group.ms_object_id },
       });
       return { members: seen.size };
     } catch (error) {
-      const message = error instanceof Error ? error.message : 'unknown error';
+      const message = `The membership download stopped after ${done} of ${total} members: ${error instanceof Error ? error.message : 'unknown error'}`;
+      await store.recordDownloadFailure(partnerId, group.id, message).catch((storeError: unknown) => deps.log?.('could not record a failed membership download', storeError));
       await audit
         .record({
           partnerId,
@@ -107,7 +109,7 @@ export function createGroupMemberDownloads(deps: GroupMemberDownloadDeps) {
           action: 'user.group_members.download',
           target,
           outcome: 'failure',
-          details: { message: `The membership download stopped after ${done} of ${total} members: ${message}`, done, total, tenantId: group.ms_tenant_id, groupObjectId: group.ms_object_id },
+          details: { message, done, total, tenantId: group.ms_tenant_id, groupObjectId: group.ms_object_id },
         })
         .catch((auditError: unknown) => deps.log?.('could not audit a failed membership download', auditError));
       throw error;

@@ -5,7 +5,7 @@ import { createGroupMemberDownloads } from './group-members';
 import { showToAdministrator } from './invitations';
 import { smtpDelivery } from './mail-delivery';
 import { createUserService } from './service';
-import { createUserStore } from './store';
+import { createUserStore, type UserStore } from './store';
 
 export type UsersFeature = ReturnType<typeof createUsersFeature>;
 
@@ -13,8 +13,8 @@ export type UsersFeature = ReturnType<typeof createUsersFeature>;
  * Wires user management from the core services. Invitations go out by SMTP when it is configured;
  * otherwise (and for any the mail server refuses) the links are handed to the administrator once.
  */
-export function createUsersFeature(core: Pick<CoreServices, 'db' | 'engine' | 'audit' | 'sessions' | 'secretBox'>, deps: { appProfiles: Pick<AppProfilesFeature, 'store' | 'graphs'>; config: Pick<Config, 'smtp' | 'publicUrl'> }) {
-  const store = createUserStore(core.db, core.engine);
+export function createUsersFeature(core: Pick<CoreServices, 'db' | 'engine' | 'audit' | 'sessions' | 'secretBox'>, deps: { appProfiles: Pick<AppProfilesFeature, 'store' | 'graphs'>; config: Pick<Config, 'smtp' | 'publicUrl'>; store?: UserStore }) {
+  const store = deps.store ?? createUserStore(core.db, core.engine);
   const downloads = createGroupMemberDownloads({
     store,
     audit: core.audit,

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { AppProfilesFeature } from '../app-profiles/index';
 import { MicrosoftUnreachableError, ProfileExpiredError, reasonOf } from '../app-profiles/errors';
@@ -6,6 +5,8 @@ import type { TenantGraphs } from '../app-profiles/tenant-graph';
 import type { AppProfileRow } from '../app-profiles/store';
 import type { AuditLog } from '../audit/store';
 import { isUniqueViolation } from '../db/database';
+import { isForeignKeyViolation } from '../db/violations';
+import { mapPool } from '../jobs/pool';
 import type { AuthContext } from '../http/context';
 import { BadRequestError, ConflictError, FieldError, NotFoundError } from '../http/errors';
 import { GraphError, type GraphClient } from '../microsoft/graph';
@@ -14,7 +15,7 @@ import { checkPasswordStrength, hashPassword } from '../security/passwords';
 import type { SecretBox } from '../security/secret-box';
 import type { GroupMemberDownloads } from './group-members';
 import { activationHash, newActivation, type Invitation, type InvitationDelivery } from './invitations';
-import type { UserListQuery, UserRow, UserStore } from './store';
+import { newUserRow, type UserListQuery, type UserRow, type UserStore } from './store';
 import { toUserView, type UserView } from './view';
 
 export type RejectionCode =
@@ -96,9 +97,12 @@ export function createUserService(deps: UserServiceDeps) {
   const { store, audit, sessions, appProfiles, downloads } = deps;
 
   async function views(partnerId: string, rows: Awaited<ReturnType<UserStore['getWithProfile']>>): Promise<UserView[]> {
-    const failedCandidates = rows.filter((r) => r.kind === 'group' && r.sync_total !== null && r.sync_total !== undefined && !downloads.isRunning(partnerId, r.id));
-    const failures = await store.lastDownloadFailures(partnerId, failedCandidates.map((r) => r.id));
-    return rows.map((r) => toUserView(r, failures.get(r.id) ?? null));
+    // A failure shows while the download it stopped has not been finished by another (progress stays set).
+    const failureOf = (r: (typeof rows)[number]) =>
+      r.kind === 'group' && r.sync_total !== null && r.sync_total !== undefined && r.download_failed_at && !downloads.isRunning(partnerId, r.id)
+        ? { at: r.download_failed_at, message: r.download_failure ?? 'The membership download failed.' }
+        : null;
+    return rows.map((r) => toUserView(r, failureOf(r)));
   }
 
   async function viewsById(partnerId: string, ids: string[]): Promise<UserView[]> {
@@ -177,14 +181,10 @@ export function createUserService(deps: UserServiceDeps) {
       }
       const now = Date.now();
       const activation = newActivation(deps.publicUrl, now);
-      const row: UserRow = {
-        ...baseRow(partnerId, email, email.split('@')[0], input.role, now),
-        sign_in_type: 'local',
-        kind: 'user',
-        status: 'invited',
-        activation_token_hash: activation.tokenHash,
-        activation_expires_at: activation.expiresAt,
-      };
+      const row = newUserRow(
+        { partner_id: partnerId, email, role: input.role, status: 'invited', activation_token_hash: activation.tokenHash, activation_expires_at: activation.expiresAt },
+        new Date(now).toISOString(),
+      );
       try {
         await store.insert(row);
       } catch (error) {
@@ -220,20 +220,15 @@ export function createUserService(deps: UserServiceDeps) {
         else if (!tenantDomains.has(email.slice(email.lastIndexOf('@') + 1))) outcome.set(email, 'FOREIGN_DOMAIN');
         else toLookUp.push(email);
       }
-      let next = 0;
-      const worker = async () => {
-        while (next < toLookUp.length) {
-          const email = toLookUp[next++];
-          const user = await graph.findUser(email);
-          if (user) {
-            outcome.set(email, user.accountEnabled === false ? 'ACCOUNT_DISABLED' : { email, kind: 'user', objectId: user.id.toLowerCase(), displayName: user.displayName ?? user.userPrincipalName });
-            continue;
-          }
-          const group = await graph.findGroupByMail(email);
-          outcome.set(email, group ? { email, kind: 'group', objectId: group.id.toLowerCase(), displayName: group.displayName ?? email } : 'NOT_FOUND_IN_TENANT');
+      await mapPool(toLookUp, LOOKUP_CONCURRENCY, async (email) => {
+        const user = await graph.findUser(email);
+        if (user) {
+          outcome.set(email, user.accountEnabled === false ? 'ACCOUNT_DISABLED' : { email, kind: 'user', objectId: user.id.toLowerCase(), displayName: user.displayName ?? user.userPrincipalName });
+          return;
         }
-      };
-      await Promise.all(Array.from({ length: Math.min(LOOKUP_CONCURRENCY, toLookUp.length) }, worker));
+        const group = await graph.findGroupByMail(email);
+        outcome.set(email, group ? { email, kind: 'group', objectId: group.id.toLowerCase(), displayName: group.displayName ?? email } : 'NOT_FOUND_IN_TENANT');
+      });
       return valid.map((email) => outcome.get(email)!);
     });
 
@@ -257,17 +252,18 @@ export function createUserService(deps: UserServiceDeps) {
         continue;
       }
       takenInRequest.add(entry.objectId);
-      const now = Date.now();
-      const row: UserRow = {
-        ...baseRow(partnerId, email, entry.displayName, input.role, now),
+      const row = newUserRow({
+        partner_id: partnerId,
+        email,
+        role: input.role,
+        display_name: entry.displayName,
         sign_in_type: 'microsoft365',
         kind: entry.kind,
-        status: 'active',
         app_profile_id: profile.id,
         ms_tenant_id: profile.tenant_id,
         ms_object_id: entry.objectId,
         ...(entry.kind === 'group' ? { sync_done: 0, sync_total: 0 } : {}),
-      };
+      });
       try {
         await store.insert(row);
       } catch (error) {
@@ -442,26 +438,6 @@ export function createUserService(deps: UserServiceDeps) {
   };
 }
 
-function baseRow(partnerId: string, email: string, displayName: string, role: 'administrator' | 'member', now: number): UserRow {
-  const at = new Date(now).toISOString();
-  return {
-    id: randomUUID(),
-    partner_id: partnerId,
-    email,
-    email_key: email,
-    display_name: displayName,
-    password_hash: null,
-    role,
-    is_owner: 0,
-    sign_in_type: 'local',
-    kind: 'user',
-    status: 'active',
-    app_profile_id: null,
-    created_at: at,
-    updated_at: at,
-  };
-}
-
 function openCursor(box: SecretBox, cursor: string, aad: string): string {
   try {
     return box.open(cursor, aad);
@@ -474,7 +450,3 @@ const invalidCursor = () => new FieldError('cursor', 'The cursor is not valid fo
 const activationInvalid = () =>
   new BadRequestError('ACTIVATION_INVALID', 'This activation link is not valid: it was already used, it expired (links last 72 hours) or it is incomplete. Ask an administrator to invite you again.');
 
-function isForeignKeyViolation(error: unknown): boolean {
-  const code = (error as { code?: string } | null)?.code;
-  return code === '23503' || code === 'SQLITE_CONSTRAINT_FOREIGNKEY';
-}

@@ -1,5 +1,6 @@
+import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
-import type { Db, Engine } from '../db/database';
+import { isUniqueViolation, type Db, type Engine } from '../db/database';
 import type { UsersTable } from '../db/tables';
 
 export type UserRow = UsersTable;
@@ -17,10 +18,85 @@ export const MEMBER_INSERT_BATCH = 999;
 
 export type UserStore = ReturnType<typeof createUserStore>;
 
+/** The lower-cased domain of an email address. */
+export const emailDomainOf = (email: string): string => email.slice(email.lastIndexOf('@') + 1).toLowerCase();
+
+export type NewUser = Pick<UserRow, 'partner_id' | 'email' | 'role'> & Partial<Omit<UserRow, 'partner_id' | 'email' | 'role' | 'email_key' | 'email_domain'>>;
+
+/** The one place a users row is composed (sign-up, invitations, adding, first sign-in through a group): defaults for every column not given. */
+export function newUserRow(input: NewUser, now: string = new Date().toISOString()): UserRow {
+  const emailKey = input.email.toLowerCase();
+  return {
+    id: randomUUID(),
+    display_name: emailKey.split('@')[0],
+    password_hash: null,
+    is_owner: 0,
+    sign_in_type: 'local',
+    kind: 'user',
+    status: 'active',
+    app_profile_id: null,
+    created_at: now,
+    updated_at: now,
+    ...input,
+    email_key: emailKey,
+    email_domain: emailDomainOf(emailKey),
+  };
+}
+
+/** What the directory sync may change on an entry. */
+export interface SyncedChanges {
+  status?: 'active' | 'disabled';
+  display_name?: string;
+  email?: string;
+}
+
+/** The entry fields the directory sync compares with Graph. */
+export interface SyncedEntry {
+  id: string;
+  ms_object_id?: string | null;
+  display_name: string;
+  email_key: string;
+  status: 'invited' | 'active' | 'disabled';
+}
+
 const likeEscaped = (term: string) => `%${term.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 
-/** The SQL of user management. Every query is scoped to one partner, except the activation look-up by token. */
+/**
+ * The SQL of the `users` and `group_members` tables: the only module that writes them. Every query is
+ * scoped to one partner, except the activation look-up by token and the sync's list of profiles in use.
+ */
 export function createUserStore(db: Db, engine: Engine) {
+  async function memberIds(partnerId: string, groupUserId: string, executor: Db = db): Promise<string[]> {
+    const rows = await executor.selectFrom('group_members').select('member_object_id').where('partner_id', '=', partnerId).where('group_user_id', '=', groupUserId).execute();
+    return rows.map((r) => r.member_object_id);
+  }
+
+  /**
+   * Stores member ids in batches, ignoring those already stored. Each batch is one statement with the
+   * ids as a single array parameter (json_each on SQLite, unnest on PostgreSQL): no per-row binding.
+   */
+  async function insertMembers(partnerId: string, groupUserId: string, objectIds: string[], executor: Db = db): Promise<void> {
+    for (let i = 0; i < objectIds.length; i += MEMBER_INSERT_BATCH) {
+      const batch = objectIds.slice(i, i + MEMBER_INSERT_BATCH);
+      const source =
+        engine === 'postgres'
+          ? sql`select ${partnerId}, ${groupUserId}, m from unnest(${batch}::text[]) as m`
+          : sql`select ${partnerId}, ${groupUserId}, value from json_each(${JSON.stringify(batch)}) where true`;
+      await sql`insert into group_members (partner_id, group_user_id, member_object_id) ${source} on conflict (group_user_id, member_object_id) do nothing`.execute(executor);
+    }
+  }
+
+  async function deleteMembers(partnerId: string, groupUserId: string, objectIds: string[], executor: Db = db): Promise<void> {
+    for (let i = 0; i < objectIds.length; i += MEMBER_INSERT_BATCH) {
+      await executor
+        .deleteFrom('group_members')
+        .where('partner_id', '=', partnerId)
+        .where('group_user_id', '=', groupUserId)
+        .where('member_object_id', 'in', objectIds.slice(i, i + MEMBER_INSERT_BATCH))
+        .execute();
+    }
+  }
+
   return {
     async list(partnerId: string, query: UserListQuery): Promise<{ rows: UserListRow[]; nextCursor: string | null }> {
       let q = db
@@ -120,65 +196,145 @@ export function createUserStore(db: Db, engine: Engine) {
     async setProgress(partnerId: string, groupUserId: string, progress: { done: number | null; total: number | null; syncedAt?: string }): Promise<void> {
       await db
         .updateTable('users')
-        .set({ sync_done: progress.done, sync_total: progress.total, ...(progress.syncedAt ? { last_synced_at: progress.syncedAt } : {}) })
+        .set({ sync_done: progress.done, sync_total: progress.total, ...(progress.syncedAt ? { last_synced_at: progress.syncedAt, download_failed_at: null, download_failure: null } : {}) })
         .where('partner_id', '=', partnerId)
         .where('id', '=', groupUserId)
         .execute();
     },
 
+    insertMembers,
+    memberIds,
+
     /**
-     * Stores member ids in batches, ignoring those already stored. Each batch is one statement with the
-     * ids as a single array parameter (json_each on SQLite, unnest on PostgreSQL): no per-row binding.
+     * The one membership reconciler: brings a group entry's group_members rows to exactly `members`
+     * (lower-cased object ids) in one transaction, and stamps the entry as synced.
      */
-    async insertMembers(partnerId: string, groupUserId: string, objectIds: string[]): Promise<void> {
-      for (let i = 0; i < objectIds.length; i += MEMBER_INSERT_BATCH) {
-        const batch = objectIds.slice(i, i + MEMBER_INSERT_BATCH);
-        const source =
-          engine === 'postgres'
-            ? sql`select ${partnerId}, ${groupUserId}, m from unnest(${batch}::text[]) as m`
-            : sql`select ${partnerId}, ${groupUserId}, value from json_each(${JSON.stringify(batch)}) where true`;
-        await sql`insert into group_members (partner_id, group_user_id, member_object_id) ${source} on conflict (group_user_id, member_object_id) do nothing`.execute(db);
-      }
+    async reconcileMembers(partnerId: string, groupUserId: string, members: ReadonlySet<string>, syncedAt: string): Promise<{ added: number; removed: number }> {
+      return db.transaction().execute(async (trx) => {
+        const existing = new Set(await memberIds(partnerId, groupUserId, trx));
+        const gone = [...existing].filter((id) => !members.has(id));
+        const added = [...members].filter((id) => !existing.has(id));
+        await deleteMembers(partnerId, groupUserId, gone, trx);
+        await insertMembers(partnerId, groupUserId, added, trx);
+        await trx.updateTable('users').set({ last_synced_at: syncedAt }).where('partner_id', '=', partnerId).where('id', '=', groupUserId).execute();
+        return { added: added.length, removed: gone.length };
+      });
     },
 
-    async memberIds(partnerId: string, groupUserId: string): Promise<string[]> {
-      const rows = await db.selectFrom('group_members').select('member_object_id').where('partner_id', '=', partnerId).where('group_user_id', '=', groupUserId).execute();
-      return rows.map((r) => r.member_object_id);
-    },
-
-    async deleteMembers(partnerId: string, groupUserId: string, objectIds: string[]): Promise<void> {
-      for (let i = 0; i < objectIds.length; i += MEMBER_INSERT_BATCH) {
+    /** One person's rows of the membership index after a live check at sign-in: in these groups, not in those. */
+    async setPersonMemberships(partnerId: string, objectId: string, inGroups: string[], notInGroups: string[]): Promise<void> {
+      if (notInGroups.length > 0) await db.deleteFrom('group_members').where('partner_id', '=', partnerId).where('group_user_id', 'in', notInGroups).where('member_object_id', '=', objectId).execute();
+      if (inGroups.length > 0) {
         await db
-          .deleteFrom('group_members')
-          .where('partner_id', '=', partnerId)
-          .where('group_user_id', '=', groupUserId)
-          .where('member_object_id', 'in', objectIds.slice(i, i + MEMBER_INSERT_BATCH))
+          .insertInto('group_members')
+          .values(inGroups.map((group_user_id) => ({ partner_id: partnerId, group_user_id, member_object_id: objectId })))
+          .onConflict((oc) => oc.columns(['group_user_id', 'member_object_id']).doNothing())
           .execute();
       }
     },
 
-    /** The latest membership-download outcome of each of these groups, from the audit log. */
-    async lastDownloadFailures(partnerId: string, groupIds: string[]): Promise<Map<string, { at: string; message: string }>> {
-      const failures = new Map<string, { at: string; message: string }>();
-      if (groupIds.length === 0) return failures;
-      const rows = await db
-        .selectFrom('audit_events')
-        .select(['target_id', 'at', 'outcome', 'details'])
+    /** A failed membership download, shown on the group until a download completes. */
+    async recordDownloadFailure(partnerId: string, groupUserId: string, message: string): Promise<void> {
+      await db
+        .updateTable('users')
+        .set({ download_failed_at: new Date().toISOString(), download_failure: message.slice(0, 500) })
         .where('partner_id', '=', partnerId)
-        .where('action', '=', 'user.group_members.download')
-        .where('target_id', 'in', groupIds)
-        .orderBy('at', 'desc')
+        .where('id', '=', groupUserId)
         .execute();
-      const seen = new Set<string>();
-      for (const row of rows) {
-        if (!row.target_id || seen.has(row.target_id)) continue;
-        seen.add(row.target_id);
-        if (row.outcome === 'failure') {
-          const details = row.details ? (JSON.parse(row.details) as { message?: string }) : {};
-          failures.set(row.target_id, { at: row.at, message: details.message ?? 'The membership download failed.' });
-        }
+    },
+
+    /** A member's record created at a sign-in through a group, kept in step with the group at later sign-ins. */
+    async updateMemberRecord(partnerId: string, id: string, changes: { role: UserRow['role']; via_group_id: string; display_name: string }): Promise<void> {
+      await db.updateTable('users').set({ ...changes, updated_at: new Date().toISOString() }).where('partner_id', '=', partnerId).where('id', '=', id).execute();
+    },
+
+    findByObject: (partnerId: string, tenantId: string, objectId: string) =>
+      db.selectFrom('users').select('id').where('partner_id', '=', partnerId).where('ms_tenant_id', '=', tenantId).where('ms_object_id', '=', objectId).executeTakeFirst(),
+
+    /**
+     * Applies what the directory sync found; `last_synced_at` always. When the new address is taken by
+     * another entry of the partner, the old one stays and the rest applies.
+     */
+    async applySynced(partnerId: string, id: string, changes: SyncedChanges, syncedAt: string): Promise<void> {
+      const base = { last_synced_at: syncedAt, ...(Object.keys(changes).length > 0 ? { updated_at: syncedAt } : {}) };
+      const { email, ...rest } = changes;
+      const update = (set: Partial<UserRow>) => db.updateTable('users').set(set).where('partner_id', '=', partnerId).where('id', '=', id).execute();
+      try {
+        await update({ ...base, ...rest, ...(email ? { email, email_key: email, email_domain: emailDomainOf(email) } : {}) });
+      } catch (error) {
+        if (!email || !isUniqueViolation(error)) throw error;
+        await update({ ...base, ...rest });
       }
-      return failures;
+    },
+
+    /** The sync's read of a profile's Microsoft 365 user entries (and member records) among these object ids. */
+    syncedUsers: (partnerId: string, profileId: string, objectIds: string[]): Promise<SyncedEntry[]> =>
+      db
+        .selectFrom('users')
+        .select(['id', 'ms_object_id', 'display_name', 'email_key', 'status'])
+        .where('partner_id', '=', partnerId)
+        .where('app_profile_id', '=', profileId)
+        .where('kind', '=', 'user')
+        .where('sign_in_type', '=', 'microsoft365')
+        .where('ms_object_id', 'in', objectIds)
+        .execute(),
+
+    groupEntries: (partnerId: string, profileId: string) =>
+      db.selectFrom('users').select(['id', 'ms_object_id', 'display_name']).where('partner_id', '=', partnerId).where('app_profile_id', '=', profileId).where('kind', '=', 'group').execute(),
+
+    /** Whether the profile has Microsoft 365 entries of this kind (any kind when not given). */
+    async hasEntries(partnerId: string, profileId: string, kind?: 'user' | 'group'): Promise<boolean> {
+      let q = db.selectFrom('users').select('id').where('partner_id', '=', partnerId).where('app_profile_id', '=', profileId).where('sign_in_type', '=', 'microsoft365');
+      if (kind) q = q.where('kind', '=', kind);
+      return (await q.limit(1).executeTakeFirst()) !== undefined;
+    },
+
+    renameEntry: (partnerId: string, id: string, name: string) =>
+      db.updateTable('users').set({ display_name: name, updated_at: new Date().toISOString() }).where('partner_id', '=', partnerId).where('id', '=', id).execute(),
+
+    /** Group entries among `groupUserIds` whose stored members include any of `memberIds` (nested groups too). */
+    async groupsContaining(partnerId: string, groupUserIds: string[], memberObjectIds: string[]): Promise<Set<string>> {
+      const found = new Set<string>();
+      if (groupUserIds.length === 0) return found;
+      for (let i = 0; i < memberObjectIds.length; i += MEMBER_INSERT_BATCH) {
+        const rows = await db
+          .selectFrom('group_members')
+          .select('group_user_id')
+          .distinct()
+          .where('partner_id', '=', partnerId)
+          .where('group_user_id', 'in', groupUserIds)
+          .where('member_object_id', 'in', memberObjectIds.slice(i, i + MEMBER_INSERT_BATCH))
+          .execute();
+        for (const row of rows) found.add(row.group_user_id);
+      }
+      return found;
+    },
+
+    /** Member records of the profile whose person is in none of the partner's groups any more. */
+    async orphanMemberRecords(partnerId: string, profileId: string): Promise<string[]> {
+      const rows = await db
+        .selectFrom('users as u')
+        .select('u.id')
+        .where('u.partner_id', '=', partnerId)
+        .where('u.app_profile_id', '=', profileId)
+        .where('u.via_group_id', 'is not', null)
+        .where(({ not, exists, selectFrom }) =>
+          not(exists(selectFrom('group_members as gm').select('gm.member_object_id').whereRef('gm.partner_id', '=', 'u.partner_id').whereRef('gm.member_object_id', '=', 'u.ms_object_id'))),
+        )
+        .execute();
+      return rows.map((r) => r.id);
+    },
+
+    /** Active profiles with Microsoft 365 entries: what the scheduled sync visits. */
+    async profilesInUse(): Promise<string[]> {
+      const rows = await db
+        .selectFrom('app_profiles as p')
+        .select('p.id')
+        .where('p.status', '=', 'active')
+        .where(({ exists, selectFrom }) => exists(selectFrom('users as u').select('u.id').whereRef('u.app_profile_id', '=', 'p.id').where('u.sign_in_type', '=', 'microsoft365')))
+        .orderBy('p.id')
+        .execute();
+      return rows.map((r) => r.id);
     },
   };
 }

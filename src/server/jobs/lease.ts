@@ -1,0 +1,47 @@
+import { randomUUID } from 'node:crypto';
+import type { Db } from '../db/database';
+
+export interface ClaimOptions {
+  /** How long the lease holds if its holder dies without releasing it. */
+  leaseMs: number;
+  /** Claim only when the last run started at least this long ago (recurring jobs). */
+  dueAfterMs?: number;
+}
+
+export type Leases = ReturnType<typeof createLeases>;
+
+/**
+ * Named leases in `job_leases` (the only module that writes that table). A claim is one conditional
+ * UPDATE, atomic on both engines, so of several instances sharing one database exactly one wins.
+ */
+export function createLeases(db: Db, holder: string = randomUUID()) {
+  const known = new Set<string>();
+
+  return {
+    holder,
+
+    async claim(name: string, options: ClaimOptions): Promise<boolean> {
+      if (!known.has(name)) {
+        await db.insertInto('job_leases').values({ name, holder: null, lease_until: new Date(0).toISOString(), last_run_at: null }).onConflict((oc) => oc.column('name').doNothing()).execute();
+        known.add(name);
+      }
+      const now = new Date();
+      const nowIso = now.toISOString();
+      let claim = db
+        .updateTable('job_leases')
+        .set({ holder, lease_until: new Date(now.getTime() + options.leaseMs).toISOString(), last_run_at: nowIso })
+        .where('name', '=', name)
+        .where('lease_until', '<', nowIso);
+      if (options.dueAfterMs !== undefined) {
+        const dueBefore = new Date(now.getTime() - options.dueAfterMs).toISOString();
+        claim = claim.where((eb) => eb.or([eb('last_run_at', 'is', null), eb('last_run_at', '<', dueBefore)]));
+      }
+      const result = await claim.executeTakeFirst();
+      return Number(result.numUpdatedRows) === 1;
+    },
+
+    async release(name: string): Promise<void> {
+      await db.updateTable('job_leases').set({ holder: null, lease_until: new Date(0).toISOString() }).where('name', '=', name).where('holder', '=', holder).execute();
+    },
+  };
+}

@@ -1,0 +1,84 @@
+import type { Role } from '../http/context';
+import { parseErrorCodes } from '../microsoft/errors';
+
+/** The codes the sign-in page turns into messages (`/signin?error=CODE`). */
+export type SsoRefusalCode = 'NOT_ADDED' | 'ACCOUNT_DISABLED' | 'REMOVED_FROM_GROUP' | 'EMAIL_IN_USE' | 'PROFILE_EXPIRED' | 'STATE_INVALID' | 'MICROSOFT_ERROR';
+
+/** When several partners refuse for different reasons, the most specific reason is shown. */
+const REFUSAL_PRIORITY: SsoRefusalCode[] = ['ACCOUNT_DISABLED', 'REMOVED_FROM_GROUP', 'EMAIL_IN_USE', 'PROFILE_EXPIRED', 'MICROSOFT_ERROR', 'NOT_ADDED'];
+
+/** One partner's entries that may concern the person signing in. */
+export interface Entry {
+  id: string;
+  partner_id: string;
+  kind: 'user' | 'group';
+  role: Role;
+  status: 'invited' | 'active' | 'disabled';
+  email: string;
+  via_group_id: string | null;
+  ms_object_id: string | null;
+  app_profile_id: string;
+  partner_name: string;
+}
+
+/** A partner's entries sorted by what they mean: the person's own entry, their member record, the active groups. */
+export interface PartnerEntries {
+  partnerId: string;
+  partnerName: string;
+  direct: Entry | null;
+  record: Entry | null;
+  groups: Entry[];
+}
+
+export function classifyEntries(entries: Entry[]): PartnerEntries {
+  return {
+    partnerId: entries[0].partner_id,
+    partnerName: entries[0].partner_name,
+    direct: entries.find((e) => e.kind === 'user' && e.via_group_id === null) ?? null,
+    record: entries.find((e) => e.kind === 'user' && e.via_group_id !== null) ?? null,
+    groups: entries.filter((e) => e.kind === 'group' && e.status === 'active' && e.ms_object_id),
+  };
+}
+
+/** Refusals that need no word from Graph; null means Graph must be asked. */
+export function refusalBeforeGraph(p: PartnerEntries, profileStatus: string): SsoRefusalCode | null {
+  if (p.direct?.status === 'disabled') return 'ACCOUNT_DISABLED';
+  if (!p.direct && p.groups.length === 0) return p.record ? 'REMOVED_FROM_GROUP' : 'NOT_ADDED';
+  if (profileStatus !== 'active') return 'PROFILE_EXPIRED';
+  return null;
+}
+
+export type SignInDecision =
+  | { allow: 'user'; userId: string; groupRole: Role | null; matched: Entry[]; unmatched: Entry[] }
+  | { allow: 'group'; group: Entry; record: Entry | null; matched: Entry[]; unmatched: Entry[] }
+  | { refuse: SsoRefusalCode; matched: Entry[]; unmatched: Entry[]; endRecordSessions: boolean };
+
+const roleRank = (role: Role) => (role === 'administrator' ? 2 : 1);
+
+/**
+ * The decision once Graph said which of the partner's groups the person is in (`memberOf`, lower-cased
+ * group object ids). A direct entry lets them in with its role (groups may add a higher one); otherwise
+ * the group with the highest role does, through the person's member record.
+ */
+export function decideSignIn(p: PartnerEntries, memberOf: ReadonlySet<string>): SignInDecision {
+  const matched = p.groups.filter((g) => memberOf.has(g.ms_object_id!.toLowerCase()));
+  const unmatched = p.groups.filter((g) => !memberOf.has(g.ms_object_id!.toLowerCase()));
+  if (p.direct) {
+    const groupRole = matched.some((g) => g.role === 'administrator') ? 'administrator' : matched.length > 0 ? 'member' : null;
+    return { allow: 'user', userId: p.direct.id, groupRole, matched, unmatched };
+  }
+  if (matched.length === 0) return { refuse: p.record ? 'REMOVED_FROM_GROUP' : 'NOT_ADDED', matched, unmatched, endRecordSessions: p.record !== null };
+  if (p.record?.status === 'disabled') return { refuse: 'ACCOUNT_DISABLED', matched, unmatched, endRecordSessions: false };
+  const group = matched.reduce((a, b) => (roleRank(b.role) > roleRank(a.role) ? b : a));
+  return { allow: 'group', group, record: p.record, matched, unmatched };
+}
+
+/** The one refusal shown when no partner lets the person in. */
+export function strongestRefusal(codes: SsoRefusalCode[]): SsoRefusalCode {
+  return REFUSAL_PRIORITY.find((c) => codes.includes(c)) ?? 'NOT_ADDED';
+}
+
+/** Microsoft's own refusal on the redirect: a blocked account (AADSTS50057) or anything else. */
+export function refusalFromCallback(params: { error?: string; errorDescription?: string }): SsoRefusalCode {
+  return parseErrorCodes(undefined, params.errorDescription).includes(50057) ? 'ACCOUNT_DISABLED' : 'MICROSOFT_ERROR';
+}
