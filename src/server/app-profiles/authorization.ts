@@ -6,14 +6,12 @@ import { FlowRefusal, outcomeUrl, safeReturnPath } from '../auth-flows/outcome';
 import type { AuthContext } from '../http/context';
 import { BadRequestError, NotFoundError } from '../http/errors';
 import type { Cloud } from '../microsoft/clouds';
-import { GraphError } from '../microsoft/graph';
 import type { MicrosoftOAuth, RedeemedTokenSet } from '../microsoft/oauth';
-import { APP_PROFILE_SCOPES, missingPermissions } from '../microsoft/permissions';
+import { APP_PROFILE_SCOPES } from '../microsoft/permissions';
 import type { SecretBox } from '../security/secret-box';
 import type { MicrosoftSetup } from '../core-types';
-import { MicrosoftTokenError, parseErrorCodes } from '../microsoft/errors';
 import type { TenantGraphs } from './tenant-graph';
-import { refreshTokenAad } from './health';
+import { freshAuthorizationColumns, verifyConsentAnswer } from './consent';
 import type { AppProfileStore } from './store';
 import { isUniqueViolation } from '../db/database';
 
@@ -38,110 +36,12 @@ export type ProfileAuthorization = ReturnType<typeof createProfileAuthorization>
  * partner's profiles exactly as they were.
  */
 export function createProfileAuthorization(deps: AuthorizationDeps) {
-  const { store, flows, oauth, box, audit } = deps;
+  const { store, oauth, box, audit } = deps;
 
-  async function startFlow(input: {
-    auth: AuthContext;
-    browserBinding: string;
-    purpose: 'create_profile' | 'reauthorize_profile';
-    cloud: Cloud;
-    profileId?: string;
-    profileName: string;
-    account?: 'current' | 'another';
-    loginHint?: string;
-    returnTo?: string;
-  }): Promise<string> {
-    const request = oauth.newAuthorizationRequest();
-    // Every round trip shows Microsoft's consent screen: the seed's "Review the permissions and click Accept".
-    const url = oauth.authorizationUrl(input.cloud, {
-      tenant: 'organizations',
-      scopes: APP_PROFILE_SCOPES,
-      state: request.state,
-      nonce: request.nonce,
-      codeChallenge: request.codeChallenge,
-      prompt: 'consent',
-      loginHint: input.account === 'current' ? input.loginHint : undefined,
-    });
-    const signOutFirst = input.account === 'another';
-    await flows.create({
-      purpose: input.purpose,
-      state: request.state,
-      nonce: request.nonce,
-      codeVerifier: request.codeVerifier,
-      browserBinding: input.browserBinding,
-      sessionId: input.auth.sessionId,
-      partnerId: input.auth.partner.id,
-      userId: input.auth.user.id,
-      cloud: input.cloud,
-      profileId: input.profileId,
-      profileName: input.profileName,
-      account: input.account,
-      loginHint: input.loginHint,
-      returnTo: safeReturnPath(input.returnTo, APP_PROFILES_PAGE),
-      continueUrl: signOutFirst ? url : null,
-    });
-    if (!signOutFirst) return url;
-    // Sign the browser out at Microsoft first; /auth/microsoft/signed-out then continues to `url`.
-    return oauth.logoutUrl(input.cloud, { postLogoutRedirectUri: `${deps.publicUrl}/auth/microsoft/signed-out`, logoutHint: undefined });
-  }
+  const startFlow = (input: ConsentFlowInput) => startConsentFlow(deps, input);
 
-  /** Redeems the code and runs every check that does not depend on the purpose. */
-  async function verifyConsent(flow: RedeemedFlow, params: CallbackParams): Promise<{ tokens: RedeemedTokenSet; tenantName: string; tenantDomain: string; upn: string }> {
-    if (params.error) {
-      const aadsts = parseErrorCodes(undefined, params.errorDescription)[0]?.toString();
-      // "Need admin approval": the account may not grant these permissions, so it is no Global Administrator.
-      if (aadsts === '90094') throw new FlowRefusal('NOT_GLOBAL_ADMIN', 'The account needs admin approval to grant the permissions.');
-      if (aadsts === '65004' || (params.error === 'access_denied' && !aadsts)) throw new FlowRefusal('CONSENT_CANCELLED', 'Consent was cancelled at Microsoft.');
-      throw new FlowRefusal(aadsts ? `AADSTS${aadsts}` : 'MICROSOFT_ERROR', `Microsoft returned ${params.error}.`, { details: { error: params.error } });
-    }
-    if (!params.code) throw new FlowRefusal('STATE_INVALID', 'Microsoft sent no authorization code.');
-    let tokens: RedeemedTokenSet;
-    try {
-      tokens = await oauth.redeemCode(flow.cloud, { code: params.code, codeVerifier: flow.codeVerifier, nonce: flow.nonce, scopes: APP_PROFILE_SCOPES, tenant: 'organizations' });
-    } catch (error) {
-      if (error instanceof MicrosoftTokenError) {
-        throw new FlowRefusal(error.errorCodes[0] ? `AADSTS${error.errorCodes[0]}` : 'MICROSOFT_ERROR', 'Microsoft refused the authorization code.');
-      }
-      throw new FlowRefusal('MICROSOFT_ERROR', 'The answer from Microsoft could not be verified.');
-    }
-    const missing = missingPermissions(tokens.grantedScopes);
-    if (missing.length > 0) throw new FlowRefusal('MISSING_PERMISSIONS', `The consent lacks ${missing.join(', ')}.`, { missing });
-    if (!tokens.refreshToken) throw new FlowRefusal('MISSING_PERMISSIONS', 'Microsoft granted no offline access.', { missing: ['offline_access'] });
-
-    const graph = deps.graphs.forToken(flow.cloud, tokens.idToken.tid, tokens.accessToken, 'interactive');
-    try {
-      if (!(await graph.isGlobalAdministrator())) {
-        throw new FlowRefusal('NOT_GLOBAL_ADMIN', 'The account is not a Global Administrator of its tenant.');
-      }
-      const [org, me] = await Promise.all([graph.organization(), graph.me()]);
-      const upn = me.userPrincipalName ?? tokens.idToken.preferredUsername ?? '';
-      return { tokens, tenantName: org.displayName, tenantDomain: org.defaultDomain ?? org.initialDomain ?? '', upn: upn.toLowerCase() };
-    } catch (error) {
-      if (error instanceof FlowRefusal) throw error;
-      if (error instanceof GraphError) throw new FlowRefusal('MICROSOFT_ERROR', `Microsoft Graph answered ${error.status} ${error.code}.`);
-      throw error;
-    }
-  }
-
-  /** The columns a fresh consent sets: Active, the consenting account, the granted scopes and the sealed token. */
-  function freshAuthorization(profileId: string, tokens: RedeemedTokenSet, upn: string, now: string) {
-    return {
-      status: 'active' as const,
-      status_code: null,
-      status_message: null,
-      status_fix: null,
-      authorized_by_upn: upn,
-      authorized_by_oid: tokens.idToken.oid,
-      granted_scopes: JSON.stringify(tokens.grantedScopes),
-      refresh_token_sealed: box.seal(tokens.refreshToken!, refreshTokenAad(profileId)),
-      refresh_token_key_id: box.currentKeyId,
-      authorized_at: now,
-      token_used_at: now,
-      last_checked_at: now,
-      last_check_error_at: null,
-      last_check_error_message: null,
-    };
-  }
+  const verifyConsent = (flow: RedeemedFlow, params: CallbackParams) => verifyConsentAnswer({ oauth, graphs: deps.graphs }, flow, params);
+  const freshAuthorization = (profileId: string, tokens: RedeemedTokenSet, upn: string, now: string) => freshAuthorizationColumns(box, profileId, tokens, upn, now);
 
   async function finishCreate(flow: RedeemedFlow, params: CallbackParams, clientAddress: string): Promise<string> {
     const { tokens, tenantName, tenantDomain, upn } = await verifyConsent(flow, params);
@@ -270,4 +170,52 @@ export function createProfileAuthorization(deps: AuthorizationDeps) {
       }
     },
   };
+}
+
+export interface ConsentFlowInput {
+  auth: AuthContext;
+  browserBinding: string;
+  purpose: 'create_profile' | 'reauthorize_profile';
+  cloud: Cloud;
+  profileId?: string;
+  profileName: string;
+  account?: 'current' | 'another';
+  loginHint?: string;
+  returnTo?: string;
+}
+
+/** Starts a consent round trip at Microsoft (always with the consent screen), optionally after signing the browser out. */
+export async function startConsentFlow(deps: Pick<AuthorizationDeps, 'oauth' | 'flows' | 'publicUrl'>, input: ConsentFlowInput): Promise<string> {
+  const request = deps.oauth.newAuthorizationRequest();
+  // Every round trip shows Microsoft's consent screen: the seed's "Review the permissions and click Accept".
+  const url = deps.oauth.authorizationUrl(input.cloud, {
+    tenant: 'organizations',
+    scopes: APP_PROFILE_SCOPES,
+    state: request.state,
+    nonce: request.nonce,
+    codeChallenge: request.codeChallenge,
+    prompt: 'consent',
+    loginHint: input.account === 'current' ? input.loginHint : undefined,
+  });
+  const signOutFirst = input.account === 'another';
+  await deps.flows.create({
+    purpose: input.purpose,
+    state: request.state,
+    nonce: request.nonce,
+    codeVerifier: request.codeVerifier,
+    browserBinding: input.browserBinding,
+    sessionId: input.auth.sessionId,
+    partnerId: input.auth.partner.id,
+    userId: input.auth.user.id,
+    cloud: input.cloud,
+    profileId: input.profileId,
+    profileName: input.profileName,
+    account: input.account,
+    loginHint: input.loginHint,
+    returnTo: safeReturnPath(input.returnTo, APP_PROFILES_PAGE),
+    continueUrl: signOutFirst ? url : null,
+  });
+  if (!signOutFirst) return url;
+  // Sign the browser out at Microsoft first; /auth/microsoft/signed-out then continues to `url`.
+  return deps.oauth.logoutUrl(input.cloud, { postLogoutRedirectUri: `${deps.publicUrl}/auth/microsoft/signed-out`, logoutHint: undefined });
 }

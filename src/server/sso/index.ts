@@ -1,25 +1,20 @@
-import { ProfileExpiredError } from '../app-profiles/errors';
-import type { AppProfileRow } from '../app-profiles/store';
 import type { TenantGraphs } from '../app-profiles/tenant-graph';
 import type { FlowStore, RedeemedFlow } from '../auth-flows/store';
 import type { FlowFinisher } from '../auth-flows/types';
 import type { Config } from '../config';
 import type { CoreServices } from '../core-types';
-import { isUniqueViolation } from '../db/database';
 import type { Cloud } from '../microsoft/clouds';
 import { MicrosoftTokenError } from '../microsoft/errors';
-import { GraphError } from '../microsoft/graph';
 import type { IdTokenClaims, MicrosoftOAuth } from '../microsoft/oauth';
 import { SSO_SCOPES } from '../microsoft/permissions';
 import type { SignedIn } from '../partners/service';
-import { newUserRow, type UserStore } from '../users/store';
+import type { UserStore } from '../users/store';
 import { createChoiceStore, type PartnerChoice } from './choice-store';
-import { classifyEntries, decideSignIn, refusalBeforeGraph, refusalFromCallback, strongestRefusal, type Entry, type PartnerEntries, type SsoRefusalCode } from './decisions';
+import { refusalFromCallback, strongestRefusal, type SsoRefusalCode } from './decisions';
+import { createPartnerEvaluation, type PartnerOutcome } from './evaluate';
 
 export type { SsoRefusalCode } from './decisions';
 export type { PartnerChoice } from './choice-store';
-
-type PartnerOutcome = { ok: true; choice: PartnerChoice; via: 'user' | 'group' } | { ok: false; code: SsoRefusalCode; partnerId: string; userId: string | null };
 
 export interface SsoDeps {
   oauth: MicrosoftOAuth;
@@ -41,8 +36,8 @@ export type SsoFeature = ReturnType<typeof createSsoFeature>;
  */
 export function createSsoFeature(core: Pick<CoreServices, 'db' | 'audit' | 'secretBox' | 'sessions' | 'partners' | 'microsoft'>, deps: SsoDeps) {
   const { db, audit } = core;
-  const { users } = deps;
   const choices = createChoiceStore(db, core.secretBox);
+  const { evaluateAll } = createPartnerEvaluation({ db, sessions: core.sessions, users: deps.users, graphs: deps.graphs });
 
   /** Start in the global cloud unless asked for usgov or the email's domain belongs to a usgov profile's tenant. */
   async function chooseCloud(email: string | undefined, requested: Cloud | undefined): Promise<Cloud> {
@@ -78,111 +73,6 @@ export function createSsoFeature(core: Pick<CoreServices, 'db' | 'audit' | 'secr
       clientAddress,
       details: { method: 'microsoft365', code, ...(claims?.tid ? { tenantId: claims.tid } : {}), ...extra },
     });
-  }
-
-  /** Every entry of every partner that may concern this person: their user entries and member records, and group entries of their tenant. */
-  async function candidates(cloud: Cloud, tid: string, oid: string): Promise<{ entries: Entry[]; profiles: Map<string, AppProfileRow> }> {
-    const profiles = await db.selectFrom('app_profiles').selectAll().where('cloud', '=', cloud).where('tenant_id', '=', tid).execute();
-    if (profiles.length === 0) return { entries: [], profiles: new Map() };
-    const rows = await db
-      .selectFrom('users as u')
-      .innerJoin('partners as pa', 'pa.id', 'u.partner_id')
-      .select(['u.id', 'u.partner_id', 'u.kind', 'u.role', 'u.status', 'u.email', 'u.via_group_id', 'u.ms_object_id', 'u.app_profile_id', 'pa.name as partner_name'])
-      .where('u.sign_in_type', '=', 'microsoft365')
-      .where(
-        'u.app_profile_id',
-        'in',
-        profiles.map((p) => p.id),
-      )
-      .where((eb) => eb.or([eb('u.kind', '=', 'group'), eb.and([eb('u.kind', '=', 'user'), eb('u.ms_object_id', '=', oid)])]))
-      .execute();
-    return { entries: rows as Entry[], profiles: new Map(profiles.map((p) => [p.id, p])) };
-  }
-
-  /** Asks Graph which of the partner's groups the person is in (or, without groups, whether the account is enabled). */
-  async function membershipAtGraph(p: PartnerEntries, profile: AppProfileRow, oid: string): Promise<Set<string> | SsoRefusalCode> {
-    try {
-      return await deps.graphs.run(profile, 'interactive', async (graph) => {
-        if (p.groups.length > 0) return new Set((await graph.checkMemberGroups(oid, p.groups.map((g) => g.ms_object_id!))).map((id) => id.toLowerCase()));
-        const user = await graph.get<{ id: string; accountEnabled?: boolean }>(`/users/${encodeURIComponent(oid)}`, { query: { $select: 'id,accountEnabled' } });
-        return user.accountEnabled === false ? 'ACCOUNT_DISABLED' : new Set<string>();
-      });
-    } catch (error) {
-      if (error instanceof ProfileExpiredError) return 'PROFILE_EXPIRED';
-      // Deleted in the tenant meanwhile: treated like a disabled account (the sync marks it 'disabled' too).
-      if (error instanceof GraphError && error.status === 404) return 'ACCOUNT_DISABLED';
-      return 'MICROSOFT_ERROR';
-    }
-  }
-
-  async function evaluatePartner(entries: Entry[], profile: AppProfileRow, claims: IdTokenClaims): Promise<PartnerOutcome> {
-    const p = classifyEntries(entries);
-    const refuse = (code: SsoRefusalCode): PartnerOutcome => ({ ok: false, code, partnerId: p.partnerId, userId: p.direct?.id ?? p.record?.id ?? null });
-    const early = refusalBeforeGraph(p, profile.status);
-    if (early) return refuse(early);
-    const memberOf = await membershipAtGraph(p, profile, claims.oid);
-    if (typeof memberOf === 'string') return refuse(memberOf);
-
-    const decision = decideSignIn(p, memberOf);
-    // Keep the index honest for this person right away; the sync does the same for everybody.
-    await users.setPersonMemberships(p.partnerId, claims.oid, decision.matched.map((g) => g.id), decision.unmatched.map((g) => g.id));
-    if ('refuse' in decision) {
-      if (decision.endRecordSessions && p.record) await core.sessions.destroyForUsers(p.partnerId, [p.record.id]);
-      return refuse(decision.refuse);
-    }
-    if (decision.allow === 'user') return { ok: true, via: 'user', choice: { partnerId: p.partnerId, partnerName: p.partnerName, userId: decision.userId, groupRole: decision.groupRole } };
-    const userId = await upsertMemberRecord(p.partnerId, profile, decision.group, claims, decision.record);
-    if (!userId) return refuse('EMAIL_IN_USE');
-    return { ok: true, via: 'group', choice: { partnerId: p.partnerId, partnerName: p.partnerName, userId } };
-  }
-
-  /**
-   * The record of a member who signs in through a group: created at first sign-in, kept in step after.
-   * Null when another entry of the partner (a local user) already has the person's address.
-   */
-  async function upsertMemberRecord(partnerId: string, profile: AppProfileRow, group: Entry, claims: IdTokenClaims, record: Entry | null): Promise<string | null> {
-    const email = (claims.preferredUsername ?? claims.email ?? `${claims.oid}@${profile.tenant_domain}`).toLowerCase();
-    const displayName = claims.name ?? email.split('@')[0];
-    if (record) {
-      await users.updateMemberRecord(partnerId, record.id, { role: group.role, via_group_id: group.id, display_name: displayName });
-      return record.id;
-    }
-    const row = newUserRow({
-      partner_id: partnerId,
-      email,
-      role: group.role,
-      display_name: displayName,
-      sign_in_type: 'microsoft365',
-      app_profile_id: profile.id,
-      ms_tenant_id: claims.tid,
-      ms_object_id: claims.oid,
-      via_group_id: group.id,
-      last_synced_at: new Date().toISOString(),
-    });
-    try {
-      await users.insert(row);
-      return row.id;
-    } catch (error) {
-      if (!isUniqueViolation(error)) throw error;
-      // A parallel first sign-in of the same person created it a moment ago, or the address is another entry's.
-      return (await users.findByObject(partnerId, claims.tid, claims.oid))?.id ?? null;
-    }
-  }
-
-  /** Each partner on its own: an unexpected failure in one refuses that partner, not the sign-in everywhere. */
-  async function evaluateAll(cloud: Cloud, claims: IdTokenClaims): Promise<PartnerOutcome[]> {
-    const { entries, profiles } = await candidates(cloud, claims.tid, claims.oid);
-    const byPartner = new Map<string, Entry[]>();
-    for (const e of entries) byPartner.set(e.partner_id, [...(byPartner.get(e.partner_id) ?? []), e]);
-    const outcomes: PartnerOutcome[] = [];
-    for (const [partnerId, list] of byPartner) {
-      try {
-        outcomes.push(await evaluatePartner(list, profiles.get(list[0].app_profile_id)!, claims));
-      } catch {
-        outcomes.push({ ok: false, code: 'MICROSOFT_ERROR', partnerId, userId: null });
-      }
-    }
-    return outcomes;
   }
 
   async function openSession(choice: PartnerChoice, clientAddress: string): Promise<SignedIn | null> {

@@ -1,38 +1,21 @@
-import { z } from 'zod';
 import type { AppProfilesFeature } from '../app-profiles/index';
-import { MicrosoftUnreachableError, ProfileExpiredError, reasonOf } from '../app-profiles/errors';
 import type { TenantGraphs } from '../app-profiles/tenant-graph';
-import type { AppProfileRow } from '../app-profiles/store';
 import type { AuditLog } from '../audit/store';
-import { isUniqueViolation } from '../db/database';
-import { isForeignKeyViolation } from '../db/violations';
-import { mapPool } from '../jobs/pool';
 import type { AuthContext } from '../http/context';
-import { BadRequestError, ConflictError, FieldError, NotFoundError } from '../http/errors';
-import { GraphError, type GraphClient } from '../microsoft/graph';
+import { BadRequestError, ConflictError, NotFoundError } from '../http/errors';
 import type { SessionStore } from '../partners/session-store';
 import { checkPasswordStrength, hashPassword } from '../security/passwords';
 import type { SecretBox } from '../security/secret-box';
 import type { GroupMemberDownloads } from './group-members';
-import { activationHash, newActivation, type Invitation, type InvitationDelivery } from './invitations';
-import { newUserRow, type UserListQuery, type UserRow, type UserStore } from './store';
-import { toUserView, type UserView } from './view';
+import { activationHash, type Invitation, type InvitationDelivery } from './invitations';
+import type { UserListQuery, UserRow, UserStore } from './store';
+import type { UserView } from './view';
+import type { Rejection } from './rules';
+import { createUserAdding } from './add';
+import { createDirectoryBrowser } from './browse';
+import { createUserSupport } from './support';
 
-export type RejectionCode =
-  | 'INVALID_EMAIL'
-  | 'DUPLICATE_IN_REQUEST'
-  | 'ALREADY_ADDED'
-  | 'FOREIGN_DOMAIN'
-  | 'NOT_FOUND_IN_TENANT'
-  | 'ACCOUNT_DISABLED'
-  | 'PROFILE_DELETED'
-  | 'EMAIL_TAKEN';
-
-export interface Rejection {
-  email: string;
-  code: RejectionCode;
-  message: string;
-}
+export type { Rejection, RejectionCode } from './rules';
 
 export interface AddInput {
   signInType: 'local' | 'microsoft365';
@@ -61,23 +44,6 @@ export interface DirectoryEntry {
   kind: 'user' | 'group';
 }
 
-/** Graph look-ups in flight at once while checking the addresses of one request. */
-const LOOKUP_CONCURRENCY = 8;
-const BROWSE_PAGE_SIZE = 25;
-const MAX_EMAIL_LENGTH = 254;
-const emailFormat = z.email();
-
-const MESSAGES: Record<RejectionCode, (email: string, extra?: string) => string> = {
-  INVALID_EMAIL: (e) => `“${e}” is not a valid email address.`,
-  DUPLICATE_IN_REQUEST: (e) => `“${e}” appears more than once in this request; it is added once.`,
-  ALREADY_ADDED: (e) => `${e} is already a user of this portal.`,
-  FOREIGN_DOMAIN: (e, tenant) => `${e} is not in a domain of the tenant ${tenant ?? ''}; choose the app profile of that address’s tenant.`.replace(' ;', ';'),
-  NOT_FOUND_IN_TENANT: (e, tenant) => `No user or group with the address ${e} exists in the tenant ${tenant ?? ''}.`.replace(' .', '.'),
-  ACCOUNT_DISABLED: (e) => `The Microsoft 365 account ${e} is disabled (sign-in blocked); enable it in the tenant first.`,
-  PROFILE_DELETED: (e) => `${e} was not added: the app profile was deleted while adding.`,
-  EMAIL_TAKEN: (e) => `${e} already has a local account in a portal; use another address or add it as a Microsoft 365 user.`,
-};
-
 export interface UserServiceDeps {
   store: UserStore;
   audit: AuditLog;
@@ -94,203 +60,11 @@ export type UserService = ReturnType<typeof createUserService>;
 
 /** The rules of user management: who may be added, invited, activated and removed. */
 export function createUserService(deps: UserServiceDeps) {
-  const { store, audit, sessions, appProfiles, downloads } = deps;
-
-  async function views(partnerId: string, rows: Awaited<ReturnType<UserStore['getWithProfile']>>): Promise<UserView[]> {
-    // A failure shows while the download it stopped has not been finished by another (progress stays set).
-    const failureOf = (r: (typeof rows)[number]) =>
-      r.kind === 'group' && r.sync_total !== null && r.sync_total !== undefined && r.download_failed_at && !downloads.isRunning(partnerId, r.id)
-        ? { at: r.download_failed_at, message: r.download_failure ?? 'The membership download failed.' }
-        : null;
-    return rows.map((r) => toUserView(r, failureOf(r)));
-  }
-
-  async function viewsById(partnerId: string, ids: string[]): Promise<UserView[]> {
-    const rows = await store.getWithProfile(partnerId, ids);
-    const byId = new Map(rows.map((r) => [r.id, r]));
-    return views(
-      partnerId,
-      ids.map((id) => byId.get(id)).filter((r) => r !== undefined),
-    );
-  }
-
-  /** A profile the partner owns and that is active; otherwise 404 or 409 PROFILE_EXPIRED. */
-  async function usableProfile(partnerId: string, profileId: string): Promise<AppProfileRow> {
-    const profile = await appProfiles.store.get(partnerId, profileId);
-    if (!profile) throw new NotFoundError('The app profile');
-    if (profile.status !== 'active') throw new ProfileExpiredError(profile.name, reasonOf(profile));
-    return profile;
-  }
-
-  /** Graph work for a person waiting: refusals go through the one mapping, outages answer 503; nothing is changed. */
-  async function throughGraph<T>(profile: AppProfileRow, work: (graph: GraphClient) => Promise<T>): Promise<T> {
-    try {
-      return await deps.graphs.run(profile, 'interactive', work);
-    } catch (error) {
-      if (error instanceof GraphError) throw new MicrosoftUnreachableError(error.status ? `HTTP ${error.status}` : error.code);
-      throw error;
-    }
-  }
-
-  function audited(auth: AuthContext, clientAddress: string) {
-    return (action: string, target: { id: string | null; name: string }, outcome: 'success' | 'failure', details: Record<string, unknown>) =>
-      audit.record({
-        partnerId: auth.partner.id,
-        actor: { userId: auth.user.id, email: auth.user.email },
-        action,
-        target: { type: 'user', ...target },
-        outcome,
-        clientAddress,
-        details,
-      });
-  }
-
-  /** Splits the requested addresses into well-formed unique ones and rejections, keeping the request order. */
-  function screen(emails: string[]): { valid: string[]; rejected: Rejection[] } {
-    const valid: string[] = [];
-    const rejected: Rejection[] = [];
-    const seen = new Set<string>();
-    for (const raw of emails) {
-      const email = raw.trim().toLowerCase();
-      if (email.length === 0 || email.length > MAX_EMAIL_LENGTH || !emailFormat.safeParse(email).success) {
-        rejected.push({ email: raw.trim(), code: 'INVALID_EMAIL', message: MESSAGES.INVALID_EMAIL(raw.trim()) });
-      } else if (seen.has(email)) {
-        rejected.push({ email, code: 'DUPLICATE_IN_REQUEST', message: MESSAGES.DUPLICATE_IN_REQUEST(email) });
-      } else {
-        seen.add(email);
-        valid.push(email);
-      }
-    }
-    return { valid, rejected };
-  }
-
-  async function addLocal(auth: AuthContext, input: AddInput, valid: string[], rejected: Rejection[], record: ReturnType<typeof audited>): Promise<AddResult> {
-    const partnerId = auth.partner.id;
-    const inPartner = await store.existingEmails(partnerId, valid);
-    const localAnywhere = await store.localEmailsAnywhere(valid);
-    const addedIds: string[] = [];
-    const invitations: Invitation[] = [];
-    for (const email of valid) {
-      if (inPartner.has(email)) {
-        rejected.push({ email, code: 'ALREADY_ADDED', message: MESSAGES.ALREADY_ADDED(email) });
-        continue;
-      }
-      if (localAnywhere.has(email)) {
-        rejected.push({ email, code: 'EMAIL_TAKEN', message: MESSAGES.EMAIL_TAKEN(email) });
-        continue;
-      }
-      const now = Date.now();
-      const activation = newActivation(deps.publicUrl, now);
-      const row = newUserRow(
-        { partner_id: partnerId, email, role: input.role, status: 'invited', activation_token_hash: activation.tokenHash, activation_expires_at: activation.expiresAt },
-        new Date(now).toISOString(),
-      );
-      try {
-        await store.insert(row);
-      } catch (error) {
-        if (!isUniqueViolation(error)) throw error;
-        const code = (await store.existingEmails(partnerId, [email])).has(email) ? 'ALREADY_ADDED' : 'EMAIL_TAKEN';
-        rejected.push({ email, code, message: MESSAGES[code](email) });
-        continue;
-      }
-      addedIds.push(row.id);
-      invitations.push({ email, activationUrl: activation.activationUrl });
-      await record('user.add', { id: row.id, name: email }, 'success', { signInType: 'local', kind: 'user', role: input.role, invitationExpiresAt: activation.expiresAt });
-    }
-    for (const r of rejected) await record('user.add', { id: null, name: r.email }, 'failure', { signInType: 'local', code: r.code });
-    const undelivered = await deps.invitations.deliver(invitations);
-    return { added: await viewsById(partnerId, addedIds), rejected, invitations: undelivered, invitationsEmailed: invitations.length - undelivered.length };
-  }
-
-  async function addMicrosoft(auth: AuthContext, input: AddInput, valid: string[], rejected: Rejection[], record: ReturnType<typeof audited>): Promise<AddResult> {
-    const partnerId = auth.partner.id;
-    const profile = await usableProfile(partnerId, input.appProfileId!);
-    const tenant = profile.tenant_name || profile.tenant_domain;
-    const reject = (email: string, code: RejectionCode) => rejected.push({ email, code, message: MESSAGES[code](email, tenant) });
-
-    type Found = { email: string; kind: 'user' | 'group'; objectId: string; displayName: string };
-    const found = await throughGraph(profile, async (graph) => {
-      const domains = await graph.get<{ value?: { id: string; isVerified?: boolean }[] }>('/domains');
-      const tenantDomains = new Set((domains.value ?? []).filter((d) => d.isVerified !== false).map((d) => d.id.toLowerCase()));
-      const inPartner = await store.existingEmails(partnerId, valid);
-      const toLookUp: string[] = [];
-      const outcome = new Map<string, Found | RejectionCode>();
-      for (const email of valid) {
-        if (inPartner.has(email)) outcome.set(email, 'ALREADY_ADDED');
-        else if (!tenantDomains.has(email.slice(email.lastIndexOf('@') + 1))) outcome.set(email, 'FOREIGN_DOMAIN');
-        else toLookUp.push(email);
-      }
-      await mapPool(toLookUp, LOOKUP_CONCURRENCY, async (email) => {
-        const user = await graph.findUser(email);
-        if (user) {
-          outcome.set(email, user.accountEnabled === false ? 'ACCOUNT_DISABLED' : { email, kind: 'user', objectId: user.id.toLowerCase(), displayName: user.displayName ?? user.userPrincipalName });
-          return;
-        }
-        const group = await graph.findGroupByMail(email);
-        outcome.set(email, group ? { email, kind: 'group', objectId: group.id.toLowerCase(), displayName: group.displayName ?? email } : 'NOT_FOUND_IN_TENANT');
-      });
-      return valid.map((email) => outcome.get(email)!);
-    });
-
-    const objectIds = found.filter((f): f is Found => typeof f === 'object').map((f) => f.objectId);
-    const existingObjects = await store.existingObjects(partnerId, profile.tenant_id, objectIds);
-    const takenInRequest = new Set<string>();
-    const addedIds: string[] = [];
-    const groupIds: string[] = [];
-    for (const [i, entry] of found.entries()) {
-      const email = valid[i];
-      if (typeof entry === 'string') {
-        reject(email, entry);
-        continue;
-      }
-      if (existingObjects.has(entry.objectId)) {
-        reject(email, 'ALREADY_ADDED');
-        continue;
-      }
-      if (takenInRequest.has(entry.objectId)) {
-        reject(email, 'DUPLICATE_IN_REQUEST');
-        continue;
-      }
-      takenInRequest.add(entry.objectId);
-      const row = newUserRow({
-        partner_id: partnerId,
-        email,
-        role: input.role,
-        display_name: entry.displayName,
-        sign_in_type: 'microsoft365',
-        kind: entry.kind,
-        app_profile_id: profile.id,
-        ms_tenant_id: profile.tenant_id,
-        ms_object_id: entry.objectId,
-        ...(entry.kind === 'group' ? { sync_done: 0, sync_total: 0 } : {}),
-      });
-      try {
-        await store.insert(row);
-      } catch (error) {
-        // The foreign key refused: the profile was deleted while these addresses were checked.
-        if (isForeignKeyViolation(error)) reject(email, 'PROFILE_DELETED');
-        else if (isUniqueViolation(error)) reject(email, 'ALREADY_ADDED');
-        else throw error;
-        continue;
-      }
-      addedIds.push(row.id);
-      if (entry.kind === 'group') groupIds.push(row.id);
-      await record('user.add', { id: row.id, name: email }, 'success', {
-        signInType: 'microsoft365',
-        kind: entry.kind,
-        role: input.role,
-        appProfileId: profile.id,
-        tenantId: profile.tenant_id,
-        microsoftObjectId: entry.objectId,
-        microsoftAccount: profile.authorized_by_upn,
-      });
-    }
-    for (const r of rejected) {
-      await record('user.add', { id: null, name: r.email }, 'failure', { signInType: 'microsoft365', code: r.code, appProfileId: profile.id, tenantId: profile.tenant_id });
-    }
-    downloads.startInBackground(partnerId, groupIds);
-    return { added: await viewsById(partnerId, addedIds), rejected };
-  }
+  const { store, audit, sessions, downloads } = deps;
+  const support = createUserSupport(deps);
+  const { views, viewsById, usableProfile, audited } = support;
+  const adding = createUserAdding(deps, support);
+  const browser = createDirectoryBrowser(deps, support);
 
   return {
     async list(partnerId: string, query: UserListQuery): Promise<{ items: UserView[]; nextCursor: string | null }> {
@@ -298,17 +72,7 @@ export function createUserService(deps: UserServiceDeps) {
       return { items: await views(partnerId, rows), nextCursor };
     },
 
-    async add(auth: AuthContext, input: AddInput, clientAddress: string): Promise<AddResult> {
-      if (input.signInType === 'microsoft365' && !input.appProfileId) {
-        throw new FieldError('appProfileId', 'Choose the app profile of the tenant these Microsoft 365 users and groups belong to.');
-      }
-      if (input.signInType === 'local' && input.appProfileId) {
-        throw new FieldError('appProfileId', 'Local users are not added through an app profile; leave it out.');
-      }
-      const { valid, rejected } = screen(input.emails);
-      const record = audited(auth, clientAddress);
-      return input.signInType === 'local' ? addLocal(auth, input, valid, rejected, record) : addMicrosoft(auth, input, valid, rejected, record);
-    },
+    add: adding.add,
 
     /**
      * Removes users and groups. The tenant owner stays (blocked). Unknown or foreign ids make the whole
@@ -377,33 +141,7 @@ export function createUserService(deps: UserServiceDeps) {
       return { email: row.email };
     },
 
-    /** The browse dialog: users or groups of the profile's tenant, straight from Graph, a page at a time. */
-    async browse(partnerId: string, profileId: string, query: { type: 'user' | 'group'; search?: string; cursor?: string }): Promise<{ items: DirectoryEntry[]; nextCursor: string | null }> {
-      const profile = await usableProfile(partnerId, profileId);
-      const cursorAad = `browse-cursor:${partnerId}:${profileId}:${query.type}`;
-      const link = query.cursor ? openCursor(deps.box, query.cursor, cursorAad) : undefined;
-      const page = await throughGraph(profile, async (graph) => {
-        try {
-          if (link || query.search) return await graph.searchDirectory(query.type, query.search ?? '', { top: BROWSE_PAGE_SIZE, cursor: link });
-          const collection = query.type === 'user' ? 'users' : 'groups';
-          const first = await graph.get<{ value?: Record<string, unknown>[]; '@odata.nextLink'?: string }>(`/${collection}`, {
-            query: { $select: query.type === 'user' ? 'id,displayName,mail,userPrincipalName' : 'id,displayName,mail', $top: BROWSE_PAGE_SIZE, $orderby: 'displayName' },
-          });
-          return { items: (first.value ?? []) as never[], nextCursor: first['@odata.nextLink'] };
-        } catch (error) {
-          if (error instanceof GraphError && (error.code === 'untrustedLink' || error.code === 'invalidLink')) throw invalidCursor();
-          throw error;
-        }
-      });
-      const items = (page.items as { id: string; displayName?: string | null; mail?: string | null; userPrincipalName?: string }[]).map((o) => ({
-        id: o.id,
-        displayName: o.displayName ?? o.mail ?? o.userPrincipalName ?? o.id,
-        email: o.mail ?? o.userPrincipalName ?? null,
-        kind: query.type,
-      }));
-      // Sealed and bound to this partner, profile and list: a caller can only hand back what Graph gave us.
-      return { items, nextCursor: page.nextCursor ? deps.box.seal(page.nextCursor, cursorAad) : null };
-    },
+    browse: browser.browse,
 
     /**
      * Changes the role of a user or group entry. The tenant owner stays an Administrator, nobody changes
@@ -438,15 +176,6 @@ export function createUserService(deps: UserServiceDeps) {
   };
 }
 
-function openCursor(box: SecretBox, cursor: string, aad: string): string {
-  try {
-    return box.open(cursor, aad);
-  } catch {
-    throw invalidCursor();
-  }
-}
-
-const invalidCursor = () => new FieldError('cursor', 'The cursor is not valid for this list; start again from the first page.', 'INVALID_CURSOR');
 const activationInvalid = () =>
   new BadRequestError('ACTIVATION_INVALID', 'This activation link is not valid: it was already used, it expired (links last 72 hours) or it is incomplete. Ask an administrator to invite you again.');
 

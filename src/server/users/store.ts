@@ -66,37 +66,11 @@ const likeEscaped = (term: string) => `%${term.toLowerCase().replace(/[\\%_]/g, 
  * scoped to one partner, except the activation look-up by token and the sync's list of profiles in use.
  */
 export function createUserStore(db: Db, engine: Engine) {
-  async function memberIds(partnerId: string, groupUserId: string, executor: Db = db): Promise<string[]> {
-    const rows = await executor.selectFrom('group_members').select('member_object_id').where('partner_id', '=', partnerId).where('group_user_id', '=', groupUserId).execute();
-    return rows.map((r) => r.member_object_id);
-  }
+  return { ...entryQueries(db), ...syncQueries(db), ...memberQueries(db, engine) };
+}
 
-  /**
-   * Stores member ids in batches, ignoring those already stored. Each batch is one statement with the
-   * ids as a single array parameter (json_each on SQLite, unnest on PostgreSQL): no per-row binding.
-   */
-  async function insertMembers(partnerId: string, groupUserId: string, objectIds: string[], executor: Db = db): Promise<void> {
-    for (let i = 0; i < objectIds.length; i += MEMBER_INSERT_BATCH) {
-      const batch = objectIds.slice(i, i + MEMBER_INSERT_BATCH);
-      const source =
-        engine === 'postgres'
-          ? sql`select ${partnerId}, ${groupUserId}, m from unnest(${batch}::text[]) as m`
-          : sql`select ${partnerId}, ${groupUserId}, value from json_each(${JSON.stringify(batch)}) where true`;
-      await sql`insert into group_members (partner_id, group_user_id, member_object_id) ${source} on conflict (group_user_id, member_object_id) do nothing`.execute(executor);
-    }
-  }
-
-  async function deleteMembers(partnerId: string, groupUserId: string, objectIds: string[], executor: Db = db): Promise<void> {
-    for (let i = 0; i < objectIds.length; i += MEMBER_INSERT_BATCH) {
-      await executor
-        .deleteFrom('group_members')
-        .where('partner_id', '=', partnerId)
-        .where('group_user_id', '=', groupUserId)
-        .where('member_object_id', 'in', objectIds.slice(i, i + MEMBER_INSERT_BATCH))
-        .execute();
-    }
-  }
-
+/** Users rows: listing, adding, roles, activation, removal, download progress. */
+function entryQueries(db: Db) {
   return {
     async list(partnerId: string, query: UserListQuery): Promise<{ rows: UserListRow[]; nextCursor: string | null }> {
       let q = db
@@ -202,6 +176,44 @@ export function createUserStore(db: Db, engine: Engine) {
         .execute();
     },
 
+  };
+}
+
+/** group_members rows: the membership index of added groups (one reconciler for downloads and the sync). */
+function memberQueries(db: Db, engine: Engine) {
+  async function memberIds(partnerId: string, groupUserId: string, executor: Db = db): Promise<string[]> {
+    const rows = await executor.selectFrom('group_members').select('member_object_id').where('partner_id', '=', partnerId).where('group_user_id', '=', groupUserId).execute();
+    return rows.map((r) => r.member_object_id);
+  }
+
+  /**
+   * Stores member ids in batches, ignoring those already stored. Each batch is one statement with the
+   * ids as a single array parameter (json_each on SQLite, unnest on PostgreSQL): no per-row binding.
+   */
+  async function insertMembers(partnerId: string, groupUserId: string, objectIds: string[], executor: Db = db): Promise<void> {
+    for (let i = 0; i < objectIds.length; i += MEMBER_INSERT_BATCH) {
+      const batch = objectIds.slice(i, i + MEMBER_INSERT_BATCH);
+      const source =
+        engine === 'postgres'
+          ? sql`select ${partnerId}, ${groupUserId}, m from unnest(${batch}::text[]) as m`
+          : sql`select ${partnerId}, ${groupUserId}, value from json_each(${JSON.stringify(batch)}) where true`;
+      await sql`insert into group_members (partner_id, group_user_id, member_object_id) ${source} on conflict (group_user_id, member_object_id) do nothing`.execute(executor);
+    }
+  }
+
+  async function deleteMembers(partnerId: string, groupUserId: string, objectIds: string[], executor: Db = db): Promise<void> {
+    for (let i = 0; i < objectIds.length; i += MEMBER_INSERT_BATCH) {
+      await executor
+        .deleteFrom('group_members')
+        .where('partner_id', '=', partnerId)
+        .where('group_user_id', '=', groupUserId)
+        .where('member_object_id', 'in', objectIds.slice(i, i + MEMBER_INSERT_BATCH))
+        .execute();
+    }
+  }
+
+
+  return {
     insertMembers,
     memberIds,
 
@@ -233,6 +245,12 @@ export function createUserStore(db: Db, engine: Engine) {
       }
     },
 
+  };
+}
+
+/** What the directory sync and single sign-on read and write on users rows. */
+function syncQueries(db: Db) {
+  return {
     /** A failed membership download, shown on the group until a download completes. */
     async recordDownloadFailure(partnerId: string, groupUserId: string, message: string): Promise<void> {
       await db
