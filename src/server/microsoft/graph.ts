@@ -108,7 +108,8 @@ function searchTerm(property: string, term: string): string {
   return `"${property}:${term.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
 }
 
-export function createGraphClient(options: GraphClientOptions) {
+/** Requests, retries, paging and delta runs: everything below the directory look-ups. */
+function createGraphTransport(options: GraphClientOptions) {
   const base = normalizeGraphBase(options.graphBase);
   const doFetch = options.fetch ?? globalThis.fetch;
   const maxRetries = Math.max(0, options.maxRetries ?? 4);
@@ -239,6 +240,15 @@ export function createGraphClient(options: GraphClientOptions) {
     };
   }
 
+  return { base, get, post, pages, all, delta };
+}
+
+type GraphTransport = ReturnType<typeof createGraphTransport>;
+
+/** The directory look-ups Tenantgate needs, over a transport. */
+function directoryLookups(transport: GraphTransport) {
+  const { base, get, post, pages, all } = transport;
+
   async function me(): Promise<GraphUser> {
     return get<GraphUser>('/me', { query: { $select: USER_SELECT } });
   }
@@ -345,6 +355,12 @@ export function createGraphClient(options: GraphClientOptions) {
     return pages<DirectoryMemberRef>(`/groups/${encodeURIComponent(groupId)}/transitiveMembers`, { query: { $select: 'id' } });
   }
 
+  return { me, memberOf, isGlobalAdministrator, organization, findUser, findGroupByMail, searchDirectory, checkMemberGroups, transitiveMembers };
+}
+
+export function createGraphClient(options: GraphClientOptions) {
+  const transport = createGraphTransport(options);
+  const { base, get, post, pages, all, delta } = transport;
   return {
     graphBase: `${base.origin}${base.pathname}`.replace(/\/+$/, ''),
     get,
@@ -352,15 +368,7 @@ export function createGraphClient(options: GraphClientOptions) {
     pages,
     all,
     delta,
-    me,
-    memberOf,
-    isGlobalAdministrator,
-    organization,
-    findUser,
-    findGroupByMail,
-    searchDirectory,
-    checkMemberGroups,
-    transitiveMembers,
+    ...directoryLookups(transport),
   };
 }
 

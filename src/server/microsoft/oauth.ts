@@ -171,71 +171,8 @@ export function createMicrosoftOAuth(options: MicrosoftOAuthOptions): MicrosoftO
     return `${endpoints[cloud].login}/${encodeURIComponent(assertTenant(tenant))}/oauth2/v2.0/token`;
   }
 
-  async function postToken(url: string, form: Record<string, string>): Promise<Record<string, unknown>> {
-    let response: Response;
-    try {
-      response = await doFetch(url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
-        body: new URLSearchParams(form).toString(),
-        redirect: 'manual',
-        signal: AbortSignal.timeout(timeoutMs),
-      });
-    } catch (err) {
-      const timedOut = err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError');
-      throw new MicrosoftUnavailableError({ reason: timedOut ? 'timeout' : 'network', status: 0 });
-    }
-    let body: unknown;
-    try {
-      body = await response.json();
-    } catch {
-      body = undefined;
-    }
-    const record = body !== null && typeof body === 'object' && !Array.isArray(body) ? (body as Record<string, unknown>) : undefined;
-    const retryAfterSeconds = parseRetryAfter(response.headers.get('retry-after'));
-    if (response.status === 429 || response.status >= 500 || record?.error === 'temporarily_unavailable') {
-      throw new MicrosoftUnavailableError({
-        reason: 'http',
-        status: response.status,
-        ...(retryAfterSeconds !== undefined ? { retryAfterSeconds } : {}),
-      });
-    }
-    if (!response.ok) {
-      if (typeof record?.error !== 'string') {
-        throw new MicrosoftUnavailableError({ reason: 'bad_response', status: response.status });
-      }
-      const sent = [form.client_secret, form.code, form.code_verifier, form.refresh_token].filter(
-        (v): v is string => typeof v === 'string',
-      );
-      const description = summarizeDescription(record.error_description, sent);
-      throw new MicrosoftTokenError({
-        error: record.error,
-        errorCodes: parseErrorCodes(record.error_codes, record.error_description),
-        status: response.status,
-        ...(typeof record.suberror === 'string' ? { suberror: record.suberror } : {}),
-        ...(description !== undefined ? { description } : {}),
-        ...(typeof record.trace_id === 'string' ? { traceId: record.trace_id } : {}),
-        ...(typeof record.correlation_id === 'string' ? { correlationId: record.correlation_id } : {}),
-      });
-    }
-    if (!record || typeof record.access_token !== 'string' || record.access_token.length === 0) {
-      throw new MicrosoftUnavailableError({ reason: 'bad_response', status: response.status });
-    }
-    return record;
-  }
-
-  function toTokenSet(record: Record<string, unknown>, requestedScopes: readonly string[]): TokenSet {
-    const expiresIn = Number(record.expires_in);
-    const lifetime = Number.isFinite(expiresIn) && expiresIn > 0 ? expiresIn : 3600;
-    const scope = typeof record.scope === 'string' ? record.scope : requestedScopes.join(' ');
-    const set: TokenSet = {
-      accessToken: record.access_token as string,
-      accessTokenExpiresAt: new Date(now().getTime() + lifetime * 1000),
-      grantedScopes: scope.split(/\s+/).filter((s) => s.length > 0),
-    };
-    if (typeof record.refresh_token === 'string' && record.refresh_token.length > 0) set.refreshToken = record.refresh_token;
-    return set;
-  }
+  const postToken = (url: string, form: Record<string, string>) => postTokenRequest(doFetch, timeoutMs, url, form);
+  const toTokenSet = (record: Record<string, unknown>, requestedScopes: readonly string[]) => tokenSetOf(record, requestedScopes, now());
 
   async function validateIdToken(
     cloud: Cloud,
@@ -296,34 +233,7 @@ export function createMicrosoftOAuth(options: MicrosoftOAuthOptions): MicrosoftO
       return { state: randomToken(), nonce: randomToken(), codeVerifier, codeChallenge: pkceChallenge(codeVerifier) };
     },
 
-    authorizationUrl(cloud: Cloud, params: AuthorizationUrlParams): string {
-      const tenant = assertTenant(params.tenant ?? 'organizations');
-      if (params.scopes.length === 0) throw new TypeError('scopes must not be empty');
-      if (!params.state || !params.nonce || !params.codeChallenge) {
-        throw new TypeError('state, nonce and codeChallenge are required');
-      }
-      if (params.prompt !== undefined && !PROMPTS.includes(params.prompt)) {
-        throw new TypeError(`prompt must be one of ${PROMPTS.join(', ')}`);
-      }
-      if (params.prompt === 'select_account' && params.loginHint !== undefined) {
-        throw new TypeError('login_hint cannot be combined with prompt=select_account');
-      }
-      const url = new URL(`${endpoints[cloud].login}/${encodeURIComponent(tenant)}/oauth2/v2.0/authorize`);
-      const q = url.searchParams;
-      q.set('client_id', options.clientId[cloud]);
-      q.set('response_type', 'code');
-      q.set('redirect_uri', options.redirectUri);
-      q.set('response_mode', 'query');
-      q.set('scope', params.scopes.join(' '));
-      q.set('state', params.state);
-      q.set('nonce', params.nonce);
-      q.set('code_challenge', params.codeChallenge);
-      q.set('code_challenge_method', 'S256');
-      if (params.prompt !== undefined) q.set('prompt', params.prompt);
-      if (params.loginHint !== undefined) q.set('login_hint', params.loginHint);
-      if (params.domainHint !== undefined) q.set('domain_hint', params.domainHint);
-      return url.toString();
-    },
+    authorizationUrl: (cloud: Cloud, params: AuthorizationUrlParams): string => buildAuthorizationUrl(endpoints[cloud].login, options.clientId[cloud], options.redirectUri, params),
 
     async redeemCode(cloud: Cloud, params: RedeemCodeParams): Promise<RedeemedTokenSet> {
       const tenant = params.tenant ?? 'organizations';
@@ -369,6 +279,103 @@ export function createMicrosoftOAuth(options: MicrosoftOAuthOptions): MicrosoftO
       return url.toString();
     },
   };
+}
+
+/** The token endpoint's answer, or the error it means (never carrying a sent secret). */
+async function postTokenRequest(doFetch: typeof fetch, timeoutMs: number, url: string, form: Record<string, string>): Promise<Record<string, unknown>> {
+  let response: Response;
+  try {
+    response = await doFetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
+      body: new URLSearchParams(form).toString(),
+      redirect: 'manual',
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+  } catch (err) {
+    const timedOut = err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError');
+    throw new MicrosoftUnavailableError({ reason: timedOut ? 'timeout' : 'network', status: 0 });
+  }
+  let body: unknown;
+  try {
+    body = await response.json();
+  } catch {
+    body = undefined;
+  }
+  const record = body !== null && typeof body === 'object' && !Array.isArray(body) ? (body as Record<string, unknown>) : undefined;
+  const retryAfterSeconds = parseRetryAfter(response.headers.get('retry-after'));
+  if (response.status === 429 || response.status >= 500 || record?.error === 'temporarily_unavailable') {
+    throw new MicrosoftUnavailableError({
+      reason: 'http',
+      status: response.status,
+      ...(retryAfterSeconds !== undefined ? { retryAfterSeconds } : {}),
+    });
+  }
+  if (!response.ok) {
+    if (typeof record?.error !== 'string') {
+      throw new MicrosoftUnavailableError({ reason: 'bad_response', status: response.status });
+    }
+    const sent = [form.client_secret, form.code, form.code_verifier, form.refresh_token].filter(
+      (v): v is string => typeof v === 'string',
+    );
+    const description = summarizeDescription(record.error_description, sent);
+    throw new MicrosoftTokenError({
+      error: record.error,
+      errorCodes: parseErrorCodes(record.error_codes, record.error_description),
+      status: response.status,
+      ...(typeof record.suberror === 'string' ? { suberror: record.suberror } : {}),
+      ...(description !== undefined ? { description } : {}),
+      ...(typeof record.trace_id === 'string' ? { traceId: record.trace_id } : {}),
+      ...(typeof record.correlation_id === 'string' ? { correlationId: record.correlation_id } : {}),
+    });
+  }
+  if (!record || typeof record.access_token !== 'string' || record.access_token.length === 0) {
+    throw new MicrosoftUnavailableError({ reason: 'bad_response', status: response.status });
+  }
+  return record;
+}
+
+function tokenSetOf(record: Record<string, unknown>, requestedScopes: readonly string[], at: Date): TokenSet {
+  const expiresIn = Number(record.expires_in);
+  const lifetime = Number.isFinite(expiresIn) && expiresIn > 0 ? expiresIn : 3600;
+  const scope = typeof record.scope === 'string' ? record.scope : requestedScopes.join(' ');
+  const set: TokenSet = {
+    accessToken: record.access_token as string,
+    accessTokenExpiresAt: new Date(at.getTime() + lifetime * 1000),
+    grantedScopes: scope.split(/\s+/).filter((s) => s.length > 0),
+  };
+  if (typeof record.refresh_token === 'string' && record.refresh_token.length > 0) set.refreshToken = record.refresh_token;
+  return set;
+}
+
+/** The authorization URL of a round trip: PKCE S256, state and nonce always. */
+function buildAuthorizationUrl(login: string, clientId: string, redirectUri: string, params: AuthorizationUrlParams): string {
+  const tenant = assertTenant(params.tenant ?? 'organizations');
+  if (params.scopes.length === 0) throw new TypeError('scopes must not be empty');
+  if (!params.state || !params.nonce || !params.codeChallenge) {
+    throw new TypeError('state, nonce and codeChallenge are required');
+  }
+  if (params.prompt !== undefined && !PROMPTS.includes(params.prompt)) {
+    throw new TypeError(`prompt must be one of ${PROMPTS.join(', ')}`);
+  }
+  if (params.prompt === 'select_account' && params.loginHint !== undefined) {
+    throw new TypeError('login_hint cannot be combined with prompt=select_account');
+  }
+  const url = new URL(`${login}/${encodeURIComponent(tenant)}/oauth2/v2.0/authorize`);
+  const q = url.searchParams;
+  q.set('client_id', clientId);
+  q.set('response_type', 'code');
+  q.set('redirect_uri', redirectUri);
+  q.set('response_mode', 'query');
+  q.set('scope', params.scopes.join(' '));
+  q.set('state', params.state);
+  q.set('nonce', params.nonce);
+  q.set('code_challenge', params.codeChallenge);
+  q.set('code_challenge_method', 'S256');
+  if (params.prompt !== undefined) q.set('prompt', params.prompt);
+  if (params.loginHint !== undefined) q.set('login_hint', params.loginHint);
+  if (params.domainHint !== undefined) q.set('domain_hint', params.domainHint);
+  return url.toString();
 }
 
 /**
