@@ -6,6 +6,7 @@ import type { AuthContext } from '../http/context';
 import { checkPasswordStrength, decoyPasswordHash, hashPassword, verifyPassword } from '../security/passwords';
 import type { SessionStore } from './session-store';
 import type { SignInLimiter } from './sign-in-limiter';
+import { insertUserRow, newUserRow } from '../users/store';
 
 export interface PartnerServiceDeps {
   db: Db;
@@ -56,25 +57,7 @@ export function createPartnerService({ db, sessions, limiter, audit }: PartnerSe
             .executeTakeFirst();
           if (taken) throw emailTaken();
           await trx.insertInto('partners').values({ id: partner.id, name: partner.name, created_at: now }).execute();
-          await trx
-            .insertInto('users')
-            .values({
-              id: user.id,
-              partner_id: partner.id,
-              email: input.email,
-              email_key: input.email,
-              display_name: displayName,
-              password_hash: passwordHash,
-              role: 'administrator',
-              is_owner: 1,
-              sign_in_type: 'local',
-              kind: 'user',
-              status: 'active',
-              app_profile_id: null,
-              created_at: now,
-              updated_at: now,
-            })
-            .execute();
+          await insertUserRow(trx, newUserRow({ id: user.id, partner_id: partner.id, email: input.email, display_name: displayName, password_hash: passwordHash, role: 'administrator', is_owner: 1 }, now));
           await audit.record(
             { partnerId: partner.id, actor: { userId: user.id, email: user.email }, action: 'partner.signup', target: { type: 'partner', id: partner.id, name: partner.name }, outcome: 'success', clientAddress },
             trx,

@@ -5,7 +5,7 @@ import { isForeignKeyViolation } from '../db/violations';
 import { mapPool } from '../jobs/pool';
 import { newActivation, type Invitation } from './invitations';
 import { localAddressVerdict, placeFound, rejection, screenAddresses, tenantAddressVerdict, type FoundObject, type Rejection, type RejectionCode } from './rules';
-import type { AddInput, AddResult, UserServiceDeps } from './service';
+import type { AddInput, AddResult, UserServiceDeps } from './types';
 import { newUserRow } from './store';
 import type { UserSupport } from './support';
 

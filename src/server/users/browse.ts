@@ -1,7 +1,7 @@
 import type { SecretBox } from '../security/secret-box';
 import { FieldError } from '../http/errors';
 import { GraphError } from '../microsoft/graph';
-import type { DirectoryEntry, UserServiceDeps } from './service';
+import type { DirectoryEntry, UserServiceDeps } from './types';
 import type { UserSupport } from './support';
 
 const BROWSE_PAGE_SIZE = 25;

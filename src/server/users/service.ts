@@ -1,60 +1,17 @@
-import type { AppProfilesFeature } from '../app-profiles/index';
-import type { TenantGraphs } from '../app-profiles/tenant-graph';
-import type { AuditLog } from '../audit/store';
 import type { AuthContext } from '../http/context';
 import { BadRequestError, ConflictError, NotFoundError } from '../http/errors';
-import type { SessionStore } from '../partners/session-store';
 import { checkPasswordStrength, hashPassword } from '../security/passwords';
-import type { SecretBox } from '../security/secret-box';
-import type { GroupMemberDownloads } from './group-members';
-import { activationHash, type Invitation, type InvitationDelivery } from './invitations';
-import type { UserListQuery, UserRow, UserStore } from './store';
+import { activationHash } from './invitations';
+import type { UserListQuery, UserRow } from './store';
 import type { UserView } from './view';
-import type { Rejection } from './rules';
+import type { DeleteResult, UserServiceDeps } from './types';
 import { createUserAdding } from './add';
 import { createDirectoryBrowser } from './browse';
 import { createUserSupport } from './support';
 
 export type { Rejection, RejectionCode } from './rules';
 
-export interface AddInput {
-  signInType: 'local' | 'microsoft365';
-  emails: string[];
-  appProfileId?: string;
-  role: 'administrator' | 'member';
-}
-
-export interface AddResult {
-  added: UserView[];
-  rejected: Rejection[];
-  invitations?: Invitation[];
-  /** Invitations the mail server accepted (SMTP configured). */
-  invitationsEmailed?: number;
-}
-
-export interface DeleteResult {
-  deleted: string[];
-  blocked: { id: string; email: string; code: 'OWNER'; message: string }[];
-}
-
-export interface DirectoryEntry {
-  id: string;
-  displayName: string;
-  email: string | null;
-  kind: 'user' | 'group';
-}
-
-export interface UserServiceDeps {
-  store: UserStore;
-  audit: AuditLog;
-  sessions: SessionStore;
-  appProfiles: Pick<AppProfilesFeature, 'store'>;
-  graphs: Pick<TenantGraphs, 'run'>;
-  box: SecretBox;
-  downloads: GroupMemberDownloads;
-  invitations: InvitationDelivery;
-  publicUrl: string;
-}
+export type { AddInput, AddResult, DeleteResult, DirectoryEntry, UserServiceDeps } from './types';
 
 export type UserService = ReturnType<typeof createUserService>;
 

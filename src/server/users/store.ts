@@ -43,6 +43,11 @@ export function newUserRow(input: NewUser, now: string = new Date().toISOString(
   };
 }
 
+/** Inserts a row made by newUserRow; `executor` lets sign-up insert the owner in its own transaction. */
+export async function insertUserRow(executor: Db, row: UserRow): Promise<void> {
+  await executor.insertInto('users').values(row).execute();
+}
+
 /** What the directory sync may change on an entry. */
 export interface SyncedChanges {
   status?: 'active' | 'disabled';
@@ -134,7 +139,7 @@ function entryQueries(db: Db) {
       return new Set(rows.map((r) => r.ms_object_id!));
     },
 
-    insert: (row: UserRow) => db.insertInto('users').values(row).execute(),
+    insert: (row: UserRow) => insertUserRow(db, row),
 
     /** Deletes these users; member records created through a deleted group go with it (foreign key cascade). */
     async deleteMany(partnerId: string, ids: string[], beforeDelete: (trx: Db, ids: string[]) => Promise<void>): Promise<void> {

@@ -3,7 +3,7 @@ import type { AppProfileRow } from '../app-profiles/store';
 import type { AuthContext } from '../http/context';
 import { NotFoundError } from '../http/errors';
 import { GraphError, type GraphClient } from '../microsoft/graph';
-import type { UserServiceDeps } from './service';
+import type { UserServiceDeps } from './types';
 import type { UserStore } from './store';
 import { toUserView, type UserView } from './view';
 

@@ -1,0 +1,57 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Migrator, sql, type Migration } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openDatabase, type DatabaseHandle } from '../../src/server/db/database';
+import * as m001 from '../../src/server/db/migrations/001_foundation';
+import * as m002 from '../../src/server/db/migrations/002_app_profiles';
+import * as m003 from '../../src/server/db/migrations/003_user_management';
+import * as m004 from '../../src/server/db/migrations/004_session_group_role';
+import { migrateToLatest } from '../../src/server/db/migrate';
+import { createPostgresDatabase, testEngines } from '../support/engines';
+
+describe.each(testEngines())('migration 007 on %s', (engine) => {
+  let database: DatabaseHandle;
+  let cleanup: () => Promise<void>;
+  beforeAll(async () => {
+    if (engine === 'postgres') {
+      const pg = await createPostgresDatabase();
+      database = openDatabase({ databaseUrl: pg.url, dataDir: '.' });
+      cleanup = pg.drop;
+    } else {
+      const dir = mkdtempSync(path.join(tmpdir(), 'tenantgate-m007-'));
+      database = openDatabase({ dataDir: dir });
+      cleanup = async () => rmSync(dir, { recursive: true, force: true });
+    }
+  });
+  afterAll(async () => {
+    await database?.close();
+    await cleanup?.();
+  });
+
+  it('fills the lower-cased email domain of existing users, and the SSO domain look-up uses its index', async () => {
+    const before: Record<string, Migration> = { '001_foundation': m001, '002_app_profiles': m002, '003_user_management': m003, '004_session_group_role': m004 };
+    const { error } = await new Migrator({ db: database.db, provider: { getMigrations: async () => before } }).migrateToLatest();
+    expect(error).toBeUndefined();
+    const now = new Date().toISOString();
+    await database.db.insertInto('partners').values({ id: 'p1', name: 'Acme', created_at: now }).execute();
+    const row = (id: string, email: string) => ({ id, partner_id: 'p1', email, email_key: email.toLowerCase(), display_name: id, password_hash: null, role: 'member' as const, is_owner: 0, sign_in_type: 'local' as const, kind: 'user' as const, status: 'active' as const, app_profile_id: null, created_at: now, updated_at: now });
+    await database.db.insertInto('users').values([row('u1', 'Alex@Contoso.COM'), row('u2', 'nora@northwind.com'), row('u3', 'odd@sub.example.org')]).execute();
+
+    await migrateToLatest(database.db);
+    const domains = await database.db.selectFrom('users').select(['id', 'email_domain']).orderBy('id').execute();
+    expect(domains).toEqual([
+      { id: 'u1', email_domain: 'contoso.com' },
+      { id: 'u2', email_domain: 'northwind.com' },
+      { id: 'u3', email_domain: 'sub.example.org' },
+    ]);
+    if (engine === 'sqlite') {
+      const plan = await sql<{ detail: string }>`explain query plan select id from users where email_domain = ${'contoso.com'} and sign_in_type = ${'microsoft365'}`.execute(database.db);
+      expect(plan.rows.map((r) => r.detail).join(' ')).toMatch(/USING (COVERING )?INDEX users_email_domain/);
+    } else {
+      const indexes = await sql<{ indexname: string }>`select indexname from pg_indexes where tablename = 'users'`.execute(database.db);
+      expect(indexes.rows.map((r) => r.indexname)).toContain('users_email_domain');
+    }
+  });
+});
