@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { clientAddress } from '../http/context';
 import type { AuthContext } from '../http/context';
 import { outcomeUrl } from './outcome';
+import { portalPagePath } from './portal-pages';
 import { FLOW_COOKIE } from './binding';
 import type { FlowPurpose, FlowStore, RedeemedFlow } from './store';
 
@@ -55,7 +56,8 @@ export function registerMicrosoftCallbackRoutes(
       if (!finisher) return reply.redirect('/', 303);
       const result = await finisher(flow, { code: q.code, error: q.error, errorDescription: q.error_description }, request.auth, clientAddress(request));
       if (result.sessionToken) deps.setSessionCookie(reply, result.sessionToken);
-      return reply.redirect(result.location, 303);
+      // The last gate before the browser moves: only the portal's own pages.
+      return reply.redirect(portalPagePath(result.location) ?? '/', 303);
     },
   );
 
