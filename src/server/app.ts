@@ -9,7 +9,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import { randomUUID } from 'node:crypto';
 import { registerAuditRoutes } from './audit/routes';
-import type { Config } from './config';
+import { fastifyTrustProxy, type Config } from './config';
 import { installErrorHandling, sendError } from './http/error-handler';
 import { installGuards } from './http/guards';
 import { loggerOptions } from './http/logging';
@@ -24,7 +24,7 @@ const WEB_ROOT = path.resolve(import.meta.dirname, '../../dist/web');
 export async function buildApp(config: Config, services: Services, options: { logStream?: NodeJS.WritableStream } = {}): Promise<FastifyInstance> {
   const app = Fastify({
     logger: loggerOptions(config.logLevel, options.logStream),
-    trustProxy: config.trustProxy,
+    trustProxy: fastifyTrustProxy(config.trustProxy),
     bodyLimit: 256 * 1024,
     genReqId: () => randomUUID(),
     requestIdHeader: false,

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
 
 /**
@@ -7,6 +8,32 @@ import { z } from 'zod';
 const port = z.coerce.number().int().min(0).max(65535);
 const positiveMinutes = z.coerce.number().positive().max(60 * 24 * 365);
 const optionalSecret = z.string().min(1).optional();
+
+/**
+ * Which `X-Forwarded-For` entries to believe: `false` (none), `true` (one proxy: the entry it appended,
+ * never the client's own left-most claims), a hop count, or the proxies' addresses/CIDRs.
+ */
+const trustProxySchema = z.string().transform((value, ctx): TrustProxy => {
+  const v = value.trim().toLowerCase();
+  if (v === 'false' || v === '0' || v === 'off' || v === 'no') return false;
+  if (v === 'true' || v === 'on' || v === 'yes') return 1;
+  if (/^\d{1,2}$/.test(v)) return Number(v);
+  const list = v.split(',').map((s) => s.trim()).filter(Boolean);
+  if (list.length && list.every(isAddressOrCidr)) return list;
+  ctx.addIssue({ code: 'custom', message: 'expected true, false, a hop count, or comma-separated proxy addresses/CIDRs' });
+  return z.NEVER;
+});
+
+/** `false`, a number of proxy hops, or the proxies' addresses/CIDRs (Fastify's trustProxy). */
+export type TrustProxy = false | number | string[];
+
+function isAddressOrCidr(value: string): boolean {
+  const [address, bits, extra] = value.split('/');
+  const version = isIP(address);
+  if (!version || extra !== undefined) return false;
+  if (bits === undefined) return true;
+  return /^\d{1,3}$/.test(bits) && Number(bits) <= (version === 4 ? 32 : 128);
+}
 
 const schema = z
   .object({
@@ -19,7 +46,7 @@ const schema = z
       .regex(/^postgres(ql)?:\/\//, 'a postgres:// connection URL')
       .optional(),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-    TRUST_PROXY: z.stringbool().default(false),
+    TRUST_PROXY: trustProxySchema.default(false),
     SESSION_IDLE_TIMEOUT_MINUTES: positiveMinutes.default(480),
     /** Comma-separated `keyId:base64key` pairs (32-byte keys); the first encrypts, all decrypt. */
     TENANTGATE_ENCRYPTION_KEYS: optionalSecret,
@@ -76,7 +103,7 @@ export interface Config {
   dataDir: string;
   databaseUrl?: string;
   logLevel: Env['LOG_LEVEL'];
-  trustProxy: boolean;
+  trustProxy: TrustProxy;
   sessionIdleTimeoutMs: number;
   encryptionKeys?: string;
   microsoft: {
@@ -144,4 +171,10 @@ function describeIssue(issue: z.core.$ZodIssue): string {
     return `expected one of ${(issue.values as unknown[]).map(String).join(', ')}`;
   }
   return issue.message.replace(/^Invalid input: /, '');
+}
+
+/** Fastify's form of the setting: a hop count becomes "trust the nearest n hops". */
+export function fastifyTrustProxy(setting: TrustProxy): boolean | string[] | ((address: string, hop: number) => boolean) {
+  if (typeof setting === 'number') return setting === 0 ? false : (_address: string, hop: number) => hop < setting;
+  return setting;
 }
