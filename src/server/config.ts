@@ -1,4 +1,5 @@
 import { isIP } from 'node:net';
+import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 
 /**
@@ -8,6 +9,7 @@ import { z } from 'zod';
 const port = z.coerce.number().int().min(0).max(65535);
 const positiveMinutes = z.coerce.number().positive().max(60 * 24 * 365);
 const optionalSecret = z.string().min(1).optional();
+const count = z.coerce.number().int().min(1).max(1_000_000);
 
 /**
  * Which `X-Forwarded-For` entries to believe: `false` (none), `true` (one proxy: the entry it appended,
@@ -48,6 +50,14 @@ const schema = z
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     TRUST_PROXY: trustProxySchema.default(false),
     SESSION_IDLE_TIMEOUT_MINUTES: positiveMinutes.default(480),
+    /** Per address and minute: routes that hash a password (sign-up, sign-in, activation). */
+    TENANTGATE_RATE_LIMIT_PASSWORD_PER_MINUTE: count.default(10),
+    /** Per address and minute: every other route that answers without a session. */
+    TENANTGATE_RATE_LIMIT_ANONYMOUS_PER_MINUTE: count.default(60),
+    /** Password hashes (128 MiB each) run at once; default: half the cores, at least one. */
+    TENANTGATE_PASSWORD_HASH_CONCURRENCY: count.max(64).optional(),
+    /** Password hashes that may wait; past this a request is refused with 503 and Retry-After. */
+    TENANTGATE_PASSWORD_HASH_QUEUE: z.coerce.number().int().min(0).max(1000).default(8),
     /** Comma-separated `keyId:base64key` pairs (32-byte keys); the first encrypts, all decrypt. */
     TENANTGATE_ENCRYPTION_KEYS: optionalSecret,
     MICROSOFT_CLIENT_ID: optionalSecret,
@@ -105,6 +115,8 @@ export interface Config {
   logLevel: Env['LOG_LEVEL'];
   trustProxy: TrustProxy;
   sessionIdleTimeoutMs: number;
+  rateLimits: { passwordPerMinute: number; otherPerMinute: number };
+  passwordHashing: { concurrency: number; queue: number };
   encryptionKeys?: string;
   microsoft: {
     global?: { clientId: string; clientSecret: string };
@@ -143,6 +155,11 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     logLevel: env.LOG_LEVEL,
     trustProxy: env.TRUST_PROXY,
     sessionIdleTimeoutMs: env.SESSION_IDLE_TIMEOUT_MINUTES * minute,
+    rateLimits: { passwordPerMinute: env.TENANTGATE_RATE_LIMIT_PASSWORD_PER_MINUTE, otherPerMinute: env.TENANTGATE_RATE_LIMIT_ANONYMOUS_PER_MINUTE },
+    passwordHashing: {
+      concurrency: env.TENANTGATE_PASSWORD_HASH_CONCURRENCY ?? Math.max(1, Math.floor(availableParallelism() / 2)),
+      queue: env.TENANTGATE_PASSWORD_HASH_QUEUE,
+    },
     encryptionKeys: env.TENANTGATE_ENCRYPTION_KEYS,
     microsoft: {
       global: env.MICROSOFT_CLIENT_ID
