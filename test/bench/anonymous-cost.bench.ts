@@ -1,6 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import { signUpPartner } from '../support/api-client';
 import { startTestPortal } from '../support/portal';
+import { passwordHashingLoad } from '../../src/server/security/passwords';
 import { percentile } from './support';
 import type { BenchRow } from './types';
 
@@ -11,7 +12,8 @@ import type { BenchRow } from './types';
  * refused, against the same figure idle. The flood runs in a worker thread so its client work does not
  * share the portal's event loop; the signed-in requests are timed from this thread.
  */
-const SAMPLES = 150;
+const SAMPLES = 100;
+const ROUNDS = 3;
 const FLOOD = 200;
 
 const floodCode = `
@@ -34,6 +36,10 @@ const statuses = {};
   parentPort.postMessage(statuses);
 })();
 `;
+
+async function waitForIdleHashing(): Promise<void> {
+  while (passwordHashingLoad().running > 0 || passwordHashingLoad().waiting > 0) await new Promise((resolve) => setTimeout(resolve, 100));
+}
 
 export default async function anonymousCostBench(): Promise<BenchRow[]> {
   const portal = await startTestPortal('sqlite', {
@@ -62,15 +68,24 @@ export default async function anonymousCostBench(): Promise<BenchRow[]> {
       return times;
     };
     await timeUsers(); // warm-up
-    const idle = percentile(await timeUsers(), 0.95);
-    const worker = new Worker(floodCode, { eval: true, workerData: { url: portal.url, flood: FLOOD } });
-    const statuses = new Promise<Record<string, number>>((resolve) => worker.once('message', resolve));
-    await new Promise((resolve) => setTimeout(resolve, 500));
-    const loaded = percentile(await timeUsers(), 0.95);
-    worker.postMessage('stop');
-    const answered = await statuses;
-    await worker.terminate();
-    console.log(`  GET /api/users p95: idle ${idle.toFixed(2)} ms, during the sign-up flood ${loaded.toFixed(2)} ms; sign-up answers ${JSON.stringify(answered)}`);
+    // Idle and flooded phases alternate, so drift in the shared machine's load hits both alike.
+    const idleTimes: number[] = [];
+    const loadedTimes: number[] = [];
+    const answered: Record<string, number> = {};
+    for (let round = 0; round < ROUNDS; round++) {
+      idleTimes.push(...(await timeUsers()));
+      const worker = new Worker(floodCode, { eval: true, workerData: { url: portal.url, flood: FLOOD } });
+      const statuses = new Promise<Record<string, number>>((resolve) => worker.once('message', resolve));
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      loadedTimes.push(...(await timeUsers()));
+      worker.postMessage('stop');
+      for (const [status, n] of Object.entries(await statuses)) answered[status] = (answered[status] ?? 0) + n;
+      await worker.terminate();
+      await waitForIdleHashing();
+    }
+    const idle = percentile(idleTimes, 0.95);
+    const loaded = percentile(loadedTimes, 0.95);
+    console.log(`  GET /api/users p95: idle ${idle.toFixed(2)} ms, during the sign-up flood ${loaded.toFixed(2)} ms (${ROUNDS} rounds of ${SAMPLES}); sign-up answers ${JSON.stringify(answered)}`);
     return [
       { name: 'oauth_flows rows after 1,000 sign-in starts from one address', value: rows, unit: 'rows', target: '<= 60 (the per-minute limit)', ok: rows <= 60 },
       { name: 'GET /api/users p95, idle', value: idle, unit: 'ms', target: 'baseline', ok: true },
