@@ -58,3 +58,29 @@ describe.each(testEngines())('redirect targets on %s', (engine) => {
     expect(outcome.location).toBe(`/settings/users?add=1&result=reauthorized&profileId=${profileId}`);
   });
 });
+
+describe.each(testEngines())('round-trip binding cookie on %s', (engine) => {
+  let portal: TestPortal;
+  beforeAll(async () => {
+    portal = await startTestPortal(engine);
+  });
+  afterAll(async () => {
+    await portal?.close();
+  });
+
+  it('does not honour a callback in a browser whose tg_oauth value was planted (issue 8, item 9)', async () => {
+    const partner = await signUpPartner(portal.url);
+    const browser = new AdminBrowser(partner.client);
+    // A value chosen by someone else, planted in the administrator's browser before the round trip starts.
+    const planted = 'P'.repeat(43);
+    partner.client.jar.set('tg_oauth', planted);
+    const start = await partner.client.post('/api/app-profiles', { name: 'Planted', cloud: 'global' });
+    expect(start.status).toBe(201);
+    expect(partner.client.jar.get('tg_oauth')).not.toBe(planted);
+    // Whoever planted the value cannot finish a round trip bound to it: the callback sees a foreign state.
+    partner.client.jar.set('tg_oauth', planted);
+    const outcome = await browser.roundTrip(start.body.authorizationUrl, { email: CONTOSO.admin, password: SAMPLE_PASSWORD, consent: 'accept' });
+    expect(outcome).toMatchObject({ result: 'error', code: 'STATE_INVALID' });
+    expect((await partner.client.get('/api/app-profiles')).body.items).toEqual([]);
+  });
+});

@@ -5,7 +5,7 @@ import { clientAddress } from '../http/context';
 import type { AuthContext } from '../http/context';
 import { outcomeUrl } from './outcome';
 import { portalPagePath } from './portal-pages';
-import { FLOW_COOKIE } from './binding';
+import { installBrowserBinding, readBrowserBinding, type BrowserBindingSettings } from './binding';
 import type { FlowPurpose, FlowStore, RedeemedFlow } from './store';
 
 export interface CallbackParams {
@@ -29,8 +29,9 @@ export type FlowFinisher = (flow: RedeemedFlow, params: CallbackParams, auth: Au
  */
 export function registerMicrosoftCallbackRoutes(
   app: FastifyInstance,
-  deps: { flows: FlowStore; finishers: Partial<Record<FlowPurpose, FlowFinisher>>; setSessionCookie: (reply: FastifyReply, token: string) => void },
+  deps: { flows: FlowStore; finishers: Partial<Record<FlowPurpose, FlowFinisher>>; setSessionCookie: (reply: FastifyReply, token: string) => void; binding: BrowserBindingSettings },
 ) {
+  installBrowserBinding(app, deps.binding);
   const r = app.withTypeProvider<ZodTypeProvider>();
   const text = z.string().max(4096).optional();
 
@@ -46,7 +47,7 @@ export function registerMicrosoftCallbackRoutes(
     },
     async (request, reply) => {
       const q = request.query;
-      const flow = await deps.flows.redeem(q.state ?? '', request.cookies[FLOW_COOKIE]);
+      const flow = await deps.flows.redeem(q.state ?? '', readBrowserBinding(request));
       if (!flow) {
         request.log.warn('Microsoft callback with an unknown, used, expired or foreign state');
         const page = request.auth ? '/settings/app-profiles' : '/signin';
@@ -65,7 +66,7 @@ export function registerMicrosoftCallbackRoutes(
     '/auth/microsoft/signed-out',
     { config: { access: 'public' }, schema: { tags: ['Microsoft'], summary: 'Post-logout redirect URI: continues "Sign out and use another account"' } },
     async (request, reply) => {
-      const next = await deps.flows.takeContinuation(request.cookies[FLOW_COOKIE]);
+      const next = await deps.flows.takeContinuation(readBrowserBinding(request));
       return reply.redirect(next ?? '/', 303);
     },
   );
