@@ -57,6 +57,8 @@ const schema = z
     /** Password hashes (128 MiB each) run at once; default: half the cores, at least one. */
     TENANTGATE_PASSWORD_HASH_CONCURRENCY: count.max(64).optional(),
     /** Password hashes that may wait; past this a request is refused with 503 and Retry-After. */
+    /** Invitations one partner may send per hour. */
+    TENANTGATE_INVITATIONS_PER_HOUR: count.default(100),
     TENANTGATE_PASSWORD_HASH_QUEUE: z.coerce.number().int().min(0).max(1000).default(8),
     /** Comma-separated `keyId:base64key` pairs (32-byte keys); the first encrypts, all decrypt. */
     TENANTGATE_ENCRYPTION_KEYS: optionalSecret,
@@ -117,6 +119,7 @@ export interface Config {
   sessionIdleTimeoutMs: number;
   rateLimits: { passwordPerMinute: number; otherPerMinute: number };
   passwordHashing: { concurrency: number; queue: number };
+  invitationsPerHour: number;
   encryptionKeys?: string;
   microsoft: {
     global?: { clientId: string; clientSecret: string };
@@ -160,6 +163,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       concurrency: env.TENANTGATE_PASSWORD_HASH_CONCURRENCY ?? Math.max(1, Math.floor(availableParallelism() / 2)),
       queue: env.TENANTGATE_PASSWORD_HASH_QUEUE,
     },
+    invitationsPerHour: env.TENANTGATE_INVITATIONS_PER_HOUR,
     encryptionKeys: env.TENANTGATE_ENCRYPTION_KEYS,
     microsoft: {
       global: env.MICROSOFT_CLIENT_ID

@@ -165,6 +165,13 @@ export interface OAuthFlowsTable {
   used_at: string | null;
 }
 
+/** One row per invitation sent, for the per-partner hourly limit. */
+export interface InvitationSendsTable {
+  id: string;
+  partner_id: string;
+  at: string;
+}
+
 export interface Tables {
   app_profiles: AppProfilesTable;
   group_members: GroupMembersTable;
@@ -177,4 +184,5 @@ export interface Tables {
   audit_events: AuditEventsTable;
   sign_in_attempts: SignInAttemptsTable;
   job_leases: JobLeasesTable;
+  invitation_sends: InvitationSendsTable;
 }

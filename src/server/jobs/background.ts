@@ -1,6 +1,7 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { Config } from '../config';
 import type { Services } from '../services';
+import { purgeExpiredInvitations } from '../users/invitations';
 import { createJobRunner, type JobRunner } from './runner';
 
 /** The recurring jobs of the portal; each runs once per interval across all instances. */
@@ -10,6 +11,11 @@ export function startBackgroundJobs(config: Config, services: Services, log: Fas
     await services.sessions.purgeExpired();
     await services.limiter.purgeOld();
     await services.flows.purgeExpired();
+  });
+  // Invitations whose link expired unused are removed, so they reserve nothing.
+  runner.every('purge-expired-invitations', 60 * 60_000, async () => {
+    const removed = await purgeExpiredInvitations(services.db, services.audit);
+    if (removed) log.info({ removed }, 'expired invitations removed');
   });
   // Refreshing every authorization keeps Microsoft's 90-day inactivity window open and rotates tokens.
   runner.every('app-profile-health', config.healthCheckIntervalMs, async () => {

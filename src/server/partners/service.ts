@@ -64,6 +64,7 @@ export function createPartnerService({ db, sessions, limiter, audit }: PartnerSe
             .select('id')
             .where('email_key', '=', input.email)
             .where('sign_in_type', '=', 'local')
+            .where('status', '!=', 'invited')
             .executeTakeFirst();
           if (taken) throw emailTaken();
           await trx.insertInto('partners').values({ id: partner.id, name: partner.name, created_at: now }).execute();
@@ -123,6 +124,8 @@ export function createPartnerService({ db, sessions, limiter, audit }: PartnerSe
         .select(['u.id', 'u.email', 'u.display_name', 'u.role', 'u.is_owner', 'u.status', 'u.password_hash', 'p.id as partnerId', 'p.name as partnerName'])
         .where('u.email_key', '=', input.email)
         .where('u.sign_in_type', '=', 'local')
+        // Pending invitations are not accounts (and may exist in several partners).
+        .where('u.status', '!=', 'invited')
         .executeTakeFirst();
       const ok = await verifyPassword(input.password, row?.password_hash ?? (await decoyPasswordHash()));
       if (!row || !ok || row.status !== 'active') {

@@ -3,7 +3,7 @@ import type { Config } from '../config';
 import type { DirectorySync } from '../directory-sync/index';
 import type { CoreServices } from '../services';
 import { createGroupMemberDownloads } from './group-members';
-import { showToAdministrator } from './invitations';
+import { createInvitationQuota, showToAdministrator } from './invitations';
 import { smtpDelivery } from './mail-delivery';
 import { createUserService } from './service';
 import { createUserStore } from './store';
@@ -31,6 +31,7 @@ export function createUsersFeature(core: CoreServices, deps: { appProfiles: AppP
     invitations: deps.config.smtp
       ? smtpDelivery(deps.config.smtp, { warn: (details, message) => console.warn(JSON.stringify({ level: 'warn', msg: message, ...details })) })
       : showToAdministrator,
+    invitationQuota: createInvitationQuota(core.db, deps.config.invitationsPerHour),
     publicUrl: deps.config.publicUrl,
   });
   return {

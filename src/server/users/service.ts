@@ -12,7 +12,7 @@ import type { SessionStore } from '../partners/session-store';
 import { checkPasswordStrength } from '../partners/password-policy';
 import { hashPassword } from '../security/passwords';
 import type { GroupMemberDownloads } from './group-members';
-import { activationHash, newActivation, type Invitation, type InvitationDelivery } from './invitations';
+import { activationHash, newActivation, type Invitation, type InvitationDelivery, type InvitationQuota } from './invitations';
 import type { UserListQuery, UserRow, UserStore } from './store';
 import { toUserView, type UserView } from './view';
 
@@ -83,6 +83,8 @@ export interface UserServiceDeps {
   appProfiles: Pick<AppProfilesFeature, 'store' | 'health'>;
   downloads: GroupMemberDownloads;
   invitations: InvitationDelivery;
+  /** The per-partner hourly sending limit of invitations. */
+  invitationQuota?: InvitationQuota;
   publicUrl: string;
 }
 
@@ -168,6 +170,13 @@ export function createUserService(deps: UserServiceDeps) {
     const localAnywhere = await store.localEmailsAnywhere(valid);
     const addedIds: string[] = [];
     const invitations: Invitation[] = [];
+    const toInvite = valid.filter((email) => !inPartner.has(email) && !localAnywhere.has(email));
+    try {
+      await deps.invitationQuota?.take(partnerId, toInvite.length);
+    } catch (error) {
+      await record('user.add', { id: null, name: toInvite.join(', ').slice(0, 300) }, 'failure', { signInType: 'local', code: (error as { code?: string }).code ?? 'INVITATION_LIMIT', count: toInvite.length });
+      throw error;
+    }
     for (const email of valid) {
       if (inPartner.has(email)) {
         rejected.push({ email, code: 'ALREADY_ADDED', message: MESSAGES.ALREADY_ADDED(email) });
@@ -370,7 +379,15 @@ export function createUserService(deps: UserServiceDeps) {
         throw activationInvalid();
       }
       checkPasswordStrength(input.password, { email: row.email });
-      const ok = await store.activate(row.id, hash, await hashPassword(input.password), now);
+      let ok: boolean;
+      try {
+        ok = await store.activate(row.id, hash, await hashPassword(input.password), now);
+      } catch (error) {
+        if (!isUniqueViolation(error)) throw error;
+        // Another partner's account took this email while the invitation was pending.
+        await audit.record({ partnerId: row.partner_id, actor: { userId: row.id, email: row.email }, action: 'user.activate', target: { type: 'user', id: row.id, name: row.email }, outcome: 'failure', clientAddress, details: { reason: 'email_taken' } });
+        throw new ConflictError('EMAIL_TAKEN', `${row.email} already has a local account in another portal. Sign in with it, or ask your administrator to invite another address.`);
+      }
       if (!ok) throw activationInvalid();
       await audit.record({
         partnerId: row.partner_id,

@@ -67,7 +67,7 @@ export function createUserStore(db: Db, engine: Engine) {
     /** Lower-cased emails among these that name a local account of any partner (local emails are global). */
     async localEmailsAnywhere(emailKeys: string[]): Promise<Set<string>> {
       if (emailKeys.length === 0) return new Set();
-      const rows = await db.selectFrom('users').select('email_key').where('sign_in_type', '=', 'local').where('email_key', 'in', emailKeys).execute();
+      const rows = await db.selectFrom('users').select('email_key').where('sign_in_type', '=', 'local').where('status', '!=', 'invited').where('email_key', 'in', emailKeys).execute();
       return new Set(rows.map((r) => r.email_key));
     },
 
