@@ -6,7 +6,7 @@ import type { AuthContext } from '../http/context';
 import { decoyPasswordHash, hashPassword, needsRehash, verifyPassword } from '../security/passwords';
 import { checkPasswordStrength } from './password-policy';
 import type { SessionStore } from './session-store';
-import type { SignInLimiter } from './sign-in-limiter';
+import type { SignInAttempt, SignInLimiter } from './sign-in-limiter';
 
 export interface PartnerServiceDeps {
   db: Db;
@@ -111,7 +111,7 @@ export function createPartnerService({ db, sessions, limiter, audit }: PartnerSe
           details: { reason },
         });
       // Counted before the password is checked, so a parallel burst gets no more guesses than the limit.
-      let attempt;
+      let attempt: SignInAttempt;
       try {
         attempt = await limiter.begin(input.email, clientAddress);
       } catch (error) {
