@@ -1,3 +1,4 @@
+import { randomBytes, scryptSync } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiClient, signUpPartner } from '../support/api-client';
 import { testEngines } from '../support/engines';
@@ -72,6 +73,18 @@ describe.each(testEngines())('sign-in limiter on %s', (engine) => {
     await portal.services.db.updateTable('sign_in_attempts').set({ at: new Date(Date.now() - 20 * 60_000).toISOString() }).where('key', '=', `pair:${email}|${address}`).execute();
     expect((await signIn(email, password, address)).status).toBe(200);
     expect((await signIn(email, 'wrong-guess-number-9', address)).status).toBe(401);
+  });
+
+  it('replaces a password hash made with older scrypt parameters at the next successful sign-in (item 11)', async () => {
+    const { email, password, userId } = await signUpPartner(portal.url);
+    const salt = randomBytes(16);
+    const key = scryptSync(password, salt, 32, { N: 2 ** 15, r: 8, p: 1, maxmem: 64 * 1024 * 1024 });
+    const old = `scrypt$32768$8$1$${salt.toString('base64url')}$${key.toString('base64url')}`;
+    await portal.services.db.updateTable('users').set({ password_hash: old }).where('id', '=', userId).execute();
+    expect((await signIn(email, password, '198.51.100.50')).status).toBe(200);
+    const row = await portal.services.db.selectFrom('users').select('password_hash').where('id', '=', userId).executeTakeFirstOrThrow();
+    expect(row.password_hash).toMatch(/^scrypt\$131072\$8\$1\$/);
+    expect((await signIn(email, password, '198.51.100.50')).status).toBe(200);
   });
 
   it('records the address the proxy saw, not one the client forged in X-Forwarded-For', async () => {

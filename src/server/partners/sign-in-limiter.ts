@@ -28,7 +28,7 @@ export interface SignInLimits {
 
 export const DEFAULT_SIGN_IN_LIMITS: SignInLimits = {
   freeAttemptsPerPair: 5,
-  baseDelayMs: 2_000,
+  baseDelayMs: 30_000,
   maxDelayMs: 15 * 60_000,
   pairWindowMs: 60 * 60_000,
   perAddress: 30,
