@@ -11,7 +11,7 @@ describe('passwords', () => {
     expect(a).not.toBe(b);
     expect(await verifyPassword('copper-meadow-sailing-7', a)).toBe(true);
     expect(await verifyPassword('copper-meadow-sailing-8', a)).toBe(false);
-  });
+  }, 30_000); // scrypt at N=2^17 takes ~0.5 s per hash, more on a loaded machine
 
   it('refuses short, common, repeated, sequential and self-named passwords', () => {
     for (const p of ['short', 'password123', 'Password1234', 'zzzzzzzzzzzz', 'abcdefghijk', '0123456789', 'qwertyuiop1']) {
@@ -27,7 +27,7 @@ describe('password hashing parameters (issue 8, item 11)', () => {
     const hash = await hashPassword('copper-meadow-sailing-7');
     expect(hash).toMatch(/^scrypt\$131072\$8\$1\$/);
     expect(needsRehash(hash)).toBe(false);
-  });
+  }, 30_000); // scrypt at N=2^17 takes ~0.5 s per hash, more on a loaded machine
 
   it('still verifies an older, weaker hash and asks for a rehash', async () => {
     const salt = randomBytes(16);
@@ -35,7 +35,7 @@ describe('password hashing parameters (issue 8, item 11)', () => {
     const old = `scrypt$32768$8$1$${salt.toString('base64url')}$${key.toString('base64url')}`;
     expect(await verifyPassword('copper-meadow-sailing-7', old)).toBe(true);
     expect(needsRehash(old)).toBe(true);
-  });
+  }, 30_000); // scrypt at N=2^17 takes ~0.5 s per hash, more on a loaded machine
 
   it('refuses a stored hash whose parameters were lowered to make guessing cheap', async () => {
     const salt = randomBytes(16);
