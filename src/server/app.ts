@@ -9,12 +9,14 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import { randomUUID } from 'node:crypto';
 import { registerAuditRoutes } from './audit/routes';
-import type { Config } from './config';
+import { fastifyTrustProxy, type Config } from './config';
 import { installErrorHandling, sendError } from './http/error-handler';
 import { installGuards } from './http/guards';
 import { loggerOptions } from './http/logging';
 import { registerSystemRoutes } from './http/system-routes';
 import { registerPartnerRoutes } from './partners/routes';
+import { setPasswordHashingLimits } from './security/passwords';
+import { registerAnonymousRateLimits } from './security/rate-limits';
 import type { Services } from './services';
 import { registerFeatureRoutes } from './features';
 
@@ -24,7 +26,7 @@ const WEB_ROOT = path.resolve(import.meta.dirname, '../../dist/web');
 export async function buildApp(config: Config, services: Services, options: { logStream?: NodeJS.WritableStream } = {}): Promise<FastifyInstance> {
   const app = Fastify({
     logger: loggerOptions(config.logLevel, options.logStream),
-    trustProxy: config.trustProxy,
+    trustProxy: fastifyTrustProxy(config.trustProxy),
     bodyLimit: 256 * 1024,
     genReqId: () => randomUUID(),
     requestIdHeader: false,
@@ -60,6 +62,9 @@ export async function buildApp(config: Config, services: Services, options: { lo
     },
   });
   await app.register(cookie);
+  // Before any route: every unauthenticated route gets a per-address limit, and password hashing a cap.
+  await registerAnonymousRateLimits(app, config.rateLimits, services.audit);
+  setPasswordHashingLimits(config.passwordHashing);
   await app.register(swagger, {
     openapi: {
       info: { title: 'Tenantgate API', version: '1.0.0', description: 'Partner portal: accounts, app profiles, users.' },
@@ -67,7 +72,9 @@ export async function buildApp(config: Config, services: Services, options: { lo
     },
     transform: jsonSchemaTransform,
   });
-  await app.register(swaggerUi, { routePrefix: '/api/docs' });
+  await app.register(publicFiles(async (scope) => {
+    await scope.register(swaggerUi, { routePrefix: '/api/docs' });
+  }));
 
   installErrorHandling(app);
   installGuards(app, services.sessions, { publicUrl: config.publicUrl });
@@ -81,11 +88,23 @@ export async function buildApp(config: Config, services: Services, options: { lo
   return app;
 }
 
+/** Routes added by file-serving plugins (the web app, the API docs) are public by declaration. */
+function publicFiles(register: (scope: FastifyInstance) => Promise<void>) {
+  return async (scope: FastifyInstance) => {
+    scope.addHook('onRoute', (route) => {
+      route.config = { ...route.config, access: route.config?.access ?? 'public' };
+    });
+    await register(scope);
+  };
+}
+
 /** The built React app; unknown non-API paths answer its index.html so client routes reload. */
 async function serveWebApp(app: FastifyInstance): Promise<void> {
   const hasBuild = existsSync(path.join(WEB_ROOT, 'index.html'));
   if (hasBuild) {
-    await app.register(fastifyStatic, { root: WEB_ROOT, wildcard: false, index: false });
+    await app.register(publicFiles(async (scope) => {
+      await scope.register(fastifyStatic, { root: WEB_ROOT, wildcard: false, index: false });
+    }));
   }
   app.setNotFoundHandler((request, reply) => {
     const pathname = request.url.split('?')[0];

@@ -1,3 +1,5 @@
+import { isIP } from 'node:net';
+import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 
 /**
@@ -7,6 +9,33 @@ import { z } from 'zod';
 const port = z.coerce.number().int().min(0).max(65535);
 const positiveMinutes = z.coerce.number().positive().max(60 * 24 * 365);
 const optionalSecret = z.string().min(1).optional();
+const count = z.coerce.number().int().min(1).max(1_000_000);
+
+/**
+ * Which `X-Forwarded-For` entries to believe: `false` (none), `true` (one proxy: the entry it appended,
+ * never the client's own left-most claims), a hop count, or the proxies' addresses/CIDRs.
+ */
+const trustProxySchema = z.string().transform((value, ctx): TrustProxy => {
+  const v = value.trim().toLowerCase();
+  if (v === 'false' || v === '0' || v === 'off' || v === 'no') return false;
+  if (v === 'true' || v === 'on' || v === 'yes') return 1;
+  if (/^\d{1,2}$/.test(v)) return Number(v);
+  const list = v.split(',').map((s) => s.trim()).filter(Boolean);
+  if (list.length && list.every(isAddressOrCidr)) return list;
+  ctx.addIssue({ code: 'custom', message: 'expected true, false, a hop count, or comma-separated proxy addresses/CIDRs' });
+  return z.NEVER;
+});
+
+/** `false`, a number of proxy hops, or the proxies' addresses/CIDRs (Fastify's trustProxy). */
+export type TrustProxy = false | number | string[];
+
+function isAddressOrCidr(value: string): boolean {
+  const [address, bits, extra] = value.split('/');
+  const version = isIP(address);
+  if (!version || extra !== undefined) return false;
+  if (bits === undefined) return true;
+  return /^\d{1,3}$/.test(bits) && Number(bits) <= (version === 4 ? 32 : 128);
+}
 
 const schema = z
   .object({
@@ -19,8 +48,18 @@ const schema = z
       .regex(/^postgres(ql)?:\/\//, 'a postgres:// connection URL')
       .optional(),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-    TRUST_PROXY: z.stringbool().default(false),
+    TRUST_PROXY: trustProxySchema.default(false),
     SESSION_IDLE_TIMEOUT_MINUTES: positiveMinutes.default(480),
+    /** Per address and minute: routes that hash a password (sign-up, sign-in, activation). */
+    TENANTGATE_RATE_LIMIT_PASSWORD_PER_MINUTE: count.default(10),
+    /** Per address and minute: every other route that answers without a session. */
+    TENANTGATE_RATE_LIMIT_ANONYMOUS_PER_MINUTE: count.default(60),
+    /** Password hashes (128 MiB each) run at once; default: half the cores, at least one. */
+    TENANTGATE_PASSWORD_HASH_CONCURRENCY: count.max(64).optional(),
+    /** Password hashes that may wait; past this a request is refused with 503 and Retry-After. */
+    /** Invitations one partner may send per hour. */
+    TENANTGATE_INVITATIONS_PER_HOUR: count.default(100),
+    TENANTGATE_PASSWORD_HASH_QUEUE: z.coerce.number().int().min(0).max(1000).default(8),
     /** Comma-separated `keyId:base64key` pairs (32-byte keys); the first encrypts, all decrypt. */
     TENANTGATE_ENCRYPTION_KEYS: optionalSecret,
     MICROSOFT_CLIENT_ID: optionalSecret,
@@ -76,8 +115,11 @@ export interface Config {
   dataDir: string;
   databaseUrl?: string;
   logLevel: Env['LOG_LEVEL'];
-  trustProxy: boolean;
+  trustProxy: TrustProxy;
   sessionIdleTimeoutMs: number;
+  rateLimits: { passwordPerMinute: number; otherPerMinute: number };
+  passwordHashing: { concurrency: number; queue: number };
+  invitationsPerHour: number;
   encryptionKeys?: string;
   microsoft: {
     global?: { clientId: string; clientSecret: string };
@@ -116,6 +158,12 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     logLevel: env.LOG_LEVEL,
     trustProxy: env.TRUST_PROXY,
     sessionIdleTimeoutMs: env.SESSION_IDLE_TIMEOUT_MINUTES * minute,
+    rateLimits: { passwordPerMinute: env.TENANTGATE_RATE_LIMIT_PASSWORD_PER_MINUTE, otherPerMinute: env.TENANTGATE_RATE_LIMIT_ANONYMOUS_PER_MINUTE },
+    passwordHashing: {
+      concurrency: env.TENANTGATE_PASSWORD_HASH_CONCURRENCY ?? Math.max(1, Math.floor(availableParallelism() / 2)),
+      queue: env.TENANTGATE_PASSWORD_HASH_QUEUE,
+    },
+    invitationsPerHour: env.TENANTGATE_INVITATIONS_PER_HOUR,
     encryptionKeys: env.TENANTGATE_ENCRYPTION_KEYS,
     microsoft: {
       global: env.MICROSOFT_CLIENT_ID
@@ -144,4 +192,10 @@ function describeIssue(issue: z.core.$ZodIssue): string {
     return `expected one of ${(issue.values as unknown[]).map(String).join(', ')}`;
   }
   return issue.message.replace(/^Invalid input: /, '');
+}
+
+/** Fastify's form of the setting: a hop count becomes "trust the nearest n hops". */
+export function fastifyTrustProxy(setting: TrustProxy): boolean | string[] | ((address: string, hop: number) => boolean) {
+  if (typeof setting === 'number') return setting === 0 ? false : (_address: string, hop: number) => hop < setting;
+  return setting;
 }

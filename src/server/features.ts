@@ -14,6 +14,7 @@ export async function registerFeatureRoutes(app: FastifyInstance, config: Config
   registerMicrosoftCallbackRoutes(app, {
     flows: services.flows,
     setSessionCookie: (reply, token) => setSessionCookie(reply, token, config),
+    binding: { key: services.secretBox.deriveKey('tg_oauth browser binding'), secure: config.secureCookies },
     finishers: {
       create_profile: appProfiles.authorization.finish,
       reauthorize_profile: appProfiles.authorization.finish,

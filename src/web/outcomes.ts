@@ -1,4 +1,5 @@
 // Code → message tables for the outcomes the backend reports through the URL.
+import { portalPagePath } from '../server/auth-flows/portal-pages';
 
 export type OutcomeIntent = 'success' | 'error';
 
@@ -82,8 +83,7 @@ export function signInErrorMessage(code: string): string {
   return signInErrors[code] ?? `Sign in with Microsoft 365 failed (${code}). Please try again.`;
 }
 
-/** Only same-origin paths are followed after sign-in; anything else goes home. */
+/** Only the portal's own pages are followed after sign-in or a dialog; anything else goes home. */
 export function safeNextPath(next: string | null | undefined): string {
-  if (!next || !next.startsWith('/') || next.startsWith('//') || next.startsWith('/\\')) return '/';
-  return next;
+  return portalPagePath(next) ?? '/';
 }

@@ -91,7 +91,7 @@ describe.each(testEngines())('portal foundation on %s', (engine) => {
       expect(limited.status).toBe(429);
       expect(limited.body.error.code).toBe('TOO_MANY_SIGN_IN_ATTEMPTS');
       await portal.services.db.deleteFrom('sign_in_attempts').execute();
-    });
+    }, 120_000); // 31 scrypt checks at N=2^17
 
     it('refuses short and trivially weak passwords with the field named', async () => {
       const client = new ApiClient(portal.url);

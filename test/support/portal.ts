@@ -22,6 +22,9 @@ export async function startTestPortal(engine: TestEngine = 'sqlite', env: Record
     TENANTGATE_DATA_DIR: dataDir,
     TENANTGATE_SANDBOX_PORT: '0',
     LOG_LEVEL: 'silent',
+    // Every test file signs up and signs in from 127.0.0.1 many times; the tests of the limits set their own.
+    TENANTGATE_RATE_LIMIT_PASSWORD_PER_MINUTE: '100000',
+    TENANTGATE_RATE_LIMIT_ANONYMOUS_PER_MINUTE: '100000',
     ...(pgDb ? { DATABASE_URL: pgDb.url } : {}),
     ...env,
   });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../../src/server/config';
+import { ConfigError, fastifyTrustProxy, loadConfig } from '../../src/server/config';
 
 describe('configuration', () => {
   it('runs in sandbox mode with defaults when nothing is set', () => {
@@ -32,5 +32,32 @@ describe('configuration', () => {
   it('uses secure cookies behind an https public URL', () => {
     expect(loadConfig({ PUBLIC_URL: 'https://portal.example.com/' }).secureCookies).toBe(true);
     expect(loadConfig({ PUBLIC_URL: 'https://portal.example.com/' }).publicUrl).toBe('https://portal.example.com');
+  });
+});
+
+describe('TRUST_PROXY (issue 8, item 4)', () => {
+  const trust = (value: string) => loadConfig({ TRUST_PROXY: value }).trustProxy;
+
+  it('takes false, true (one proxy), a hop count, or proxy addresses and CIDRs', () => {
+    expect(trust('false')).toBe(false);
+    expect(loadConfig({}).trustProxy).toBe(false);
+    expect(trust('true')).toBe(1);
+    expect(trust('2')).toBe(2);
+    expect(trust('10.0.0.1, 10.1.0.0/16,fd00::/8')).toEqual(['10.0.0.1', '10.1.0.0/16', 'fd00::/8']);
+  });
+
+  it('refuses anything else with the variable named', () => {
+    for (const bad of ['maybe', '10.0.0.0/33', '10.0.0.300', 'proxy.example']) {
+      expect(() => trust(bad), bad).toThrow(/^Invalid setting TRUST_PROXY: /);
+    }
+  });
+
+  it('never believes the left-most X-Forwarded-For entry, which the client writes', () => {
+    const believe = fastifyTrustProxy(trust('true'));
+    expect(typeof believe).toBe('function');
+    const trusts = believe as (address: string, hop: number) => boolean;
+    // hop 0 is the proxy that connected; hop 1 is what it appended; hop 2 is the client's own claim.
+    expect(trusts('10.0.0.2', 0)).toBe(true);
+    expect(trusts('198.51.100.44', 1)).toBe(false);
   });
 });

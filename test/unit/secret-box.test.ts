@@ -40,3 +40,24 @@ describe('secret box (AES-256-GCM)', () => {
     expect(() => parseKeyList('')).toThrow(/TENANTGATE_ENCRYPTION_KEYS/);
   });
 });
+
+describe('GCM authentication tag (issue 8, item 11)', () => {
+  it('refuses a ciphertext whose tag was truncated, which would make forgeries far cheaper', () => {
+    const box = createSecretBox(parseKeyList(`k1:${key()}`));
+    const parts = box.seal('refresh-token-value', 'profile-a').split('.');
+    expect(Buffer.from(parts[3], 'base64url')).toHaveLength(16);
+    for (const bytes of [4, 8, 12, 15]) {
+      const truncated = [...parts];
+      truncated[3] = Buffer.from(parts[3], 'base64url').subarray(0, bytes).toString('base64url');
+      expect(() => box.open(truncated.join('.'), 'profile-a'), `${bytes}-byte tag`).toThrow();
+    }
+    expect(box.open(parts.join('.'), 'profile-a')).toBe('refresh-token-value');
+  });
+
+  it('derives distinct keys per purpose from the current key', () => {
+    const box = createSecretBox(parseKeyList(`k1:${key()}`));
+    expect(box.deriveKey('a')).toHaveLength(32);
+    expect(box.deriveKey('a').equals(box.deriveKey('a'))).toBe(true);
+    expect(box.deriveKey('a').equals(box.deriveKey('b'))).toBe(false);
+  });
+});

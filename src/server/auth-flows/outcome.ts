@@ -1,3 +1,5 @@
+import { portalPagePath } from './portal-pages';
+
 /** Where a round trip to Microsoft ends: the page it started from, with the outcome in the query. */
 export interface FlowOutcome {
   result: 'created' | 'reauthorized' | 'signed_in' | 'error';
@@ -6,14 +8,14 @@ export interface FlowOutcome {
   missing?: string[];
 }
 
-/** Only same-origin paths are accepted as return targets (no scheme, no `//host`). */
+/** Only the portal's own pages are accepted as return targets (see portal-pages.ts). */
 export function safeReturnPath(value: string | null | undefined, fallback: string): string {
-  if (!value || !value.startsWith('/') || value.startsWith('//') || value.includes('\\') || value.length > 500) return fallback;
-  return value;
+  return portalPagePath(value) ?? fallback;
 }
 
-export function outcomeUrl(path: string, outcome: FlowOutcome): string {
-  const url = new URL(path, 'http://portal.invalid');
+/** The page with the outcome in its query; a stored target that is not a portal page ends on `fallback`. */
+export function outcomeUrl(path: string, outcome: FlowOutcome, fallback = '/'): string {
+  const url = new URL(portalPagePath(path) ?? fallback, 'http://portal.invalid');
   url.searchParams.set('result', outcome.result);
   if (outcome.code) url.searchParams.set('code', outcome.code);
   if (outcome.profileId) url.searchParams.set('profileId', outcome.profileId);

@@ -3,7 +3,8 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { clientAddress } from '../http/context';
 import { outcomeUrl } from './outcome';
-import { FLOW_COOKIE } from './binding';
+import { portalPagePath } from './portal-pages';
+import { installBrowserBinding, readBrowserBinding, type BrowserBindingSettings } from './binding';
 import type { FlowPurpose, FlowStore } from './store';
 import type { FlowFinisher } from './types';
 
@@ -15,8 +16,9 @@ export type { CallbackParams, FlowFinisher, FlowResult } from './types';
  */
 export function registerMicrosoftCallbackRoutes(
   app: FastifyInstance,
-  deps: { flows: FlowStore; finishers: Partial<Record<FlowPurpose, FlowFinisher>>; setSessionCookie: (reply: FastifyReply, token: string) => void },
+  deps: { flows: FlowStore; finishers: Partial<Record<FlowPurpose, FlowFinisher>>; setSessionCookie: (reply: FastifyReply, token: string) => void; binding: BrowserBindingSettings },
 ) {
+  installBrowserBinding(app, deps.binding);
   const r = app.withTypeProvider<ZodTypeProvider>();
   const text = z.string().max(4096).optional();
 
@@ -32,7 +34,7 @@ export function registerMicrosoftCallbackRoutes(
     },
     async (request, reply) => {
       const q = request.query;
-      const flow = await deps.flows.redeem(q.state ?? '', request.cookies[FLOW_COOKIE]);
+      const flow = await deps.flows.redeem(q.state ?? '', readBrowserBinding(request));
       if (!flow) {
         request.log.warn('Microsoft callback with an unknown, used, expired or foreign state');
         const page = request.auth ? '/settings/app-profiles' : '/signin';
@@ -42,7 +44,8 @@ export function registerMicrosoftCallbackRoutes(
       if (!finisher) return reply.redirect('/', 303);
       const result = await finisher(flow, { code: q.code, error: q.error, errorDescription: q.error_description }, request.auth, clientAddress(request));
       if (result.sessionToken) deps.setSessionCookie(reply, result.sessionToken);
-      return reply.redirect(result.location, 303);
+      // The last gate before the browser moves: only the portal's own pages.
+      return reply.redirect(portalPagePath(result.location) ?? '/', 303);
     },
   );
 
@@ -50,7 +53,7 @@ export function registerMicrosoftCallbackRoutes(
     '/auth/microsoft/signed-out',
     { config: { access: 'public' }, schema: { tags: ['Microsoft'], summary: 'Post-logout redirect URI: continues "Sign out and use another account"' } },
     async (request, reply) => {
-      const next = await deps.flows.takeContinuation(request.cookies[FLOW_COOKIE]);
+      const next = await deps.flows.takeContinuation(readBrowserBinding(request));
       return reply.redirect(next ?? '/', 303);
     },
   );

@@ -4,6 +4,7 @@ import * as m001 from './migrations/001_foundation';
 import * as m002 from './migrations/002_app_profiles';
 import * as m003 from './migrations/003_user_management';
 import * as m004 from './migrations/004_session_group_role';
+import * as m006 from './migrations/006_invitations';
 import * as m007 from './migrations/007_table_owners';
 
 /**
@@ -15,6 +16,7 @@ const migrations: Record<string, Migration> = {
   '002_app_profiles': m002,
   '003_user_management': m003,
   '004_session_group_role': m004,
+  '006_invitations': m006,
   '007_table_owners': m007,
 };
 

@@ -171,6 +171,13 @@ export interface OAuthFlowsTable {
   used_at: string | null;
 }
 
+/** One row per invitation sent, for the per-partner hourly limit. */
+export interface InvitationSendsTable {
+  id: string;
+  partner_id: string;
+  at: string;
+}
+
 export interface Tables {
   app_profiles: AppProfilesTable;
   group_members: GroupMembersTable;
@@ -184,6 +191,7 @@ export interface Tables {
   sign_in_attempts: SignInAttemptsTable;
   job_leases: JobLeasesTable;
   sso_choices: SsoChoicesTable;
+  invitation_sends: InvitationSendsTable;
 }
 
 /** Pending "choose a partner" answers of a Microsoft 365 sign-in (migration 007), bound to the browser. */

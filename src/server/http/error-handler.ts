@@ -1,6 +1,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { isUniqueViolation } from '../db/database';
+import { HashingBusyError } from '../security/hash-gate';
 import { AppError, TooManyRequestsError } from './errors';
 
 export interface ErrorBody {
@@ -43,6 +44,10 @@ export function installErrorHandling(app: FastifyInstance): void {
     if (error instanceof AppError) {
       if (error instanceof TooManyRequestsError) reply.header('retry-after', String(error.retryAfterSeconds));
       return sendError(reply, request, error.status, error.code, error.message, error.details);
+    }
+    if (error instanceof HashingBusyError) {
+      reply.header('retry-after', String(error.retryAfterSeconds));
+      return sendError(reply, request, 503, 'SERVER_BUSY', error.message);
     }
     if (hasZodFastifySchemaValidationErrors(error) || error.validation) {
       const { field, message, issues } = validationDetails(error);

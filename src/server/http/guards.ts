@@ -1,5 +1,5 @@
 import type { Config } from '../config';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
 import type { SessionStore } from '../partners/session-store';
 import { safeEqual } from '../security/random';
 import { ForbiddenError, UnauthorizedError } from './errors';
@@ -30,6 +30,7 @@ export function clearSessionCookie(reply: FastifyReply, secure: boolean): void {
  */
 export function installGuards(app: FastifyInstance, sessions: SessionStore, options: { publicUrl: string }): void {
   app.decorateRequest('auth', null);
+  requireAccessRules(app);
   const allowedOrigin = new URL(options.publicUrl).origin;
 
   // Before validation: who may call a route is decided before anything is said about the input.
@@ -61,6 +62,21 @@ export function installGuards(app: FastifyInstance, sessions: SessionStore, opti
     if (access === 'admin' && request.auth?.user.role !== 'administrator') {
       throw new ForbiddenError('Only Administrators can do this.');
     }
+  });
+}
+
+/**
+ * Every route must declare who may call it: one registered without `config.access` stops start-up
+ * (checked once all plugins have added their routes) instead of quietly becoming public.
+ */
+function requireAccessRules(app: FastifyInstance): void {
+  const routes: RouteOptions[] = [];
+  app.addHook('onRoute', (route) => {
+    routes.push(route);
+  });
+  app.addHook('onReady', async () => {
+    const missing = routes.filter((route) => !route.config?.access).map((route) => `${[route.method].flat().join(',')} ${route.url}`);
+    if (missing.length) throw new Error(`Routes registered without an access rule (config.access): ${[...new Set(missing)].join('; ')}`);
   });
 }
 

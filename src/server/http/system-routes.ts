@@ -8,11 +8,11 @@ import { sql } from 'kysely';
 export function registerSystemRoutes(app: FastifyInstance, services: Services) {
   const r = app.withTypeProvider<ZodTypeProvider>();
 
-  r.get('/healthz', { schema: { tags: ['System'], summary: 'The process is up', response: { 200: z.object({ status: z.literal('ok') }) } } }, async () => ({ status: 'ok' as const }));
+  r.get('/healthz', { config: { access: 'public' }, schema: { tags: ['System'], summary: 'The process is up', response: { 200: z.object({ status: z.literal('ok') }) } } }, async () => ({ status: 'ok' as const }));
 
   r.get(
     '/readyz',
-    { schema: { tags: ['System'], summary: 'The database is reachable and migrated', response: { 200: z.object({ status: z.literal('ready') }), 503: z.object({ status: z.literal('not_ready'), reason: z.string() }) } } },
+    { config: { access: 'public' }, schema: { tags: ['System'], summary: 'The database is reachable and migrated', response: { 200: z.object({ status: z.literal('ready') }), 503: z.object({ status: z.literal('not_ready'), reason: z.string() }) } } },
     async (_request, reply) => {
       try {
         await sql`select 1`.execute(services.db);
@@ -24,11 +24,12 @@ export function registerSystemRoutes(app: FastifyInstance, services: Services) {
     },
   );
 
-  r.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  r.get('/api/openapi.json', { config: { access: 'public' }, schema: { hide: true } }, async () => app.swagger());
 
   r.get(
     '/api/sandbox',
     {
+      config: { access: 'public' },
       schema: {
         tags: ['System'],
         summary: 'Where the sandbox cloud answers, in sandbox mode',

@@ -7,6 +7,8 @@ import type { DirectorySync } from '../directory-sync/index';
 import type { SessionStore } from '../partners/session-store';
 import type { SignInLimiter } from '../partners/sign-in-limiter';
 import type { SsoFeature } from '../sso/index';
+import type { AuditLog } from '../audit/store';
+import { purgeExpiredInvitations } from '../users/invitations';
 import { createJobRunner, type JobRunner } from './runner';
 
 /** What the recurring jobs use, and nothing more. */
@@ -18,6 +20,7 @@ export interface BackgroundJobDeps {
   appProfiles: { health: Pick<ProfileHealth, 'sweep'> };
   directorySync: Pick<DirectorySync, 'syncAll'>;
   sso: Pick<SsoFeature, 'purgeExpiredChoices'>;
+  audit: AuditLog;
 }
 
 /** The recurring jobs of the portal; each runs once per interval across all instances. */
@@ -28,6 +31,11 @@ export function startBackgroundJobs(config: Pick<Config, 'healthCheckIntervalMs'
     await services.limiter.purgeOld();
     await services.flows.purgeExpired();
     await services.sso.purgeExpiredChoices();
+  });
+  // Invitations whose link expired unused are removed, so they reserve nothing.
+  runner.every('purge-expired-invitations', 60 * 60_000, async () => {
+    const removed = await purgeExpiredInvitations(services.db, services.audit);
+    if (removed) log.info({ removed }, 'expired invitations removed');
   });
   // Refreshing every authorization keeps Microsoft's 90-day inactivity window open and rotates tokens.
   runner.every('app-profile-health', config.healthCheckIntervalMs, async () => {

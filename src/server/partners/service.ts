@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type { AuditLog } from '../audit/store';
 import { isUniqueViolation, type Db } from '../db/database';
-import { ConflictError, UnauthorizedError } from '../http/errors';
+import { ConflictError, TooManyRequestsError, UnauthorizedError } from '../http/errors';
 import type { AuthContext } from '../http/context';
-import { checkPasswordStrength, decoyPasswordHash, hashPassword, verifyPassword } from '../security/passwords';
+import { decoyPasswordHash, hashPassword, needsRehash, verifyPassword } from '../security/passwords';
+import { checkPasswordStrength } from './password-policy';
 import type { SessionStore } from './session-store';
-import type { SignInLimiter } from './sign-in-limiter';
+import type { SignInAttempt, SignInLimiter } from './sign-in-limiter';
 import { insertUserRow, newUserRow } from '../users/store';
 
 export interface PartnerServiceDeps {
@@ -28,6 +29,16 @@ export function createPartnerService({ db, sessions, limiter, audit }: PartnerSe
     const { token, csrfToken, sessionId } = await sessions.create({ partnerId: context.partner.id, userId: context.user.id, clientAddress, groupRole });
     const role = groupRole === 'administrator' ? 'administrator' : context.user.role;
     return { token, context: { ...context, user: { ...context.user, role }, sessionId, csrfToken } };
+  }
+
+  /** A hash made with older parameters is replaced by today's, unless the password changed meanwhile. */
+  async function rehash(userId: string, oldHash: string, password: string): Promise<void> {
+    try {
+      const fresh = await hashPassword(password);
+      await db.updateTable('users').set({ password_hash: fresh }).where('id', '=', userId).where('password_hash', '=', oldHash).execute();
+    } catch {
+      // Busy or failed: the sign-in still succeeds and the next one tries again.
+    }
   }
 
   return {
@@ -54,6 +65,7 @@ export function createPartnerService({ db, sessions, limiter, audit }: PartnerSe
             .select('id')
             .where('email_key', '=', input.email)
             .where('sign_in_type', '=', 'local')
+            .where('status', '!=', 'invited')
             .executeTakeFirst();
           if (taken) throw emailTaken();
           await trx.insertInto('partners').values({ id: partner.id, name: partner.name, created_at: now }).execute();
@@ -71,19 +83,8 @@ export function createPartnerService({ db, sessions, limiter, audit }: PartnerSe
     },
 
     async signIn(input: { email: string; password: string }, clientAddress: string): Promise<SignedIn> {
-      await limiter.assertAllowed(input.email, clientAddress);
-      const row = await db
-        .selectFrom('users as u')
-        .innerJoin('partners as p', 'p.id', 'u.partner_id')
-        .select(['u.id', 'u.email', 'u.display_name', 'u.role', 'u.is_owner', 'u.status', 'u.password_hash', 'p.id as partnerId', 'p.name as partnerName'])
-        .where('u.email_key', '=', input.email)
-        .where('u.sign_in_type', '=', 'local')
-        .executeTakeFirst();
-      const ok = await verifyPassword(input.password, row?.password_hash ?? (await decoyPasswordHash()));
-      if (!row || !ok || row.status !== 'active') {
-        await limiter.recordFailure(input.email, clientAddress);
-        const reason = !row ? 'unknown_account' : !ok ? 'wrong_password' : `account_${row.status}`;
-        await audit.record({
+      const failure = (reason: string, row?: { id: string; partnerId: string }) =>
+        audit.record({
           partnerId: row?.partnerId ?? null,
           actor: { userId: row?.id ?? null, email: input.email },
           action: 'session.signin',
@@ -92,9 +93,30 @@ export function createPartnerService({ db, sessions, limiter, audit }: PartnerSe
           clientAddress,
           details: { reason },
         });
+      // Counted before the password is checked, so a parallel burst gets no more guesses than the limit.
+      let attempt: SignInAttempt;
+      try {
+        attempt = await limiter.begin(input.email, clientAddress);
+      } catch (error) {
+        if (error instanceof TooManyRequestsError) await failure('rate_limited');
+        throw error;
+      }
+      const row = await db
+        .selectFrom('users as u')
+        .innerJoin('partners as p', 'p.id', 'u.partner_id')
+        .select(['u.id', 'u.email', 'u.display_name', 'u.role', 'u.is_owner', 'u.status', 'u.password_hash', 'p.id as partnerId', 'p.name as partnerName'])
+        .where('u.email_key', '=', input.email)
+        .where('u.sign_in_type', '=', 'local')
+        // Pending invitations are not accounts (and may exist in several partners).
+        .where('u.status', '!=', 'invited')
+        .executeTakeFirst();
+      const ok = await verifyPassword(input.password, row?.password_hash ?? (await decoyPasswordHash()));
+      if (!row || !ok || row.status !== 'active') {
+        await failure(!row ? 'unknown_account' : !ok ? 'wrong_password' : `account_${row.status}`, row);
         throw new UnauthorizedError('The email or password is incorrect.', 'INVALID_CREDENTIALS');
       }
-      await limiter.clearAccount(input.email);
+      await attempt.succeeded();
+      if (row.password_hash && needsRehash(row.password_hash)) await rehash(row.id, row.password_hash, input.password);
       const context = {
         user: { id: row.id, email: row.email, displayName: row.display_name, role: row.role, isOwner: row.is_owner === 1, signInType: 'local' as const },
         partner: { id: row.partnerId, name: row.partnerName },

@@ -3,68 +3,124 @@ import type { Db } from '../db/database';
 import { TooManyRequestsError } from '../http/errors';
 
 /**
- * Failed sign-ins counted in the database (so every instance sees them), per account and per client
- * address, over a sliding window.
+ * Sign-in attempts counted in the database (so every instance sees them). An attempt is recorded
+ * *before* the password is checked and the count is read after that insert, so a parallel burst cannot
+ * slip more guesses through than the limits allow (the k-th attempt to be stored always counts at
+ * least k).
+ *
+ * Two limits, neither of which can lock the owner out from their own address:
+ * - per (account, address): a few free attempts, then each further one must wait a delay that doubles;
+ * - per address, across accounts: a hard ceiling over a window (password spraying).
+ * There is deliberately no per-account lock: anyone could use it to keep a partner's owner out.
  */
 export interface SignInLimits {
-  windowMs: number;
-  perAccount: number;
+  /** Attempts of one account from one address before delays start. */
+  freeAttemptsPerPair: number;
+  /** The first delay; each further attempt doubles it, up to `maxDelayMs`. */
+  baseDelayMs: number;
+  maxDelayMs: number;
+  /** How long failures of one (account, address) are remembered. */
+  pairWindowMs: number;
+  /** Attempts from one address, across accounts, within `addressWindowMs`. */
   perAddress: number;
+  addressWindowMs: number;
 }
 
-export const DEFAULT_SIGN_IN_LIMITS: SignInLimits = { windowMs: 15 * 60_000, perAccount: 5, perAddress: 30 };
+export const DEFAULT_SIGN_IN_LIMITS: SignInLimits = {
+  freeAttemptsPerPair: 5,
+  baseDelayMs: 30_000,
+  maxDelayMs: 15 * 60_000,
+  pairWindowMs: 60 * 60_000,
+  perAddress: 30,
+  addressWindowMs: 15 * 60_000,
+};
+
+/** The delay the n-th attempt of a pair must keep after the previous one (0 while attempts are free). */
+export function pairDelayMs(attempt: number, limits: SignInLimits = DEFAULT_SIGN_IN_LIMITS): number {
+  const over = attempt - limits.freeAttemptsPerPair;
+  if (over <= 0) return 0;
+  return Math.min(limits.maxDelayMs, limits.baseDelayMs * 2 ** Math.min(over - 1, 30));
+}
+
+/** A stored attempt: its outcome decides whether it keeps counting. */
+export interface SignInAttempt {
+  /** The password was right: the pair starts afresh and this attempt stops counting. */
+  succeeded(): Promise<void>;
+}
 
 export type SignInLimiter = ReturnType<typeof createSignInLimiter>;
 
 export function createSignInLimiter(db: Db, limits: SignInLimits = DEFAULT_SIGN_IN_LIMITS) {
-  const keys = (email: string, address: string) => ({ account: `account:${email}`, address: `address:${address}` });
+  const keys = (email: string, address: string) => ({ pair: `pair:${email.toLowerCase()}|${address}`, address: `address:${address}` });
+  const iso = (ms: number) => new Date(ms).toISOString();
 
-  async function failuresSince(key: string, since: string): Promise<{ count: number; oldest: string | null }> {
+  async function stats(key: string, since: string, excludeId: string) {
     const row = await db
       .selectFrom('sign_in_attempts')
-      .select((eb) => [eb.fn.countAll<number>().as('count'), eb.fn.min('at').as('oldest')])
+      .select((eb) => [eb.fn.countAll<number>().as('count'), eb.fn.min('at').as('oldest'), eb.fn.max('at').as('latest')])
       .where('key', '=', key)
       .where('at', '>', since)
+      .where('id', '!=', excludeId)
       .executeTakeFirst();
-    return { count: Number(row?.count ?? 0), oldest: (row?.oldest as string | null) ?? null };
+    return { others: Number(row?.count ?? 0), oldest: (row?.oldest as string | null) ?? null, latest: (row?.latest as string | null) ?? null };
+  }
+
+  /** Milliseconds to wait before this attempt would be allowed, or 0. */
+  async function waitFor(k: { pair: string; address: string }, ids: { pair: string; address: string }, now: number): Promise<number> {
+    const address = await stats(k.address, iso(now - limits.addressWindowMs), ids.address);
+    if (address.others + 1 > limits.perAddress) {
+      return Math.max(1000, (address.oldest ? Date.parse(address.oldest) : now) + limits.addressWindowMs - now);
+    }
+    const pair = await stats(k.pair, iso(now - limits.pairWindowMs), ids.pair);
+    const delay = pairDelayMs(pair.others + 1, limits);
+    if (delay === 0) return 0;
+    const since = pair.latest ? now - Date.parse(pair.latest) : Infinity;
+    return since >= delay ? 0 : delay - since;
   }
 
   return {
-    async assertAllowed(email: string, address: string): Promise<void> {
-      const since = new Date(Date.now() - limits.windowMs).toISOString();
+    /**
+     * Records an attempt before the password is checked. Throws TooManyRequestsError (and keeps no row)
+     * when this address must wait; the caller audits the refusal.
+     */
+    async begin(email: string, address: string): Promise<SignInAttempt> {
+      const now = Date.now();
       const k = keys(email, address);
-      for (const [key, max] of [[k.account, limits.perAccount], [k.address, limits.perAddress]] as const) {
-        const { count, oldest } = await failuresSince(key, since);
-        if (count >= max) {
-          const retryMs = oldest ? Date.parse(oldest) + limits.windowMs - Date.now() : limits.windowMs;
-          const minutes = Math.max(1, Math.ceil(retryMs / 60_000));
-          throw new TooManyRequestsError(
-            `Too many failed sign-in attempts. Wait ${minutes} minute${minutes === 1 ? '' : 's'} and try again, or reset your password with your administrator.`,
-            Math.max(1, Math.ceil(retryMs / 1000)),
-            'TOO_MANY_SIGN_IN_ATTEMPTS',
-          );
-        }
-      }
-    },
-
-    async recordFailure(email: string, address: string): Promise<void> {
-      const at = new Date().toISOString();
-      const k = keys(email, address);
+      const ids = { pair: randomUUID(), address: randomUUID() };
       await db
         .insertInto('sign_in_attempts')
         .values([
-          { id: randomUUID(), key: k.account, at },
-          { id: randomUUID(), key: k.address, at },
+          { id: ids.pair, key: k.pair, at: iso(now) },
+          { id: ids.address, key: k.address, at: iso(now) },
         ])
         .execute();
-    },
-
-    async clearAccount(email: string): Promise<void> {
-      await db.deleteFrom('sign_in_attempts').where('key', '=', keys(email, '').account).execute();
+      const waitMs = await waitFor(k, ids, now);
+      if (waitMs > 0) {
+        // A refused attempt does not count: waiting is enough, retrying early does not prolong it.
+        await db.deleteFrom('sign_in_attempts').where('id', 'in', [ids.pair, ids.address]).execute();
+        throw tooManyAttempts(waitMs);
+      }
+      return {
+        async succeeded() {
+          await db.deleteFrom('sign_in_attempts').where((eb) => eb.or([eb('key', '=', k.pair), eb('id', '=', ids.address)])).execute();
+        },
+      };
     },
 
     async purgeOld(): Promise<void> {
-      await db.deleteFrom('sign_in_attempts').where('at', '<', new Date(Date.now() - limits.windowMs).toISOString()).execute();
+      const oldest = Date.now() - Math.max(limits.pairWindowMs, limits.addressWindowMs);
+      await db.deleteFrom('sign_in_attempts').where('at', '<', iso(oldest)).execute();
     },
   };
+}
+
+function tooManyAttempts(waitMs: number): TooManyRequestsError {
+  const seconds = Math.max(1, Math.ceil(waitMs / 1000));
+  const minutes = Math.ceil(seconds / 60);
+  const wait = seconds < 60 ? `${seconds} second${seconds === 1 ? '' : 's'}` : `${minutes} minute${minutes === 1 ? '' : 's'}`;
+  return new TooManyRequestsError(
+    `Too many failed sign-in attempts. Wait ${wait} and try again, or reset your password with your administrator.`,
+    seconds,
+    'TOO_MANY_SIGN_IN_ATTEMPTS',
+  );
 }

@@ -1,53 +1,77 @@
 import { randomBytes, scrypt as scryptCallback, timingSafeEqual, type ScryptOptions } from 'node:crypto';
-import { FieldError } from '../http/errors';
 import { COMMON_PASSWORDS } from './common-passwords';
+import { createHashGate, type HashGateLimits } from './hash-gate';
 
 const scrypt = (password: string, salt: Buffer, keylen: number, options: ScryptOptions) =>
   new Promise<Buffer>((resolve, reject) =>
     scryptCallback(password, salt, keylen, options, (err, key) => (err ? reject(err) : resolve(key))),
   );
 
-/** scrypt with N=2^15, r=8 (32 MiB per hash); the parameters travel with each hash so they can be raised. */
-const PARAMS = { N: 2 ** 15, r: 8, p: 1 };
+/**
+ * scrypt with N=2^17, r=8, p=1 (128 MiB per hash). The parameters travel with each hash, so older
+ * hashes still verify and are replaced at the next successful sign-in (`needsRehash`).
+ */
+export const PASSWORD_HASH_PARAMS = { N: 2 ** 17, r: 8, p: 1 } as const;
 const KEY_LENGTH = 32;
-const MAX_MEMORY = 64 * 1024 * 1024;
+const MAX_MEMORY = 256 * 1024 * 1024;
+/** Hashes with parameters below this are refused rather than verified (a tampered row). */
+const MIN_N = 2 ** 14;
+const MAX_N = 2 ** 20;
 
 export const PASSWORD_MIN_LENGTH = 10;
 export const PASSWORD_MAX_LENGTH = 256;
 
+/**
+ * Each hash takes 128 MiB and a libuv thread for a few hundred milliseconds, so the process runs only a
+ * few at a time; past a short queue a request is refused at once (HashingBusyError) instead of piling
+ * up memory and starving every other request.
+ */
+const gate = createHashGate({ concurrency: 2, queue: 8 });
+export const setPasswordHashingLimits = (limits: HashGateLimits): void => gate.configure(limits);
+export const passwordHashingLoad = () => gate.load();
+
 export async function hashPassword(password: string): Promise<string> {
+  const { N, r, p } = PASSWORD_HASH_PARAMS;
   const salt = randomBytes(16);
-  const key = await scrypt(password, salt, KEY_LENGTH, { ...PARAMS, maxmem: MAX_MEMORY });
-  return `scrypt$${PARAMS.N}$${PARAMS.r}$${PARAMS.p}$${salt.toString('base64url')}$${key.toString('base64url')}`;
+  const key = await gate.run(() => scrypt(password, salt, KEY_LENGTH, { N, r, p, maxmem: MAX_MEMORY }));
+  return `scrypt$${N}$${r}$${p}$${salt.toString('base64url')}$${key.toString('base64url')}`;
 }
 
 export async function verifyPassword(password: string, stored: string): Promise<boolean> {
   const [scheme, n, r, p, salt, key] = stored.split('$');
-  if (scheme !== 'scrypt' || !key) return false;
+  const params = { N: Number(n), r: Number(r), p: Number(p) };
+  if (scheme !== 'scrypt' || !key || !salt) return false;
+  if (!Number.isInteger(params.N) || params.N < MIN_N || params.N > MAX_N || params.r < 1 || params.r > 32 || params.p < 1 || params.p > 4) return false;
   const expected = Buffer.from(key, 'base64url');
-  const actual = await scrypt(password, Buffer.from(salt, 'base64url'), expected.length, {
-    N: Number(n),
-    r: Number(r),
-    p: Number(p),
-    maxmem: MAX_MEMORY,
-  });
+  const actual = await gate.run(() => scrypt(password, Buffer.from(salt, 'base64url'), expected.length, { ...params, maxmem: MAX_MEMORY }));
   return timingSafeEqual(actual, expected);
+}
+
+/** True when a stored hash was made with other parameters than today's: hash the password again. */
+export function needsRehash(stored: string): boolean {
+  const { N, r, p } = PASSWORD_HASH_PARAMS;
+  return !stored.startsWith(`scrypt$${N}$${r}$${p}$`);
 }
 
 /** A hash to compare against when the account does not exist, so timing does not reveal which emails exist. */
 let decoyHash: Promise<string> | undefined;
 export const decoyPasswordHash = (): Promise<string> => (decoyHash ??= hashPassword(randomBytes(16).toString('hex')));
 
+export interface PasswordWeakness {
+  code: 'PASSWORD_TOO_SHORT' | 'PASSWORD_TOO_LONG' | 'PASSWORD_TOO_WEAK';
+  message: string;
+}
+
 /**
- * Refuses passwords that are too short or trivially guessable: common ones, one repeated character,
- * keyboard or alphabet runs, and ones built from the person's own email or organization.
+ * Why a password is refused, or null: too short or long, or trivially guessable (common ones, one
+ * repeated character, keyboard or alphabet runs, ones built from the person's own email or organization).
  */
-export function checkPasswordStrength(password: string, context: { email?: string; organizationName?: string } = {}, field = 'password'): void {
+export function passwordWeakness(password: string, context: { email?: string; organizationName?: string } = {}): PasswordWeakness | null {
   if (password.length < PASSWORD_MIN_LENGTH) {
-    throw new FieldError(field, `The password must have at least ${PASSWORD_MIN_LENGTH} characters.`, 'PASSWORD_TOO_SHORT');
+    return { code: 'PASSWORD_TOO_SHORT', message: `The password must have at least ${PASSWORD_MIN_LENGTH} characters.` };
   }
   if (password.length > PASSWORD_MAX_LENGTH) {
-    throw new FieldError(field, `The password must have at most ${PASSWORD_MAX_LENGTH} characters.`, 'PASSWORD_TOO_LONG');
+    return { code: 'PASSWORD_TOO_LONG', message: `The password must have at most ${PASSWORD_MAX_LENGTH} characters.` };
   }
   const lower = password.toLowerCase();
   const stripped = lower.replace(/[^a-z0-9]/g, '');
@@ -60,9 +84,7 @@ export function checkPasswordStrength(password: string, context: { email?: strin
     isRun(stripped) ||
     containsOwn(lower, context.email?.split('@')[0]) ||
     containsOwn(lower, context.organizationName);
-  if (weak) {
-    throw new FieldError(field, 'This password is too easy to guess. Use a longer phrase that is not your name, email or a common password.', 'PASSWORD_TOO_WEAK');
-  }
+  return weak ? { code: 'PASSWORD_TOO_WEAK', message: 'This password is too easy to guess. Use a longer phrase that is not your name, email or a common password.' } : null;
 }
 
 function isRun(value: string): boolean {

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { browserBinding, FLOW_COOKIE } from '../auth-flows/binding';
+import { browserBinding, readBrowserBinding } from '../auth-flows/binding';
 import { clientAddress } from '../http/context';
 import { NotFoundError } from '../http/errors';
 import { setSessionCookie, type SessionCookieSettings } from '../http/guards';
@@ -45,7 +45,7 @@ export function registerSsoRoutes(app: FastifyInstance, deps: { sso: Pick<SsoFea
       },
     },
     async (request) => {
-      const choices = await sso.choices(request.cookies[FLOW_COOKIE]);
+      const choices = await sso.choices(readBrowserBinding(request));
       if (!choices) throw new NotFoundError('A pending choice');
       return { choices };
     },
@@ -63,7 +63,7 @@ export function registerSsoRoutes(app: FastifyInstance, deps: { sso: Pick<SsoFea
       },
     },
     async (request, reply) => {
-      const signedIn = await sso.choose(request.cookies[FLOW_COOKIE], request.body.partnerId, clientAddress(request));
+      const signedIn = await sso.choose(readBrowserBinding(request), request.body.partnerId, clientAddress(request));
       if (!signedIn) throw new NotFoundError('A pending choice for that partner');
       setSessionCookie(reply, signedIn.token, cookies);
       return toSessionAnswer(signedIn.context);

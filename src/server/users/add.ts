@@ -15,7 +15,7 @@ const LOOKUP_CONCURRENCY = 8;
 type Recorder = ReturnType<UserSupport['audited']>;
 
 /** Adding local users (invitations) and Microsoft 365 users and groups (checked in the profile's tenant). */
-export function createUserAdding(deps: Pick<UserServiceDeps, 'store' | 'downloads' | 'invitations' | 'publicUrl'>, support: UserSupport) {
+export function createUserAdding(deps: Pick<UserServiceDeps, 'store' | 'downloads' | 'invitations' | 'invitationQuota' | 'publicUrl'>, support: UserSupport) {
   const { store, downloads } = deps;
   const { usableProfile, throughGraph, viewsById } = support;
 
@@ -25,6 +25,13 @@ export function createUserAdding(deps: Pick<UserServiceDeps, 'store' | 'download
     const localAnywhere = await store.localEmailsAnywhere(valid);
     const addedIds: string[] = [];
     const invitations: Invitation[] = [];
+    const toInvite = valid.filter((email) => localAddressVerdict(email, inPartner, localAnywhere) === null);
+    try {
+      await deps.invitationQuota?.take(partnerId, toInvite.length);
+    } catch (error) {
+      await record('user.add', { id: null, name: toInvite.join(', ').slice(0, 300) }, 'failure', { signInType: 'local', code: (error as { code?: string }).code ?? 'INVITATION_LIMIT', count: toInvite.length });
+      throw error;
+    }
     for (const email of valid) {
       const refused = localAddressVerdict(email, inPartner, localAnywhere);
       if (refused) {

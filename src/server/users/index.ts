@@ -2,7 +2,7 @@ import type { AppProfilesFeature } from '../app-profiles/index';
 import type { Config } from '../config';
 import type { CoreServices } from '../core-types';
 import { createGroupMemberDownloads } from './group-members';
-import { showToAdministrator } from './invitations';
+import { createInvitationQuota, showToAdministrator } from './invitations';
 import { smtpDelivery } from './mail-delivery';
 import { createUserService } from './service';
 import { createUserStore, type UserStore } from './store';
@@ -13,7 +13,7 @@ export type UsersFeature = ReturnType<typeof createUsersFeature>;
  * Wires user management from the core services. Invitations go out by SMTP when it is configured;
  * otherwise (and for any the mail server refuses) the links are handed to the administrator once.
  */
-export function createUsersFeature(core: Pick<CoreServices, 'db' | 'engine' | 'audit' | 'sessions' | 'secretBox'>, deps: { appProfiles: Pick<AppProfilesFeature, 'store' | 'graphs'>; config: Pick<Config, 'smtp' | 'publicUrl'>; store?: UserStore }) {
+export function createUsersFeature(core: Pick<CoreServices, 'db' | 'engine' | 'audit' | 'sessions' | 'secretBox'>, deps: { appProfiles: Pick<AppProfilesFeature, 'store' | 'graphs'>; config: Pick<Config, 'smtp' | 'publicUrl' | 'invitationsPerHour'>; store?: UserStore }) {
   const store = deps.store ?? createUserStore(core.db, core.engine);
   const downloads = createGroupMemberDownloads({
     store,
@@ -32,6 +32,7 @@ export function createUsersFeature(core: Pick<CoreServices, 'db' | 'engine' | 'a
     invitations: deps.config.smtp
       ? smtpDelivery(deps.config.smtp, { warn: (details, message) => console.warn(JSON.stringify({ level: 'warn', msg: message, ...details })) })
       : showToAdministrator,
+    invitationQuota: createInvitationQuota(core.db, deps.config.invitationsPerHour),
     publicUrl: deps.config.publicUrl,
   });
   return {

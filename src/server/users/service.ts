@@ -1,6 +1,8 @@
 import type { AuthContext } from '../http/context';
 import { BadRequestError, ConflictError, NotFoundError } from '../http/errors';
-import { checkPasswordStrength, hashPassword } from '../security/passwords';
+import { isUniqueViolation } from '../db/database';
+import { checkPasswordStrength } from '../partners/password-policy';
+import { hashPassword } from '../security/passwords';
 import { activationHash } from './invitations';
 import type { UserListQuery, UserRow } from './store';
 import type { UserView } from './view';
@@ -85,7 +87,15 @@ export function createUserService(deps: UserServiceDeps) {
         throw activationInvalid();
       }
       checkPasswordStrength(input.password, { email: row.email });
-      const ok = await store.activate(row.id, hash, await hashPassword(input.password), now);
+      let ok: boolean;
+      try {
+        ok = await store.activate(row.id, hash, await hashPassword(input.password), now);
+      } catch (error) {
+        if (!isUniqueViolation(error)) throw error;
+        // Another partner's account took this email while the invitation was pending.
+        await audit.record({ partnerId: row.partner_id, actor: { userId: row.id, email: row.email }, action: 'user.activate', target: { type: 'user', id: row.id, name: row.email }, outcome: 'failure', clientAddress, details: { reason: 'email_taken' } });
+        throw new ConflictError('EMAIL_TAKEN', `${row.email} already has a local account in another portal. Sign in with it, or ask your administrator to invite another address.`);
+      }
       if (!ok) throw activationInvalid();
       await audit.record({
         partnerId: row.partner_id,

@@ -49,6 +49,17 @@ export async function insertUserRow(executor: Db, row: UserRow): Promise<void> {
 }
 
 /** What the directory sync may change on an entry. */
+/** Invitations whose activation link expired unused (never accounts), across partners; for the clean-up job. */
+export async function expiredInvitations(db: Db, at: string): Promise<Pick<UserRow, 'id' | 'partner_id' | 'email'>[]> {
+  return db.selectFrom('users').select(['id', 'partner_id', 'email']).where('status', '=', 'invited').where('activation_expires_at', '<=', at).execute();
+}
+
+/** Removes one expired invitation, unless it was activated meanwhile; true when it was removed. */
+export async function deleteExpiredInvitation(db: Db, id: string, at: string): Promise<boolean> {
+  const removed = await db.deleteFrom('users').where('id', '=', id).where('status', '=', 'invited').where('activation_expires_at', '<=', at).executeTakeFirst();
+  return Number(removed.numDeletedRows) === 1;
+}
+
 export interface SyncedChanges {
   status?: 'active' | 'disabled';
   display_name?: string;
@@ -122,7 +133,7 @@ function entryQueries(db: Db) {
     /** Lower-cased emails among these that name a local account of any partner (local emails are global). */
     async localEmailsAnywhere(emailKeys: string[]): Promise<Set<string>> {
       if (emailKeys.length === 0) return new Set();
-      const rows = await db.selectFrom('users').select('email_key').where('sign_in_type', '=', 'local').where('email_key', 'in', emailKeys).execute();
+      const rows = await db.selectFrom('users').select('email_key').where('sign_in_type', '=', 'local').where('status', '!=', 'invited').where('email_key', 'in', emailKeys).execute();
       return new Set(rows.map((r) => r.email_key));
     },
 

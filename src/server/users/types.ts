@@ -4,7 +4,7 @@ import type { AuditLog } from '../audit/store';
 import type { SessionStore } from '../partners/session-store';
 import type { SecretBox } from '../security/secret-box';
 import type { GroupMemberDownloads } from './group-members';
-import type { Invitation, InvitationDelivery } from './invitations';
+import type { Invitation, InvitationDelivery, InvitationQuota } from './invitations';
 import type { Rejection } from './rules';
 import type { UserStore } from './store';
 import type { UserView } from './view';
@@ -45,6 +45,8 @@ export interface UserServiceDeps {
   box: SecretBox;
   downloads: GroupMemberDownloads;
   invitations: InvitationDelivery;
+  /** The per-partner hourly sending limit of invitations. */
+  invitationQuota?: InvitationQuota;
   publicUrl: string;
 }
 

@@ -6,6 +6,7 @@ import {
   signInErrorMessage,
   withoutRoundTripParams,
 } from '../../../src/web/outcomes';
+import { REDIRECT_PAYLOADS, sameOrigin } from '../../support/redirect-payloads';
 
 const parse = (search: string) => {
   const result = readRoundTripResult(new URLSearchParams(search));
@@ -67,5 +68,22 @@ describe('sign-in errors and next paths', () => {
     expect(safeNextPath('/\\evil.example')).toBe('/');
     expect(safeNextPath('https://evil.example/')).toBe('/');
     expect(safeNextPath(null)).toBe('/');
+  });
+});
+
+describe('safeNextPath (sign-in `next`, the Create dialog `returnTo`)', () => {
+  const origin = 'https://portal.example';
+
+  it(`never leaves the portal's origin (${REDIRECT_PAYLOADS.length} payloads)`, () => {
+    const offsite = REDIRECT_PAYLOADS.filter((payload) => !sameOrigin(safeNextPath(payload), origin));
+    expect(offsite).toEqual([]);
+    for (const payload of REDIRECT_PAYLOADS) expect(safeNextPath(payload)).toBe('/');
+  });
+
+  it('follows the portal pages it is given, with their query', () => {
+    expect(safeNextPath('/settings/users?add=1')).toBe('/settings/users?add=1');
+    expect(safeNextPath('/settings/app-profiles?create=1&returnTo=%2Fsettings%2Fusers%3Fadd%3D1')).toBe('/settings/app-profiles?create=1&returnTo=%2Fsettings%2Fusers%3Fadd%3D1');
+    expect(safeNextPath('/')).toBe('/');
+    expect(safeNextPath('/unknown-page')).toBe('/');
   });
 });

@@ -1,0 +1,73 @@
+import rateLimit from '@fastify/rate-limit';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { AuditLog } from '../audit/store';
+
+/**
+ * Per-address limits on every route that answers without a session (sign-up, sign-in, activation, the
+ * Microsoft round trips, ...). They are the coarse first gate, before any body parsing, database write
+ * or password hash; the sign-in limiter (in the database) adds the per-account rules behind it.
+ *
+ * Counters live in the process, not the database: writing a row per anonymous request would itself be
+ * the cost being limited. With several instances behind a load balancer each counts on its own, so an
+ * address gets at most (instances x limit); the resource protected (CPU and memory for hashing, rows
+ * per request) is per instance too, and the database-backed sign-in limiter stays shared.
+ */
+export interface AnonymousRateLimits {
+  /** Requests per minute and address to routes that hash a password. */
+  passwordPerMinute: number;
+  /** Requests per minute and address to every other unauthenticated route. */
+  otherPerMinute: number;
+}
+
+/** Routes that run a password hash: the most expensive thing an anonymous caller can ask for. */
+const PASSWORD_ROUTES = new Set(['POST /api/signup', 'POST /api/session', 'POST /api/activate']);
+/** Probes and the web app's files stay unlimited; every other public route is counted. */
+const COUNTED_PREFIXES = ['/api/', '/auth/'];
+const MINUTE = 60_000;
+/** At most one audit entry per address, group and window, so a flood does not become a flood of rows. */
+const AUDITED_KEYS_MAX = 10_000;
+
+export async function registerAnonymousRateLimits(app: FastifyInstance, limits: AnonymousRateLimits, audit: AuditLog): Promise<void> {
+  // Must run before the plugin's own onRoute hook, which reads `config.rateLimit`.
+  app.addHook('onRoute', (route) => {
+    const methods = Array.isArray(route.method) ? route.method : [route.method];
+    if (route.config?.access !== 'public' || !COUNTED_PREFIXES.some((p) => route.url.startsWith(p))) return;
+    if (methods.every((m) => m === 'HEAD')) return;
+    const hashes = methods.some((m) => PASSWORD_ROUTES.has(`${m} ${route.url}`));
+    route.config = {
+      ...route.config,
+      rateLimit: hashes
+        ? { max: limits.passwordPerMinute, timeWindow: MINUTE, groupId: 'password' }
+        : { max: limits.otherPerMinute, timeWindow: MINUTE, groupId: 'anonymous' },
+    };
+  });
+
+  const audited = new Map<string, number>();
+  const auditOnce = (request: FastifyRequest, key: string) => {
+    const now = Date.now();
+    if ((audited.get(key) ?? 0) > now) return;
+    if (audited.size >= AUDITED_KEYS_MAX) audited.clear();
+    audited.set(key, now + MINUTE);
+    void audit
+      .record({
+        partnerId: null,
+        actor: { userId: null, email: null },
+        action: 'request.rate_limited',
+        target: { type: 'route', id: null, name: `${request.method} ${request.routeOptions.url ?? ''}` },
+        outcome: 'failure',
+        clientAddress: request.ip,
+        details: { reason: 'rate_limited' },
+      })
+      .catch((error: unknown) => request.log.warn({ err: error }, 'could not audit a rate-limited request'));
+  };
+
+  await app.register(rateLimit, {
+    global: false,
+    keyGenerator: (request) => request.ip,
+    onExceeded: auditOnce,
+    // A plain error with statusCode 429: the shared error handler answers it in the API's error shape;
+    // the plugin has already set Retry-After.
+    errorResponseBuilder: (_request, context) =>
+      Object.assign(new Error(`Too many requests from this address. Try again in ${context.after}.`), { statusCode: context.statusCode }),
+  });
+}
