@@ -1,7 +1,8 @@
+import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
-import { Kysely, PostgresDialect, SqliteDialect, type SqliteDatabase, type SqliteStatement } from 'kysely';
+import { Kysely, PostgresDialect, SqliteDialect, type PostgresPool, type PostgresPoolClient, type SqliteDatabase, type SqliteStatement } from 'kysely';
 import pg from 'pg';
 import type { Tables } from './tables';
 
@@ -20,7 +21,7 @@ export function openDatabase(options: { databaseUrl?: string; dataDir: string; s
     const pool = new pg.Pool({ connectionString: options.databaseUrl, max: 10 });
     // Surface idle-client errors in the log instead of crashing the process.
     pool.on('error', (err) => console.error(`PostgreSQL pool error: ${err.message}`));
-    const db = new Kysely<Tables>({ dialect: new PostgresDialect({ pool }) });
+    const db = new Kysely<Tables>({ dialect: new PostgresDialect({ pool: withNamedStatements(pool) }) });
     return { db, engine: 'postgres', close: () => db.destroy() };
   }
   mkdirSync(options.dataDir, { recursive: true });
@@ -96,6 +97,52 @@ function withRowBuilder(statement: SQLite.Statement): SqliteStatement {
         yield build(row);
       }
     },
+  };
+}
+
+/** SQL texts run this often become named (server-side prepared) statements, at most NAMED_LIMIT of them. */
+const NAMED_AFTER_RUNS = 3;
+const NAMED_LIMIT = 200;
+
+/**
+ * PostgreSQL parses and plans an unnamed statement on every run. The hot ones (the session look-up and
+ * the list pages) are sent as named statements instead, which each connection prepares once. The number
+ * of names is bounded, as every connection keeps the statements it prepared until it closes.
+ */
+function withNamedStatements(pool: pg.Pool): PostgresPool {
+  const runs = new Map<string, number>();
+  const names = new Map<string, string>();
+  const nameFor = (sql: string): string | undefined => {
+    const known = names.get(sql);
+    if (known || names.size >= NAMED_LIMIT) return known;
+    const count = (runs.get(sql) ?? 0) + 1;
+    if (count < NAMED_AFTER_RUNS) {
+      if (runs.size >= 10 * NAMED_LIMIT) runs.clear();
+      runs.set(sql, count);
+      return undefined;
+    }
+    runs.delete(sql);
+    const name = `tg_${createHash('sha256').update(sql).digest('hex').slice(0, 24)}`;
+    names.set(sql, name);
+    return name;
+  };
+  const wrapped = new WeakMap<pg.PoolClient, PostgresPoolClient>();
+  const wrap = (client: pg.PoolClient): PostgresPoolClient => ({
+    query: ((query: unknown, parameters?: unknown[]) => {
+      if (typeof query !== 'string') return client.query(query as pg.Submittable);
+      const name = nameFor(query);
+      return name ? client.query({ name, text: query, values: parameters }) : client.query(query, parameters);
+    }) as unknown as PostgresPoolClient['query'],
+    release: (destroy?: boolean) => client.release(destroy),
+  });
+  return {
+    async connect() {
+      const client = await pool.connect();
+      let connection = wrapped.get(client);
+      if (!connection) wrapped.set(client, (connection = wrap(client)));
+      return connection;
+    },
+    end: () => pool.end(),
   };
 }
 
