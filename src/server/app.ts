@@ -15,6 +15,7 @@ import { installGuards } from './http/guards';
 import { serializerCompiler } from './http/serializer';
 import { loggerOptions } from './http/logging';
 import { registerSystemRoutes } from './http/system-routes';
+import { createPasswordChange } from './partners/password-change';
 import { registerPartnerRoutes } from './partners/routes';
 import type { Services } from './services';
 import { registerFeatureRoutes } from './features';
@@ -71,10 +72,16 @@ export async function buildApp(config: Config, services: Services, options: { lo
   await app.register(swaggerUi, { routePrefix: '/api/docs' });
 
   installErrorHandling(app);
-  installGuards(app, services.sessions, { publicUrl: config.publicUrl });
+  installGuards(app, services.sessions, { publicUrl: config.publicUrl, secureCookies: config.secureCookies });
 
   registerSystemRoutes(app, services);
-  registerPartnerRoutes(app, { partners: services.partners, cookies: config });
+  registerPartnerRoutes(app, {
+    partners: services.partners,
+    sessions: services.sessions,
+    audit: services.audit,
+    changePassword: createPasswordChange({ db: services.db, sessions: services.sessions, audit: services.audit }),
+    cookies: config,
+  });
   registerAuditRoutes(app, { audit: services.audit });
   await registerFeatureRoutes(app, config, services);
 

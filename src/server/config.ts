@@ -21,6 +21,8 @@ const schema = z
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     TRUST_PROXY: z.stringbool().default(false),
     SESSION_IDLE_TIMEOUT_MINUTES: positiveMinutes.default(480),
+    /** However busy, a session ends this long after sign-in (default 7 days). */
+    SESSION_ABSOLUTE_LIFETIME_HOURS: z.coerce.number().positive().max(24 * 365).default(168),
     /** Comma-separated `keyId:base64key` pairs (32-byte keys); the first encrypts, all decrypt. */
     TENANTGATE_ENCRYPTION_KEYS: optionalSecret,
     MICROSOFT_CLIENT_ID: optionalSecret,
@@ -78,6 +80,7 @@ export interface Config {
   logLevel: Env['LOG_LEVEL'];
   trustProxy: boolean;
   sessionIdleTimeoutMs: number;
+  sessionAbsoluteLifetimeMs: number;
   encryptionKeys?: string;
   microsoft: {
     global?: { clientId: string; clientSecret: string };
@@ -116,6 +119,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     logLevel: env.LOG_LEVEL,
     trustProxy: env.TRUST_PROXY,
     sessionIdleTimeoutMs: env.SESSION_IDLE_TIMEOUT_MINUTES * minute,
+    sessionAbsoluteLifetimeMs: env.SESSION_ABSOLUTE_LIFETIME_HOURS * 60 * minute,
     encryptionKeys: env.TENANTGATE_ENCRYPTION_KEYS,
     microsoft: {
       global: env.MICROSOFT_CLIENT_ID
