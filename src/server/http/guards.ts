@@ -79,9 +79,10 @@ export function installGuards(app: FastifyInstance, sessions: SessionStore, opti
     }
   });
 
-  app.addHook('onSend', async (_request, reply) => {
+  app.addHook('onSend', (_request, reply, payload, done) => {
     const previous = replacedSessions.get(reply);
-    if (previous) await sessions.destroyToken(previous);
+    if (!previous) return done(null, payload);
+    sessions.destroyToken(previous).then(() => done(null, payload), done);
   });
 }
 
