@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { ApiClient, signUpPartner } from '../support/api-client';
 import { testEngines } from '../support/engines';
 import { AdminBrowser, CONTOSO, SAMPLE_PASSWORD } from '../support/microsoft-round-trip';
-import { startTestPortal, type TestPortal } from '../support/portal';
+import { startTestPortal } from '../support/portal';
 import { SandboxUserAgent } from '../support/sandbox-user-agent';
 
 const SALES = 'c1c1c1c1-0001-4000-8000-000000000001';
