@@ -4,6 +4,7 @@ import * as m001 from './migrations/001_foundation';
 import * as m002 from './migrations/002_app_profiles';
 import * as m003 from './migrations/003_user_management';
 import * as m004 from './migrations/004_session_group_role';
+import * as m005 from './migrations/005_read_path_indexes';
 
 /**
  * The numbered migrations, listed explicitly so they run the same from source (tsx) and from tests.
@@ -14,6 +15,7 @@ const migrations: Record<string, Migration> = {
   '002_app_profiles': m002,
   '003_user_management': m003,
   '004_session_group_role': m004,
+  '005_read_path_indexes': m005,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };
