@@ -60,6 +60,8 @@ const schema = z
     /** Invitations one partner may send per hour. */
     TENANTGATE_INVITATIONS_PER_HOUR: count.default(100),
     TENANTGATE_PASSWORD_HASH_QUEUE: z.coerce.number().int().min(0).max(1000).default(8),
+    /** However busy, a session ends this long after sign-in (default 7 days). */
+    SESSION_ABSOLUTE_LIFETIME_HOURS: z.coerce.number().positive().max(24 * 365).default(168),
     /** Comma-separated `keyId:base64key` pairs (32-byte keys); the first encrypts, all decrypt. */
     TENANTGATE_ENCRYPTION_KEYS: optionalSecret,
     MICROSOFT_CLIENT_ID: optionalSecret,
@@ -120,6 +122,7 @@ export interface Config {
   rateLimits: { passwordPerMinute: number; otherPerMinute: number };
   passwordHashing: { concurrency: number; queue: number };
   invitationsPerHour: number;
+  sessionAbsoluteLifetimeMs: number;
   encryptionKeys?: string;
   microsoft: {
     global?: { clientId: string; clientSecret: string };
@@ -164,6 +167,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       queue: env.TENANTGATE_PASSWORD_HASH_QUEUE,
     },
     invitationsPerHour: env.TENANTGATE_INVITATIONS_PER_HOUR,
+    sessionAbsoluteLifetimeMs: env.SESSION_ABSOLUTE_LIFETIME_HOURS * 60 * minute,
     encryptionKeys: env.TENANTGATE_ENCRYPTION_KEYS,
     microsoft: {
       global: env.MICROSOFT_CLIENT_ID

@@ -48,7 +48,7 @@ export function createServices(config: Config, database: DatabaseHandle, extra: 
 
 export function createCoreServices(config: Config, database: DatabaseHandle, extra: { secretBox: SecretBox; microsoft: MicrosoftSetup; sandboxBaseUrl?: string }): CoreServices {
   const { db } = database;
-  const sessions = createSessionStore(db, config.sessionIdleTimeoutMs);
+  const sessions = createSessionStore(db, { idleTimeoutMs: config.sessionIdleTimeoutMs, absoluteLifetimeMs: config.sessionAbsoluteLifetimeMs });
   const limiter = createSignInLimiter(db);
   const audit = createAuditLog(db);
   return {

@@ -10,7 +10,7 @@ import { startTestPortal, type TestPortal } from '../support/portal';
  * A new route that forgets its access rule fails this test.
  */
 const PUBLIC = new Set(['GET /healthz', 'GET /readyz', 'GET /api/sandbox', 'POST /api/signup', 'POST /api/session', 'POST /api/activate']);
-const ANY_SIGNED_IN_USER = new Set(['GET /api/session', 'DELETE /api/session']);
+const ANY_SIGNED_IN_USER = new Set(['GET /api/session', 'DELETE /api/session', 'DELETE /api/sessions', 'POST /api/session/password']);
 /** Browser round trips with Microsoft: public by nature, protected by state and the binding cookie instead. */
 const MICROSOFT_ROUND_TRIP = /^\/auth\/microsoft\//;
 

@@ -9,7 +9,7 @@ describe('access rule of every route', () => {
   const build = () => {
     const app = Fastify();
     void app.register(cookie);
-    installGuards(app, {} as SessionStore, { publicUrl: 'http://localhost:3000' });
+    installGuards(app, {} as SessionStore, { publicUrl: 'http://localhost:3000', secureCookies: false });
     return app;
   };
 

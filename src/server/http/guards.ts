@@ -7,16 +7,29 @@ import { ForbiddenError, UnauthorizedError } from './errors';
 export const SESSION_COOKIE = 'tg_session';
 const CHANGING_METHODS = new Set(['POST', 'PATCH', 'PUT', 'DELETE']);
 
-export type SessionCookieSettings = Pick<Config, 'secureCookies' | 'sessionIdleTimeoutMs'>;
+export type SessionCookieSettings = Pick<Config, 'secureCookies' | 'sessionIdleTimeoutMs' | 'sessionAbsoluteLifetimeMs'>;
 
-/** The session cookie lives as long as an idle session does; Secure behind https. */
+/** Sign-ins whose browser came with another session's cookie: that session ends when the answer goes out. */
+const replacedSessions = new WeakMap<FastifyReply, string>();
+
+/**
+ * The session cookie expires when the server's session would if left idle (never after its absolute
+ * end); Secure behind https. A sign-in always gets a new session: the one the browser had before (a
+ * fixated or an old one) ends.
+ */
 export function setSessionCookie(reply: FastifyReply, token: string, settings: SessionCookieSettings): void {
+  const previous = reply.request.cookies[SESSION_COOKIE];
+  if (previous && previous !== token) replacedSessions.set(reply, previous);
+  writeSessionCookie(reply, token, settings.secureCookies, Math.min(settings.sessionIdleTimeoutMs, settings.sessionAbsoluteLifetimeMs));
+}
+
+function writeSessionCookie(reply: FastifyReply, token: string, secure: boolean, lifetimeMs: number): void {
   reply.setCookie(SESSION_COOKIE, token, {
     httpOnly: true,
     sameSite: 'lax',
-    secure: settings.secureCookies,
+    secure,
     path: '/',
-    maxAge: Math.floor(settings.sessionIdleTimeoutMs / 1000),
+    maxAge: Math.max(0, Math.floor(lifetimeMs / 1000)),
   });
 }
 
@@ -28,20 +41,23 @@ export function clearSessionCookie(reply: FastifyReply, secure: boolean): void {
  * One hook resolves the session, then enforces the route's declared access and CSRF protection, so
  * no route can forget them. Order: unauthenticated 401, then CSRF 403, then role 403.
  */
-export function installGuards(app: FastifyInstance, sessions: SessionStore, options: { publicUrl: string }): void {
+export function installGuards(app: FastifyInstance, sessions: SessionStore, options: { publicUrl: string; secureCookies: boolean }): void {
   app.decorateRequest('auth', null);
   requireAccessRules(app);
   const allowedOrigin = new URL(options.publicUrl).origin;
 
   // Before validation: who may call a route is decided before anything is said about the input.
-  app.addHook('preValidation', async (request: FastifyRequest) => {
+  app.addHook('preValidation', async (request: FastifyRequest, reply: FastifyReply) => {
     const config = request.routeOptions.config;
     const access = config.access ?? 'public';
     const changing = CHANGING_METHODS.has(request.method);
     // The session is looked up only where it matters, not for static files, health probes or sign-up.
     const token = request.cookies[SESSION_COOKIE];
     const needsSession = access !== 'public' || config.readsSession || (changing && !config.csrfExempt);
-    request.auth = token && needsSession ? await sessions.resolve(token) : null;
+    const resolved = token && needsSession ? await sessions.resolve(token) : null;
+    request.auth = resolved;
+    // The server moved the session's idle deadline: the cookie follows, so both end together.
+    if (token && resolved?.renewedUntil) writeSessionCookie(reply, token, options.secureCookies, resolved.renewedUntil.getTime() - Date.now());
 
     if (access !== 'public' && !request.auth) throw new UnauthorizedError();
 
@@ -62,6 +78,12 @@ export function installGuards(app: FastifyInstance, sessions: SessionStore, opti
     if (access === 'admin' && request.auth?.user.role !== 'administrator') {
       throw new ForbiddenError('Only Administrators can do this.');
     }
+  });
+
+  app.addHook('onSend', (_request, reply, payload, done) => {
+    const previous = replacedSessions.get(reply);
+    if (!previous) return done(null, payload);
+    sessions.destroyToken(previous).then(() => done(null, payload), done);
   });
 }
 

@@ -1,4 +1,4 @@
-import type { FastifyServerOptions } from 'fastify';
+import { LogController, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 
 /** Query parameters that carry secrets or one-time values; their values never reach a log line. */
 const SECRET_QUERY_PARAMS = /([?&](?:code|state|session_state|token|id_token|access_token|refresh_token|client_secret|code_verifier)=)[^&#]*/gi;
@@ -34,4 +34,17 @@ export function loggerOptions(level: string, stream?: NodeJS.WritableStream): Fa
       req: (req: { method: string; url: string; ip?: string; id?: string }) => ({ method: req.method, url: redactUrl(req.url), remoteAddress: req.ip }),
     },
   };
+}
+
+/**
+ * One line per request, when it is answered (with method, path, status and time); Fastify's "incoming
+ * request" line repeated half of it and cost as much to write and redact.
+ */
+export class OneLinePerRequest extends LogController {
+  override incomingRequest(): void {}
+
+  override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
+    if (error) reply.log.error({ req: request, res: reply, err: error, responseTime: reply.elapsedTime }, 'request errored');
+    else reply.log.info({ req: request, res: reply, responseTime: reply.elapsedTime }, 'request completed');
+  }
 }

@@ -4,7 +4,10 @@ import { z } from 'zod';
 import { clientAddress, requireAuth, type AuthContext } from '../http/context';
 import { clearSessionCookie, setSessionCookie, type SessionCookieSettings } from '../http/guards';
 import { emailSchema, errorResponseSchema, nameSchema, passwordSchema } from '../http/schemas';
+import type { AuditLog } from '../audit/store';
+import type { PasswordChange } from './password-change';
 import type { PartnerService } from './service';
+import type { SessionStore } from './session-store';
 
 export const sessionUserSchema = z.object({
   id: z.string(),
@@ -19,7 +22,10 @@ const sessionAnswer = z.object({ user: sessionUserSchema, partner: partnerSchema
 
 export const toSessionAnswer = (auth: AuthContext) => ({ user: auth.user, partner: auth.partner, csrfToken: auth.csrfToken });
 
-export function registerPartnerRoutes(app: FastifyInstance, deps: { partners: PartnerService; cookies: SessionCookieSettings }) {
+export function registerPartnerRoutes(
+  app: FastifyInstance,
+  deps: { partners: PartnerService; sessions: SessionStore; audit: AuditLog; changePassword: PasswordChange; cookies: SessionCookieSettings },
+) {
   const r = app.withTypeProvider<ZodTypeProvider>();
   const errors = { 400: errorResponseSchema, 401: errorResponseSchema, 403: errorResponseSchema, 409: errorResponseSchema, 429: errorResponseSchema };
 
@@ -73,5 +79,34 @@ export function registerPartnerRoutes(app: FastifyInstance, deps: { partners: Pa
       clearSessionCookie(reply, deps.cookies.secureCookies);
       return reply.code(204).send(null);
     },
+  );
+
+  r.delete(
+    '/api/sessions',
+    {
+      config: { access: 'user' },
+      schema: { tags: ['Accounts'], summary: 'Sign out everywhere: every session of the signed-in person ends, this one included', response: { 204: z.null(), ...errors } },
+    },
+    async (request, reply) => {
+      const auth = requireAuth(request);
+      const ended = await deps.sessions.destroyOthers(auth.partner.id, auth.user.id, null);
+      await deps.audit.record({ partnerId: auth.partner.id, actor: { userId: auth.user.id, email: auth.user.email }, action: 'session.signout_everywhere', target: { type: 'user', id: auth.user.id, name: auth.user.email }, outcome: 'success', clientAddress: clientAddress(request), details: { endedSessions: ended } });
+      clearSessionCookie(reply, deps.cookies.secureCookies);
+      return reply.code(204).send(null);
+    },
+  );
+
+  r.post(
+    '/api/session/password',
+    {
+      config: { access: 'user' },
+      schema: {
+        tags: ['Accounts'],
+        summary: "Change one's own password (local accounts); every other session of the person ends",
+        body: z.object({ currentPassword: passwordSchema, newPassword: passwordSchema }).strict(),
+        response: { 200: z.object({ endedSessions: z.number().int().describe('Other sessions that ended') }), ...errors },
+      },
+    },
+    async (request) => deps.changePassword(requireAuth(request), request.body, clientAddress(request)),
   );
 }

@@ -4,7 +4,10 @@ import { isUniqueViolation, type Db, type Engine } from '../db/database';
 import type { UsersTable } from '../db/tables';
 
 export type UserRow = UsersTable;
-export type UserListRow = UserRow & { app_profile_name: string | null };
+/** The columns a list page shows (and pages by): no password hash or activation token read per row. */
+const LIST_COLUMNS = ['id', 'email', 'email_key', 'display_name', 'role', 'is_owner', 'sign_in_type', 'kind', 'status', 'app_profile_id', 'created_at', 'sync_done', 'sync_total', 'last_synced_at', 'via_group_id', 'download_failed_at', 'download_failure'] as const;
+export type UserListRow = Pick<UserRow, (typeof LIST_COLUMNS)[number]> & { app_profile_name: string | null };
+const listColumns = LIST_COLUMNS.map((c) => `u.${c}` as const);
 
 export interface UserListQuery {
   search?: string;
@@ -92,7 +95,7 @@ function entryQueries(db: Db) {
       let q = db
         .selectFrom('users as u')
         .leftJoin('app_profiles as p', (j) => j.onRef('p.id', '=', 'u.app_profile_id').onRef('p.partner_id', '=', 'u.partner_id'))
-        .selectAll('u')
+        .select(listColumns)
         .select('p.name as app_profile_name')
         .where('u.partner_id', '=', partnerId);
       if (query.role) q = q.where('u.role', '=', query.role);
@@ -108,7 +111,7 @@ function entryQueries(db: Db) {
       return (await db
         .selectFrom('users as u')
         .leftJoin('app_profiles as p', (j) => j.onRef('p.id', '=', 'u.app_profile_id').onRef('p.partner_id', '=', 'u.partner_id'))
-        .selectAll('u')
+        .select(listColumns)
         .select('p.name as app_profile_name')
         .where('u.partner_id', '=', partnerId)
         .where('u.id', 'in', ids)

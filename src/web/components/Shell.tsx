@@ -1,7 +1,7 @@
-import { Badge, Button, Text, makeStyles, tokens } from '@fluentui/react-components';
-import { useQueryClient } from '@tanstack/react-query';
+import { Badge, Button, Menu, MenuButton, MenuItem, MenuList, MenuPopover, MenuTrigger, makeStyles, tokens } from '@fluentui/react-components';
+import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { Link as RouterLink, Outlet, useNavigate } from 'react-router';
-import { setCsrfToken } from '../api/client';
+import { api, setCsrfToken } from '../api/client';
 import { keys, useSandbox, useSession, useSignOut } from '../api/hooks';
 import { ErrorBar } from './Feedback';
 import { RoundTripOutcome } from './RoundTripOutcome';
@@ -37,20 +37,20 @@ export function Shell() {
   const session = useSession();
   const sandbox = useSandbox();
   const signOut = useSignOut();
+  const signOutEverywhere = useMutation({ mutationFn: () => api.del<unknown>('/api/sessions') });
   const navigate = useNavigate();
   const client = useQueryClient();
   const user = session.data?.user;
 
-  const onSignOut = () => {
-    signOut.mutate(undefined, {
-      onSuccess: () => {
-        setCsrfToken(null);
-        navigate('/signin', { replace: true });
-        client.removeQueries({ predicate: (q) => q.queryKey[0] !== 'sandbox' });
-        client.setQueryData(keys.session, null);
-      },
-    });
+  const signedOut = () => {
+    setCsrfToken(null);
+    navigate('/signin', { replace: true });
+    client.removeQueries({ predicate: (q) => q.queryKey[0] !== 'sandbox' });
+    client.setQueryData(keys.session, null);
   };
+  const onSignOut = () => signOut.mutate(undefined, { onSuccess: signedOut });
+  // Ends every session of this person, in every browser (a lost laptop, a shared computer).
+  const onSignOutEverywhere = () => signOutEverywhere.mutate(undefined, { onSuccess: signedOut });
 
   return (
     <>
@@ -64,7 +64,22 @@ export function Shell() {
           </Badge>
         ) : null}
         <span className={styles.spacer} />
-        {user ? <Text>{user.email}</Text> : null}
+        {user ? (
+          <Menu>
+            <MenuTrigger disableButtonEnhancement>
+              <MenuButton appearance="transparent" className={styles.link}>
+                {user.email}
+              </MenuButton>
+            </MenuTrigger>
+            <MenuPopover>
+              <MenuList>
+                <MenuItem onClick={onSignOutEverywhere} disabled={signOutEverywhere.isPending}>
+                  Sign out everywhere
+                </MenuItem>
+              </MenuList>
+            </MenuPopover>
+          </Menu>
+        ) : null}
         {user?.role === 'administrator' ? (
           <RouterLink to="/settings" className={styles.link}>
             Settings
@@ -75,7 +90,7 @@ export function Shell() {
         </Button>
       </header>
       <main className={styles.main}>
-        <ErrorBar error={signOut.error} />
+        <ErrorBar error={signOut.error ?? signOutEverywhere.error} />
         <RoundTripOutcome />
         <Outlet />
       </main>
