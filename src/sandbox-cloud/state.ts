@@ -4,7 +4,7 @@ import { CLOUD_NAMES, cloudUrls, type CloudUrls, type SandboxCloudName } from '.
 import { ConsentStore } from './consent';
 import { Directory } from './directory';
 import { GraphTraffic } from './graph/traffic';
-import type { AuthorizeFlow } from './identity/authorize-flow';
+import type { AuthorizeFlow } from './identity/flows';
 import { GrantStore } from './identity/grants';
 import { SessionStore } from './identity/sessions';
 import { createSigningKey, type CloudSigningKey } from './keys';
