@@ -1,9 +1,9 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import { preserializeUsers } from './graph/serialize';
 import { z } from 'zod';
 import { CLOUD_NAMES } from './clouds';
 import { DirectoryError, type DirectoryObject, type DirectoryUser, type Tenant } from './directory';
-import { buildTenants, FixtureError, fixtureGroup, fixtureUser, parseFixture } from './fixture';
+import { newGuid } from './crypto-utils';
+import { FixtureError, fixtureGroup, fixtureUser, parseFixture } from './fixture';
 import { ROLE_BY_NAME } from './roles';
 import type { SandboxState } from './state';
 
@@ -32,6 +32,8 @@ const registerAppBody = z.object({
   displayName: z.string().min(1),
   redirectUris: z.array(z.string().url()).min(1),
   postLogoutRedirectUris: z.array(z.string().url()).optional(),
+  /** Answer the registration with the same name and redirect URIs if there is one (a portal that restarts keeps its client id). */
+  reuseExisting: z.boolean().optional(),
 });
 const patchUserBody = z.object({
   displayName: z.string().min(1).optional(),
@@ -87,13 +89,15 @@ export function registerControlRoutes(app: FastifyInstance, state: SandboxState)
 
   app.get('/_sandbox/clouds', async () => Object.fromEntries(CLOUD_NAMES.map((c) => [c, state.urls(c)])));
 
-  app.post('/_sandbox/apps', async (request, reply) => reply.code(201).send(state.apps.register(parse(registerAppBody, request.body))));
+  app.post('/_sandbox/apps', async (request, reply) => {
+    const { reuseExisting, ...input } = parse(registerAppBody, request.body);
+    if (!reuseExisting) return reply.code(201).send(state.apps.register(input));
+    const { reused, ...registration } = state.apps.registerOrReuse(input);
+    return reply.code(reused ? 200 : 201).send(registration);
+  });
 
   app.post('/_sandbox/fixture', async (request) => {
-    const fixture = parseFixture(request.body);
-    state.directory.replaceAll(buildTenants(fixture));
-    preserializeUsers(state.directory.all());
-    state.resetTenantState();
+    state.installFixture(parseFixture(request.body));
     return { tenants: tenantList() };
   });
 
@@ -109,19 +113,21 @@ export function registerControlRoutes(app: FastifyInstance, state: SandboxState)
     (input.roles ?? []).forEach((r) => {
       if (!ROLE_BY_NAME.has(r)) throw new ControlError(400, 'BAD_REQUEST', `roles: unknown role "${r}".`);
     });
-    return reply.code(201).send(userSummary(tenant.addUser(input)));
+    const id = (input.id ?? newGuid()).toLowerCase();
+    state.changeTenant({ op: 'addUser', tenantId: tenant.id, user: { ...input, id } });
+    return reply.code(201).send(userSummary(tenant.usersById.get(id)!));
   });
 
   app.patch<{ Params: { tenantId: string; user: string } }>('/_sandbox/tenants/:tenantId/users/:user', async (request) => {
     const tenant = tenantOf(request.params.tenantId);
     const user = userOf(tenant, request.params.user);
-    tenant.updateUser(user, parse(patchUserBody, request.body), state.clock.nowMs());
+    state.changeTenant({ op: 'updateUser', tenantId: tenant.id, userId: user.id, patch: parse(patchUserBody, request.body), atMs: state.clock.nowMs() });
     return userSummary(user);
   });
 
   app.delete<{ Params: { tenantId: string; user: string } }>('/_sandbox/tenants/:tenantId/users/:user', async (request, reply) => {
     const tenant = tenantOf(request.params.tenantId);
-    tenant.deleteUser(userOf(tenant, request.params.user));
+    state.changeTenant({ op: 'deleteUser', tenantId: tenant.id, userId: userOf(tenant, request.params.user).id });
     return reply.code(204).send();
   });
 
@@ -129,14 +135,16 @@ export function registerControlRoutes(app: FastifyInstance, state: SandboxState)
     const tenant = tenantOf(request.params.tenantId);
     const input = parse(fixtureGroup, request.body);
     const members = (input.members ?? []).map((ref) => memberOf(tenant, ref));
-    const group = tenant.addGroup(input);
-    for (const member of members) tenant.addMember(group, member);
+    const { members: _refs, ...groupInput } = input;
+    const id = (input.id ?? newGuid()).toLowerCase();
+    state.changeTenant({ op: 'addGroup', tenantId: tenant.id, group: { ...groupInput, id }, memberIds: members.map((m) => m.id) });
+    const group = tenant.groupsById.get(id)!;
     return reply.code(201).send({ id: group.id, displayName: group.displayName, mail: group.mail, members: [...group.members] });
   });
 
   app.delete<{ Params: { tenantId: string; group: string } }>('/_sandbox/tenants/:tenantId/groups/:group', async (request, reply) => {
     const tenant = tenantOf(request.params.tenantId);
-    tenant.deleteGroup(groupOf(tenant, request.params.group));
+    state.changeTenant({ op: 'deleteGroup', tenantId: tenant.id, groupId: groupOf(tenant, request.params.group).id });
     return reply.code(204).send();
   });
 
@@ -146,7 +154,7 @@ export function registerControlRoutes(app: FastifyInstance, state: SandboxState)
     const { member } = parse(z.object({ member: z.string().min(1) }), request.body);
     const object = memberOf(tenant, member);
     if (object.id === group.id) throw new ControlError(400, 'BAD_REQUEST', 'member: a group cannot be a member of itself.');
-    tenant.addMember(group, object);
+    if (!group.members.has(object.id)) state.changeTenant({ op: 'addMember', tenantId: tenant.id, groupId: group.id, memberId: object.id });
     return reply.code(204).send();
   });
 
@@ -154,13 +162,14 @@ export function registerControlRoutes(app: FastifyInstance, state: SandboxState)
     const tenant = tenantOf(request.params.tenantId);
     const group = groupOf(tenant, request.params.group);
     const object = memberOf(tenant, request.params.member);
-    if (!tenant.removeMember(group, object.id)) throw new ControlError(404, 'NOT_FOUND', `'${request.params.member}' is not a member of ${group.displayName}.`);
+    if (!group.members.has(object.id)) throw new ControlError(404, 'NOT_FOUND', `'${request.params.member}' is not a member of ${group.displayName}.`);
+    state.changeTenant({ op: 'removeMember', tenantId: tenant.id, groupId: group.id, memberId: object.id });
     return reply.code(204).send();
   });
 
   app.post<{ Params: { tenantId: string; user: string } }>('/_sandbox/tenants/:tenantId/users/:user/revoke-sessions', async (request, reply) => {
     const tenant = tenantOf(request.params.tenantId);
-    userOf(tenant, request.params.user).tokensValidFromMs = state.clock.nowMs();
+    state.changeTenant({ op: 'revokeSessions', tenantId: tenant.id, userId: userOf(tenant, request.params.user).id, atMs: state.clock.nowMs() });
     return reply.code(204).send();
   });
 

@@ -2,6 +2,18 @@
  * Graph traffic per tenant: request / resource-unit counters, forced throttling and faults set through the
  * control endpoints, and the standing budget (resource units per app per tenant per 10 s, as Graph enforces).
  */
+import { inMemoryOnly, type StateSink } from '../state-sink';
+
+type Pending = { remaining: number; status: number; retryAfterSeconds: number };
+
+/** Throttle and fault settings not yet used up, and standing budgets, as the state folder keeps them. */
+export interface PendingTraffic {
+  forcedThrottle: [string, { remaining: number; retryAfterSeconds: number }][];
+  faults: [string, Pending][];
+  tokenFaults: [string, Pending][];
+  budgets: [string, number][];
+}
+
 export interface TrafficUsage {
   requests: number;
   resourceUnits: number;
@@ -24,6 +36,26 @@ export class GraphTraffic {
   private readonly faults = new Map<string, { remaining: number; status: number; retryAfterSeconds: number }>();
   private readonly budgets = new Map<string, number>();
   private readonly windows = new Map<string, { startMs: number; used: number }>();
+  /** Faults of the token endpoint (requests naming the tenant in the path): an identity-platform outage. */
+  private readonly tokenFaults = new Map<string, Pending>();
+
+  constructor(private readonly sink: StateSink = inMemoryOnly) {}
+
+  pending(): PendingTraffic {
+    const live = <T extends { remaining: number }>(map: Map<string, T>): [string, T][] => [...map].filter(([, v]) => v.remaining > 0);
+    return { forcedThrottle: live(this.forcedThrottle), faults: live(this.faults), tokenFaults: live(this.tokenFaults), budgets: [...this.budgets] };
+  }
+
+  restore(saved: PendingTraffic): void {
+    saved.forcedThrottle.forEach(([k, v]) => this.forcedThrottle.set(k, v));
+    saved.faults.forEach(([k, v]) => this.faults.set(k, v));
+    saved.tokenFaults.forEach(([k, v]) => this.tokenFaults.set(k, v));
+    saved.budgets.forEach(([k, v]) => this.budgets.set(k, v));
+  }
+
+  private save(): void {
+    this.sink.setMeta('traffic', this.pending());
+  }
 
   usageOf(tenantId: string): TrafficUsage {
     return this.usage.get(tenantId) ?? { requests: 0, resourceUnits: 0 };
@@ -35,29 +67,31 @@ export class GraphTraffic {
 
   throttleNext(tenantId: string, requests: number, retryAfterSeconds: number): void {
     this.forcedThrottle.set(tenantId, { remaining: requests, retryAfterSeconds: Math.max(1, Math.ceil(retryAfterSeconds)) });
+    this.save();
   }
 
   setBudget(tenantId: string, resourceUnitsPer10s: number | null): void {
     if (resourceUnitsPer10s === null) this.budgets.delete(tenantId);
     else this.budgets.set(tenantId, resourceUnitsPer10s);
     for (const key of this.windows.keys()) if (key.startsWith(`${tenantId}|`)) this.windows.delete(key);
+    this.save();
   }
 
   failNext(tenantId: string, status: number, requests: number, retryAfterSeconds = 1): void {
     this.faults.set(tenantId, { remaining: requests, status, retryAfterSeconds: Math.max(1, Math.ceil(retryAfterSeconds)) });
+    this.save();
   }
-
-  /** Faults of the token endpoint (requests naming the tenant in the path): an identity-platform outage. */
-  private readonly tokenFaults = new Map<string, { remaining: number; status: number; retryAfterSeconds: number }>();
 
   failNextTokenRequests(tenantId: string, status: number, requests: number, retryAfterSeconds = 1): void {
     this.tokenFaults.set(tenantId, { remaining: requests, status, retryAfterSeconds: Math.max(1, Math.ceil(retryAfterSeconds)) });
+    this.save();
   }
 
   takeTokenFault(tenantId: string): { status: number; retryAfterSeconds: number } | null {
     const fault = this.tokenFaults.get(tenantId);
     if (!fault || fault.remaining <= 0) return null;
     fault.remaining--;
+    this.save();
     return fault;
   }
 
@@ -70,6 +104,7 @@ export class GraphTraffic {
     const fault = this.faults.get(tenantId);
     if (fault && fault.remaining > 0) {
       fault.remaining--;
+      this.save();
       return fault.status === 503
         ? { ok: false, status: 503, code: 'serviceNotAvailable', message: 'Service unavailable. Please retry later.', retryAfterSeconds: fault.retryAfterSeconds }
         : { ok: false, status: fault.status, code: 'generalException', message: 'An unspecified error has occurred.' };
@@ -77,6 +112,7 @@ export class GraphTraffic {
     const forced = this.forcedThrottle.get(tenantId);
     if (forced && forced.remaining > 0) {
       forced.remaining--;
+      this.save();
       return tooMany(forced.retryAfterSeconds);
     }
     const budget = this.budgets.get(tenantId) ?? standardBudget(userCount);

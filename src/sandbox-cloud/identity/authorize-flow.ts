@@ -252,7 +252,7 @@ export function submitSignIn(ctx: FlowContext, flow: AuthorizeFlow, email: strin
   if (!session) {
     session = newSession = state.sessions.create(ctx.cloud);
   }
-  session.accounts.set(found.user.id, { tenantId: found.tenant.id, userId: found.user.id, authTimeMs: now });
+  state.sessions.signIn(session, { tenantId: found.tenant.id, userId: found.user.id, authTimeMs: now });
   flow.signInError = undefined;
   flow.askCredentials = false;
   flow.tenantId = found.tenant.id;

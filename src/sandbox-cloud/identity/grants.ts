@@ -1,5 +1,6 @@
 import type { SandboxCloudName } from '../clouds';
-import { randomToken } from '../crypto-utils';
+import { randomToken, sha256 } from '../crypto-utils';
+import { inMemoryOnly, type StateSink } from '../state-sink';
 
 /** Authorization codes (single use, 10 minutes) and refresh tokens (90 days of inactivity), kept server-side. */
 export const CODE_LIFETIME_MS = 10 * 60 * 1000;
@@ -32,29 +33,48 @@ export interface RefreshGrant {
   authTimeMs: number;
 }
 
+/** Codes and refresh tokens are kept under their SHA-256, so the state folder never holds a usable token. */
+const handle = (value: string): string => sha256(value).toString('base64url');
+
 export class GrantStore {
   private readonly codes = new Map<string, AuthorizationCode>();
   private readonly refreshTokens = new Map<string, RefreshGrant>();
 
+  constructor(private readonly sink: StateSink = inMemoryOnly) {}
+
   issueCode(code: AuthorizationCode): string {
     this.sweepCodes(code.issuedMs);
     const value = `1.${randomToken(48)}`;
-    this.codes.set(value, code);
+    this.codes.set(handle(value), code);
+    this.sink.put('codes', handle(value), code);
     return value;
   }
 
   findCode(value: string): AuthorizationCode | undefined {
-    return this.codes.get(value);
+    return this.codes.get(handle(value));
+  }
+
+  markRedeemed(value: string): void {
+    const code = this.codes.get(handle(value));
+    if (!code) return;
+    code.redeemed = true;
+    this.sink.put('codes', handle(value), code);
   }
 
   issueRefreshToken(grant: RefreshGrant): string {
     const value = `1.${randomToken(64)}`;
-    this.refreshTokens.set(value, grant);
+    this.refreshTokens.set(handle(value), grant);
+    this.sink.put('refresh_tokens', handle(value), grant);
     return value;
   }
 
   findRefreshToken(value: string): RefreshGrant | undefined {
-    return this.refreshTokens.get(value);
+    return this.refreshTokens.get(handle(value));
+  }
+
+  restore(codes: Iterable<[string, AuthorizationCode]>, refreshTokens: Iterable<[string, RefreshGrant]>): void {
+    for (const [key, code] of codes) this.codes.set(key, code);
+    for (const [key, grant] of refreshTokens) this.refreshTokens.set(key, grant);
   }
 
   clear(): void {
@@ -65,6 +85,11 @@ export class GrantStore {
   /** Redeemed codes are kept (to answer AADSTS54005) until well past their life, then dropped. */
   private sweepCodes(nowMs: number): void {
     if (this.codes.size < 10_000) return;
-    for (const [value, code] of this.codes) if (nowMs - code.issuedMs > 24 * CODE_LIFETIME_MS) this.codes.delete(value);
+    for (const [key, code] of this.codes) {
+      if (nowMs - code.issuedMs > 24 * CODE_LIFETIME_MS) {
+        this.codes.delete(key);
+        this.sink.remove('codes', key);
+      }
+    }
   }
 }
