@@ -1,6 +1,6 @@
 import { CLOUD_NAMES, type SandboxCloudName } from './clouds';
 import { buildTenants, type SandboxFixture } from './fixture';
-import { preserializeUsers } from './graph/serialize';
+import { preserializeUsersInBackground } from './graph/serialize';
 import { exportSigningKey, importSigningKey, type CloudSigningKey } from './keys';
 import { SandboxStateError, SqliteStateFile, type SavedState } from './persistence';
 import { SandboxState } from './state';
@@ -38,7 +38,7 @@ function restore(file: SqliteStateFile, saved: SavedState): SandboxState {
     for (const tenant of tenants) tenant.epoch = saved.epochs[tenant.id] ?? tenant.epoch;
     state.directory.replaceAll(tenants);
     for (const change of saved.changes) applyTenantChange(state.directory, change);
-    preserializeUsers(tenants);
+    preserializeUsersInBackground(tenants);
     state.clock.restore(saved.clockOffsetMs);
     state.apps.restore(saved.apps);
     state.grants.restore(saved.codes, saved.refreshTokens);
