@@ -33,6 +33,13 @@ export interface MintInput {
   authTimeMs: number;
 }
 
+/**
+ * Private claim of the sandbox's access tokens: how far the sandbox clock was ahead of real time when the token was
+ * issued. Tokens carry true `iat`/`nbf`/`exp` (a client with a correct clock accepts them after
+ * `POST /_sandbox/clock`); the sandbox's own Graph adds this offset to judge their lifetime on the sandbox clock.
+ */
+export const CLOCK_OFFSET_CLAIM = 'sandbox_clock_offset';
+
 export const issuerFor = (state: SandboxState, cloud: SandboxCloudName, tenantId: string): string => `${state.urls(cloud).login}/${tenantId}/v2.0`;
 
 /** Pairwise subject: stable per user and audience, as Entra's `sub`. */
@@ -48,7 +55,9 @@ export async function mintTokens(state: SandboxState, input: MintInput): Promise
   const { cloud, app, tenant, user } = input;
   const key = state.keys[cloud];
   const urls = state.urls(cloud);
-  const now = state.clock.nowSeconds();
+  // True time, not the sandbox clock: tokens are checked by clients whose clocks are right.
+  const now = Math.floor(Date.now() / 1000);
+  const clockOffsetSeconds = Math.round(state.clock.offsetMilliseconds / 1000);
   const consented = state.consents.consentedScopes(tenant.id, app.clientId, user.id);
   const granted = GRAPH_PERMISSIONS.map((p) => p.scope).filter((s) => consented.has(s));
   const signInScopes = input.oidcScopes.filter((s) => s !== 'offline_access');
@@ -73,6 +82,7 @@ export async function mintTokens(state: SandboxState, input: MintInput): Promise
     upn: user.userPrincipalName,
     uti: randomToken(16),
     ver: '2.0',
+    ...(clockOffsetSeconds ? { [CLOCK_OFFSET_CLAIM]: clockOffsetSeconds } : {}),
   });
 
   const response: TokenResponse = {
@@ -114,7 +124,8 @@ export async function mintTokens(state: SandboxState, input: MintInput): Promise
       tid: tenant.id,
       uti: randomToken(16),
       ver: '2.0',
-      auth_time: Math.floor(input.authTimeMs / 1000),
+      // The sign-in instant on the sandbox clock, told in true time (as long ago as the sandbox thinks it was).
+      auth_time: Math.floor((input.authTimeMs - state.clock.offsetMilliseconds) / 1000),
       sid: newGuid(),
     });
   }
