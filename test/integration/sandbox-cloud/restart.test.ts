@@ -24,12 +24,12 @@ describe.each(['SIGTERM', 'SIGKILL'] as const)('the sandbox remembers across a %
   const control = async (method: string, sandboxUrl: string, route: string, body: unknown = {}) => {
     const res = await fetch(`${sandboxUrl}/_sandbox${route}`, { method, headers: { 'content-type': 'application/json' }, body: method === 'GET' ? undefined : JSON.stringify(body) });
     expect(res.status, `${method} ${route}: ${await res.clone().text()}`).toBeLessThan(300);
-    return res.status === 204 ? null : ((await res.json()) as Record<string, any>);
+    return res.status === 204 ? null : ((await res.json()) as Record<string, unknown> & { id?: string });
   };
 
   /** A second app at the sandbox (a test tool), to hold refresh tokens of its own. */
   const probeOf = async (sandboxUrl: string, registration: { clientId: string; clientSecret: string }): Promise<Harness> => {
-    const clouds = (await control('GET', sandboxUrl, '/clouds')) as SandboxCloud['clouds'];
+    const clouds = (await control('GET', sandboxUrl, '/clouds')) as unknown as SandboxCloud['clouds'];
     return { sandbox: { baseUrl: sandboxUrl, clouds } as SandboxCloud, ...registration };
   };
 
@@ -61,7 +61,7 @@ describe.each(['SIGTERM', 'SIGKILL'] as const)('the sandbox remembers across a %
     const crew = await control('POST', portal.sandboxUrl, `/tenants/${CONTOSO.id}/groups`, { displayName: 'Restart Crew', members: ['new.hire@contoso.com'] });
     await control('PATCH', portal.sandboxUrl, `/tenants/${CONTOSO.id}/users/adele@contoso.com`, { displayName: 'Adele Renamed' });
 
-    const probe = await probeOf(portal.sandboxUrl, (await control('POST', portal.sandboxUrl, '/apps', { displayName: 'Probe', redirectUris: [REDIRECT_URI], postLogoutRedirectUris: [POST_LOGOUT_URI] })) as Harness);
+    const probe = await probeOf(portal.sandboxUrl, (await control('POST', portal.sandboxUrl, '/apps', { displayName: 'Probe', redirectUris: [REDIRECT_URI], postLogoutRedirectUris: [POST_LOGOUT_URI] })) as unknown as { clientId: string; clientSecret: string });
     const kept = await signIn(probe, CONTOSO.admin);
     const revoked = await signIn(probe, CONTOSO.admin2);
     await control('POST', portal.sandboxUrl, `/tenants/${CONTOSO.id}/users/${CONTOSO.admin2}/revoke-sessions`);
