@@ -4,6 +4,7 @@ import { CLOUD_NAMES } from './clouds';
 import { DirectoryError, type DirectoryObject, type DirectoryUser, type Tenant } from './directory';
 import { newGuid } from './crypto-utils';
 import { FixtureError, fixtureGroup, fixtureUser, parseFixture } from './fixture';
+import { ID_TOKEN_TAMPERS } from './identity/tamper';
 import { ROLE_BY_NAME } from './roles';
 import type { SandboxState } from './state';
 
@@ -46,13 +47,27 @@ const throttleBody = z.union([
   z.object({ tenantId: z.string(), requests: z.number().int().min(0), retryAfterSeconds: z.number().min(0).default(1) }),
   z.object({ tenantId: z.string(), resourceUnitsPer10s: z.number().int().min(1).nullable() }),
 ]);
-const faultsBody = z.object({
-  tenantId: z.string(),
-  status: z.number().int().min(400).max(599),
+const serviceFaultBody = z
+  .object({
+    tenantId: z.string(),
+    status: z.number().int().min(400).max(599).optional(),
+    /** Graph only: drop the connection without an answer. */
+    reset: z.boolean().optional(),
+    /** Graph only: answer after this long (with `status` or `reset`, or else normally). */
+    delayMs: z.number().int().min(0).max(120_000).optional(),
+    requests: z.number().int().min(0).default(1),
+    retryAfterSeconds: z.number().min(0).optional(),
+    /** `graph` (default) or `token`: the identity platform's token endpoint for that tenant. */
+    target: z.enum(['graph', 'token']).default('graph'),
+  })
+  .refine((b) => (b.target === 'token' ? b.status !== undefined && !b.reset && b.delayMs === undefined : b.status !== undefined || b.reset || b.delayMs !== undefined), {
+    message: 'give status (graph or token), or reset / delayMs (graph only)',
+  });
+const idTokenFaultBody = z.object({
+  target: z.literal('id_token'),
+  tamper: z.enum(ID_TOKEN_TAMPERS),
   requests: z.number().int().min(0).default(1),
-  retryAfterSeconds: z.number().min(0).optional(),
-  /** `graph` (default) or `token`: the identity platform's token endpoint for that tenant. */
-  target: z.enum(['graph', 'token']).default('graph'),
+  tenantId: z.string().optional(),
 });
 
 export function registerControlRoutes(app: FastifyInstance, state: SandboxState): void {
@@ -204,10 +219,15 @@ export function registerControlRoutes(app: FastifyInstance, state: SandboxState)
   });
 
   app.post('/_sandbox/faults', async (request, reply) => {
-    const body = parse(faultsBody, request.body);
+    if ((request.body as { target?: unknown } | undefined)?.target === 'id_token') {
+      const body = parse(idTokenFaultBody, request.body);
+      state.idTokenTampering.set(body.tamper, body.requests, body.tenantId ? tenantOf(body.tenantId).id : null);
+      return reply.code(204).send();
+    }
+    const body = parse(serviceFaultBody, request.body);
     const tenantId = tenantOf(body.tenantId).id;
-    if (body.target === 'token') state.traffic.failNextTokenRequests(tenantId, body.status, body.requests, body.retryAfterSeconds);
-    else state.traffic.failNext(tenantId, body.status, body.requests, body.retryAfterSeconds);
+    if (body.target === 'token') state.traffic.failNextTokenRequests(tenantId, body.status!, body.requests, body.retryAfterSeconds);
+    else state.traffic.failNext(tenantId, { status: body.status, reset: body.reset, delayMs: body.delayMs }, body.requests, body.retryAfterSeconds);
     return reply.code(204).send();
   });
 

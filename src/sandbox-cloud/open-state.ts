@@ -45,6 +45,7 @@ function restore(file: SqliteStateFile, saved: SavedState): SandboxState {
     state.sessions.restore(saved.sessions);
     if (saved.consents) state.consents.restore(saved.consents);
     if (saved.traffic) state.traffic.restore(saved.traffic);
+    state.idTokenTampering.restore(saved.idTokenTamper);
     return state;
   } catch (error) {
     throw new SandboxStateError(`The sandbox state file ${file.file} cannot be used (${(error as Error).message}). Restore it, or move it away to start with a fresh sandbox.`);

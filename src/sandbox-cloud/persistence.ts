@@ -7,6 +7,7 @@ import type { SandboxFixture } from './fixture';
 import type { PendingTraffic } from './graph/traffic';
 import type { AuthorizationCode, RefreshGrant } from './identity/grants';
 import type { StoredSession } from './identity/sessions';
+import type { IdTokenTamper } from './identity/tamper';
 import type { StateSink, StateTable } from './state-sink';
 import type { TenantChange } from './tenant-changes';
 
@@ -29,6 +30,7 @@ export interface SavedState {
   clockOffsetMs: number;
   consents?: ConsentSnapshot;
   traffic?: PendingTraffic;
+  idTokenTamper?: { tamper: IdTokenTamper; remaining: number; tenantId: string | null } | null;
   apps: AppRegistration[];
   codes: [string, AuthorizationCode][];
   refreshTokens: [string, RefreshGrant][];
@@ -95,6 +97,7 @@ export class SqliteStateFile implements StateSink {
         clockOffsetMs: json<number>('clockOffsetMs') ?? 0,
         consents: json<ConsentSnapshot>('consents'),
         traffic: json<PendingTraffic>('traffic'),
+        idTokenTamper: json<SavedState['idTokenTamper']>('idTokenTamper'),
         apps: rows<AppRegistration>('apps').map(([, app]) => app),
         codes: rows<AuthorizationCode>('codes'),
         refreshTokens: rows<RefreshGrant>('refresh_tokens'),
@@ -126,7 +129,7 @@ export class SqliteStateFile implements StateSink {
   replaceTenants(fixture: SandboxFixture, epochs: Record<string, string>): void {
     this.db.transaction(() => {
       for (const table of ['changes', 'codes', 'refresh_tokens', 'sessions']) this.db.exec(`DELETE FROM ${table}`);
-      this.db.prepare("DELETE FROM meta WHERE key IN ('consents', 'traffic')").run();
+      this.db.prepare("DELETE FROM meta WHERE key IN ('consents', 'traffic', 'idTokenTamper')").run();
       this.setMeta('fixture', fixture);
       this.setMeta('epochs', epochs);
     })();

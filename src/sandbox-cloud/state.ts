@@ -8,6 +8,7 @@ import { preserializeUsers } from './graph/serialize';
 import { GraphTraffic } from './graph/traffic';
 import type { AuthorizeFlow } from './identity/flows';
 import { GrantStore } from './identity/grants';
+import { IdTokenTampering } from './identity/tamper';
 import { SessionStore } from './identity/sessions';
 import { createSigningKey, type CloudSigningKey } from './keys';
 import { inMemoryOnly, type StateSink } from './state-sink';
@@ -33,6 +34,7 @@ export class SandboxState {
   readonly grants: GrantStore;
   readonly flows = new Map<string, AuthorizeFlow>();
   readonly traffic: GraphTraffic;
+  readonly idTokenTampering: IdTokenTampering;
 
   constructor(
     private readonly sink: StateSink & Partial<FixtureRecorder> = inMemoryOnly,
@@ -45,6 +47,7 @@ export class SandboxState {
     this.sessions = new SessionStore(sink);
     this.grants = new GrantStore(sink);
     this.traffic = new GraphTraffic(sink);
+    this.idTokenTampering = new IdTokenTampering(sink);
   }
 
   urls(cloud: SandboxCloudName): CloudUrls {
@@ -61,6 +64,7 @@ export class SandboxState {
     this.grants.clear();
     this.flows.clear();
     this.traffic.reset();
+    this.idTokenTampering.clear();
     this.sink.replaceTenants?.(fixture, Object.fromEntries(tenants.map((t) => [t.id, t.epoch])));
   }
 

@@ -5,11 +5,13 @@
 import { inMemoryOnly, type StateSink } from '../state-sink';
 
 type Pending = { remaining: number; status: number; retryAfterSeconds: number };
+/** A Graph fault: an error status, a reset connection, and/or a delay before the answer. */
+export type GraphFault = { remaining: number; status?: number; retryAfterSeconds: number; reset?: boolean; delayMs?: number };
 
 /** Throttle and fault settings not yet used up, and standing budgets, as the state folder keeps them. */
 export interface PendingTraffic {
   forcedThrottle: [string, { remaining: number; retryAfterSeconds: number }][];
-  faults: [string, Pending][];
+  faults: [string, GraphFault][];
   tokenFaults: [string, Pending][];
   budgets: [string, number][];
 }
@@ -19,7 +21,10 @@ export interface TrafficUsage {
   resourceUnits: number;
 }
 
-export type Admission = { ok: true } | { ok: false; status: number; code: string; message: string; retryAfterSeconds?: number };
+/** `delayMs`: answer only after that long; `reset`: drop the connection without an answer. */
+export type Admission =
+  | { ok: true; delayMs?: number }
+  | { ok: false; status: number; code: string; message: string; retryAfterSeconds?: number; delayMs?: number; reset?: boolean };
 
 const WINDOW_MS = 10_000;
 
@@ -33,7 +38,7 @@ export function standardBudget(userCount: number): number {
 export class GraphTraffic {
   private readonly usage = new Map<string, TrafficUsage>();
   private readonly forcedThrottle = new Map<string, { remaining: number; retryAfterSeconds: number }>();
-  private readonly faults = new Map<string, { remaining: number; status: number; retryAfterSeconds: number }>();
+  private readonly faults = new Map<string, GraphFault>();
   private readonly budgets = new Map<string, number>();
   private readonly windows = new Map<string, { startMs: number; used: number }>();
   /** Faults of the token endpoint (requests naming the tenant in the path): an identity-platform outage. */
@@ -77,8 +82,8 @@ export class GraphTraffic {
     this.save();
   }
 
-  failNext(tenantId: string, status: number, requests: number, retryAfterSeconds = 1): void {
-    this.faults.set(tenantId, { remaining: requests, status, retryAfterSeconds: Math.max(1, Math.ceil(retryAfterSeconds)) });
+  failNext(tenantId: string, fault: { status?: number; reset?: boolean; delayMs?: number }, requests: number, retryAfterSeconds = 1): void {
+    this.faults.set(tenantId, { ...fault, remaining: requests, retryAfterSeconds: Math.max(1, Math.ceil(retryAfterSeconds)) });
     this.save();
   }
 
@@ -102,18 +107,20 @@ export class GraphTraffic {
     usage.requests++;
 
     const fault = this.faults.get(tenantId);
+    let delayMs: number | undefined;
     if (fault && fault.remaining > 0) {
       fault.remaining--;
       this.save();
-      return fault.status === 503
-        ? { ok: false, status: 503, code: 'serviceNotAvailable', message: 'Service unavailable. Please retry later.', retryAfterSeconds: fault.retryAfterSeconds }
-        : { ok: false, status: fault.status, code: 'generalException', message: 'An unspecified error has occurred.' };
+      delayMs = fault.delayMs;
+      if (fault.reset) return { ok: false, status: 0, code: 'connectionReset', message: '', reset: true, delayMs };
+      if (fault.status === 503) return { ok: false, status: 503, code: 'serviceNotAvailable', message: 'Service unavailable. Please retry later.', retryAfterSeconds: fault.retryAfterSeconds, delayMs };
+      if (fault.status) return { ok: false, status: fault.status, code: 'generalException', message: 'An unspecified error has occurred.', delayMs };
     }
     const forced = this.forcedThrottle.get(tenantId);
     if (forced && forced.remaining > 0) {
       forced.remaining--;
       this.save();
-      return tooMany(forced.retryAfterSeconds);
+      return { ...tooMany(forced.retryAfterSeconds), delayMs };
     }
     const budget = this.budgets.get(tenantId) ?? standardBudget(userCount);
     const key = `${tenantId}|${clientId}`;
@@ -122,10 +129,10 @@ export class GraphTraffic {
       window = { startMs: nowMs, used: 0 };
       this.windows.set(key, window);
     }
-    if (window.used + units > budget) return tooMany(Math.max(1, Math.ceil((window.startMs + WINDOW_MS - nowMs) / 1000)));
+    if (window.used + units > budget) return { ...tooMany(Math.max(1, Math.ceil((window.startMs + WINDOW_MS - nowMs) / 1000))), delayMs };
     window.used += units;
     usage.resourceUnits += units;
-    return { ok: true };
+    return delayMs ? { ok: true, delayMs } : { ok: true };
   }
 
   resetUsage(tenantId?: string): void {

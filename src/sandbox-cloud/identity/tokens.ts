@@ -4,6 +4,7 @@ import type { SandboxCloudName } from '../clouds';
 import { encodeBase64UrlJson, newGuid, randomToken } from '../crypto-utils';
 import type { DirectoryUser, Tenant } from '../directory';
 import { signJwt } from '../keys';
+import { signTampered } from './tamper';
 import { GRAPH_PERMISSIONS } from '../permissions';
 import type { SandboxState } from '../state';
 
@@ -110,7 +111,10 @@ export async function mintTokens(state: SandboxState, input: MintInput): Promise
   if (input.oidcScopes.includes('openid')) {
     const profile = input.oidcScopes.includes('profile');
     const email = input.oidcScopes.includes('email') && user.mail;
-    response.id_token = await signJwt(key, {
+    const tamper = state.idTokenTampering.take(tenant.id);
+    const otherCloud = cloud === 'global' ? 'usgov' : 'global';
+    const signIdToken = (claims: Parameters<typeof signJwt>[1]) => (tamper ? signTampered(tamper, claims, key, state.keys[otherCloud]) : signJwt(key, claims));
+    response.id_token = await signIdToken({
       aud: app.clientId,
       iss: issuer,
       iat: now,
