@@ -22,6 +22,15 @@ export const STATE_FILE_NAME = 'state.sqlite';
 
 export class SandboxStateError extends Error {}
 
+/**
+ * Where the sandbox keeps its state (TENANTGATE_SANDBOX_STATE): the named folder, else the data folder's `sandbox/`;
+ * `memory` keeps nothing across restarts.
+ */
+export function sandboxStateDir(setting: string | undefined, dataDir: string): string | undefined {
+  if (setting === 'memory') return undefined;
+  return setting ?? path.join(dataDir, 'sandbox');
+}
+
 /** Everything a state file holds, read back at start-up. */
 export interface SavedState {
   fixture: SandboxFixture;

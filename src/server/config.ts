@@ -1,5 +1,5 @@
-import path from 'node:path';
 import { z } from 'zod';
+import { sandboxStateDir } from '../sandbox-cloud/persistence';
 
 /**
  * One validated schema for every setting. A wrong value stops start-up with one line that names the
@@ -37,7 +37,7 @@ const schema = z
     /** The sandbox listens on loopback unless this allows another host (it mints tokens for any tenant and user). */
     TENANTGATE_SANDBOX_ALLOW_REMOTE: z.stringbool().default(false),
     TENANTGATE_SANDBOX_FIXTURE: z.string().min(1).optional(),
-    /** Folder of the sandbox's state (default: the data folder's `sandbox/`). */
+    /** Folder of the sandbox's state (default: the data folder's `sandbox/`); `memory` keeps nothing across restarts. */
     TENANTGATE_SANDBOX_STATE: z.string().min(1).optional(),
     /** Use a sandbox cloud that already runs elsewhere (`tsx src/sandbox-cloud/cli.ts`) instead of starting one. */
     TENANTGATE_SANDBOX_URL: z.url({ protocol: /^https?$/ }).optional(),
@@ -138,7 +138,8 @@ export interface Config {
   /** Why sandbox mode is on (for the start-up banner). */
   sandboxReason?: string;
   dataCenter: Env['TENANTGATE_DATA_CENTER'];
-  sandbox: { port: number; host: string; allowRemote: boolean; fixturePath?: string; url?: string; stateDir: string };
+  /** `stateDir` undefined: the sandbox keeps its state in memory only (TENANTGATE_SANDBOX_STATE=memory). */
+  sandbox: { port: number; host: string; allowRemote: boolean; fixturePath?: string; url?: string; stateDir?: string };
   healthCheckIntervalMs: number;
   directorySyncIntervalMs: number;
   smtp?: { url: string; from: string };
@@ -190,7 +191,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       host: env.TENANTGATE_SANDBOX_HOST,
       allowRemote: env.TENANTGATE_SANDBOX_ALLOW_REMOTE,
       fixturePath: env.TENANTGATE_SANDBOX_FIXTURE,
-      stateDir: env.TENANTGATE_SANDBOX_STATE ?? path.join(env.TENANTGATE_DATA_DIR, 'sandbox'),
+      stateDir: sandboxStateDir(env.TENANTGATE_SANDBOX_STATE, env.TENANTGATE_DATA_DIR),
       url: env.TENANTGATE_SANDBOX_URL?.replace(/\/+$/, ''),
     },
     healthCheckIntervalMs: env.TENANTGATE_HEALTH_CHECK_INTERVAL_MINUTES * minute,

@@ -129,7 +129,7 @@ export function sandboxBanner(config: Config, sandboxUrl: string): string {
     'SANDBOX MODE: Microsoft is simulated. Nothing here reaches a real Microsoft 365 tenant, and the simulated',
     '  Microsoft signs in anyone who can reach it, so never expose this portal to real users.',
     `  Why: ${config.sandboxReason ?? 'sandbox mode was asked for'}.`,
-    `  Sandbox cloud: ${sandboxUrl}${config.sandbox.url ? '' : ` (state kept in ${config.sandbox.stateDir})`}`,
+    `  Sandbox cloud: ${sandboxUrl}${config.sandbox.url ? '' : config.sandbox.stateDir ? ` (state kept in ${config.sandbox.stateDir})` : ' (state in memory only)'}`,
     '  To leave it: set MICROSOFT_CLIENT_ID, MICROSOFT_CLIENT_SECRET and TENANTGATE_ENCRYPTION_KEYS (see README),',
     '  and TENANTGATE_SANDBOX=off so that a missing Microsoft app stops start-up instead of falling back to the sandbox.',
   ];

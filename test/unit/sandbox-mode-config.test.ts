@@ -47,5 +47,6 @@ describe('sandbox mode settings', () => {
   it('keeps the sandbox state where TENANTGATE_SANDBOX_STATE says, else in the data folder', () => {
     expect(loadConfig({ TENANTGATE_DATA_DIR: '/srv/tg' }).sandbox.stateDir).toBe('/srv/tg/sandbox');
     expect(loadConfig({ TENANTGATE_SANDBOX_STATE: '/var/lib/sandbox' }).sandbox.stateDir).toBe('/var/lib/sandbox');
+    expect(loadConfig({ TENANTGATE_SANDBOX_STATE: 'memory' }).sandbox.stateDir).toBeUndefined();
   });
 });
