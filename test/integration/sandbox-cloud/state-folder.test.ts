@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { startSandboxCloud, STATE_FILE_NAME, type SandboxCloud } from '../../../src/sandbox-cloud/index';
 import { freePort, runScript } from '../../support/portal-process';
 import { startTestPortal } from '../../support/portal';
-import { CONTOSO, control, graphGet, POST_LOGOUT_URI, REDIRECT_URI, signIn, tokenRequest, type Harness } from './helpers';
+import { CONTOSO, control, graphGet, POST_LOGOUT_URI, REDIRECT_URI, signIn, startHarness, tokenRequest, type Harness } from './helpers';
 
 const tenant = (id: string, name: string, domain: string) => ({
   id,
@@ -149,3 +149,19 @@ describe('the sandbox state folder', () => {
   });
 });
 
+
+describe('refresh tokens kept per app and user', () => {
+  it('keeps earlier tokens valid, but only the 20 most recent, so the state stays bounded', async () => {
+    const h = await startHarness();
+    try {
+      const first = await signIn(h, 'admin@contoso.com');
+      const refresh = (token: string) => tokenRequest(h, 'global', 'organizations', { grant_type: 'refresh_token', refresh_token: token });
+      const issued = [first.refresh_token];
+      for (let i = 0; i < 20; i++) issued.push((await refresh(issued.at(-1)!)).body.refresh_token!);
+      expect((await refresh(issued[1])).status).toBe(200);
+      expect((await refresh(issued[0])).body.error_codes).toEqual([9002313]);
+    } finally {
+      await h.sandbox.close();
+    }
+  });
+});
