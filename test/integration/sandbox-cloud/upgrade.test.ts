@@ -33,6 +33,14 @@ function redateTokens(stateFile: string): void {
   db.close();
 }
 
+function moveRedirectUris(stateFile: string, fromPort: number, toPort: number): void {
+  const db = new Database(stateFile);
+  const rows = db.prepare('SELECT key, value FROM apps').all() as { key: string; value: string }[];
+  const update = db.prepare('UPDATE apps SET value = ? WHERE key = ?');
+  for (const row of rows) update.run(row.value.replaceAll(`http://localhost:${fromPort}/`, `http://localhost:${toPort}/`), row.key);
+  db.close();
+}
+
 describe('upgrade from 18821ab', () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'tenantgate-upgrade-'));
   let portal: PortalProcess | undefined;
@@ -44,8 +52,11 @@ describe('upgrade from 18821ab', () => {
   it('starts over the old data folder with every profile Active', async () => {
     cpSync(FIXTURE, dir, { recursive: true });
     redateTokens(path.join(dir, 'sandbox', 'state.sqlite'));
-    // The same public address as when the data was written: the app registration is found by its redirect URIs.
-    portal = await startPortalProcess(portalEnv(path.join(dir, 'portal-data'), fixture.portalPort, await freePort(), { TENANTGATE_SANDBOX_STATE: path.join(dir, 'sandbox') }));
+    // The portal answers on a free port here; its registration's redirect URIs follow it (as an administrator
+    // updates them in Entra when a portal moves), so the portal finds its app, and its client id, again.
+    const port = await freePort();
+    moveRedirectUris(path.join(dir, 'sandbox', 'state.sqlite'), fixture.portalPort, port);
+    portal = await startPortalProcess(portalEnv(path.join(dir, 'portal-data'), port, await freePort(), { TENANTGATE_SANDBOX_STATE: path.join(dir, 'sandbox') }));
 
     const client = new ApiClient(portal.url);
     expect((await client.post('/api/session', { email: fixture.email, password: fixture.password })).status).toBe(200);
