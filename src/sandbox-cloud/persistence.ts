@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { chmodSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { AppRegistration } from './apps';
@@ -70,8 +70,10 @@ export class SqliteStateFile implements StateSink {
   static open(folder: string): SqliteStateFile {
     const file = path.resolve(folder, STATE_FILE_NAME);
     try {
-      mkdirSync(path.dirname(file), { recursive: true });
+      // Private keys and client secrets live here: readable by the owner only, like the portal's key file.
+      mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
       const db = new Database(file);
+      chmodSync(file, 0o600);
       db.pragma('journal_mode = WAL');
       db.pragma('synchronous = NORMAL');
       const check = db.pragma('quick_check', { simple: true });

@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { signUpPartner } from '../../support/api-client';
+import { ApiClient, signUpPartner } from '../../support/api-client';
 import { testEngines } from '../../support/engines';
 import { AdminBrowser, CONTOSO as CONTOSO_TENANT, SAMPLE_PASSWORD } from '../../support/microsoft-round-trip';
 import { startTestPortal, type TestPortal } from '../../support/portal';
+import { SandboxUserAgent } from '../../support/sandbox-user-agent';
 import { CONTOSO, control, decodeJwtPayload, graphGet, signIn, startHarness, type Harness } from './helpers';
 
 const header = (token: string) => JSON.parse(Buffer.from(token.split('.')[0], 'base64url').toString()) as { alg: string; kid?: string };
@@ -87,5 +88,36 @@ describe.each(testEngines())('the portal refuses tampered ID tokens on %s', (eng
     const outcome = await new AdminBrowser(client).createProfile('Tampered', { email: CONTOSO_TENANT.admin, password: SAMPLE_PASSWORD, consent: 'accept' });
     expect([outcome.result, outcome.profileId]).toEqual(['error', null]);
     expect((await client.get('/api/app-profiles')).body.items).toEqual([]);
+  });
+});
+
+describe('single sign-on refuses tampered ID tokens', () => {
+  let portal: TestPortal;
+  beforeAll(async () => {
+    portal = await startTestPortal('sqlite');
+  });
+  afterAll(async () => {
+    await portal?.close();
+  });
+
+  it('for every tamper: no session, and the same person signs in once the token is sound', async () => {
+    const { client } = await signUpPartner(portal.url);
+    const created = await new AdminBrowser(client).createProfile('Contoso', { email: CONTOSO_TENANT.admin, password: SAMPLE_PASSWORD, consent: 'accept' });
+    expect((await client.post('/api/users', { signInType: 'microsoft365', emails: [CONTOSO_TENANT.user], appProfileId: created.profileId, role: 'member' })).status).toBe(200);
+    const signInAs = async (email: string) => {
+      const person = new ApiClient(portal.url);
+      const start = await person.get(`/auth/microsoft/sign-in?email=${encodeURIComponent(email)}`);
+      const redirect = await new SandboxUserAgent().authorize(new URL(start.headers.get('location')!), { email, password: SAMPLE_PASSWORD });
+      const callback = await person.get(`${redirect.pathname}${redirect.search}`);
+      return { location: callback.headers.get('location'), session: (await person.get('/api/session')).status, cookie: person.jar.get('tg_session') };
+    };
+    for (const tamper of ['aud', 'iss', 'nonce', 'exp', 'alg-none', 'hs256', 'kid', 'other-cloud-key']) {
+      await fetch(`${portal.sandbox!.baseUrl}/_sandbox/faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ target: 'id_token', tamper }) });
+      const refused = await signInAs(CONTOSO_TENANT.user);
+      expect(refused.location, tamper).not.toBe('/');
+      expect(refused.session, tamper).toBe(401);
+      expect(refused.cookie, tamper).toBeFalsy();
+    }
+    expect(await signInAs(CONTOSO_TENANT.user)).toMatchObject({ location: '/', session: 200 });
   });
 });

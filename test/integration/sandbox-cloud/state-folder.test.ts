@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -44,6 +44,8 @@ describe('the sandbox state folder', () => {
     const dir = folder();
     const first = await start(dir, { fixture: FIRST });
     expect(first.restored).toBe(false);
+    // Signing keys and client secrets are in there: owner only.
+    expect(statSync(path.join(dir, STATE_FILE_NAME)).mode & 0o777).toBe(0o600);
     await stop(first);
     const again = await start(dir, { fixture: SECOND });
     expect(again.restored).toBe(true);
