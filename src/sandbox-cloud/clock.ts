@@ -1,3 +1,5 @@
+import { inMemoryOnly, type StateSink } from './state-sink';
+
 /**
  * The sandbox clock: real time plus an offset that `POST /_sandbox/clock` moves forward.
  * Every expiry check (codes, access tokens, refresh-token inactivity, throttle windows) reads it,
@@ -5,6 +7,17 @@
  */
 export class SandboxClock {
   private offsetMs = 0;
+
+  constructor(private readonly sink: StateSink = inMemoryOnly) {}
+
+  restore(offsetMs: number): void {
+    this.offsetMs = offsetMs;
+  }
+
+  /** Milliseconds the sandbox is ahead of real time. */
+  get offsetMilliseconds(): number {
+    return this.offsetMs;
+  }
 
   nowMs(): number {
     return Date.now() + this.offsetMs;
@@ -20,6 +33,7 @@ export class SandboxClock {
 
   advance(seconds: number): void {
     this.offsetMs += Math.round(seconds * 1000);
+    this.sink.setMeta('clockOffsetMs', this.offsetMs);
   }
 
   get offsetSeconds(): number {

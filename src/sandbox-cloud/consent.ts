@@ -1,3 +1,12 @@
+import { inMemoryOnly, type StateSink } from './state-sink';
+
+/** The consent store as the state folder keeps it: each map as [key, scopes] pairs. */
+export interface ConsentSnapshot {
+  tenantGrants: [string, string[]][];
+  userGrants: [string, string[]][];
+  blocked: [string, string[]][];
+}
+
 /**
  * Consent grants per tenant and app: a tenant-wide grant (made by a Global Administrator) and per-user grants
  * (a user consenting for themselves to scopes that need no admin). Both persist until revoked.
@@ -9,8 +18,27 @@ export class ConsentStore {
   /** A tenant's app consent policy may exclude permissions: consent then grants all but those. */
   private readonly blocked = new Map<string, Set<string>>();
 
+  constructor(private readonly sink: StateSink = inMemoryOnly) {}
+
   setBlockedScopes(tenantId: string, scopes: Iterable<string>): void {
     this.blocked.set(tenantId, new Set(scopes));
+    this.save();
+  }
+
+  snapshot(): ConsentSnapshot {
+    const pairs = (map: Map<string, Set<string>>): [string, string[]][] => [...map].map(([key, scopes]) => [key, [...scopes]]);
+    return { tenantGrants: pairs(this.tenantGrants), userGrants: pairs(this.userGrants), blocked: pairs(this.blocked) };
+  }
+
+  restore(snapshot: ConsentSnapshot): void {
+    const fill = (map: Map<string, Set<string>>, pairs: [string, string[]][]) => pairs.forEach(([key, scopes]) => map.set(key, new Set(scopes)));
+    fill(this.tenantGrants, snapshot.tenantGrants);
+    fill(this.userGrants, snapshot.userGrants);
+    fill(this.blocked, snapshot.blocked);
+  }
+
+  private save(): void {
+    this.sink.setMeta('consents', this.snapshot());
   }
 
   hasConsent(tenantId: string, clientId: string, userId: string): boolean {
@@ -30,10 +58,12 @@ export class ConsentStore {
 
   grantTenant(tenantId: string, clientId: string, scopes: Iterable<string>): void {
     addAll(this.tenantGrants, `${tenantId}|${clientId}`, this.allowed(tenantId, scopes));
+    this.save();
   }
 
   grantUser(tenantId: string, clientId: string, userId: string, scopes: Iterable<string>): void {
     addAll(this.userGrants, `${tenantId}|${clientId}|${userId}`, this.allowed(tenantId, scopes));
+    this.save();
   }
 
   private allowed(tenantId: string, scopes: Iterable<string>): string[] {
@@ -53,6 +83,7 @@ export class ConsentStore {
         }
       }
     }
+    this.save();
     return removed;
   }
 

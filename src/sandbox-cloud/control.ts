@@ -1,9 +1,10 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import { preserializeUsers } from './graph/serialize';
 import { z } from 'zod';
 import { CLOUD_NAMES } from './clouds';
 import { DirectoryError, type DirectoryObject, type DirectoryUser, type Tenant } from './directory';
-import { buildTenants, FixtureError, fixtureGroup, fixtureUser, parseFixture } from './fixture';
+import { newGuid } from './crypto-utils';
+import { FixtureError, fixtureGroup, fixtureUser, parseFixture } from './fixture';
+import { ID_TOKEN_TAMPERS } from './identity/tamper';
 import { ROLE_BY_NAME } from './roles';
 import type { SandboxState } from './state';
 
@@ -32,6 +33,8 @@ const registerAppBody = z.object({
   displayName: z.string().min(1),
   redirectUris: z.array(z.string().url()).min(1),
   postLogoutRedirectUris: z.array(z.string().url()).optional(),
+  /** Answer the registration with the same name and redirect URIs if there is one (a portal that restarts keeps its client id). */
+  reuseExisting: z.boolean().optional(),
 });
 const patchUserBody = z.object({
   displayName: z.string().min(1).optional(),
@@ -44,13 +47,27 @@ const throttleBody = z.union([
   z.object({ tenantId: z.string(), requests: z.number().int().min(0), retryAfterSeconds: z.number().min(0).default(1) }),
   z.object({ tenantId: z.string(), resourceUnitsPer10s: z.number().int().min(1).nullable() }),
 ]);
-const faultsBody = z.object({
-  tenantId: z.string(),
-  status: z.number().int().min(400).max(599),
+const serviceFaultBody = z
+  .object({
+    tenantId: z.string(),
+    status: z.number().int().min(400).max(599).optional(),
+    /** Graph only: drop the connection without an answer. */
+    reset: z.boolean().optional(),
+    /** Graph only: answer after this long (with `status` or `reset`, or else normally). */
+    delayMs: z.number().int().min(0).max(120_000).optional(),
+    requests: z.number().int().min(0).default(1),
+    retryAfterSeconds: z.number().min(0).optional(),
+    /** `graph` (default) or `token`: the identity platform's token endpoint for that tenant. */
+    target: z.enum(['graph', 'token']).default('graph'),
+  })
+  .refine((b) => (b.target === 'token' ? b.status !== undefined && !b.reset && b.delayMs === undefined : b.status !== undefined || b.reset || b.delayMs !== undefined), {
+    message: 'give status (graph or token), or reset / delayMs (graph only)',
+  });
+const idTokenFaultBody = z.object({
+  target: z.literal('id_token'),
+  tamper: z.enum(ID_TOKEN_TAMPERS),
   requests: z.number().int().min(0).default(1),
-  retryAfterSeconds: z.number().min(0).optional(),
-  /** `graph` (default) or `token`: the identity platform's token endpoint for that tenant. */
-  target: z.enum(['graph', 'token']).default('graph'),
+  tenantId: z.string().optional(),
 });
 
 export function registerControlRoutes(app: FastifyInstance, state: SandboxState): void {
@@ -87,13 +104,15 @@ export function registerControlRoutes(app: FastifyInstance, state: SandboxState)
 
   app.get('/_sandbox/clouds', async () => Object.fromEntries(CLOUD_NAMES.map((c) => [c, state.urls(c)])));
 
-  app.post('/_sandbox/apps', async (request, reply) => reply.code(201).send(state.apps.register(parse(registerAppBody, request.body))));
+  app.post('/_sandbox/apps', async (request, reply) => {
+    const { reuseExisting, ...input } = parse(registerAppBody, request.body);
+    if (!reuseExisting) return reply.code(201).send(state.apps.register(input));
+    const { reused, ...registration } = state.apps.registerOrReuse(input);
+    return reply.code(reused ? 200 : 201).send(registration);
+  });
 
   app.post('/_sandbox/fixture', async (request) => {
-    const fixture = parseFixture(request.body);
-    state.directory.replaceAll(buildTenants(fixture));
-    preserializeUsers(state.directory.all());
-    state.resetTenantState();
+    state.installFixture(parseFixture(request.body));
     return { tenants: tenantList() };
   });
 
@@ -109,19 +128,21 @@ export function registerControlRoutes(app: FastifyInstance, state: SandboxState)
     (input.roles ?? []).forEach((r) => {
       if (!ROLE_BY_NAME.has(r)) throw new ControlError(400, 'BAD_REQUEST', `roles: unknown role "${r}".`);
     });
-    return reply.code(201).send(userSummary(tenant.addUser(input)));
+    const id = (input.id ?? newGuid()).toLowerCase();
+    state.changeTenant({ op: 'addUser', tenantId: tenant.id, user: { ...input, id } });
+    return reply.code(201).send(userSummary(tenant.usersById.get(id)!));
   });
 
   app.patch<{ Params: { tenantId: string; user: string } }>('/_sandbox/tenants/:tenantId/users/:user', async (request) => {
     const tenant = tenantOf(request.params.tenantId);
     const user = userOf(tenant, request.params.user);
-    tenant.updateUser(user, parse(patchUserBody, request.body), state.clock.nowMs());
+    state.changeTenant({ op: 'updateUser', tenantId: tenant.id, userId: user.id, patch: parse(patchUserBody, request.body), atMs: state.clock.nowMs() });
     return userSummary(user);
   });
 
   app.delete<{ Params: { tenantId: string; user: string } }>('/_sandbox/tenants/:tenantId/users/:user', async (request, reply) => {
     const tenant = tenantOf(request.params.tenantId);
-    tenant.deleteUser(userOf(tenant, request.params.user));
+    state.changeTenant({ op: 'deleteUser', tenantId: tenant.id, userId: userOf(tenant, request.params.user).id });
     return reply.code(204).send();
   });
 
@@ -129,14 +150,16 @@ export function registerControlRoutes(app: FastifyInstance, state: SandboxState)
     const tenant = tenantOf(request.params.tenantId);
     const input = parse(fixtureGroup, request.body);
     const members = (input.members ?? []).map((ref) => memberOf(tenant, ref));
-    const group = tenant.addGroup(input);
-    for (const member of members) tenant.addMember(group, member);
+    const { members: _refs, ...groupInput } = input;
+    const id = (input.id ?? newGuid()).toLowerCase();
+    state.changeTenant({ op: 'addGroup', tenantId: tenant.id, group: { ...groupInput, id }, memberIds: members.map((m) => m.id) });
+    const group = tenant.groupsById.get(id)!;
     return reply.code(201).send({ id: group.id, displayName: group.displayName, mail: group.mail, members: [...group.members] });
   });
 
   app.delete<{ Params: { tenantId: string; group: string } }>('/_sandbox/tenants/:tenantId/groups/:group', async (request, reply) => {
     const tenant = tenantOf(request.params.tenantId);
-    tenant.deleteGroup(groupOf(tenant, request.params.group));
+    state.changeTenant({ op: 'deleteGroup', tenantId: tenant.id, groupId: groupOf(tenant, request.params.group).id });
     return reply.code(204).send();
   });
 
@@ -146,7 +169,7 @@ export function registerControlRoutes(app: FastifyInstance, state: SandboxState)
     const { member } = parse(z.object({ member: z.string().min(1) }), request.body);
     const object = memberOf(tenant, member);
     if (object.id === group.id) throw new ControlError(400, 'BAD_REQUEST', 'member: a group cannot be a member of itself.');
-    tenant.addMember(group, object);
+    if (!group.members.has(object.id)) state.changeTenant({ op: 'addMember', tenantId: tenant.id, groupId: group.id, memberId: object.id });
     return reply.code(204).send();
   });
 
@@ -154,13 +177,14 @@ export function registerControlRoutes(app: FastifyInstance, state: SandboxState)
     const tenant = tenantOf(request.params.tenantId);
     const group = groupOf(tenant, request.params.group);
     const object = memberOf(tenant, request.params.member);
-    if (!tenant.removeMember(group, object.id)) throw new ControlError(404, 'NOT_FOUND', `'${request.params.member}' is not a member of ${group.displayName}.`);
+    if (!group.members.has(object.id)) throw new ControlError(404, 'NOT_FOUND', `'${request.params.member}' is not a member of ${group.displayName}.`);
+    state.changeTenant({ op: 'removeMember', tenantId: tenant.id, groupId: group.id, memberId: object.id });
     return reply.code(204).send();
   });
 
   app.post<{ Params: { tenantId: string; user: string } }>('/_sandbox/tenants/:tenantId/users/:user/revoke-sessions', async (request, reply) => {
     const tenant = tenantOf(request.params.tenantId);
-    userOf(tenant, request.params.user).tokensValidFromMs = state.clock.nowMs();
+    state.changeTenant({ op: 'revokeSessions', tenantId: tenant.id, userId: userOf(tenant, request.params.user).id, atMs: state.clock.nowMs() });
     return reply.code(204).send();
   });
 
@@ -195,10 +219,15 @@ export function registerControlRoutes(app: FastifyInstance, state: SandboxState)
   });
 
   app.post('/_sandbox/faults', async (request, reply) => {
-    const body = parse(faultsBody, request.body);
+    if ((request.body as { target?: unknown } | undefined)?.target === 'id_token') {
+      const body = parse(idTokenFaultBody, request.body);
+      state.idTokenTampering.set(body.tamper, body.requests, body.tenantId ? tenantOf(body.tenantId).id : null);
+      return reply.code(204).send();
+    }
+    const body = parse(serviceFaultBody, request.body);
     const tenantId = tenantOf(body.tenantId).id;
-    if (body.target === 'token') state.traffic.failNextTokenRequests(tenantId, body.status, body.requests, body.retryAfterSeconds);
-    else state.traffic.failNext(tenantId, body.status, body.requests, body.retryAfterSeconds);
+    if (body.target === 'token') state.traffic.failNextTokenRequests(tenantId, body.status!, body.requests, body.retryAfterSeconds);
+    else state.traffic.failNext(tenantId, { status: body.status, reset: body.reset, delayMs: body.delayMs }, body.requests, body.retryAfterSeconds);
     return reply.code(204).send();
   });
 

@@ -111,7 +111,7 @@ export class Tenant {
   /** Changes after load; a delta token is a position in this log. */
   readonly changes: ChangeEntry[] = [];
   /** Changes to this value invalidate every delta token (fixture reload). */
-  readonly epoch = randomToken(6);
+  epoch = randomToken(6);
   /** Bumped on every change; caches of sorted views key on it. */
   version = 0;
   private nextSeq = 1;

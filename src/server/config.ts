@@ -1,6 +1,7 @@
 import { isIP } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { z } from 'zod';
+import { sandboxStateDir } from '../sandbox-cloud/persistence';
 
 /**
  * One validated schema for every setting. A wrong value stops start-up with one line that names the
@@ -69,9 +70,16 @@ const schema = z
     MICROSOFT_USGOV_CLIENT_ID: optionalSecret,
     MICROSOFT_USGOV_CLIENT_SECRET: optionalSecret,
     TENANTGATE_DATA_CENTER: z.enum(['global', 'us-gov-virginia']).default('global'),
+    NODE_ENV: z.string().optional(),
+    /** `on`: sandbox mode on purpose (even behind https or in production); `off`: live mode, a missing app is an error. */
+    TENANTGATE_SANDBOX: z.enum(['on', 'off']).optional(),
     TENANTGATE_SANDBOX_PORT: port.default(3100),
     TENANTGATE_SANDBOX_HOST: z.string().min(1).default('127.0.0.1'),
+    /** The sandbox listens on loopback unless this allows another host (it mints tokens for any tenant and user). */
+    TENANTGATE_SANDBOX_ALLOW_REMOTE: z.stringbool().default(false),
     TENANTGATE_SANDBOX_FIXTURE: z.string().min(1).optional(),
+    /** Folder of the sandbox's state (default: the data folder's `sandbox/`); `memory` keeps nothing across restarts. */
+    TENANTGATE_SANDBOX_STATE: z.string().min(1).optional(),
     /** Use a sandbox cloud that already runs elsewhere (`tsx src/sandbox-cloud/cli.ts`) instead of starting one. */
     TENANTGATE_SANDBOX_URL: z.url({ protocol: /^https?$/ }).optional(),
     TENANTGATE_HEALTH_CHECK_INTERVAL_MINUTES: positiveMinutes.default(24 * 60),
@@ -98,6 +106,7 @@ const schema = z
         message: 'is required when a Microsoft app is configured (keyId:base64 of 32 random bytes)',
       });
     }
+    for (const issue of sandboxModeIssues(env, Boolean(live))) ctx.addIssue({ code: 'custom', ...issue });
     if (env.TENANTGATE_DATA_CENTER === 'us-gov-virginia' && live && !env.MICROSOFT_USGOV_CLIENT_ID) {
       ctx.addIssue({
         code: 'custom',
@@ -106,6 +115,47 @@ const schema = z
       });
     }
   });
+
+type RawEnv = {
+  PUBLIC_URL?: string;
+  NODE_ENV?: string;
+  TENANTGATE_SANDBOX?: 'on' | 'off';
+  TENANTGATE_SANDBOX_HOST: string;
+  TENANTGATE_SANDBOX_ALLOW_REMOTE: boolean;
+  TENANTGATE_SANDBOX_URL?: string;
+};
+
+/**
+ * Sandbox mode must not start by accident: the sandbox mints ID tokens for any tenant and user, so a deployment
+ * with a mistyped Microsoft variable would trust anyone. It refuses https and production unless asked for.
+ */
+function sandboxModeIssues(env: RawEnv, live: boolean): { path: string[]; message: string }[] {
+  if (env.TENANTGATE_SANDBOX === 'on' && live) {
+    return [{ path: ['TENANTGATE_SANDBOX'], message: 'is on, but a Microsoft app is configured (MICROSOFT_CLIENT_ID / MICROSOFT_USGOV_CLIENT_ID): remove one of them' }];
+  }
+  if (env.TENANTGATE_SANDBOX === 'off' && !live) {
+    return [{ path: ['MICROSOFT_CLIENT_ID'], message: 'is required when TENANTGATE_SANDBOX=off (live mode): set MICROSOFT_CLIENT_ID, MICROSOFT_CLIENT_SECRET and TENANTGATE_ENCRYPTION_KEYS' }];
+  }
+  if (live) return [];
+  if (env.TENANTGATE_SANDBOX !== 'on') {
+    const production = env.NODE_ENV === 'production' ? 'NODE_ENV is production' : env.PUBLIC_URL?.startsWith('https:') ? 'PUBLIC_URL is https' : undefined;
+    if (production) {
+      return [{
+        path: ['MICROSOFT_CLIENT_ID'],
+        message: `is not set, so Tenantgate would start in sandbox mode (a simulated Microsoft that signs anyone in), but ${production}. Configure the Microsoft app (MICROSOFT_CLIENT_ID, MICROSOFT_CLIENT_SECRET, TENANTGATE_ENCRYPTION_KEYS), or set TENANTGATE_SANDBOX=on to run the sandbox on purpose`,
+      }];
+    }
+  }
+  if (!env.TENANTGATE_SANDBOX_URL && !isLoopback(env.TENANTGATE_SANDBOX_HOST) && !env.TENANTGATE_SANDBOX_ALLOW_REMOTE) {
+    return [{ path: ['TENANTGATE_SANDBOX_HOST'], message: `"${env.TENANTGATE_SANDBOX_HOST}" is not a loopback address; the sandbox mints tokens for anyone who reaches it. Set TENANTGATE_SANDBOX_ALLOW_REMOTE=true to allow it` }];
+  }
+  return [];
+}
+
+function isLoopback(host: string): boolean {
+  const bare = host.replace(/^\[|\]$/g, '').toLowerCase();
+  return bare === 'localhost' || bare === '::1' || /^127\.\d+\.\d+\.\d+$/.test(bare);
+}
 
 export type Env = z.infer<typeof schema>;
 
@@ -130,8 +180,11 @@ export interface Config {
   };
   /** No Microsoft app configured: the sandbox cloud runs beside the portal and stands in for Microsoft. */
   sandboxMode: boolean;
+  /** Why sandbox mode is on (for the start-up banner). */
+  sandboxReason?: string;
   dataCenter: Env['TENANTGATE_DATA_CENTER'];
-  sandbox: { port: number; host: string; fixturePath?: string; url?: string };
+  /** `stateDir` undefined: the sandbox keeps its state in memory only (TENANTGATE_SANDBOX_STATE=memory). */
+  sandbox: { port: number; host: string; allowRemote: boolean; fixturePath?: string; url?: string; stateDir?: string };
   healthCheckIntervalMs: number;
   directorySyncIntervalMs: number;
   smtp?: { url: string; from: string };
@@ -178,11 +231,19 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
         : undefined,
     },
     sandboxMode: !env.MICROSOFT_CLIENT_ID && !env.MICROSOFT_USGOV_CLIENT_ID,
+    sandboxReason:
+      env.MICROSOFT_CLIENT_ID || env.MICROSOFT_USGOV_CLIENT_ID
+        ? undefined
+        : env.TENANTGATE_SANDBOX === 'on'
+          ? 'TENANTGATE_SANDBOX=on'
+          : 'no Microsoft app is configured (MICROSOFT_CLIENT_ID is not set)',
     dataCenter: env.TENANTGATE_DATA_CENTER,
     sandbox: {
       port: env.TENANTGATE_SANDBOX_PORT,
       host: env.TENANTGATE_SANDBOX_HOST,
+      allowRemote: env.TENANTGATE_SANDBOX_ALLOW_REMOTE,
       fixturePath: env.TENANTGATE_SANDBOX_FIXTURE,
+      stateDir: sandboxStateDir(env.TENANTGATE_SANDBOX_STATE, env.TENANTGATE_DATA_DIR),
       url: env.TENANTGATE_SANDBOX_URL?.replace(/\/+$/, ''),
     },
     healthCheckIntervalMs: env.TENANTGATE_HEALTH_CHECK_INTERVAL_MINUTES * minute,

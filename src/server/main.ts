@@ -1,5 +1,5 @@
 import { ConfigError, loadConfig } from './config';
-import { startPortal } from './start';
+import { sandboxBanner, startPortal } from './start';
 
 async function main(): Promise<void> {
   let config;
@@ -14,9 +14,11 @@ async function main(): Promise<void> {
   }
   const portal = await startPortal(config);
   const storage = config.databaseUrl ? 'PostgreSQL' : `SQLite in ${config.dataDir}`;
-  if (portal.sandbox) {
+  if (config.sandboxMode) {
+    const sandboxUrl = portal.sandbox?.baseUrl ?? config.sandbox.url ?? '';
+    console.log(sandboxBanner(config, sandboxUrl));
     portal.app.log.info(
-      `Sandbox mode: no Microsoft app is configured, so the sandbox Microsoft cloud answers at ${portal.sandbox.baseUrl} (sign in with the sample accounts in the README). Portal: ${portal.url} (${storage})`,
+      `Sandbox mode: the sandbox Microsoft cloud answers at ${sandboxUrl} (sign in with the sample accounts in the README). Portal: ${portal.url} (${storage})`,
     );
   } else {
     portal.app.log.info(`Tenantgate is serving ${portal.url} against Microsoft (${storage})`);

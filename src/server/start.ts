@@ -57,11 +57,14 @@ export async function startPortal(config: Config, options: { listen?: boolean; b
         sandbox = await startSandboxCloud({
           port: config.sandbox.port,
           host: config.sandbox.host,
+          allowRemote: config.sandbox.allowRemote,
           fixturePath: config.sandbox.fixturePath,
           fixture: options.sandboxFixture,
+          stateDir: config.sandbox.stateDir,
         });
         endpoints = sandbox.clouds;
-        app = sandbox.registerApp(registration);
+        // The same registration as before a restart: the refresh tokens the portal holds were issued to it.
+        app = sandbox.registerOrReuseApp(registration);
         sandboxBaseUrl = sandbox.baseUrl;
       }
       microsoft = { endpoints, apps: { global: app, usgov: app }, offeredClouds: offeredClouds(config) };
@@ -110,7 +113,7 @@ async function connectToSandbox(baseUrl: string, registration: { displayName: st
     const registered = await fetch(`${baseUrl}/_sandbox/apps`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(registration),
+      body: JSON.stringify({ ...registration, reuseExisting: true }),
       signal: AbortSignal.timeout(10_000),
     });
     if (!clouds.ok || !registered.ok) throw new Error(`answered ${clouds.status} / ${registered.status}`);
@@ -118,6 +121,21 @@ async function connectToSandbox(baseUrl: string, registration: { displayName: st
   } catch (error) {
     throw new Error(`The sandbox cloud at TENANTGATE_SANDBOX_URL (${baseUrl}) could not be reached: ${(error as Error).message}`);
   }
+}
+
+/** What a person starting the portal must see: sandbox mode, why, and how to leave it. */
+export function sandboxBanner(config: Config, sandboxUrl: string): string {
+  const lines = [
+    'SANDBOX MODE: Microsoft is simulated. Nothing here reaches a real Microsoft 365 tenant, and the simulated',
+    '  Microsoft signs in anyone who can reach it, so never expose this portal to real users.',
+    `  Why: ${config.sandboxReason ?? 'sandbox mode was asked for'}.`,
+    `  Sandbox cloud: ${sandboxUrl}${config.sandbox.url ? '' : config.sandbox.stateDir ? ` (state kept in ${config.sandbox.stateDir})` : ' (state in memory only)'}`,
+    '  To leave it: set MICROSOFT_CLIENT_ID, MICROSOFT_CLIENT_SECRET and TENANTGATE_ENCRYPTION_KEYS (see README),',
+    '  and TENANTGATE_SANDBOX=off so that a missing Microsoft app stops start-up instead of falling back to the sandbox.',
+  ];
+  const width = Math.max(...lines.map((l) => l.length));
+  const rule = '='.repeat(width);
+  return [rule, ...lines, rule].join('\n');
 }
 
 function offeredClouds(config: Config): Cloud[] {

@@ -108,7 +108,8 @@ export type Clouds = Record<'global' | 'usgov', { login: string; graph: string }
 export async function startSandboxProcess(fixturePath: string): Promise<{ baseUrl: string; clouds: Clouds; pid: number; stop(): void }> {
   const port = 20_000 + Math.floor(Math.random() * 20_000);
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/sandbox-cloud/cli.ts'], {
-    env: { ...process.env, TENANTGATE_SANDBOX_PORT: String(port), TENANTGATE_SANDBOX_FIXTURE: fixturePath },
+    // In memory: every run starts from this fixture, not from what an earlier run left behind.
+    env: { ...process.env, TENANTGATE_SANDBOX_PORT: String(port), TENANTGATE_SANDBOX_FIXTURE: fixturePath, TENANTGATE_SANDBOX_STATE: 'memory' },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const stop = () => void child.kill('SIGKILL');

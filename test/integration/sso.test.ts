@@ -15,7 +15,7 @@ const FIELD_AGENTS = 'e4e4e4e4-0001-4000-8000-000000000001';
 describe.each(testEngines())('single sign-on with Microsoft 365 on %s', (engine) => {
   let portal: TestPortal;
   const sandbox = (method: string, path: string, body?: unknown) =>
-    fetch(`${portal.sandbox!.baseUrl}/_sandbox${path}`, { method, headers: body === undefined ? {} : { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+    fetch(`${portal.sandbox!.baseUrl}/_sandbox${path}`, { method, headers: body === undefined && method !== 'POST' ? {} : { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
   const objectId = async (tenantId: string, upn: string): Promise<string> => {
     const res = await sandbox('PATCH', `/tenants/${tenantId}/users/${encodeURIComponent(upn)}`, {});
     expect(res.status).toBe(200);

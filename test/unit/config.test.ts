@@ -30,8 +30,8 @@ describe('configuration', () => {
   });
 
   it('uses secure cookies behind an https public URL', () => {
-    expect(loadConfig({ PUBLIC_URL: 'https://portal.example.com/' }).secureCookies).toBe(true);
-    expect(loadConfig({ PUBLIC_URL: 'https://portal.example.com/' }).publicUrl).toBe('https://portal.example.com');
+    expect(loadConfig({ PUBLIC_URL: 'https://portal.example.com/', TENANTGATE_SANDBOX: 'on' }).secureCookies).toBe(true);
+    expect(loadConfig({ PUBLIC_URL: 'https://portal.example.com/', TENANTGATE_SANDBOX: 'on' }).publicUrl).toBe('https://portal.example.com');
   });
 });
 

@@ -1,6 +1,7 @@
 import { errors as joseErrors, jwtVerify } from 'jose';
 import type { SandboxCloudName } from '../clouds';
 import type { DirectoryUser, Tenant } from '../directory';
+import { CLOCK_OFFSET_CLAIM } from '../identity/tokens';
 import type { SandboxState } from '../state';
 import { accessDenied, invalidToken } from './errors';
 
@@ -21,8 +22,10 @@ export async function authenticateGraphRequest(state: SandboxState, cloud: Sandb
     ({ payload: claims } = await jwtVerify(token, state.keys[cloud].publicKey, {
       algorithms: ['RS256'],
       audience: state.urls(cloud).graph,
-      currentDate: state.clock.now(),
     }));
+    // Lifetime on the sandbox clock: the token's true expiry moved by the offset the clock had when it was issued.
+    const offsetAtIssue = Number(claims[CLOCK_OFFSET_CLAIM] ?? 0) * 1000;
+    if (typeof claims.exp === 'number' && claims.exp * 1000 + offsetAtIssue <= state.clock.nowMs()) throw new joseErrors.JWTExpired('expired on the sandbox clock', claims);
   } catch (error) {
     if (error instanceof joseErrors.JWTExpired) throw invalidToken('Lifetime validation failed, the token is expired.');
     if (error instanceof joseErrors.JWTClaimValidationFailed && error.claim === 'aud') throw invalidToken('Access token validation failure. Invalid audience.');

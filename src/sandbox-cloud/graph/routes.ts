@@ -64,6 +64,13 @@ function registerCloud(app: FastifyInstance, state: SandboxState, cloud: Sandbox
           const url = new URL(request.url, state.baseUrl);
           const cost = Math.max(1, options.baseCost - (url.searchParams.has('$select') ? 1 : 0));
           const admission = state.traffic.admit(caller.tenant.id, caller.tenant.users.length, caller.clientId, cost, state.clock.nowMs());
+          if (admission.delayMs) await new Promise((resolve) => setTimeout(resolve, admission.delayMs));
+          if (!admission.ok && admission.reset) {
+            // A connection reset, as a load balancer or a dropped link gives: no status, no body.
+            reply.hijack();
+            request.raw.socket.destroy();
+            return reply;
+          }
           if (!admission.ok) {
             const headers: Record<string, string> = admission.retryAfterSeconds ? { 'retry-after': String(admission.retryAfterSeconds) } : {};
             throw new GraphError(admission.status, admission.code, admission.message, headers);

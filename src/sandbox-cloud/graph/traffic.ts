@@ -2,12 +2,29 @@
  * Graph traffic per tenant: request / resource-unit counters, forced throttling and faults set through the
  * control endpoints, and the standing budget (resource units per app per tenant per 10 s, as Graph enforces).
  */
+import { inMemoryOnly, type StateSink } from '../state-sink';
+
+type Pending = { remaining: number; status: number; retryAfterSeconds: number };
+/** A Graph fault: an error status, a reset connection, and/or a delay before the answer. */
+export type GraphFault = { remaining: number; status?: number; retryAfterSeconds: number; reset?: boolean; delayMs?: number };
+
+/** Throttle and fault settings not yet used up, and standing budgets, as the state folder keeps them. */
+export interface PendingTraffic {
+  forcedThrottle: [string, { remaining: number; retryAfterSeconds: number }][];
+  faults: [string, GraphFault][];
+  tokenFaults: [string, Pending][];
+  budgets: [string, number][];
+}
+
 export interface TrafficUsage {
   requests: number;
   resourceUnits: number;
 }
 
-export type Admission = { ok: true } | { ok: false; status: number; code: string; message: string; retryAfterSeconds?: number };
+/** `delayMs`: answer only after that long; `reset`: drop the connection without an answer. */
+export type Admission =
+  | { ok: true; delayMs?: number }
+  | { ok: false; status: number; code: string; message: string; retryAfterSeconds?: number; delayMs?: number; reset?: boolean };
 
 const WINDOW_MS = 10_000;
 
@@ -21,9 +38,29 @@ export function standardBudget(userCount: number): number {
 export class GraphTraffic {
   private readonly usage = new Map<string, TrafficUsage>();
   private readonly forcedThrottle = new Map<string, { remaining: number; retryAfterSeconds: number }>();
-  private readonly faults = new Map<string, { remaining: number; status: number; retryAfterSeconds: number }>();
+  private readonly faults = new Map<string, GraphFault>();
   private readonly budgets = new Map<string, number>();
   private readonly windows = new Map<string, { startMs: number; used: number }>();
+  /** Faults of the token endpoint (requests naming the tenant in the path): an identity-platform outage. */
+  private readonly tokenFaults = new Map<string, Pending>();
+
+  constructor(private readonly sink: StateSink = inMemoryOnly) {}
+
+  pending(): PendingTraffic {
+    const live = <T extends { remaining: number }>(map: Map<string, T>): [string, T][] => [...map].filter(([, v]) => v.remaining > 0);
+    return { forcedThrottle: live(this.forcedThrottle), faults: live(this.faults), tokenFaults: live(this.tokenFaults), budgets: [...this.budgets] };
+  }
+
+  restore(saved: PendingTraffic): void {
+    saved.forcedThrottle.forEach(([k, v]) => this.forcedThrottle.set(k, v));
+    saved.faults.forEach(([k, v]) => this.faults.set(k, v));
+    saved.tokenFaults.forEach(([k, v]) => this.tokenFaults.set(k, v));
+    saved.budgets.forEach(([k, v]) => this.budgets.set(k, v));
+  }
+
+  private save(): void {
+    this.sink.setMeta('traffic', this.pending());
+  }
 
   usageOf(tenantId: string): TrafficUsage {
     return this.usage.get(tenantId) ?? { requests: 0, resourceUnits: 0 };
@@ -35,29 +72,31 @@ export class GraphTraffic {
 
   throttleNext(tenantId: string, requests: number, retryAfterSeconds: number): void {
     this.forcedThrottle.set(tenantId, { remaining: requests, retryAfterSeconds: Math.max(1, Math.ceil(retryAfterSeconds)) });
+    this.save();
   }
 
   setBudget(tenantId: string, resourceUnitsPer10s: number | null): void {
     if (resourceUnitsPer10s === null) this.budgets.delete(tenantId);
     else this.budgets.set(tenantId, resourceUnitsPer10s);
     for (const key of this.windows.keys()) if (key.startsWith(`${tenantId}|`)) this.windows.delete(key);
+    this.save();
   }
 
-  failNext(tenantId: string, status: number, requests: number, retryAfterSeconds = 1): void {
-    this.faults.set(tenantId, { remaining: requests, status, retryAfterSeconds: Math.max(1, Math.ceil(retryAfterSeconds)) });
+  failNext(tenantId: string, fault: { status?: number; reset?: boolean; delayMs?: number }, requests: number, retryAfterSeconds = 1): void {
+    this.faults.set(tenantId, { ...fault, remaining: requests, retryAfterSeconds: Math.max(1, Math.ceil(retryAfterSeconds)) });
+    this.save();
   }
-
-  /** Faults of the token endpoint (requests naming the tenant in the path): an identity-platform outage. */
-  private readonly tokenFaults = new Map<string, { remaining: number; status: number; retryAfterSeconds: number }>();
 
   failNextTokenRequests(tenantId: string, status: number, requests: number, retryAfterSeconds = 1): void {
     this.tokenFaults.set(tenantId, { remaining: requests, status, retryAfterSeconds: Math.max(1, Math.ceil(retryAfterSeconds)) });
+    this.save();
   }
 
   takeTokenFault(tenantId: string): { status: number; retryAfterSeconds: number } | null {
     const fault = this.tokenFaults.get(tenantId);
     if (!fault || fault.remaining <= 0) return null;
     fault.remaining--;
+    this.save();
     return fault;
   }
 
@@ -68,16 +107,20 @@ export class GraphTraffic {
     usage.requests++;
 
     const fault = this.faults.get(tenantId);
+    let delayMs: number | undefined;
     if (fault && fault.remaining > 0) {
       fault.remaining--;
-      return fault.status === 503
-        ? { ok: false, status: 503, code: 'serviceNotAvailable', message: 'Service unavailable. Please retry later.', retryAfterSeconds: fault.retryAfterSeconds }
-        : { ok: false, status: fault.status, code: 'generalException', message: 'An unspecified error has occurred.' };
+      this.save();
+      delayMs = fault.delayMs;
+      if (fault.reset) return { ok: false, status: 0, code: 'connectionReset', message: '', reset: true, delayMs };
+      if (fault.status === 503) return { ok: false, status: 503, code: 'serviceNotAvailable', message: 'Service unavailable. Please retry later.', retryAfterSeconds: fault.retryAfterSeconds, delayMs };
+      if (fault.status) return { ok: false, status: fault.status, code: 'generalException', message: 'An unspecified error has occurred.', delayMs };
     }
     const forced = this.forcedThrottle.get(tenantId);
     if (forced && forced.remaining > 0) {
       forced.remaining--;
-      return tooMany(forced.retryAfterSeconds);
+      this.save();
+      return { ...tooMany(forced.retryAfterSeconds), delayMs };
     }
     const budget = this.budgets.get(tenantId) ?? standardBudget(userCount);
     const key = `${tenantId}|${clientId}`;
@@ -86,10 +129,10 @@ export class GraphTraffic {
       window = { startMs: nowMs, used: 0 };
       this.windows.set(key, window);
     }
-    if (window.used + units > budget) return tooMany(Math.max(1, Math.ceil((window.startMs + WINDOW_MS - nowMs) / 1000)));
+    if (window.used + units > budget) return { ...tooMany(Math.max(1, Math.ceil((window.startMs + WINDOW_MS - nowMs) / 1000))), delayMs };
     window.used += units;
     usage.resourceUnits += units;
-    return { ok: true };
+    return delayMs ? { ok: true, delayMs } : { ok: true };
   }
 
   resetUsage(tenantId?: string): void {

@@ -1,12 +1,12 @@
-import type { AppRegistration } from '../apps';
 import type { SandboxCloudName } from '../clouds';
 import { newGuid, randomToken, secretsEqual } from '../crypto-utils';
 import type { DirectoryUser, Tenant } from '../directory';
 import { appendQuery } from '../http';
-import { graphPermission, OIDC_SCOPES, parseScopes, type RequestedScopes } from '../permissions';
+import { graphPermission, OIDC_SCOPES, parseScopes } from '../permissions';
 import type { SandboxState } from '../state';
 import { aad, aadErrorBody, type AadError } from './aad-errors';
 import { accountPickerPage, adminApprovalPage, consentPage, errorPage, signInPage } from './pages';
+import { PROMPTS, type AuthorizeFlow, type Prompt } from './flows';
 import type { BrowserSession } from './sessions';
 
 /**
@@ -14,39 +14,7 @@ import type { BrowserSession } from './sessions';
  * A flow lives on the server under an opaque id; the pages post back only that id.
  */
 
-const PROMPTS = ['login', 'none', 'consent', 'select_account'] as const;
-type Prompt = (typeof PROMPTS)[number];
 const FLOW_LIFETIME_MS = 60 * 60 * 1000;
-
-export interface AuthorizeRequest {
-  clientId: string;
-  redirectUri: string;
-  scopes: RequestedScopes;
-  state?: string;
-  nonce?: string;
-  codeChallenge: string;
-  prompt?: Prompt;
-  loginHint?: string;
-  domainHint?: string;
-}
-
-export interface AuthorizeFlow {
-  id: string;
-  cloud: SandboxCloudName;
-  /** The tenant named in the URL, or null for `organizations` / `common`. */
-  pathTenantId: string | null;
-  app: AppRegistration;
-  request: AuthorizeRequest;
-  createdMs: number;
-  /** Set by prompt=login and "Use another account": ask for credentials even with a session. */
-  askCredentials: boolean;
-  tenantId?: string;
-  userId?: string;
-  authTimeMs?: number;
-  consented?: boolean;
-  signInError?: string;
-  signInEmail?: string;
-}
 
 export type Outcome =
   | { kind: 'page'; status: number; html: string; newSession?: BrowserSession }
@@ -284,7 +252,7 @@ export function submitSignIn(ctx: FlowContext, flow: AuthorizeFlow, email: strin
   if (!session) {
     session = newSession = state.sessions.create(ctx.cloud);
   }
-  session.accounts.set(found.user.id, { tenantId: found.tenant.id, userId: found.user.id, authTimeMs: now });
+  state.sessions.signIn(session, { tenantId: found.tenant.id, userId: found.user.id, authTimeMs: now });
   flow.signInError = undefined;
   flow.askCredentials = false;
   flow.tenantId = found.tenant.id;

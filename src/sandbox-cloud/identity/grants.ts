@@ -1,9 +1,15 @@
 import type { SandboxCloudName } from '../clouds';
-import { randomToken } from '../crypto-utils';
+import { randomToken, sha256 } from '../crypto-utils';
+import { inMemoryOnly, type StateSink } from '../state-sink';
 
 /** Authorization codes (single use, 10 minutes) and refresh tokens (90 days of inactivity), kept server-side. */
 export const CODE_LIFETIME_MS = 10 * 60 * 1000;
 export const REFRESH_INACTIVITY_MS = 90 * 24 * 60 * 60 * 1000;
+/**
+ * Earlier refresh tokens stay valid after a refresh (as Entra's do), but only the most recent ones per app and user
+ * are kept: a portal refreshing hourly would otherwise pile up millions of live tokens in the state folder.
+ */
+export const REFRESH_TOKENS_KEPT_PER_GRANT = 20;
 
 export interface AuthorizationCode {
   cloud: SandboxCloudName;
@@ -32,39 +38,83 @@ export interface RefreshGrant {
   authTimeMs: number;
 }
 
+/** Codes and refresh tokens are kept under their SHA-256, so the state folder never holds a usable token. */
+const handle = (value: string): string => sha256(value).toString('base64url');
+
 export class GrantStore {
   private readonly codes = new Map<string, AuthorizationCode>();
   private readonly refreshTokens = new Map<string, RefreshGrant>();
+  /** Handles of the live refresh tokens per (cloud, app, tenant, user), oldest first. */
+  private readonly chains = new Map<string, string[]>();
+
+  constructor(private readonly sink: StateSink = inMemoryOnly) {}
 
   issueCode(code: AuthorizationCode): string {
     this.sweepCodes(code.issuedMs);
     const value = `1.${randomToken(48)}`;
-    this.codes.set(value, code);
+    this.codes.set(handle(value), code);
+    this.sink.put('codes', handle(value), code);
     return value;
   }
 
   findCode(value: string): AuthorizationCode | undefined {
-    return this.codes.get(value);
+    return this.codes.get(handle(value));
+  }
+
+  markRedeemed(value: string): void {
+    const code = this.codes.get(handle(value));
+    if (!code) return;
+    code.redeemed = true;
+    this.sink.put('codes', handle(value), code);
   }
 
   issueRefreshToken(grant: RefreshGrant): string {
     const value = `1.${randomToken(64)}`;
-    this.refreshTokens.set(value, grant);
+    this.refreshTokens.set(handle(value), grant);
+    this.sink.put('refresh_tokens', handle(value), grant);
+    this.remember(handle(value), grant);
     return value;
   }
 
   findRefreshToken(value: string): RefreshGrant | undefined {
-    return this.refreshTokens.get(value);
+    return this.refreshTokens.get(handle(value));
+  }
+
+  restore(codes: Iterable<[string, AuthorizationCode]>, refreshTokens: Iterable<[string, RefreshGrant]>): void {
+    for (const [key, code] of codes) this.codes.set(key, code);
+    const sorted = [...refreshTokens].sort(([, a], [, b]) => a.issuedMs - b.issuedMs);
+    for (const [key, grant] of sorted) {
+      this.refreshTokens.set(key, grant);
+      this.remember(key, grant);
+    }
+  }
+
+  private remember(key: string, grant: RefreshGrant): void {
+    const chainKey = `${grant.cloud}|${grant.clientId}|${grant.tenantId}|${grant.userId}`;
+    const chain = this.chains.get(chainKey) ?? [];
+    chain.push(key);
+    this.chains.set(chainKey, chain);
+    while (chain.length > REFRESH_TOKENS_KEPT_PER_GRANT) {
+      const oldest = chain.shift()!;
+      this.refreshTokens.delete(oldest);
+      this.sink.remove('refresh_tokens', oldest);
+    }
   }
 
   clear(): void {
     this.codes.clear();
     this.refreshTokens.clear();
+    this.chains.clear();
   }
 
   /** Redeemed codes are kept (to answer AADSTS54005) until well past their life, then dropped. */
   private sweepCodes(nowMs: number): void {
     if (this.codes.size < 10_000) return;
-    for (const [value, code] of this.codes) if (nowMs - code.issuedMs > 24 * CODE_LIFETIME_MS) this.codes.delete(value);
+    for (const [key, code] of this.codes) {
+      if (nowMs - code.issuedMs > 24 * CODE_LIFETIME_MS) {
+        this.codes.delete(key);
+        this.sink.remove('codes', key);
+      }
+    }
   }
 }

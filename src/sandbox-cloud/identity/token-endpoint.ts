@@ -74,7 +74,7 @@ async function redeemCode(state: SandboxState, cloud: SandboxCloudName, app: App
   if (form.redirect_uri !== code.redirectUri) throw aad.redirectUriGrantMismatch();
   if (!form.code_verifier || sha256(form.code_verifier).toString('base64url') !== code.codeChallenge) throw aad.verifierMismatch();
   const { tenant, user } = liveUser(state, code.tenantId, code.userId, code.authTimeMs, code.issuedMs);
-  code.redeemed = true;
+  state.grants.markRedeemed(form.code);
   return mintTokens(state, {
     cloud,
     app,

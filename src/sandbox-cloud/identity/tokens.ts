@@ -4,6 +4,7 @@ import type { SandboxCloudName } from '../clouds';
 import { encodeBase64UrlJson, newGuid, randomToken } from '../crypto-utils';
 import type { DirectoryUser, Tenant } from '../directory';
 import { signJwt } from '../keys';
+import { signTampered } from './tamper';
 import { GRAPH_PERMISSIONS } from '../permissions';
 import type { SandboxState } from '../state';
 
@@ -33,6 +34,13 @@ export interface MintInput {
   authTimeMs: number;
 }
 
+/**
+ * Private claim of the sandbox's access tokens: how far the sandbox clock was ahead of real time when the token was
+ * issued. Tokens carry true `iat`/`nbf`/`exp` (a client with a correct clock accepts them after
+ * `POST /_sandbox/clock`); the sandbox's own Graph adds this offset to judge their lifetime on the sandbox clock.
+ */
+export const CLOCK_OFFSET_CLAIM = 'sandbox_clock_offset';
+
 export const issuerFor = (state: SandboxState, cloud: SandboxCloudName, tenantId: string): string => `${state.urls(cloud).login}/${tenantId}/v2.0`;
 
 /** Pairwise subject: stable per user and audience, as Entra's `sub`. */
@@ -48,7 +56,9 @@ export async function mintTokens(state: SandboxState, input: MintInput): Promise
   const { cloud, app, tenant, user } = input;
   const key = state.keys[cloud];
   const urls = state.urls(cloud);
-  const now = state.clock.nowSeconds();
+  // True time, not the sandbox clock: tokens are checked by clients whose clocks are right.
+  const now = Math.floor(Date.now() / 1000);
+  const clockOffsetSeconds = Math.round(state.clock.offsetMilliseconds / 1000);
   const consented = state.consents.consentedScopes(tenant.id, app.clientId, user.id);
   const granted = GRAPH_PERMISSIONS.map((p) => p.scope).filter((s) => consented.has(s));
   const signInScopes = input.oidcScopes.filter((s) => s !== 'offline_access');
@@ -73,6 +83,7 @@ export async function mintTokens(state: SandboxState, input: MintInput): Promise
     upn: user.userPrincipalName,
     uti: randomToken(16),
     ver: '2.0',
+    ...(clockOffsetSeconds ? { [CLOCK_OFFSET_CLAIM]: clockOffsetSeconds } : {}),
   });
 
   const response: TokenResponse = {
@@ -100,7 +111,10 @@ export async function mintTokens(state: SandboxState, input: MintInput): Promise
   if (input.oidcScopes.includes('openid')) {
     const profile = input.oidcScopes.includes('profile');
     const email = input.oidcScopes.includes('email') && user.mail;
-    response.id_token = await signJwt(key, {
+    const tamper = state.idTokenTampering.take(tenant.id);
+    const otherCloud = cloud === 'global' ? 'usgov' : 'global';
+    const signIdToken = (claims: Parameters<typeof signJwt>[1]) => (tamper ? signTampered(tamper, claims, key, state.keys[otherCloud]) : signJwt(key, claims));
+    response.id_token = await signIdToken({
       aud: app.clientId,
       iss: issuer,
       iat: now,
@@ -114,7 +128,8 @@ export async function mintTokens(state: SandboxState, input: MintInput): Promise
       tid: tenant.id,
       uti: randomToken(16),
       ver: '2.0',
-      auth_time: Math.floor(input.authTimeMs / 1000),
+      // The sign-in instant on the sandbox clock, told in true time (as long ago as the sandbox thinks it was).
+      auth_time: Math.floor((input.authTimeMs - state.clock.offsetMilliseconds) / 1000),
       sid: newGuid(),
     });
   }

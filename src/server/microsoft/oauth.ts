@@ -194,8 +194,9 @@ export function createMicrosoftOAuth(options: MicrosoftOAuthOptions): MicrosoftO
     }
     const issuer = `${endpoints[cloud].login}/${tid}/v2.0`;
     let payload: JWTPayload;
+    let kid: string | undefined;
     try {
-      ({ payload } = await jwtVerify(idToken, jwksFor(cloud), {
+      ({ payload, protectedHeader: { kid } } = await jwtVerify(idToken, jwksFor(cloud), {
         algorithms: ['RS256'],
         audience: options.clientId[cloud],
         issuer,
@@ -206,6 +207,7 @@ export function createMicrosoftOAuth(options: MicrosoftOAuthOptions): MicrosoftO
     } catch (err) {
       throw mapJoseError(err);
     }
+    assertKeyIssuer(jwksFor(cloud).jwks()?.keys.find((key) => key.kid === kid), tid, payload.iss);
     if (expected.nonce !== undefined) {
       if (typeof payload.nonce !== 'string' || !safeEqual(payload.nonce, expected.nonce)) {
         throw new IdTokenValidationError('nonce', 'the nonce does not match the authorization request');
@@ -403,6 +405,20 @@ export function readAuthorizationResponse(query: URLSearchParams, expectedState:
   const code = query.get('code');
   if (!code) throw new AuthorizationResponseError('missing_code');
   return { code };
+}
+
+/**
+ * The multi-tenant key set serves every tenant, so a key also says whose tokens it signs: Microsoft's keys carry
+ * `issuer` (`https://login.microsoftonline.com/{tenantid}/v2.0`). A token whose issuer is not the one of the key
+ * that signed it is refused; a key without `issuer` leaves the decision to the issuer check already made.
+ */
+function assertKeyIssuer(key: object | undefined, tid: string, tokenIssuer: unknown): void {
+  const issuer = (key as { issuer?: unknown } | undefined)?.issuer;
+  if (typeof issuer !== 'string') return;
+  const keyIssuer = issuer.replace('{tenantid}', tid);
+  if (typeof tokenIssuer !== 'string' || keyIssuer.toLowerCase() !== tokenIssuer.toLowerCase()) {
+    throw new IdTokenValidationError('issuer', 'the signing key does not sign for this issuer');
+  }
 }
 
 function mapJoseError(err: unknown): Error {

@@ -105,7 +105,7 @@ export async function graphPost(h: Harness, cloud: SandboxCloudName, path: strin
 export async function control(h: Harness, method: string, path: string, body?: unknown): Promise<{ status: number; body: unknown }> {
   const res = await fetch(`${h.sandbox.baseUrl}/_sandbox${path}`, {
     method,
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    headers: body === undefined && method !== 'POST' ? {} : { 'content-type': 'application/json' },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const text = await res.text();
