@@ -8,8 +8,6 @@ import type { CoreServices } from '../services';
 import { createGraphBudget, type GraphBudget } from './budget';
 import { createTenantGraph, type TenantGraphOptions } from './graph';
 
-export { createGraphBudget, graphRequestCost, budgetKey } from './budget';
-export { createTenantGraph } from './graph';
 
 const USERS_DELTA = '/users/delta?$select=id,displayName,mail,userPrincipalName,accountEnabled';
 const GROUPS_DELTA = '/groups/delta?$select=id,displayName,members';

@@ -85,8 +85,6 @@ export interface UserServiceDeps {
   publicUrl: string;
 }
 
-export type UserService = ReturnType<typeof createUserService>;
-
 /** The rules of user management: who may be added, invited, activated and removed. */
 export function createUserService(deps: UserServiceDeps) {
   const { store, audit, sessions, appProfiles, downloads } = deps;
