@@ -22,7 +22,7 @@ import { useState } from 'react';
 import { useNavigate } from 'react-router';
 import { formErrors } from '../api/client';
 import { useAddUsers, useAppProfiles } from '../api/hooks';
-import type { AddUsersAnswer, AppProfile, Role } from '../api/types';
+import type { AddUsersAnswer, AppProfile, Role } from '../api/models';
 import { appendEmails, parseEmails } from '../format';
 import { AppLink } from './AppLink';
 import { BrowseDialog } from './BrowseDialog';

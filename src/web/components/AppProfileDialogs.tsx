@@ -23,7 +23,7 @@ import {
   useReauthorizeAppProfile,
   useRenameAppProfile,
 } from '../api/hooks';
-import type { AppProfile, CloudId, DeleteAnswer } from '../api/types';
+import type { AppProfile, CloudId, DeleteProfilesAnswer } from '../api/models';
 import { validateProfileName } from '../format';
 import { ErrorBar, Loading } from './Feedback';
 
@@ -318,7 +318,7 @@ export function DeleteProfilesDialog({
 }: {
   profiles: AppProfile[] | null;
   onClose: () => void;
-  onDone: (answer: DeleteAnswer, profiles: AppProfile[]) => void;
+  onDone: (answer: DeleteProfilesAnswer, profiles: AppProfile[]) => void;
 }) {
   return (
     <Dialog open={profiles !== null} onOpenChange={closeOnDismiss(onClose)}>
@@ -336,7 +336,7 @@ function DeleteConfirmation({
 }: {
   profiles: AppProfile[];
   onClose: () => void;
-  onDone: (answer: DeleteAnswer, profiles: AppProfile[]) => void;
+  onDone: (answer: DeleteProfilesAnswer, profiles: AppProfile[]) => void;
 }) {
   const styles = useStyles();
   const remove = useDeleteAppProfiles();

@@ -10,7 +10,7 @@ import {
 } from '@fluentui/react-components';
 import { useState } from 'react';
 import { useChangeUserRole } from '../api/hooks';
-import type { Role, User } from '../api/types';
+import type { Role, User } from '../api/models';
 import { RoleField } from './RoleField';
 import { ErrorBar } from './Feedback';
 

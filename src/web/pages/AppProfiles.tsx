@@ -30,7 +30,7 @@ import { useMemo, useState, type ReactNode } from 'react';
 import { useNavigate, useSearchParams } from 'react-router';
 import { errorMessage } from '../api/client';
 import { useAppProfiles, useCheckAppProfile } from '../api/hooks';
-import type { AppProfile, DeleteAnswer } from '../api/types';
+import type { AppProfile, DeleteProfilesAnswer } from '../api/models';
 import {
   CreateProfileDialog,
   DeleteProfilesDialog,
@@ -92,7 +92,7 @@ export function AppProfilesPage() {
     }
   };
 
-  const onDeleted = (answer: DeleteAnswer, chosen: AppProfile[]) => {
+  const onDeleted = (answer: DeleteProfilesAnswer, chosen: AppProfile[]) => {
     setDeleting(null);
     setSelected(new Set());
     const names = chosen.filter((profile) => answer.deleted.includes(profile.id)).map((profile) => profile.name);

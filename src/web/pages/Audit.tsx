@@ -16,7 +16,7 @@ import {
 } from '@fluentui/react-components';
 import { useState } from 'react';
 import { useAudit } from '../api/hooks';
-import type { AuditEntry } from '../api/types';
+import type { AuditEntry } from '../api/models';
 import { ErrorBar, Loading } from '../components/Feedback';
 import { formatTime } from '../format';
 

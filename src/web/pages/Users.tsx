@@ -30,7 +30,7 @@ import { DeleteRegular, PersonAddRegular, PersonSwapRegular } from '@fluentui/re
 import { useMemo, useState, type ReactNode } from 'react';
 import { useSearchParams } from 'react-router';
 import { useDeleteUsers, useUsers } from '../api/hooks';
-import type { DeleteAnswer, User } from '../api/types';
+import type { RemoveUsersAnswer, User } from '../api/models';
 import { AddUserDrawer } from '../components/AddUserDrawer';
 import { ChangeRoleDialog } from '../components/ChangeRoleDialog';
 import { ErrorBar, Loading, Notice } from '../components/Feedback';
@@ -79,7 +79,7 @@ export function UsersPage() {
     setSelected(headerToggledAll && hadAll ? new Set() : next);
   };
 
-  const onRemoved = (answer: DeleteAnswer, chosen: User[]) => {
+  const onRemoved = (answer: RemoveUsersAnswer, chosen: User[]) => {
     setRemoving(null);
     setSelected(new Set());
     const removed = chosen.filter((user) => answer.deleted.includes(user.id)).map((user) => user.email);
@@ -259,7 +259,7 @@ function RemoveUsersDialog({
 }: {
   users: User[] | null;
   onClose: () => void;
-  onDone: (answer: DeleteAnswer, users: User[]) => void;
+  onDone: (answer: RemoveUsersAnswer, users: User[]) => void;
 }) {
   return (
     <Dialog open={users !== null} onOpenChange={(_, d) => !d.open && onClose()}>
@@ -275,7 +275,7 @@ function RemoveConfirmation({
 }: {
   users: User[];
   onClose: () => void;
-  onDone: (answer: DeleteAnswer, users: User[]) => void;
+  onDone: (answer: RemoveUsersAnswer, users: User[]) => void;
 }) {
   const styles = useStyles();
   const remove = useDeleteUsers();
