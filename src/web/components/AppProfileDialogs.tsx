@@ -25,6 +25,7 @@ import {
 } from '../api/hooks';
 import type { AppProfile, CloudId, DeleteProfilesAnswer } from '../api/models';
 import { validateProfileName } from '../format';
+import { useDangerStyles } from './danger';
 import { ErrorBar, Loading } from './Feedback';
 
 // Each dialog keeps its state in an inner component that mounts when the dialog opens, so reopening starts fresh.
@@ -189,15 +190,33 @@ function CreateProfileSteps({ returnTo, onClose }: { returnTo: string; onClose: 
 
 // ---- Edit profile name ----
 
-export function RenameProfileDialog({ profile, onClose }: { profile: AppProfile | null; onClose: () => void }) {
+export function RenameProfileDialog({
+  profile,
+  onClose,
+  onRenamed,
+}: {
+  profile: AppProfile | null;
+  onClose: () => void;
+  onRenamed: (profile: AppProfile) => void;
+}) {
   return (
     <Dialog open={profile !== null} onOpenChange={closeOnDismiss(onClose)}>
-      <DialogSurface>{profile ? <RenameForm profile={profile} onClose={onClose} /> : null}</DialogSurface>
+      <DialogSurface>
+        {profile ? <RenameForm profile={profile} onClose={onClose} onRenamed={onRenamed} /> : null}
+      </DialogSurface>
     </Dialog>
   );
 }
 
-function RenameForm({ profile, onClose }: { profile: AppProfile; onClose: () => void }) {
+function RenameForm({
+  profile,
+  onClose,
+  onRenamed,
+}: {
+  profile: AppProfile;
+  onClose: () => void;
+  onRenamed: (profile: AppProfile) => void;
+}) {
   const styles = useStyles();
   const rename = useRenameAppProfile();
   const [name, setName] = useState(profile.name);
@@ -211,7 +230,7 @@ function RenameForm({ profile, onClose }: { profile: AppProfile; onClose: () => 
     rename.mutate(
       { id: profile.id, name: name.trim() },
       {
-        onSuccess: onClose,
+        onSuccess: onRenamed,
         onError: (error) => {
           if (isNameError(error)) setNameError(error.message);
         },
@@ -339,6 +358,7 @@ function DeleteConfirmation({
   onDone: (answer: DeleteProfilesAnswer, profiles: AppProfile[]) => void;
 }) {
   const styles = useStyles();
+  const danger = useDangerStyles();
   const remove = useDeleteAppProfiles();
 
   const onDelete = () => {
@@ -362,7 +382,7 @@ function DeleteConfirmation({
         <ErrorBar error={remove.error} />
       </DialogContent>
       <DialogActions>
-        <Button appearance="primary" onClick={onDelete} disabled={remove.isPending}>
+        <Button appearance="primary" className={danger.button} onClick={onDelete} disabled={remove.isPending}>
           Delete
         </Button>
         <Button onClick={onClose}>Cancel</Button>

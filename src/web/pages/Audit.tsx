@@ -19,6 +19,7 @@ import { useAudit } from '../api/hooks';
 import type { AuditEntry } from '../api/models';
 import { ErrorBar, Loading } from '../components/Feedback';
 import { formatTime } from '../format';
+import { usePageTitle } from '../components/usePageTitle';
 
 const useStyles = makeStyles({
   filters: { display: 'flex', gap: tokens.spacingHorizontalM, alignItems: 'flex-end' },
@@ -33,6 +34,7 @@ function target(entry: AuditEntry): string {
 }
 
 export function AuditPage() {
+  usePageTitle('Audit log');
   const styles = useStyles();
   const [outcome, setOutcome] = useState('');
   const audit = useAudit(outcome);

@@ -1,8 +1,10 @@
 import { Body1, Title2 } from '@fluentui/react-components';
 import { useSession } from '../api/hooks';
 import { AppLink } from '../components/AppLink';
+import { usePageTitle } from '../components/usePageTitle';
 
 export function HomePage() {
+  usePageTitle('Home');
   const session = useSession();
   const user = session.data?.user;
   if (!user) return null;

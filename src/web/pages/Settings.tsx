@@ -2,6 +2,7 @@ import { Caption1, Card, CardHeader, Title2, makeStyles, tokens } from '@fluentu
 import { AppsRegular, DocumentBulletListRegular, PeopleRegular } from '@fluentui/react-icons';
 import type { ReactElement } from 'react';
 import { AppLink } from '../components/AppLink';
+import { usePageTitle } from '../components/usePageTitle';
 
 const useStyles = makeStyles({
   grid: {
@@ -21,6 +22,7 @@ interface Entry {
 }
 
 export function SettingsPage() {
+  usePageTitle('Settings');
   const styles = useStyles();
   const entries: Entry[] = [
     {
