@@ -49,7 +49,7 @@ function profileOptionText(profile: AppProfile): string {
 export function AddUserDrawer({ open, onClose }: { open: boolean; onClose: () => void }) {
   return (
     <OverlayDrawer position="end" size="medium" open={open} onOpenChange={(_, d) => !d.open && onClose()}>
-      {open ? <AddUserForm onClose={onClose} /> : null}
+      <AddUserForm onClose={onClose} />
     </OverlayDrawer>
   );
 }

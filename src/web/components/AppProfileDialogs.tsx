@@ -26,6 +26,7 @@ import {
 import type { AppProfile, CloudId, DeleteProfilesAnswer } from '../api/models';
 import { validateProfileName } from '../format';
 import { useDangerStyles } from './danger';
+import { useLastValue } from './useLastValue';
 import { ErrorBar, Loading } from './Feedback';
 
 // Each dialog keeps its state in an inner component that mounts when the dialog opens, so reopening starts fresh.
@@ -199,10 +200,11 @@ export function RenameProfileDialog({
   onClose: () => void;
   onRenamed: (profile: AppProfile) => void;
 }) {
+  const shown = useLastValue(profile);
   return (
     <Dialog open={profile !== null} onOpenChange={closeOnDismiss(onClose)}>
       <DialogSurface>
-        {profile ? <RenameForm profile={profile} onClose={onClose} onRenamed={onRenamed} /> : null}
+        {shown ? <RenameForm profile={shown} onClose={onClose} onRenamed={onRenamed} /> : null}
       </DialogSurface>
     </Dialog>
   );
@@ -270,10 +272,11 @@ export function ReauthorizeDialog({
   returnTo: string;
   onClose: () => void;
 }) {
+  const shown = useLastValue(profile);
   return (
     <Dialog open={profile !== null} onOpenChange={closeOnDismiss(onClose)}>
       <DialogSurface>
-        {profile ? <ReauthorizeForm profile={profile} returnTo={returnTo} onClose={onClose} /> : null}
+        {shown ? <ReauthorizeForm profile={shown} returnTo={returnTo} onClose={onClose} /> : null}
       </DialogSurface>
     </Dialog>
   );
@@ -339,10 +342,11 @@ export function DeleteProfilesDialog({
   onClose: () => void;
   onDone: (answer: DeleteProfilesAnswer, profiles: AppProfile[]) => void;
 }) {
+  const shown = useLastValue(profiles);
   return (
     <Dialog open={profiles !== null} onOpenChange={closeOnDismiss(onClose)}>
       <DialogSurface>
-        {profiles ? <DeleteConfirmation profiles={profiles} onClose={onClose} onDone={onDone} /> : null}
+        {shown ? <DeleteConfirmation profiles={shown} onClose={onClose} onDone={onDone} /> : null}
       </DialogSurface>
     </Dialog>
   );

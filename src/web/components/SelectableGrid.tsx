@@ -84,7 +84,8 @@ function SelectableTable<T>({
   };
 
   return (
-    <div className={styles.scroll}>
+    // Focusable, so a keyboard can scroll it sideways when the window is narrower than the table.
+    <div className={styles.scroll} tabIndex={0} role="region" aria-label={`${label} table`}>
       <DataGrid
         style={minWidth ? { minWidth } : undefined}
         items={items}

@@ -56,7 +56,7 @@ export function AuditPage() {
       {audit.isPending ? <Loading /> : null}
       {audit.isSuccess && entries.length === 0 ? <Text>No audit entries yet.</Text> : null}
       {entries.length > 0 ? (
-        <div className={styles.scroll}>
+        <div className={styles.scroll} tabIndex={0} role="region" aria-label="Audit log table">
           <Table aria-label="Audit log" className={styles.table} size="small">
             <TableHeader>
               <TableRow>

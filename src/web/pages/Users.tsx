@@ -29,6 +29,7 @@ import { useDangerStyles } from '../components/danger';
 import { ErrorBar, Loading, Notice } from '../components/Feedback';
 import { SelectableGrid, useSelection } from '../components/SelectableGrid';
 import { useDebounced } from '../components/useDebounced';
+import { useLastValue } from '../components/useLastValue';
 import { roleLabel, signInTypeLabel, userStatusLabel } from '../format';
 import { usePageTitle } from '../components/usePageTitle';
 
@@ -234,9 +235,10 @@ function RemoveUsersDialog({
   onClose: () => void;
   onDone: (answer: RemoveUsersAnswer, users: User[]) => void;
 }) {
+  const shown = useLastValue(users);
   return (
     <Dialog open={users !== null} onOpenChange={(_, d) => !d.open && onClose()}>
-      <DialogSurface>{users ? <RemoveConfirmation users={users} onClose={onClose} onDone={onDone} /> : null}</DialogSurface>
+      <DialogSurface>{shown ? <RemoveConfirmation users={shown} onClose={onClose} onDone={onDone} /> : null}</DialogSurface>
     </Dialog>
   );
 }
