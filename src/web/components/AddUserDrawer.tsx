@@ -47,9 +47,16 @@ function profileOptionText(profile: AppProfile): string {
 }
 
 export function AddUserDrawer({ open, onClose }: { open: boolean; onClose: () => void }) {
+  // Each opening starts a fresh form; the form stays while the panel closes, so focus can go back to its opener.
+  const [opening, setOpening] = useState(0);
+  const [wasOpen, setWasOpen] = useState(open);
+  if (open !== wasOpen) {
+    setWasOpen(open);
+    if (open) setOpening(opening + 1);
+  }
   return (
     <OverlayDrawer position="end" size="medium" open={open} onOpenChange={(_, d) => !d.open && onClose()}>
-      <AddUserForm onClose={onClose} />
+      <AddUserForm key={opening} onClose={onClose} />
     </OverlayDrawer>
   );
 }
@@ -94,19 +101,38 @@ function AddUserForm({ onClose }: { onClose: () => void }) {
     );
   };
 
+  const header = (
+    <DrawerHeader>
+      <DrawerHeaderTitle
+        action={<Button appearance="subtle" aria-label="Close" icon={<DismissRegular />} onClick={onClose} />}
+      >
+        Add new user
+      </DrawerHeaderTitle>
+    </DrawerHeader>
+  );
+
+  // The answer gets a step of its own, so long reasons and activation links never cover the form.
+  if (result) {
+    return (
+      <>
+        {header}
+        <DrawerBody className={styles.body}>
+          <AddResult result={result} />
+        </DrawerBody>
+        <DrawerFooter className={styles.footer}>
+          <Button appearance="primary" onClick={onClose}>
+            Done
+          </Button>
+          <Button onClick={() => setResult(null)}>Add more</Button>
+        </DrawerFooter>
+      </>
+    );
+  }
+
   return (
     <>
-      <DrawerHeader>
-        <DrawerHeaderTitle
-          action={
-            <Button appearance="subtle" aria-label="Close" icon={<DismissRegular />} onClick={onClose} />
-          }
-        >
-          Add new user
-        </DrawerHeaderTitle>
-      </DrawerHeader>
+      {header}
       <DrawerBody className={styles.body}>
-        {result ? <AddResult result={result} /> : null}
         <ErrorBar error={errors.banner} />
         <Field label="Sign in type">
           <RadioGroup value={signInType} onChange={(_, d) => setSignInType(d.value as SignInType)}>
@@ -201,6 +227,7 @@ function AddResult({ result }: { result: AddUsersAnswer }) {
                 </li>
               ))}
             </ul>
+            <div>Choose Add more to correct them: they stay in the address box.</div>
           </>
         ) : null}
       </Notice>

@@ -12,7 +12,6 @@ import {
   mergeClasses,
   useIsOverflowItemVisible,
   useOverflowMenu,
-  useRestoreFocusTarget,
 } from '@fluentui/react-components';
 import { MoreHorizontalRegular } from '@fluentui/react-icons';
 import type { ReactElement } from 'react';
@@ -35,20 +34,37 @@ const useStyles = makeStyles({
 
 /**
  * A list page's command bar. Commands that do not fit move into a "More actions" menu, so a narrow window never
- * cuts a button in half. Disabled commands stay focusable, so focus can come back to the one that opened a dialog
- * even when the action left nothing selected.
+ * cuts a button in half. Disabled commands stay focusable, so the dialog a command opened can hand focus back to it
+ * even when the action left nothing selected. (No tabster restore-focus targets here: they pulled focus out of the
+ * Add user panel when its nested Browse dialog closed, which hid the panel from assistive technology.)
  */
-export function CommandBar({ label, commands }: { label: string; commands: Command[] }) {
+export function CommandBar({
+  label,
+  commands: given,
+  onCommand,
+}: {
+  label: string;
+  commands: Command[];
+  /** Runs before any command (a page clears the message of its previous action). */
+  onCommand?: () => void;
+}) {
+  const commands = onCommand
+    ? given.map((command) => ({
+        ...command,
+        onClick: () => {
+          onCommand();
+          command.onClick();
+        },
+      }))
+    : given;
   const styles = useStyles();
   const danger = useDangerStyles();
-  const restoreFocusTarget = useRestoreFocusTarget();
   return (
     <Overflow padding={48}>
       <Toolbar aria-label={label} className={styles.toolbar}>
         {commands.map((command) => (
           <OverflowItem key={command.id} id={command.id}>
             <ToolbarButton
-              {...restoreFocusTarget}
               icon={command.icon}
               disabledFocusable={command.disabled}
               onClick={command.onClick}
@@ -66,12 +82,11 @@ export function CommandBar({ label, commands }: { label: string; commands: Comma
 
 function MoreCommands({ commands }: { commands: Command[] }) {
   const { ref, isOverflowing } = useOverflowMenu<HTMLButtonElement>();
-  const restoreFocusTarget = useRestoreFocusTarget();
   if (!isOverflowing) return null;
   return (
     <Menu>
       <MenuTrigger disableButtonEnhancement>
-        <ToolbarButton {...restoreFocusTarget} ref={ref} icon={<MoreHorizontalRegular />} aria-label="More actions" />
+        <ToolbarButton ref={ref} icon={<MoreHorizontalRegular />} aria-label="More actions" />
       </MenuTrigger>
       <MenuPopover>
         <MenuList>

@@ -20,7 +20,8 @@ export function RoundTripOutcome() {
     setParams(withoutRoundTripParams(params), { replace: true });
   }, [params, setParams]);
 
-  const needsName = result?.code === 'TENANT_ALREADY_CONNECTED' && Boolean(result.profileId);
+  // Success messages and "already connected" name the profile they are about.
+  const needsName = Boolean(result?.profileId) && (result?.result !== 'error' || result.code === 'TENANT_ALREADY_CONNECTED');
   const profiles = useAppProfiles(needsName);
 
   if (!result) return null;

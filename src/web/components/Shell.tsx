@@ -4,7 +4,6 @@ import { Link as RouterLink, Outlet, useNavigate } from 'react-router';
 import { setCsrfToken } from '../api/client';
 import { keys, useSandbox, useSession, useSignOut } from '../api/hooks';
 import { ErrorBar } from './Feedback';
-import { RoundTripOutcome } from './RoundTripOutcome';
 
 const useStyles = makeStyles({
   skip: {
@@ -115,7 +114,6 @@ export function Shell() {
       </header>
       <main id="main" tabIndex={-1} className={styles.main}>
         <ErrorBar error={signOut.error} />
-        <RoundTripOutcome />
         <Outlet />
       </main>
     </>

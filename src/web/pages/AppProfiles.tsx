@@ -3,7 +3,6 @@ import {
   Body1,
   Button,
   Caption1,
-  Title2,
   createTableColumn,
   makeStyles,
   tokens,
@@ -33,7 +32,7 @@ import { ErrorBar, Loading, Notice } from '../components/Feedback';
 import { SelectableGrid, useSelection } from '../components/SelectableGrid';
 import { blockedProfileMessage, cloudLabel, formatTime, lapsesText, statusLabel } from '../format';
 import { safeNextPath } from '../outcomes';
-import { usePageTitle } from '../components/usePageTitle';
+import { PageHeader } from '../components/PageHeader';
 
 const PAGE_PATH = '/settings/app-profiles';
 
@@ -55,7 +54,6 @@ interface Message {
 }
 
 export function AppProfilesPage() {
-  usePageTitle('Partner app profile');
   const styles = useStyles();
   const navigate = useNavigate();
   const [params, setParams] = useSearchParams();
@@ -196,9 +194,10 @@ export function AppProfilesPage() {
 
   return (
     <>
-      <Title2 as="h1">Partner app profile</Title2>
+      <PageHeader title="Partner app profile" />
       <CommandBar
         label="App profile actions"
+        onCommand={() => setMessage(null)}
         commands={[
           { id: 'create', label: 'Create', icon: <AddRegular />, onClick: () => setCreateOpen(true) },
           {

@@ -10,7 +10,6 @@ import {
   TableHeaderCell,
   TableRow,
   Text,
-  Title2,
   makeStyles,
   tokens,
 } from '@fluentui/react-components';
@@ -19,7 +18,7 @@ import { useAudit } from '../api/hooks';
 import type { AuditEntry } from '../api/models';
 import { ErrorBar, Loading } from '../components/Feedback';
 import { formatTime } from '../format';
-import { usePageTitle } from '../components/usePageTitle';
+import { PageHeader } from '../components/PageHeader';
 
 const useStyles = makeStyles({
   filters: { display: 'flex', gap: tokens.spacingHorizontalM, alignItems: 'flex-end' },
@@ -34,7 +33,6 @@ function target(entry: AuditEntry): string {
 }
 
 export function AuditPage() {
-  usePageTitle('Audit log');
   const styles = useStyles();
   const [outcome, setOutcome] = useState('');
   const audit = useAudit(outcome);
@@ -42,7 +40,7 @@ export function AuditPage() {
 
   return (
     <>
-      <Title2 as="h1">Audit log</Title2>
+      <PageHeader title="Audit log" />
       <div className={styles.filters}>
         <Field label="Outcome">
           <Select value={outcome} onChange={(_, d) => setOutcome(d.value)}>

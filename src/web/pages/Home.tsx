@@ -1,17 +1,16 @@
-import { Body1, Title2 } from '@fluentui/react-components';
+import { Body1 } from '@fluentui/react-components';
 import { useSession } from '../api/hooks';
 import { AppLink } from '../components/AppLink';
-import { usePageTitle } from '../components/usePageTitle';
+import { PageHeader } from '../components/PageHeader';
 
 export function HomePage() {
-  usePageTitle('Home');
   const session = useSession();
   const user = session.data?.user;
   if (!user) return null;
   const name = user.displayName?.trim() || user.email;
   return (
     <>
-      <Title2 as="h1">Welcome, {name}</Title2>
+      <PageHeader title="Home" heading={`Welcome, ${name}`} />
       {user.role === 'administrator' ? (
         <Body1>
           Connect Microsoft 365 tenants and manage who can sign in from{' '}

@@ -11,7 +11,6 @@ import {
   SearchBox,
   Select,
   Text,
-  Title2,
   createTableColumn,
   makeStyles,
   tokens,
@@ -31,7 +30,7 @@ import { SelectableGrid, useSelection } from '../components/SelectableGrid';
 import { useDebounced } from '../components/useDebounced';
 import { useLastValue } from '../components/useLastValue';
 import { roleLabel, signInTypeLabel, userStatusLabel } from '../format';
-import { usePageTitle } from '../components/usePageTitle';
+import { PageHeader } from '../components/PageHeader';
 
 const useStyles = makeStyles({
   toolbar: { display: 'flex', gap: tokens.spacingHorizontalM, alignItems: 'center', flexWrap: 'wrap' },
@@ -45,7 +44,6 @@ const userName = (user: User) => user.email;
 const removable = (user: User) => !user.isOwner;
 
 export function UsersPage() {
-  usePageTitle('User management');
   const styles = useStyles();
   const [params, setParams] = useSearchParams();
   const [role, setRole] = useState('');
@@ -155,9 +153,10 @@ export function UsersPage() {
 
   return (
     <>
-      <Title2 as="h1">User management</Title2>
+      <PageHeader title="User management" />
       <CommandBar
         label="User actions"
+        onCommand={() => setMessage(null)}
         commands={[
           { id: 'add', label: 'Add new user', icon: <PersonAddRegular />, onClick: () => openDrawer(true) },
           {
