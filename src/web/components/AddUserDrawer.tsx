@@ -16,6 +16,7 @@ import {
   Textarea,
   makeStyles,
   tokens,
+  useRestoreFocusTarget,
 } from '@fluentui/react-components';
 import { DismissRegular } from '@fluentui/react-icons';
 import { useState } from 'react';
@@ -71,6 +72,8 @@ function AddUserForm({ onClose }: { onClose: () => void }) {
   const [profileId, setProfileId] = useState<string | null>(null);
   const [role, setRole] = useState<Role>('member');
   const [browseOpen, setBrowseOpen] = useState(false);
+  // Browse gets focus back when its dialog closes, so focus stays in this panel.
+  const restoreFocusTarget = useRestoreFocusTarget();
   const [result, setResult] = useState<AddUsersAnswer | null>(null);
   const [emailsError, setEmailsError] = useState<string | undefined>();
   const [profileError, setProfileError] = useState<string | undefined>();
@@ -171,7 +174,7 @@ function AddUserForm({ onClose }: { onClose: () => void }) {
             ) : null}
             <div className={styles.row}>
               <Button onClick={() => navigate(NEW_PROFILE_PATH)}>New app profile</Button>
-              <Button onClick={() => setBrowseOpen(true)} disabled={!chosenId}>
+              <Button {...restoreFocusTarget} onClick={() => setBrowseOpen(true)} disabled={!chosenId}>
                 Browse
               </Button>
             </div>

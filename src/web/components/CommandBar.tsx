@@ -12,6 +12,7 @@ import {
   mergeClasses,
   useIsOverflowItemVisible,
   useOverflowMenu,
+  useRestoreFocusTarget,
 } from '@fluentui/react-components';
 import { MoreHorizontalRegular } from '@fluentui/react-icons';
 import type { ReactElement } from 'react';
@@ -35,8 +36,8 @@ const useStyles = makeStyles({
 /**
  * A list page's command bar. Commands that do not fit move into a "More actions" menu, so a narrow window never
  * cuts a button in half. Disabled commands stay focusable, so the dialog a command opened can hand focus back to it
- * even when the action left nothing selected. (No tabster restore-focus targets here: they pulled focus out of the
- * Add user panel when its nested Browse dialog closed, which hid the panel from assistive technology.)
+ * even when the action left nothing selected. Each command is a restore-focus target: a closing dialog hands focus
+ * to the last one focused (an opener inside a dialog must be one too, or focus leaves that dialog).
  */
 export function CommandBar({
   label,
@@ -59,12 +60,14 @@ export function CommandBar({
     : given;
   const styles = useStyles();
   const danger = useDangerStyles();
+  const restoreFocusTarget = useRestoreFocusTarget();
   return (
     <Overflow padding={48}>
       <Toolbar aria-label={label} className={styles.toolbar}>
         {commands.map((command) => (
           <OverflowItem key={command.id} id={command.id}>
             <ToolbarButton
+              {...restoreFocusTarget}
               icon={command.icon}
               disabledFocusable={command.disabled}
               onClick={command.onClick}
@@ -82,11 +85,12 @@ export function CommandBar({
 
 function MoreCommands({ commands }: { commands: Command[] }) {
   const { ref, isOverflowing } = useOverflowMenu<HTMLButtonElement>();
+  const restoreFocusTarget = useRestoreFocusTarget();
   if (!isOverflowing) return null;
   return (
     <Menu>
       <MenuTrigger disableButtonEnhancement>
-        <ToolbarButton ref={ref} icon={<MoreHorizontalRegular />} aria-label="More actions" />
+        <ToolbarButton {...restoreFocusTarget} ref={ref} icon={<MoreHorizontalRegular />} aria-label="More actions" />
       </MenuTrigger>
       <MenuPopover>
         <MenuList>
