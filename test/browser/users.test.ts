@@ -148,7 +148,9 @@ describe('user management in the browser', () => {
     await dialog.getByRole('button', { name: 'OK' }).click();
     await page.getByText(`${localMember.email} is now an Administrator.`).waitFor();
     await userRow(page, localMember.email).getByText('Administrator', { exact: true }).waitFor();
-    await page.getByRole('checkbox', { name: `Select ${localMember.email}` }).uncheck();
+    // The action cleared the selection: a next Remove cannot take this row along by accident.
+    expect(await page.getByRole('checkbox', { name: `Select ${localMember.email}` }).isChecked()).toBe(false);
+    expect(await page.getByRole('toolbar', { name: 'User actions' }).getByRole('button', { name: 'Remove' }).getAttribute('aria-disabled')).toBe('true');
 
     const promoted = await newPage(browser, portal.url);
     await promoted.page.goto('/signin');
@@ -250,6 +252,8 @@ describe('user management in the browser', () => {
     await page.getByRole('toolbar', { name: 'User actions' }).getByRole('button', { name: 'Remove' }).click();
     const confirm = page.getByRole('dialog', { name: 'Remove users' });
     for (const email of microsoftRows) await confirm.getByText(email, { exact: true }).waitFor();
+    // A destructive confirmation is red (Fluent's danger background), not the blue of an everyday OK.
+    expect(await confirm.getByRole('button', { name: 'Remove' }).evaluate((button) => getComputedStyle(button).backgroundColor)).toBe('rgb(197, 15, 31)');
     await confirm.getByRole('button', { name: 'Remove' }).click();
     await confirm.waitFor({ state: 'hidden' });
     await page.getByText(/^Removed: /).waitFor();

@@ -17,6 +17,7 @@ import {
 import { MoreHorizontalRegular } from '@fluentui/react-icons';
 import type { ReactElement } from 'react';
 import { useDangerStyles } from './danger';
+import { announceNextAction } from './nextAction';
 
 export interface Command {
   id: string;
@@ -49,15 +50,14 @@ export function CommandBar({
   /** Runs before any command (a page clears the message of its previous action). */
   onCommand?: () => void;
 }) {
-  const commands = onCommand
-    ? given.map((command) => ({
-        ...command,
-        onClick: () => {
-          onCommand();
-          command.onClick();
-        },
-      }))
-    : given;
+  const commands = given.map((command) => ({
+    ...command,
+    onClick: () => {
+      announceNextAction();
+      onCommand?.();
+      command.onClick();
+    },
+  }));
   const styles = useStyles();
   const danger = useDangerStyles();
   const restoreFocusTarget = useRestoreFocusTarget();

@@ -3,6 +3,7 @@ import { DismissRegular } from '@fluentui/react-icons';
 import { useEffect, useState } from 'react';
 import { useSearchParams } from 'react-router';
 import { useAppProfiles } from '../api/hooks';
+import { onNextAction } from './nextAction';
 import { readRoundTripResult, roundTripOutcome, withoutRoundTripParams, type RoundTripResult } from '../outcomes';
 
 /**
@@ -21,6 +22,8 @@ export function RoundTripOutcome() {
   }, [params, setParams]);
 
   // Success messages and "already connected" name the profile they are about.
+  useEffect(() => onNextAction(() => setResult(null)), []);
+
   const needsName = Boolean(result?.profileId) && (result?.result !== 'error' || result.code === 'TENANT_ALREADY_CONNECTED');
   const profiles = useAppProfiles(needsName);
 
