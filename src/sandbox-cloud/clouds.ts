@@ -24,7 +24,3 @@ export interface CloudUrls {
 export function cloudUrls(baseUrl: string, cloud: SandboxCloudName): CloudUrls {
   return { login: `${baseUrl}/${cloud}/login`, graph: `${baseUrl}/${cloud}/graph` };
 }
-
-export function isCloudName(value: unknown): value is SandboxCloudName {
-  return value === 'global' || value === 'usgov';
-}

@@ -6,7 +6,7 @@ import { Tenant, type DirectoryObject } from './directory';
 import { generateSynthetic } from './generate';
 import { ROLE_BY_NAME } from './roles';
 
-/** Fixture format of the contract (`reference/sandbox-cloud.md`). */
+/** The fixture format (src/sandbox-cloud/README.md; the built-in sample is fixtures/sample.json). */
 const guid = z.string().regex(GUID_PATTERN, 'must be a GUID');
 
 export const fixtureUser = z.object({
@@ -57,9 +57,6 @@ const fixtureTenant = z.object({
 export const fixtureSchema = z.object({ tenants: z.array(fixtureTenant) });
 
 export type SandboxFixture = z.infer<typeof fixtureSchema>;
-export type FixtureUser = z.infer<typeof fixtureUser>;
-export type FixtureGroup = z.infer<typeof fixtureGroup>;
-export type FixtureTenant = z.infer<typeof fixtureTenant>;
 
 export class FixtureError extends Error {}
 

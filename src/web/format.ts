@@ -1,5 +1,5 @@
 // Small pure formatting helpers shared by the pages.
-import type { AppProfile, CloudId, User } from './api/types';
+import type { AppProfile, CloudId, User } from './api/models';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 

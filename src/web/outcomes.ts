@@ -59,8 +59,9 @@ const consentErrors: Record<string, (context: ErrorContext) => string> = {
 };
 
 export function roundTripOutcome(result: RoundTripResult, profileName: string | null = null): Outcome {
-  if (result.result === 'created') return { intent: 'success', message: 'App profile created.' };
-  if (result.result === 'reauthorized') return { intent: 'success', message: 'App authorized again.' };
+  const named = profileName ? ` “${profileName}” is active.` : '';
+  if (result.result === 'created') return { intent: 'success', message: `App profile created.${named}` };
+  if (result.result === 'reauthorized') return { intent: 'success', message: `App authorized again.${named}` };
   const code = result.code ?? 'UNKNOWN';
   const describe = consentErrors[code];
   const message = describe

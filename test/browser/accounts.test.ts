@@ -50,6 +50,27 @@ describe('accounts in the browser', () => {
     await context.close();
   });
 
+  it('sign-up shows the password rules up front and every field error at once, in words', async () => {
+    const { context, page } = await newPage(browser, portal.url);
+    await page.goto('/signup');
+    await page.getByText('At least 10 characters. Not a common password, and not your name or email.').waitFor();
+    await page.getByLabel('Email').fill('pat');
+    await page.getByLabel('Password').fill('short');
+    await page.getByRole('button', { name: 'Sign up' }).click();
+    await page.getByText('Enter the name of your organization.').waitFor();
+    await page.getByText('Enter an email address such as name@example.com.').waitFor();
+    await page.getByText('The password needs at least 10 characters.').waitFor();
+    expect(await page.getByText(/organizationName/).count()).toBe(0);
+
+    // What only the server knows comes back on its field, in words.
+    await page.getByLabel('Organization name').fill('Rules Partners');
+    await page.getByLabel('Email').fill(uniqueEmail());
+    await page.getByLabel('Password').fill('password123');
+    await page.getByRole('button', { name: 'Sign up' }).click();
+    await page.getByText(/too easy to guess/).waitFor();
+    await context.close();
+  });
+
   it('shows a Member no Settings', async () => {
     const owner = new ApiClient(portal.url);
     const signup = await owner.post('/api/signup', { organizationName: 'Member Test', email: uniqueEmail(), password: PORTAL_PASSWORD });

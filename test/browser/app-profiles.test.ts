@@ -71,7 +71,11 @@ describe('partner app profiles in the browser', () => {
     await page.getByText(/Tenantgate - User Management/).first().waitFor();
 
     await createProfile(page, 'Contoso M365', { email: CONTOSO.admin, via: 'sign-in' });
-    await page.getByText('App profile created.').waitFor();
+    // The message names the profile and sits under the page title, not above it.
+    const created = page.getByText('App profile created. “Contoso M365” is active.');
+    await created.waitFor();
+    const titleBox = await page.getByRole('heading', { name: 'Partner app profile' }).boundingBox();
+    expect((await created.boundingBox())!.y).toBeGreaterThan(titleBox!.y);
     await row(page, 'Contoso M365').getByText('Active').waitFor();
     await row(page, 'Contoso M365').getByText(CONTOSO.domain, { exact: true }).waitFor();
     await row(page, 'Contoso M365').getByText(CONTOSO.admin, { exact: true }).waitFor();
@@ -84,6 +88,9 @@ describe('partner app profiles in the browser', () => {
     await edit.getByLabel('Profile name').fill('Contoso Production');
     await edit.getByRole('button', { name: 'OK' }).click();
     await row(page, 'Contoso Production').waitFor();
+    await page.getByText('The app profile is now named “Contoso Production”.').waitFor();
+    // The round trip's message is gone with the next action's.
+    expect(await page.getByText('App profile created.').count()).toBe(0);
 
     // Re-authorize: use the current account (no password while the Microsoft session lasts)
     await select(page, 'Contoso Production');

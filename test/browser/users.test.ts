@@ -148,7 +148,9 @@ describe('user management in the browser', () => {
     await dialog.getByRole('button', { name: 'OK' }).click();
     await page.getByText(`${localMember.email} is now an Administrator.`).waitFor();
     await userRow(page, localMember.email).getByText('Administrator', { exact: true }).waitFor();
-    await page.getByRole('checkbox', { name: `Select ${localMember.email}` }).uncheck();
+    // The action cleared the selection: a next Remove cannot take this row along by accident.
+    expect(await page.getByRole('checkbox', { name: `Select ${localMember.email}` }).isChecked()).toBe(false);
+    expect(await page.getByRole('toolbar', { name: 'User actions' }).getByRole('button', { name: 'Remove' }).getAttribute('aria-disabled')).toBe('true');
 
     const promoted = await newPage(browser, portal.url);
     await promoted.page.goto('/signin');
@@ -173,7 +175,11 @@ describe('user management in the browser', () => {
     await drawer.getByText('Added 1 user.').waitFor();
     const rejected = drawer.getByRole('list', { name: 'Rejected addresses' });
     await rejected.getByText('nobody@contoso.com: No user or group with the address nobody@contoso.com exists in the tenant', { exact: false }).waitFor();
-    // The rejected address stays in the box to correct; the added one is gone.
+    // The answer has its own step: nothing of the form lies under the reasons.
+    expect(await drawer.getByRole('radio').count()).toBe(0);
+    expect(await drawer.getByRole('textbox', { name: 'Email addresses' }).count()).toBe(0);
+    // "Add more": the rejected address stays in the box to correct; the added one is gone.
+    await drawer.getByRole('button', { name: 'Add more' }).click();
     expect(await drawer.getByRole('textbox', { name: 'Email addresses' }).inputValue()).toBe('nobody@contoso.com');
     await drawer.getByRole('button', { name: 'Close' }).click();
     await userRow(page, ALEX).getByText('Microsoft 365 user').waitFor();
@@ -246,6 +252,8 @@ describe('user management in the browser', () => {
     await page.getByRole('toolbar', { name: 'User actions' }).getByRole('button', { name: 'Remove' }).click();
     const confirm = page.getByRole('dialog', { name: 'Remove users' });
     for (const email of microsoftRows) await confirm.getByText(email, { exact: true }).waitFor();
+    // A destructive confirmation is red (Fluent's danger background), not the blue of an everyday OK.
+    expect(await confirm.getByRole('button', { name: 'Remove' }).evaluate((button) => getComputedStyle(button).backgroundColor)).toBe('rgb(197, 15, 31)');
     await confirm.getByRole('button', { name: 'Remove' }).click();
     await confirm.waitFor({ state: 'hidden' });
     await page.getByText(/^Removed: /).waitFor();

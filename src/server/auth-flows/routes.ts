@@ -8,7 +8,7 @@ import { installBrowserBinding, readBrowserBinding, type BrowserBindingSettings 
 import type { FlowPurpose, FlowStore } from './store';
 import type { FlowFinisher } from './types';
 
-export type { CallbackParams, FlowFinisher, FlowResult } from './types';
+export type { FlowFinisher } from './types';
 
 /**
  * The one redirect URI registered with Microsoft. It consumes the flow named by `state` (single use,

@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import type { Db } from '../db/database';
 
 export type SyncResource = 'users' | 'groups';
-export type SyncStateStore = ReturnType<typeof createSyncStateStore>;
 
 /** The delta links of the directory sync, one per profile and resource: the only writer of `directory_sync_state`. */
 export function createSyncStateStore(db: Db) {

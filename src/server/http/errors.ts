@@ -1,6 +1,6 @@
 /**
  * Typed domain errors with stable codes. Services throw these; one error handler maps them to HTTP
- * with the request id, in the shape reference/api.md gives.
+ * with the request id, in the error shape of the API document (`GET /api/openapi.json`, see README.md, API).
  */
 export class AppError extends Error {
   constructor(

@@ -8,7 +8,6 @@ export interface ClaimOptions {
   dueAfterMs?: number;
 }
 
-export type Leases = ReturnType<typeof createLeases>;
 
 /**
  * Named leases in `job_leases` (the only module that writes that table). A claim is one conditional

@@ -13,7 +13,6 @@ export interface PartnerChoice {
   groupRole?: 'administrator' | 'member' | null;
 }
 
-export type ChoiceStore = ReturnType<typeof createChoiceStore>;
 
 /**
  * Pending partner choices, sealed and bound to the browser that signed in (the SHA-256 of its binding):

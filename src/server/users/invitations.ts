@@ -26,7 +26,7 @@ export function newActivation(publicUrl: string, now: number): { tokenHash: stri
 export const activationHash = (token: string): string => sha256(token);
 
 /**
- * Delivers invitations. The portal has no mail transport yet, so the links are handed to the
+ * Delivers invitations: by mail when SMTP_URL is set; otherwise the links are handed to the
  * administrator who added the users, once, in the answer of the add request (and never stored or logged).
  */
 export interface InvitationDelivery {

@@ -11,9 +11,7 @@ import { createUserAdding } from './add';
 import { createDirectoryBrowser } from './browse';
 import { createUserSupport } from './support';
 
-export type { Rejection, RejectionCode } from './rules';
-
-export type { AddInput, AddResult, DeleteResult, DirectoryEntry, UserServiceDeps } from './types';
+export type { DeleteResult, UserServiceDeps } from './types';
 
 export type UserService = ReturnType<typeof createUserService>;
 

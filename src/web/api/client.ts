@@ -28,10 +28,6 @@ export function setCsrfToken(token: string | null | undefined): void {
   csrfToken = token ?? null;
 }
 
-export function getCsrfToken(): string | null {
-  return csrfToken;
-}
-
 type Method = 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
 
 interface ErrorBody {

@@ -4,19 +4,20 @@ import type {
   AddUsersAnswer,
   AddUsersRequest,
   AppProfile,
-  AuditEntry,
+  AuditPage,
   AuthorizationUrlAnswer,
   CloudId,
   CloudOption,
-  DeleteAnswer,
-  DirectoryEntry,
-  Page,
+  DeleteProfilesAnswer,
+  DirectoryPage,
+  RemoveUsersAnswer,
   Role,
   SandboxInfo,
   Session,
   SignInChoice,
   User,
-} from './types';
+  UsersPage,
+} from './models';
 
 export const keys = {
   session: ['session'] as const,
@@ -178,7 +179,7 @@ export function useCheckAppProfile() {
 export function useDeleteAppProfiles() {
   const client = useQueryClient();
   return useMutation({
-    mutationFn: (ids: string[]) => api.post<DeleteAnswer>('/api/app-profiles/delete', { ids }),
+    mutationFn: (ids: string[]) => api.post<DeleteProfilesAnswer>('/api/app-profiles/delete', { ids }),
     onSettled: () => client.invalidateQueries({ queryKey: keys.appProfiles }),
   });
 }
@@ -187,7 +188,7 @@ export function useDirectory(profileId: string | null, type: 'user' | 'group', s
   return useInfiniteQuery({
     queryKey: keys.directory(profileId ?? '', type, search),
     queryFn: ({ pageParam }) =>
-      api.get<Page<DirectoryEntry>>(
+      api.get<DirectoryPage>(
         `/api/app-profiles/${encodeURIComponent(profileId ?? '')}/directory${query({ type, search, cursor: pageParam })}`,
       ),
     initialPageParam: '',
@@ -202,7 +203,7 @@ export function useDirectory(profileId: string | null, type: 'user' | 'group', s
 export function useUsers(role: string, search: string) {
   return useInfiniteQuery({
     queryKey: keys.users(role, search),
-    queryFn: ({ pageParam }) => api.get<Page<User>>(`/api/users${query({ role, search, cursor: pageParam })}`),
+    queryFn: ({ pageParam }) => api.get<UsersPage>(`/api/users${query({ role, search, cursor: pageParam })}`),
     initialPageParam: '',
     getNextPageParam: (last) => last.nextCursor || undefined,
     refetchInterval: (q) => {
@@ -224,7 +225,7 @@ export function useAddUsers() {
 export function useDeleteUsers() {
   const client = useQueryClient();
   return useMutation({
-    mutationFn: (ids: string[]) => api.post<DeleteAnswer>('/api/users/delete', { ids }),
+    mutationFn: (ids: string[]) => api.post<RemoveUsersAnswer>('/api/users/delete', { ids }),
     onSettled: () => client.invalidateQueries({ queryKey: keys.usersAll }),
   });
 }
@@ -243,7 +244,7 @@ export function useAudit(outcome: string) {
   return useInfiniteQuery({
     queryKey: keys.audit(outcome),
     queryFn: ({ pageParam }) =>
-      api.get<Page<AuditEntry>>(`/api/audit${query({ limit: 50, cursor: pageParam, outcome })}`),
+      api.get<AuditPage>(`/api/audit${query({ limit: 50, cursor: pageParam, outcome })}`),
     initialPageParam: '',
     getNextPageParam: (last) => last.nextCursor || undefined,
   });

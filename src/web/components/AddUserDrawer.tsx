@@ -16,13 +16,14 @@ import {
   Textarea,
   makeStyles,
   tokens,
+  useRestoreFocusTarget,
 } from '@fluentui/react-components';
 import { DismissRegular } from '@fluentui/react-icons';
 import { useState } from 'react';
 import { useNavigate } from 'react-router';
 import { formErrors } from '../api/client';
 import { useAddUsers, useAppProfiles } from '../api/hooks';
-import type { AddUsersAnswer, AppProfile, Role } from '../api/types';
+import type { AddUsersAnswer, AppProfile, Role } from '../api/models';
 import { appendEmails, parseEmails } from '../format';
 import { AppLink } from './AppLink';
 import { BrowseDialog } from './BrowseDialog';
@@ -47,9 +48,16 @@ function profileOptionText(profile: AppProfile): string {
 }
 
 export function AddUserDrawer({ open, onClose }: { open: boolean; onClose: () => void }) {
+  // Each opening starts a fresh form; the form stays while the panel closes, so focus can go back to its opener.
+  const [opening, setOpening] = useState(0);
+  const [wasOpen, setWasOpen] = useState(open);
+  if (open !== wasOpen) {
+    setWasOpen(open);
+    if (open) setOpening(opening + 1);
+  }
   return (
     <OverlayDrawer position="end" size="medium" open={open} onOpenChange={(_, d) => !d.open && onClose()}>
-      {open ? <AddUserForm onClose={onClose} /> : null}
+      <AddUserForm key={opening} onClose={onClose} />
     </OverlayDrawer>
   );
 }
@@ -64,6 +72,8 @@ function AddUserForm({ onClose }: { onClose: () => void }) {
   const [profileId, setProfileId] = useState<string | null>(null);
   const [role, setRole] = useState<Role>('member');
   const [browseOpen, setBrowseOpen] = useState(false);
+  // Browse gets focus back when its dialog closes, so focus stays in this panel.
+  const restoreFocusTarget = useRestoreFocusTarget();
   const [result, setResult] = useState<AddUsersAnswer | null>(null);
   const [emailsError, setEmailsError] = useState<string | undefined>();
   const [profileError, setProfileError] = useState<string | undefined>();
@@ -94,19 +104,38 @@ function AddUserForm({ onClose }: { onClose: () => void }) {
     );
   };
 
+  const header = (
+    <DrawerHeader>
+      <DrawerHeaderTitle
+        action={<Button appearance="subtle" aria-label="Close" icon={<DismissRegular />} onClick={onClose} />}
+      >
+        Add new user
+      </DrawerHeaderTitle>
+    </DrawerHeader>
+  );
+
+  // The answer gets a step of its own, so long reasons and activation links never cover the form.
+  if (result) {
+    return (
+      <>
+        {header}
+        <DrawerBody className={styles.body}>
+          <AddResult result={result} />
+        </DrawerBody>
+        <DrawerFooter className={styles.footer}>
+          <Button appearance="primary" onClick={onClose}>
+            Done
+          </Button>
+          <Button onClick={() => setResult(null)}>Add more</Button>
+        </DrawerFooter>
+      </>
+    );
+  }
+
   return (
     <>
-      <DrawerHeader>
-        <DrawerHeaderTitle
-          action={
-            <Button appearance="subtle" aria-label="Close" icon={<DismissRegular />} onClick={onClose} />
-          }
-        >
-          Add new user
-        </DrawerHeaderTitle>
-      </DrawerHeader>
+      {header}
       <DrawerBody className={styles.body}>
-        {result ? <AddResult result={result} /> : null}
         <ErrorBar error={errors.banner} />
         <Field label="Sign in type">
           <RadioGroup value={signInType} onChange={(_, d) => setSignInType(d.value as SignInType)}>
@@ -145,7 +174,7 @@ function AddUserForm({ onClose }: { onClose: () => void }) {
             ) : null}
             <div className={styles.row}>
               <Button onClick={() => navigate(NEW_PROFILE_PATH)}>New app profile</Button>
-              <Button onClick={() => setBrowseOpen(true)} disabled={!chosenId}>
+              <Button {...restoreFocusTarget} onClick={() => setBrowseOpen(true)} disabled={!chosenId}>
                 Browse
               </Button>
             </div>
@@ -201,6 +230,7 @@ function AddResult({ result }: { result: AddUsersAnswer }) {
                 </li>
               ))}
             </ul>
+            <div>Choose Add more to correct them: they stay in the address box.</div>
           </>
         ) : null}
       </Notice>

@@ -23,8 +23,10 @@ import {
   useReauthorizeAppProfile,
   useRenameAppProfile,
 } from '../api/hooks';
-import type { AppProfile, CloudId, DeleteAnswer } from '../api/types';
+import type { AppProfile, CloudId, DeleteProfilesAnswer } from '../api/models';
 import { validateProfileName } from '../format';
+import { useDangerStyles } from './danger';
+import { useLastValue } from './useLastValue';
 import { ErrorBar, Loading } from './Feedback';
 
 // Each dialog keeps its state in an inner component that mounts when the dialog opens, so reopening starts fresh.
@@ -189,15 +191,34 @@ function CreateProfileSteps({ returnTo, onClose }: { returnTo: string; onClose: 
 
 // ---- Edit profile name ----
 
-export function RenameProfileDialog({ profile, onClose }: { profile: AppProfile | null; onClose: () => void }) {
+export function RenameProfileDialog({
+  profile,
+  onClose,
+  onRenamed,
+}: {
+  profile: AppProfile | null;
+  onClose: () => void;
+  onRenamed: (profile: AppProfile) => void;
+}) {
+  const shown = useLastValue(profile);
   return (
     <Dialog open={profile !== null} onOpenChange={closeOnDismiss(onClose)}>
-      <DialogSurface>{profile ? <RenameForm profile={profile} onClose={onClose} /> : null}</DialogSurface>
+      <DialogSurface>
+        {shown ? <RenameForm profile={shown} onClose={onClose} onRenamed={onRenamed} /> : null}
+      </DialogSurface>
     </Dialog>
   );
 }
 
-function RenameForm({ profile, onClose }: { profile: AppProfile; onClose: () => void }) {
+function RenameForm({
+  profile,
+  onClose,
+  onRenamed,
+}: {
+  profile: AppProfile;
+  onClose: () => void;
+  onRenamed: (profile: AppProfile) => void;
+}) {
   const styles = useStyles();
   const rename = useRenameAppProfile();
   const [name, setName] = useState(profile.name);
@@ -211,7 +232,7 @@ function RenameForm({ profile, onClose }: { profile: AppProfile; onClose: () => 
     rename.mutate(
       { id: profile.id, name: name.trim() },
       {
-        onSuccess: onClose,
+        onSuccess: onRenamed,
         onError: (error) => {
           if (isNameError(error)) setNameError(error.message);
         },
@@ -251,10 +272,11 @@ export function ReauthorizeDialog({
   returnTo: string;
   onClose: () => void;
 }) {
+  const shown = useLastValue(profile);
   return (
     <Dialog open={profile !== null} onOpenChange={closeOnDismiss(onClose)}>
       <DialogSurface>
-        {profile ? <ReauthorizeForm profile={profile} returnTo={returnTo} onClose={onClose} /> : null}
+        {shown ? <ReauthorizeForm profile={shown} returnTo={returnTo} onClose={onClose} /> : null}
       </DialogSurface>
     </Dialog>
   );
@@ -318,12 +340,13 @@ export function DeleteProfilesDialog({
 }: {
   profiles: AppProfile[] | null;
   onClose: () => void;
-  onDone: (answer: DeleteAnswer, profiles: AppProfile[]) => void;
+  onDone: (answer: DeleteProfilesAnswer, profiles: AppProfile[]) => void;
 }) {
+  const shown = useLastValue(profiles);
   return (
     <Dialog open={profiles !== null} onOpenChange={closeOnDismiss(onClose)}>
       <DialogSurface>
-        {profiles ? <DeleteConfirmation profiles={profiles} onClose={onClose} onDone={onDone} /> : null}
+        {shown ? <DeleteConfirmation profiles={shown} onClose={onClose} onDone={onDone} /> : null}
       </DialogSurface>
     </Dialog>
   );
@@ -336,9 +359,10 @@ function DeleteConfirmation({
 }: {
   profiles: AppProfile[];
   onClose: () => void;
-  onDone: (answer: DeleteAnswer, profiles: AppProfile[]) => void;
+  onDone: (answer: DeleteProfilesAnswer, profiles: AppProfile[]) => void;
 }) {
   const styles = useStyles();
+  const danger = useDangerStyles();
   const remove = useDeleteAppProfiles();
 
   const onDelete = () => {
@@ -362,7 +386,7 @@ function DeleteConfirmation({
         <ErrorBar error={remove.error} />
       </DialogContent>
       <DialogActions>
-        <Button appearance="primary" onClick={onDelete} disabled={remove.isPending}>
+        <Button appearance="primary" className={danger.button} onClick={onDelete} disabled={remove.isPending}>
           Delete
         </Button>
         <Button onClick={onClose}>Cancel</Button>

@@ -16,7 +16,7 @@ import {
 } from '@fluentui/react-components';
 import { useState } from 'react';
 import { useDirectory } from '../api/hooks';
-import type { DirectoryEntry } from '../api/types';
+import type { DirectoryEntry } from '../api/models';
 import { ErrorBar, Loading } from './Feedback';
 import { useDebounced } from './useDebounced';
 

@@ -10,15 +10,17 @@ import {
 } from '@fluentui/react-components';
 import { useState } from 'react';
 import { useChangeUserRole } from '../api/hooks';
-import type { Role, User } from '../api/types';
+import type { Role, User } from '../api/models';
 import { RoleField } from './RoleField';
+import { useLastValue } from './useLastValue';
 import { ErrorBar } from './Feedback';
 
 /** "Change role": Administrator or Member for one user or group entry. */
 export function ChangeRoleDialog({ user, onClose, onDone }: { user: User | null; onClose: () => void; onDone: (user: User) => void }) {
+  const shown = useLastValue(user);
   return (
     <Dialog open={user !== null} onOpenChange={(_, d) => !d.open && onClose()}>
-      <DialogSurface>{user ? <ChangeRoleForm key={user.id} user={user} onClose={onClose} onDone={onDone} /> : null}</DialogSurface>
+      <DialogSurface>{shown ? <ChangeRoleForm key={shown.id} user={shown} onClose={onClose} onDone={onDone} /> : null}</DialogSurface>
     </Dialog>
   );
 }

@@ -1,5 +1,6 @@
 import { Card, Title2, makeStyles, tokens } from '@fluentui/react-components';
 import type { ReactNode } from 'react';
+import { usePageTitle } from './usePageTitle';
 
 const useStyles = makeStyles({
   page: {
@@ -15,16 +16,18 @@ const useStyles = makeStyles({
   brand: { color: tokens.colorBrandForeground1, fontWeight: tokens.fontWeightSemibold },
 });
 
+/** The frame of the pages before sign-in: one card, titled, in the page's main landmark. */
 export function PublicLayout({ title, children }: { title: string; children: ReactNode }) {
   const styles = useStyles();
+  usePageTitle(title);
   return (
-    <div className={styles.page}>
+    <main className={styles.page}>
       <Card className={styles.card}>
         <span className={styles.brand}>Tenantgate</span>
         <Title2 as="h1">{title}</Title2>
         <div className={styles.form}>{children}</div>
       </Card>
-    </div>
+    </main>
   );
 }
 

@@ -1,5 +1,5 @@
 import { Field, Radio, RadioGroup } from '@fluentui/react-components';
-import type { Role } from '../api/types';
+import type { Role } from '../api/models';
 
 /** The "Role" choice of a portal user: Administrator (reaches Settings) or Member. */
 export function RoleField({ value, onChange }: { value: Role; onChange: (role: Role) => void }) {

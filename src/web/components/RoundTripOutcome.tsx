@@ -3,6 +3,7 @@ import { DismissRegular } from '@fluentui/react-icons';
 import { useEffect, useState } from 'react';
 import { useSearchParams } from 'react-router';
 import { useAppProfiles } from '../api/hooks';
+import { onNextAction } from './nextAction';
 import { readRoundTripResult, roundTripOutcome, withoutRoundTripParams, type RoundTripResult } from '../outcomes';
 
 /**
@@ -20,7 +21,10 @@ export function RoundTripOutcome() {
     setParams(withoutRoundTripParams(params), { replace: true });
   }, [params, setParams]);
 
-  const needsName = result?.code === 'TENANT_ALREADY_CONNECTED' && Boolean(result.profileId);
+  // Success messages and "already connected" name the profile they are about.
+  useEffect(() => onNextAction(() => setResult(null)), []);
+
+  const needsName = Boolean(result?.profileId) && (result?.result !== 'error' || result.code === 'TENANT_ALREADY_CONNECTED');
   const profiles = useAppProfiles(needsName);
 
   if (!result) return null;

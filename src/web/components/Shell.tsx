@@ -4,14 +4,26 @@ import { Link as RouterLink, Outlet, useNavigate } from 'react-router';
 import { api, setCsrfToken } from '../api/client';
 import { keys, useSandbox, useSession, useSignOut } from '../api/hooks';
 import { ErrorBar } from './Feedback';
-import { RoundTripOutcome } from './RoundTripOutcome';
 
 const useStyles = makeStyles({
+  skip: {
+    position: 'absolute',
+    left: tokens.spacingHorizontalS,
+    top: '-48px',
+    zIndex: 1,
+    padding: tokens.spacingHorizontalS,
+    backgroundColor: tokens.colorNeutralBackground1,
+    color: tokens.colorBrandForeground1,
+    ':focus': { top: tokens.spacingVerticalS },
+  },
   bar: {
     display: 'flex',
+    flexWrap: 'wrap',
     alignItems: 'center',
-    gap: tokens.spacingHorizontalL,
+    columnGap: tokens.spacingHorizontalL,
+    rowGap: tokens.spacingVerticalXS,
     padding: `${tokens.spacingVerticalS} ${tokens.spacingHorizontalXL}`,
+    '@media (max-width: 640px)': { padding: `${tokens.spacingVerticalS} ${tokens.spacingHorizontalM}` },
     backgroundColor: tokens.colorBrandBackground,
     color: tokens.colorNeutralForegroundOnBrand,
   },
@@ -21,14 +33,28 @@ const useStyles = makeStyles({
     fontWeight: tokens.fontWeightSemibold,
     fontSize: tokens.fontSizeBase500,
   },
+  badge: { whiteSpace: 'nowrap', flexShrink: 0 },
   spacer: { flexGrow: 1 },
+  nav: { display: 'flex', gap: tokens.spacingHorizontalL, alignItems: 'center' },
   link: { color: tokens.colorNeutralForegroundOnBrand },
+  email: {
+    minWidth: 0,
+    maxWidth: '320px',
+    overflow: 'hidden',
+    textOverflow: 'ellipsis',
+    whiteSpace: 'nowrap',
+    '@media (max-width: 640px)': { display: 'none' },
+  },
   main: {
     display: 'flex',
     flexDirection: 'column',
     gap: tokens.spacingVerticalL,
     padding: `${tokens.spacingVerticalXL} ${tokens.spacingHorizontalXXL}`,
     maxWidth: '1400px',
+    minWidth: 0,
+    boxSizing: 'border-box',
+    outline: 'none',
+    '@media (max-width: 640px)': { padding: `${tokens.spacingVerticalL} ${tokens.spacingHorizontalM}` },
   },
 });
 
@@ -54,12 +80,15 @@ export function Shell() {
 
   return (
     <>
+      <a href="#main" className={styles.skip}>
+        Skip to main content
+      </a>
       <header className={styles.bar}>
         <RouterLink to="/" className={styles.brand}>
           Tenantgate
         </RouterLink>
         {sandbox.data?.enabled ? (
-          <Badge appearance="filled" color="warning">
+          <Badge appearance="filled" color="warning" className={styles.badge}>
             Sandbox Microsoft cloud
           </Badge>
         ) : null}
@@ -67,8 +96,8 @@ export function Shell() {
         {user ? (
           <Menu>
             <MenuTrigger disableButtonEnhancement>
-              <MenuButton appearance="transparent" className={styles.link}>
-                {user.email}
+              <MenuButton appearance="transparent" className={styles.link} title={user.email}>
+                <span className={styles.email}>{user.email}</span>
               </MenuButton>
             </MenuTrigger>
             <MenuPopover>
@@ -80,18 +109,22 @@ export function Shell() {
             </MenuPopover>
           </Menu>
         ) : null}
-        {user?.role === 'administrator' ? (
-          <RouterLink to="/settings" className={styles.link}>
-            Settings
+        <nav aria-label="Main" className={styles.nav}>
+          <RouterLink to="/" className={styles.link}>
+            Home
           </RouterLink>
-        ) : null}
+          {user?.role === 'administrator' ? (
+            <RouterLink to="/settings" className={styles.link}>
+              Settings
+            </RouterLink>
+          ) : null}
+        </nav>
         <Button appearance="secondary" onClick={onSignOut} disabled={signOut.isPending}>
           Sign out
         </Button>
       </header>
-      <main className={styles.main}>
+      <main id="main" tabIndex={-1} className={styles.main}>
         <ErrorBar error={signOut.error ?? signOutEverywhere.error} />
-        <RoundTripOutcome />
         <Outlet />
       </main>
     </>

@@ -3,20 +3,10 @@ import {
   Body1,
   Button,
   Caption1,
-  DataGrid,
-  DataGridBody,
-  DataGridCell,
-  DataGridHeader,
-  DataGridHeaderCell,
-  DataGridRow,
-  Title2,
-  Toolbar,
-  ToolbarButton,
   createTableColumn,
   makeStyles,
   tokens,
   type TableColumnDefinition,
-  type TableRowId,
 } from '@fluentui/react-components';
 import {
   AddRegular,
@@ -30,16 +20,19 @@ import { useMemo, useState, type ReactNode } from 'react';
 import { useNavigate, useSearchParams } from 'react-router';
 import { errorMessage } from '../api/client';
 import { useAppProfiles, useCheckAppProfile } from '../api/hooks';
-import type { AppProfile, DeleteAnswer } from '../api/types';
+import type { AppProfile, DeleteProfilesAnswer } from '../api/models';
 import {
   CreateProfileDialog,
   DeleteProfilesDialog,
   ReauthorizeDialog,
   RenameProfileDialog,
 } from '../components/AppProfileDialogs';
+import { CommandBar } from '../components/CommandBar';
 import { ErrorBar, Loading, Notice } from '../components/Feedback';
+import { SelectableGrid, useSelection } from '../components/SelectableGrid';
 import { blockedProfileMessage, cloudLabel, formatTime, lapsesText, statusLabel } from '../format';
 import { safeNextPath } from '../outcomes';
+import { PageHeader } from '../components/PageHeader';
 
 const PAGE_PATH = '/settings/app-profiles';
 
@@ -48,11 +41,12 @@ const useStyles = makeStyles({
   warning: { color: tokens.colorPaletteDarkOrangeForeground1, display: 'flex', gap: '4px', alignItems: 'center' },
   muted: { color: tokens.colorNeutralForeground3 },
   empty: { maxWidth: '760px', display: 'flex', flexDirection: 'column', gap: tokens.spacingVerticalS },
-  grid: { minWidth: '1200px' },
   wide: { flexGrow: 2 },
   badge: { whiteSpace: 'nowrap' },
-  scroll: { overflowX: 'auto' },
 });
+
+const profileId = (profile: AppProfile) => profile.id;
+const profileName = (profile: AppProfile) => profile.name;
 
 interface Message {
   intent: 'success' | 'error' | 'warning';
@@ -65,7 +59,6 @@ export function AppProfilesPage() {
   const [params, setParams] = useSearchParams();
   const profiles = useAppProfiles();
   const check = useCheckAppProfile();
-  const [selected, setSelected] = useState<Set<TableRowId>>(new Set());
   const [createOpen, setCreateOpen] = useState(() => params.get('create') === '1');
   const [renaming, setRenaming] = useState<AppProfile | null>(null);
   const [reauthorizing, setReauthorizing] = useState<AppProfile | null>(null);
@@ -76,7 +69,8 @@ export function AppProfilesPage() {
   const returnTo = returnToParam ? safeNextPath(returnToParam) : PAGE_PATH;
 
   const items = useMemo(() => profiles.data ?? [], [profiles.data]);
-  const selectedProfiles = items.filter((profile) => selected.has(profile.id));
+  const selection = useSelection(items, profileId);
+  const selectedProfiles = selection.selectedItems;
   const single = selectedProfiles.length === 1 ? selectedProfiles[0] : null;
 
   const closeCreate = () => {
@@ -92,9 +86,9 @@ export function AppProfilesPage() {
     }
   };
 
-  const onDeleted = (answer: DeleteAnswer, chosen: AppProfile[]) => {
+  const onDeleted = (answer: DeleteProfilesAnswer, chosen: AppProfile[]) => {
     setDeleting(null);
-    setSelected(new Set());
+    selection.clear();
     const names = chosen.filter((profile) => answer.deleted.includes(profile.id)).map((profile) => profile.name);
     const lines: string[] = [];
     if (names.length) lines.push(`Deleted: ${names.join(', ')}.`);
@@ -117,6 +111,7 @@ export function AppProfilesPage() {
   const onCheck = () => {
     if (!single) return;
     setMessage(null);
+    selection.clear();
     check.mutate(single.id, {
       onSuccess: (profile) => {
         if (profile.status === 'active') {
@@ -199,28 +194,43 @@ export function AppProfilesPage() {
 
   return (
     <>
-      <Title2 as="h1">Partner app profile</Title2>
-      <Toolbar aria-label="App profile actions">
-        <ToolbarButton icon={<AddRegular />} onClick={() => setCreateOpen(true)}>
-          Create
-        </ToolbarButton>
-        <ToolbarButton icon={<EditRegular />} disabled={!single} onClick={() => setRenaming(single)}>
-          Edit profile name
-        </ToolbarButton>
-        <ToolbarButton icon={<KeyResetRegular />} disabled={!single} onClick={() => setReauthorizing(single)}>
-          Re-authorize app
-        </ToolbarButton>
-        <ToolbarButton
-          icon={<DeleteRegular />}
-          disabled={selectedProfiles.length === 0}
-          onClick={() => setDeleting(selectedProfiles)}
-        >
-          Delete
-        </ToolbarButton>
-        <ToolbarButton icon={<ArrowSyncRegular />} disabled={!single || check.isPending} onClick={onCheck}>
-          Check now
-        </ToolbarButton>
-      </Toolbar>
+      <PageHeader title="Partner app profile" />
+      <CommandBar
+        label="App profile actions"
+        onCommand={() => setMessage(null)}
+        commands={[
+          { id: 'create', label: 'Create', icon: <AddRegular />, onClick: () => setCreateOpen(true) },
+          {
+            id: 'rename',
+            label: 'Edit profile name',
+            icon: <EditRegular />,
+            disabled: !single,
+            onClick: () => setRenaming(single),
+          },
+          {
+            id: 'reauthorize',
+            label: 'Re-authorize app',
+            icon: <KeyResetRegular />,
+            disabled: !single,
+            onClick: () => setReauthorizing(single),
+          },
+          {
+            id: 'delete',
+            label: 'Delete',
+            icon: <DeleteRegular />,
+            danger: true,
+            disabled: selectedProfiles.length === 0,
+            onClick: () => setDeleting(selectedProfiles),
+          },
+          {
+            id: 'check',
+            label: 'Check now',
+            icon: <ArrowSyncRegular />,
+            disabled: !single || check.isPending,
+            onClick: onCheck,
+          },
+        ]}
+      />
       {check.isPending ? <Loading /> : null}
       {message ? <Notice intent={message.intent}>{message.content}</Notice> : null}
       {profiles.isPending ? <Loading /> : null}
@@ -236,47 +246,36 @@ export function AppProfilesPage() {
         </div>
       ) : null}
       {items.length > 0 ? (
-        <div className={styles.scroll}>
-          <DataGrid
-            className={styles.grid}
-            items={items}
-            columns={columns}
-            getRowId={(p: AppProfile) => p.id}
-            selectionMode="multiselect"
-            selectedItems={selected}
-            onSelectionChange={(_, data) => setSelected(new Set(data.selectedItems))}
-            aria-label="App profiles"
-          >
-            <DataGridHeader>
-              <DataGridRow selectionCell={{ checkboxIndicator: { 'aria-label': 'Select all app profiles' } }}>
-                {({ renderHeaderCell, columnId }) => (
-                  <DataGridHeaderCell className={columnId === 'status' ? styles.wide : undefined}>
-                    {renderHeaderCell()}
-                  </DataGridHeaderCell>
-                )}
-              </DataGridRow>
-            </DataGridHeader>
-            <DataGridBody<AppProfile>>
-              {({ item, rowId }) => (
-                <DataGridRow<AppProfile>
-                  key={rowId}
-                  selectionCell={{ checkboxIndicator: { 'aria-label': `Select ${item.name}` } }}
-                >
-                  {({ renderCell, columnId }) => (
-                    <DataGridCell className={columnId === 'status' ? styles.wide : undefined}>
-                      {renderCell(item)}
-                    </DataGridCell>
-                  )}
-                </DataGridRow>
-              )}
-            </DataGridBody>
-          </DataGrid>
-        </div>
+        <SelectableGrid
+          label="App profiles"
+          items={items}
+          columns={columns}
+          getRowId={profileId}
+          itemName={profileName}
+          selection={selection}
+          minWidth="1200px"
+          columnClassName={(columnId) => (columnId === 'status' ? styles.wide : undefined)}
+        />
       ) : null}
 
       <CreateProfileDialog open={createOpen} returnTo={returnTo} onClose={closeCreate} />
-      <RenameProfileDialog profile={renaming} onClose={() => setRenaming(null)} />
-      <ReauthorizeDialog profile={reauthorizing} returnTo={PAGE_PATH} onClose={() => setReauthorizing(null)} />
+      <RenameProfileDialog
+        profile={renaming}
+        onClose={() => setRenaming(null)}
+        onRenamed={(profile) => {
+          setRenaming(null);
+          selection.clear();
+          setMessage({ intent: 'success', content: `The app profile is now named “${profile.name}”.` });
+        }}
+      />
+      <ReauthorizeDialog
+        profile={reauthorizing}
+        returnTo={PAGE_PATH}
+        onClose={() => {
+          setReauthorizing(null);
+          selection.clear();
+        }}
+      />
       <DeleteProfilesDialog profiles={deleting} onClose={() => setDeleting(null)} onDone={onDeleted} />
     </>
   );

@@ -10,15 +10,15 @@ import {
   TableHeaderCell,
   TableRow,
   Text,
-  Title2,
   makeStyles,
   tokens,
 } from '@fluentui/react-components';
 import { useState } from 'react';
 import { useAudit } from '../api/hooks';
-import type { AuditEntry } from '../api/types';
+import type { AuditEntry } from '../api/models';
 import { ErrorBar, Loading } from '../components/Feedback';
 import { formatTime } from '../format';
+import { PageHeader } from '../components/PageHeader';
 
 const useStyles = makeStyles({
   filters: { display: 'flex', gap: tokens.spacingHorizontalM, alignItems: 'flex-end' },
@@ -40,7 +40,7 @@ export function AuditPage() {
 
   return (
     <>
-      <Title2 as="h1">Audit log</Title2>
+      <PageHeader title="Audit log" />
       <div className={styles.filters}>
         <Field label="Outcome">
           <Select value={outcome} onChange={(_, d) => setOutcome(d.value)}>
@@ -54,7 +54,7 @@ export function AuditPage() {
       {audit.isPending ? <Loading /> : null}
       {audit.isSuccess && entries.length === 0 ? <Text>No audit entries yet.</Text> : null}
       {entries.length > 0 ? (
-        <div className={styles.scroll}>
+        <div className={styles.scroll} tabIndex={0} role="region" aria-label="Audit log table">
           <Table aria-label="Audit log" className={styles.table} size="small">
             <TableHeader>
               <TableRow>

@@ -1,6 +1,7 @@
-import { Body1, Title2 } from '@fluentui/react-components';
+import { Body1 } from '@fluentui/react-components';
 import { useSession } from '../api/hooks';
 import { AppLink } from '../components/AppLink';
+import { PageHeader } from '../components/PageHeader';
 
 export function HomePage() {
   const session = useSession();
@@ -9,7 +10,7 @@ export function HomePage() {
   const name = user.displayName?.trim() || user.email;
   return (
     <>
-      <Title2 as="h1">Welcome, {name}</Title2>
+      <PageHeader title="Home" heading={`Welcome, ${name}`} />
       {user.role === 'administrator' ? (
         <Body1>
           Connect Microsoft 365 tenants and manage who can sign in from{' '}

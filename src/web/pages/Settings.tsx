@@ -1,7 +1,8 @@
-import { Caption1, Card, CardHeader, Title2, makeStyles, tokens } from '@fluentui/react-components';
+import { Caption1, Card, CardHeader, makeStyles, tokens } from '@fluentui/react-components';
 import { AppsRegular, DocumentBulletListRegular, PeopleRegular } from '@fluentui/react-icons';
 import type { ReactElement } from 'react';
 import { AppLink } from '../components/AppLink';
+import { PageHeader } from '../components/PageHeader';
 
 const useStyles = makeStyles({
   grid: {
@@ -44,7 +45,7 @@ export function SettingsPage() {
   ];
   return (
     <>
-      <Title2 as="h1">Settings</Title2>
+      <PageHeader title="Settings" />
       <div className={styles.grid}>
         {entries.map((entry) => (
           <Card key={entry.to}>

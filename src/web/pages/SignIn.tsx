@@ -1,12 +1,13 @@
 import { Button, Divider, Field, Input, Link } from '@fluentui/react-components';
 import { useQueryClient } from '@tanstack/react-query';
-import { useState, type FormEvent } from 'react';
+import { useState } from 'react';
 import { useNavigate, useSearchParams } from 'react-router';
-import { formErrors } from '../api/client';
 import { keys, useChooseSignIn, useSignIn, useSignInChoices } from '../api/hooks';
 import { AppLink } from '../components/AppLink';
 import { ErrorBar, Loading, Notice } from '../components/Feedback';
+import { FormShell, splitErrors } from '../components/FormShell';
 import { PublicLayout, useFormStyles } from '../components/PublicLayout';
+import { checkSignIn, type FieldErrors } from '../forms';
 import { safeNextPath, signInErrorMessage } from '../outcomes';
 
 export function SignInPage() {
@@ -24,28 +25,43 @@ export function SignInPage() {
   );
 }
 
+const SIGN_IN_FIELDS = { email: 'Email', password: 'Password' };
+
 function SignInForm({ next }: { next: string }) {
-  const styles = useFormStyles();
   const navigate = useNavigate();
   const signIn = useSignIn();
   const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');
+  const [problems, setProblems] = useState<FieldErrors<'email' | 'password'>>({});
+  const errors = splitErrors(SIGN_IN_FIELDS, problems, signIn.error);
 
-  const errors = formErrors(signIn.error, ['email', 'password']);
-  const fieldError = errors.on;
-
-  const onSubmit = (event: FormEvent) => {
-    event.preventDefault();
+  const onSubmit = () => {
+    const found = checkSignIn({ email, password });
+    setProblems(found);
+    if (Object.keys(found).length) return;
     signIn.mutate({ email, password }, { onSuccess: () => navigate(next, { replace: true }) });
   };
 
   return (
-    <form className={styles.form} onSubmit={onSubmit} noValidate>
-      <ErrorBar error={errors.banner} />
-      <Field label="Email" validationMessage={fieldError('email')}>
+    <FormShell
+      onSubmit={onSubmit}
+      error={errors.banner}
+      submitLabel="Sign in"
+      busy={signIn.isPending}
+      footer={
+        <>
+          <Divider>or</Divider>
+          <Link href="/auth/microsoft/sign-in">Sign in with Microsoft 365</Link>
+          <span>
+            New partner? <AppLink to="/signup">Create an account</AppLink>
+          </span>
+        </>
+      }
+    >
+      <Field label="Email" validationMessage={errors.on('email')}>
         <Input type="email" value={email} onChange={(_, d) => setEmail(d.value)} autoComplete="username" />
       </Field>
-      <Field label="Password" validationMessage={fieldError('password')}>
+      <Field label="Password" validationMessage={errors.on('password')}>
         <Input
           type="password"
           value={password}
@@ -53,15 +69,7 @@ function SignInForm({ next }: { next: string }) {
           autoComplete="current-password"
         />
       </Field>
-      <Button appearance="primary" type="submit" disabled={signIn.isPending}>
-        Sign in
-      </Button>
-      <Divider>or</Divider>
-      <Link href="/auth/microsoft/sign-in">Sign in with Microsoft 365</Link>
-      <span>
-        New partner? <AppLink to="/signup">Create an account</AppLink>
-      </span>
-    </form>
+    </FormShell>
   );
 }
 

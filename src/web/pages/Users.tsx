@@ -1,12 +1,6 @@
 import {
   Badge,
   Button,
-  DataGrid,
-  DataGridBody,
-  DataGridCell,
-  DataGridHeader,
-  DataGridHeaderCell,
-  DataGridRow,
   Dialog,
   DialogActions,
   DialogBody,
@@ -17,34 +11,37 @@ import {
   SearchBox,
   Select,
   Text,
-  Title2,
-  Toolbar,
-  ToolbarButton,
   createTableColumn,
   makeStyles,
   tokens,
   type TableColumnDefinition,
-  type TableRowId,
 } from '@fluentui/react-components';
 import { DeleteRegular, PersonAddRegular, PersonSwapRegular } from '@fluentui/react-icons';
 import { useMemo, useState, type ReactNode } from 'react';
 import { useSearchParams } from 'react-router';
 import { useDeleteUsers, useUsers } from '../api/hooks';
-import type { DeleteAnswer, User } from '../api/types';
+import type { RemoveUsersAnswer, User } from '../api/models';
 import { AddUserDrawer } from '../components/AddUserDrawer';
 import { ChangeRoleDialog } from '../components/ChangeRoleDialog';
+import { CommandBar } from '../components/CommandBar';
+import { useDangerStyles } from '../components/danger';
 import { ErrorBar, Loading, Notice } from '../components/Feedback';
+import { SelectableGrid, useSelection } from '../components/SelectableGrid';
 import { useDebounced } from '../components/useDebounced';
+import { useLastValue } from '../components/useLastValue';
 import { roleLabel, signInTypeLabel, userStatusLabel } from '../format';
+import { PageHeader } from '../components/PageHeader';
 
 const useStyles = makeStyles({
   toolbar: { display: 'flex', gap: tokens.spacingHorizontalM, alignItems: 'center', flexWrap: 'wrap' },
   email: { display: 'flex', gap: tokens.spacingHorizontalS, alignItems: 'center', flexWrap: 'wrap' },
   status: { display: 'flex', flexDirection: 'column', gap: '2px', width: '100%' },
   list: { margin: 0, paddingLeft: tokens.spacingHorizontalXL },
-  scroll: { overflowX: 'auto' },
-  grid: { minWidth: '960px' },
 });
+
+const userId = (user: User) => user.id;
+const userName = (user: User) => user.email;
+const removable = (user: User) => !user.isOwner;
 
 export function UsersPage() {
   const styles = useStyles();
@@ -53,7 +50,6 @@ export function UsersPage() {
   const [search, setSearch] = useState('');
   const debouncedSearch = useDebounced(search.trim(), 300);
   const users = useUsers(role, debouncedSearch);
-  const [selected, setSelected] = useState<Set<TableRowId>>(new Set());
   const [removing, setRemoving] = useState<User[] | null>(null);
   const [changingRole, setChangingRole] = useState<User | null>(null);
   const [message, setMessage] = useState<{ intent: 'success' | 'warning' | 'error'; content: ReactNode } | null>(
@@ -62,7 +58,8 @@ export function UsersPage() {
   const drawerOpen = params.get('add') === '1';
 
   const items = useMemo(() => users.data?.pages.flatMap((page) => page.items) ?? [], [users.data]);
-  const selectedUsers = items.filter((user) => selected.has(user.id));
+  const selection = useSelection(items, userId);
+  const selectedUsers = selection.selectedItems;
 
   const openDrawer = (open: boolean) => {
     const next = new URLSearchParams(params);
@@ -71,17 +68,9 @@ export function UsersPage() {
     setParams(next, { replace: !open });
   };
 
-  const onSelectionChange = (chosen: Set<TableRowId>) => {
-    const selectable = items.filter((user) => !user.isOwner).map((user) => user.id);
-    const next = new Set([...chosen].filter((id) => selectable.includes(String(id))));
-    const headerToggledAll = chosen.size === items.length && items.length > 0;
-    const hadAll = selectable.length > 0 && selectable.every((id) => selected.has(id));
-    setSelected(headerToggledAll && hadAll ? new Set() : next);
-  };
-
-  const onRemoved = (answer: DeleteAnswer, chosen: User[]) => {
+  const onRemoved = (answer: RemoveUsersAnswer, chosen: User[]) => {
     setRemoving(null);
-    setSelected(new Set());
+    selection.clear();
     const removed = chosen.filter((user) => answer.deleted.includes(user.id)).map((user) => user.email);
     const lines: string[] = [];
     if (removed.length) lines.push(`Removed: ${removed.join(', ')}.`);
@@ -164,7 +153,29 @@ export function UsersPage() {
 
   return (
     <>
-      <Title2 as="h1">User management</Title2>
+      <PageHeader title="User management" />
+      <CommandBar
+        label="User actions"
+        onCommand={() => setMessage(null)}
+        commands={[
+          { id: 'add', label: 'Add new user', icon: <PersonAddRegular />, onClick: () => openDrawer(true) },
+          {
+            id: 'role',
+            label: 'Change role',
+            icon: <PersonSwapRegular />,
+            disabled: selectedUsers.length !== 1 || Boolean(selectedUsers[0]?.isOwner),
+            onClick: () => setChangingRole(selectedUsers[0] ?? null),
+          },
+          {
+            id: 'remove',
+            label: 'Remove',
+            icon: <DeleteRegular />,
+            danger: true,
+            disabled: selectedUsers.length === 0,
+            onClick: () => setRemoving(selectedUsers),
+          },
+        ]}
+      />
       <div className={styles.toolbar}>
         <Select aria-label="Role filter" value={role} onChange={(_, d) => setRole(d.value)}>
           <option value="">All users</option>
@@ -176,61 +187,22 @@ export function UsersPage() {
           value={search}
           onChange={(_, d) => setSearch(d.value)}
         />
-        <Toolbar aria-label="User actions">
-          <ToolbarButton icon={<PersonAddRegular />} onClick={() => openDrawer(true)}>
-            Add new user
-          </ToolbarButton>
-          <ToolbarButton
-            icon={<PersonSwapRegular />}
-            disabled={selectedUsers.length !== 1 || Boolean(selectedUsers[0]?.isOwner)}
-            onClick={() => setChangingRole(selectedUsers[0] ?? null)}
-          >
-            Change role
-          </ToolbarButton>
-          <ToolbarButton
-            icon={<DeleteRegular />}
-            disabled={selectedUsers.length === 0}
-            onClick={() => setRemoving(selectedUsers)}
-          >
-            Remove
-          </ToolbarButton>
-        </Toolbar>
       </div>
       {message ? <Notice intent={message.intent}>{message.content}</Notice> : null}
       <ErrorBar error={users.error} />
       {users.isPending ? <Loading /> : null}
       {users.isSuccess && items.length === 0 ? <Text>No users match.</Text> : null}
       {items.length > 0 ? (
-        <div className={styles.scroll}>
-          <DataGrid
-            className={styles.grid}
-            items={items}
-            columns={columns}
-            getRowId={(user: User) => user.id}
-            selectionMode="multiselect"
-            selectedItems={selected}
-            onSelectionChange={(_, data) => onSelectionChange(data.selectedItems)}
-            aria-label="Users"
-          >
-            <DataGridHeader>
-              <DataGridRow selectionCell={{ checkboxIndicator: { 'aria-label': 'Select all users' } }}>
-                {({ renderHeaderCell }) => <DataGridHeaderCell>{renderHeaderCell()}</DataGridHeaderCell>}
-              </DataGridRow>
-            </DataGridHeader>
-            <DataGridBody<User>>
-              {({ item, rowId }) => (
-                <DataGridRow<User>
-                  key={rowId}
-                  selectionCell={{
-                    checkboxIndicator: { 'aria-label': `Select ${item.email}`, disabled: Boolean(item.isOwner) },
-                  }}
-                >
-                  {({ renderCell }) => <DataGridCell>{renderCell(item)}</DataGridCell>}
-                </DataGridRow>
-              )}
-            </DataGridBody>
-          </DataGrid>
-        </div>
+        <SelectableGrid
+          label="Users"
+          items={items}
+          columns={columns}
+          getRowId={userId}
+          itemName={userName}
+          isSelectable={removable}
+          selection={selection}
+          minWidth="960px"
+        />
       ) : null}
       {users.hasNextPage ? (
         <Button onClick={() => users.fetchNextPage()} disabled={users.isFetchingNextPage}>
@@ -245,6 +217,7 @@ export function UsersPage() {
         onClose={() => setChangingRole(null)}
         onDone={(user) => {
           setChangingRole(null);
+          selection.clear();
           setMessage({ intent: 'success', content: `${user.email} is now ${user.role === 'administrator' ? 'an Administrator' : 'a Member'}.` });
         }}
       />
@@ -259,11 +232,12 @@ function RemoveUsersDialog({
 }: {
   users: User[] | null;
   onClose: () => void;
-  onDone: (answer: DeleteAnswer, users: User[]) => void;
+  onDone: (answer: RemoveUsersAnswer, users: User[]) => void;
 }) {
+  const shown = useLastValue(users);
   return (
     <Dialog open={users !== null} onOpenChange={(_, d) => !d.open && onClose()}>
-      <DialogSurface>{users ? <RemoveConfirmation users={users} onClose={onClose} onDone={onDone} /> : null}</DialogSurface>
+      <DialogSurface>{shown ? <RemoveConfirmation users={shown} onClose={onClose} onDone={onDone} /> : null}</DialogSurface>
     </Dialog>
   );
 }
@@ -275,9 +249,10 @@ function RemoveConfirmation({
 }: {
   users: User[];
   onClose: () => void;
-  onDone: (answer: DeleteAnswer, users: User[]) => void;
+  onDone: (answer: RemoveUsersAnswer, users: User[]) => void;
 }) {
   const styles = useStyles();
+  const danger = useDangerStyles();
   const remove = useDeleteUsers();
   return (
     <DialogBody>
@@ -294,6 +269,7 @@ function RemoveConfirmation({
       <DialogActions>
         <Button
           appearance="primary"
+          className={danger.button}
           disabled={remove.isPending}
           onClick={() =>
             remove.mutate(

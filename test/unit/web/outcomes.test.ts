@@ -87,3 +87,12 @@ describe('safeNextPath (sign-in `next`, the Create dialog `returnTo`)', () => {
     expect(safeNextPath('/unknown-page')).toBe('/');
   });
 });
+
+describe('round-trip messages name the profile', () => {
+  it('says which app profile was created or authorized again', () => {
+    const created = readRoundTripResult(new URLSearchParams('result=created&profileId=p1'))!;
+    expect(roundTripOutcome(created, 'Contoso production').message).toBe('App profile created. “Contoso production” is active.');
+    const again = readRoundTripResult(new URLSearchParams('result=reauthorized&profileId=p1'))!;
+    expect(roundTripOutcome(again, 'Contoso production').message).toBe('App authorized again. “Contoso production” is active.');
+  });
+});

@@ -1,0 +1,42 @@
+// The web app's names for the shapes of the API, all taken from the generated ./types.ts (the server's OpenAPI
+// document): when a route's schema changes, `npm run api:types` changes these with it.
+import type { paths } from './types';
+
+type Json<T> = T extends { content: { 'application/json': infer Body } } ? Body : never;
+/** The body of a route's success answer (200, or 201 for a creation). */
+type Ok<Path extends keyof paths, Method extends keyof paths[Path]> = paths[Path][Method] extends {
+  responses: { 200: infer Answer };
+}
+  ? Json<Answer>
+  : paths[Path][Method] extends { responses: { 201: infer Created } }
+    ? Json<Created>
+    : never;
+type Body<Path extends keyof paths, Method extends keyof paths[Path]> = paths[Path][Method] extends {
+  requestBody: infer Request;
+}
+  ? Json<Request>
+  : never;
+
+export type Session = Ok<'/api/session', 'get'>;
+export type SessionUser = Session['user'];
+export type Role = SessionUser['role'];
+export type SandboxInfo = Ok<'/api/sandbox', 'get'>;
+export type CloudOption = Ok<'/api/app-profiles/clouds', 'get'>['clouds'][number];
+export type CloudId = CloudOption['id'];
+
+export type AppProfile = Ok<'/api/app-profiles/{id}', 'get'>;
+export type AuthorizationUrlAnswer = Ok<'/api/app-profiles', 'post'>;
+export type DeleteProfilesAnswer = Ok<'/api/app-profiles/delete', 'post'>;
+export type DirectoryPage = Ok<'/api/app-profiles/{id}/directory', 'get'>;
+export type DirectoryEntry = DirectoryPage['items'][number];
+
+export type UsersPage = Ok<'/api/users', 'get'>;
+export type User = UsersPage['items'][number];
+export type AddUsersRequest = Body<'/api/users', 'post'>;
+export type AddUsersAnswer = Ok<'/api/users', 'post'>;
+export type RemoveUsersAnswer = Ok<'/api/users/delete', 'post'>;
+
+export type AuditPage = Ok<'/api/audit', 'get'>;
+export type AuditEntry = AuditPage['items'][number];
+
+export type SignInChoice = Ok<'/auth/microsoft/choices', 'get'>['choices'][number];

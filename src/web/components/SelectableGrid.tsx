@@ -1,0 +1,165 @@
+import {
+  Card,
+  Checkbox,
+  DataGrid,
+  DataGridBody,
+  DataGridCell,
+  DataGridHeader,
+  DataGridHeaderCell,
+  DataGridRow,
+  makeStyles,
+  tokens,
+  type TableColumnDefinition,
+  type TableRowId,
+} from '@fluentui/react-components';
+import { useCallback, useMemo, useState } from 'react';
+import { NARROW, useMediaQuery } from './useMediaQuery';
+
+const useStyles = makeStyles({
+  scroll: { overflowX: 'auto' },
+  cards: { listStyle: 'none', margin: 0, padding: 0, display: 'flex', flexDirection: 'column', gap: tokens.spacingVerticalS },
+  card: { display: 'flex', flexDirection: 'row', gap: tokens.spacingHorizontalS, alignItems: 'flex-start' },
+  cardBody: { display: 'flex', flexDirection: 'column', gap: tokens.spacingVerticalXXS, minWidth: 0, flexGrow: 1 },
+  cardTitle: { fontWeight: tokens.fontWeightSemibold, overflowWrap: 'anywhere' },
+  field: { display: 'flex', gap: tokens.spacingHorizontalS, overflowWrap: 'anywhere' },
+  fieldName: { color: tokens.colorNeutralForeground3, flexShrink: 0, minWidth: '96px' },
+});
+
+/** The rows ticked in a list page, kept by id so a refetch keeps them; cleared after every action. */
+export function useSelection<T>(items: T[], getRowId: (item: T) => string) {
+  const [selected, setSelected] = useState<Set<string>>(() => new Set());
+  const selectedItems = useMemo(() => items.filter((item) => selected.has(getRowId(item))), [items, selected, getRowId]);
+  const clear = useCallback(() => setSelected(new Set()), []);
+  return { selected, selectedItems, setSelected, clear };
+}
+
+export type Selection<T> = ReturnType<typeof useSelection<T>>;
+
+interface SelectableGridProps<T> {
+  /** The accessible name of the list ("Users"). */
+  label: string;
+  items: T[];
+  columns: TableColumnDefinition<T>[];
+  getRowId: (item: T) => string;
+  /** What a row's checkbox names ("Select alex@contoso.com" for "alex@contoso.com"). */
+  itemName: (item: T) => string;
+  /** Rows that cannot be ticked (for example the account's owner). */
+  isSelectable?: (item: T) => boolean;
+  selection: Selection<T>;
+  /** Below this the table scrolls sideways rather than squeezing its columns. */
+  minWidth?: string;
+  columnClassName?: (columnId: TableColumnDefinition<T>['columnId']) => string | undefined;
+}
+
+const always = () => true;
+
+/** A multi-select list: a DataGrid with a checkbox per row on wide screens, a card per item on narrow ones. */
+export function SelectableGrid<T>(props: SelectableGridProps<T>) {
+  const narrow = useMediaQuery(NARROW);
+  return narrow ? <SelectableCards {...props} /> : <SelectableTable {...props} />;
+}
+
+function SelectableTable<T>({
+  label,
+  items,
+  columns,
+  getRowId,
+  itemName,
+  isSelectable = always,
+  selection,
+  minWidth,
+  columnClassName,
+}: SelectableGridProps<T>) {
+  const styles = useStyles();
+  const { selected, setSelected } = selection;
+
+  const onSelectionChange = (chosen: Set<TableRowId>) => {
+    const selectable = items.filter(isSelectable).map(getRowId);
+    const next = new Set([...chosen].map(String).filter((id) => selectable.includes(id)));
+    // The header box asks for every row, the unselectable ones too: when all that can be ticked already were,
+    // that click means "none".
+    const headerToggledAll = chosen.size === items.length && items.length > 0;
+    const hadAll = selectable.length > 0 && selectable.every((id) => selected.has(id));
+    setSelected(headerToggledAll && hadAll ? new Set() : next);
+  };
+
+  return (
+    // Focusable, so a keyboard can scroll it sideways when the window is narrower than the table.
+    <div className={styles.scroll} tabIndex={0} role="region" aria-label={`${label} table`}>
+      <DataGrid
+        style={minWidth ? { minWidth } : undefined}
+        items={items}
+        columns={columns}
+        getRowId={getRowId}
+        selectionMode="multiselect"
+        selectedItems={selected}
+        onSelectionChange={(_, data) => onSelectionChange(data.selectedItems)}
+        aria-label={label}
+      >
+        <DataGridHeader>
+          <DataGridRow selectionCell={{ checkboxIndicator: { 'aria-label': `Select all ${label.toLowerCase()}` } }}>
+            {({ renderHeaderCell, columnId }) => (
+              <DataGridHeaderCell className={columnClassName?.(columnId)}>{renderHeaderCell()}</DataGridHeaderCell>
+            )}
+          </DataGridRow>
+        </DataGridHeader>
+        <DataGridBody<T>>
+          {({ item, rowId }) => (
+            <DataGridRow<T>
+              key={rowId}
+              selectionCell={{
+                checkboxIndicator: { 'aria-label': `Select ${itemName(item)}`, disabled: !isSelectable(item) },
+              }}
+            >
+              {({ renderCell, columnId }) => (
+                <DataGridCell className={columnClassName?.(columnId)}>{renderCell(item)}</DataGridCell>
+              )}
+            </DataGridRow>
+          )}
+        </DataGridBody>
+      </DataGrid>
+    </div>
+  );
+}
+
+function SelectableCards<T>({ label, items, columns, getRowId, itemName, isSelectable = always, selection }: SelectableGridProps<T>) {
+  const styles = useStyles();
+  const { selected, setSelected } = selection;
+  const [title, ...details] = columns;
+
+  const toggle = (id: string, on: boolean) => {
+    const next = new Set(selected);
+    if (on) next.add(id);
+    else next.delete(id);
+    setSelected(next);
+  };
+
+  return (
+    <ul className={styles.cards} aria-label={label}>
+      {items.map((item) => {
+        const id = getRowId(item);
+        return (
+          <li key={id}>
+            <Card className={styles.card} size="small">
+              <Checkbox
+                aria-label={`Select ${itemName(item)}`}
+                checked={selected.has(id)}
+                disabled={!isSelectable(item)}
+                onChange={(_, data) => toggle(id, data.checked === true)}
+              />
+              <div className={styles.cardBody}>
+                <div className={styles.cardTitle}>{title?.renderCell(item)}</div>
+                {details.map((column) => (
+                  <div key={column.columnId} className={styles.field}>
+                    <span className={styles.fieldName}>{column.renderHeaderCell()}</span>
+                    <span>{column.renderCell(item)}</span>
+                  </div>
+                ))}
+              </div>
+            </Card>
+          </li>
+        );
+      })}
+    </ul>
+  );
+}
