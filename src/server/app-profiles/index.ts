@@ -31,5 +31,5 @@ export function createAppProfilesFeature(
     audit: core.audit,
     publicUrl: deps.publicUrl,
   });
-  return { store, health, graphs, budget, service, authorization };
+  return { store, health, graphs, service, authorization };
 }

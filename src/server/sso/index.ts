@@ -13,9 +13,6 @@ import { createChoiceStore, type PartnerChoice } from './choice-store';
 import { refusalFromCallback, strongestRefusal, type SsoRefusalCode } from './decisions';
 import { createPartnerEvaluation, type PartnerOutcome } from './evaluate';
 
-export type { SsoRefusalCode } from './decisions';
-export type { PartnerChoice } from './choice-store';
-
 export interface SsoDeps {
   oauth: MicrosoftOAuth;
   flows: FlowStore;

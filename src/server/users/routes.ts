@@ -6,7 +6,7 @@ import { errorResponseSchema, passwordSchema } from '../http/schemas';
 import type { UserService } from './service';
 import { userSchema } from './view';
 
-const errors = { 400: errorResponseSchema, 401: errorResponseSchema, 403: errorResponseSchema, 404: errorResponseSchema, 409: errorResponseSchema, 503: errorResponseSchema };
+const errors = { 400: errorResponseSchema, 401: errorResponseSchema, 403: errorResponseSchema, 404: errorResponseSchema, 409: errorResponseSchema, 502: errorResponseSchema, 503: errorResponseSchema };
 const idSchema = z.string().min(1).max(100);
 /** Query options the web app may send empty: an empty value means "not given". */
 const optional = <T extends z.ZodType>(schema: T) => z.preprocess((v) => (v === '' ? undefined : v), schema.optional());
