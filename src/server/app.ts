@@ -90,7 +90,7 @@ export async function buildApp(config: Config, services: Services, options: { lo
   return app;
 }
 
-/** Routes added by file-serving plugins (the web app, the API docs) are public by declaration. */
+/** Routes added by a documentation plugin (the API docs) are public by declaration. */
 function publicFiles(register: (scope: FastifyInstance) => Promise<void>) {
   return async (scope: FastifyInstance) => {
     scope.addHook('onRoute', (route) => {
@@ -104,9 +104,11 @@ function publicFiles(register: (scope: FastifyInstance) => Promise<void>) {
 async function serveWebApp(app: FastifyInstance): Promise<void> {
   const hasBuild = existsSync(path.join(WEB_ROOT, 'index.html'));
   if (hasBuild) {
-    await app.register(publicFiles(async (scope) => {
-      await scope.register(fastifyStatic, { root: WEB_ROOT, wildcard: false, index: false });
-    }));
+    // Registered at the root (the not-found handler uses its reply.sendFile); its file routes are public.
+    app.addHook('onRoute', (route) => {
+      if (route.config && 'file' in route.config && 'rootPath' in route.config) route.config = { ...route.config, access: route.config.access ?? 'public' };
+    });
+    await app.register(fastifyStatic, { root: WEB_ROOT, wildcard: false, index: false });
   }
   app.setNotFoundHandler((request, reply) => {
     const pathname = request.url.split('?')[0];

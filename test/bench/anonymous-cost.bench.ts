@@ -7,9 +7,9 @@ import type { BenchRow } from './types';
 
 /**
  * Issue 8, item 5. (1) 1,000 "Sign in with Microsoft 365" starts from one address: rows left in
- * oauth_flows. (2) p95 of a signed-in GET /api/users while waves of 200 concurrent sign-ups (each from its
- * own address, so the per-address limit does not stop them: the password-hash gate must) are being
- * refused, against the same figure idle. The flood runs in a worker thread so its client work does not
+ * oauth_flows. (2) p95 of a signed-in GET /api/users while waves of 200 concurrent sign-ups are being
+ * refused, against the same figure idle: once from one address (the per-address limit refuses them),
+ * once each from its own address (the password-hash gate must; the admitted ones keep one core hashing). The flood runs in a worker thread so its client work does not
  * share the portal's event loop; the signed-in requests are timed from this thread.
  */
 const SAMPLES = 100;
@@ -28,7 +28,7 @@ const statuses = {};
     const answers = await Promise.all(Array.from({ length: workerData.flood }, (_, i) =>
       fetch(workerData.url + '/api/signup', {
         method: 'POST',
-        headers: { 'content-type': 'application/json', 'x-forwarded-for': '10.' + (wave % 250) + '.' + Math.floor(i / 250) + '.' + (i % 250 + 1) },
+        headers: { 'content-type': 'application/json', 'x-forwarded-for': workerData.distinct ? '10.' + (wave % 250) + '.' + Math.floor(i / 250) + '.' + (i % 250 + 1) : '10.99.99.99' },
         body: JSON.stringify({ organizationName: 'Flood ' + wave + '-' + i, email: 'flood' + wave + '-' + i + '-' + Date.now() + '@example.test', password: 'violet-harbor-lantern-42' }),
       }).then(async (r) => { await r.arrayBuffer(); return r.status; }, () => 0)));
     for (const s of answers) statuses[s] = (statuses[s] || 0) + 1;
@@ -69,28 +69,36 @@ export default async function anonymousCostBench(): Promise<BenchRow[]> {
     };
     await timeUsers(); // warm-up
     // Idle and flooded phases alternate, so drift in the shared machine's load hits both alike.
-    const idleTimes: number[] = [];
-    const loadedTimes: number[] = [];
-    const answered: Record<string, number> = {};
-    for (let round = 0; round < ROUNDS; round++) {
-      idleTimes.push(...(await timeUsers()));
-      const worker = new Worker(floodCode, { eval: true, workerData: { url: portal.url, flood: FLOOD } });
-      const statuses = new Promise<Record<string, number>>((resolve) => worker.once('message', resolve));
-      await new Promise((resolve) => setTimeout(resolve, 300));
-      loadedTimes.push(...(await timeUsers()));
-      worker.postMessage('stop');
-      for (const [status, n] of Object.entries(await statuses)) answered[status] = (answered[status] ?? 0) + n;
-      await worker.terminate();
-      await waitForIdleHashing();
-    }
-    const idle = percentile(idleTimes, 0.95);
-    const loaded = percentile(loadedTimes, 0.95);
-    console.log(`  GET /api/users p95: idle ${idle.toFixed(2)} ms, during the sign-up flood ${loaded.toFixed(2)} ms (${ROUNDS} rounds of ${SAMPLES}); sign-up answers ${JSON.stringify(answered)}`);
+    const measure = async (distinct: boolean) => {
+      const idleTimes: number[] = [];
+      const loadedTimes: number[] = [];
+      const answered: Record<string, number> = {};
+      for (let round = 0; round < ROUNDS; round++) {
+        idleTimes.push(...(await timeUsers()));
+        const worker = new Worker(floodCode, { eval: true, workerData: { url: portal.url, flood: FLOOD, distinct } });
+        const statuses = new Promise<Record<string, number>>((resolve) => worker.once('message', resolve));
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        loadedTimes.push(...(await timeUsers()));
+        worker.postMessage('stop');
+        for (const [status, n] of Object.entries(await statuses)) answered[status] = (answered[status] ?? 0) + n;
+        await worker.terminate();
+        await waitForIdleHashing();
+      }
+      const idle = percentile(idleTimes, 0.95);
+      const loaded = percentile(loadedTimes, 0.95);
+      console.log(`  ${distinct ? 'from 200 addresses' : 'from one address'}: GET /api/users p95 idle ${idle.toFixed(2)} ms, during the sign-up flood ${loaded.toFixed(2)} ms (${ROUNDS} rounds of ${SAMPLES}); sign-up answers ${JSON.stringify(answered)}`);
+      return { idle, loaded };
+    };
+    const single = await measure(false);
+    const many = await measure(true);
     return [
       { name: 'oauth_flows rows after 1,000 sign-in starts from one address', value: rows, unit: 'rows', target: '<= 60 (the per-minute limit)', ok: rows <= 60 },
-      { name: 'GET /api/users p95, idle', value: idle, unit: 'ms', target: 'baseline', ok: true },
-      { name: 'GET /api/users p95 during 200 concurrent refused sign-ups', value: loaded, unit: 'ms', target: '<= 1.5x idle', ok: loaded <= idle * 1.5 },
-      { name: 'ratio loaded / idle', value: loaded / idle, unit: 'x', target: '<= 1.5', ok: loaded <= idle * 1.5 },
+      { name: 'GET /api/users p95, idle', value: single.idle, unit: 'ms', target: 'baseline', ok: true },
+      { name: 'p95 during 200 concurrent sign-ups from one address', value: single.loaded, unit: 'ms', target: '<= 1.5x idle', ok: single.loaded <= single.idle * 1.5 },
+      { name: 'ratio, one address', value: single.loaded / single.idle, unit: 'x', target: '<= 1.5', ok: single.loaded <= single.idle * 1.5 },
+      { name: 'GET /api/users p95, idle (second series)', value: many.idle, unit: 'ms', target: 'baseline', ok: true },
+      { name: 'p95 during 200 concurrent sign-ups from 200 addresses', value: many.loaded, unit: 'ms', target: '<= 1.5x idle', ok: many.loaded <= many.idle * 1.5 },
+      { name: 'ratio, 200 addresses', value: many.loaded / many.idle, unit: 'x', target: '<= 1.5', ok: many.loaded <= many.idle * 1.5 },
     ];
   } finally {
     await portal.close();
