@@ -5,6 +5,7 @@ import { ConflictError, FieldError, TooManyRequestsError } from '../http/errors'
 import { hashPassword, verifyPassword } from '../security/passwords';
 import { checkPasswordStrength } from './password-policy';
 import type { SessionStore } from './session-store';
+import { passwordOf, setPasswordHash } from '../users/store';
 
 /** Wrong current passwords allowed per person in the window, so a stolen session cannot guess on. */
 const WRONG_LIMIT = 5;
@@ -27,28 +28,20 @@ export function createPasswordChange(deps: { db: Db; sessions: SessionStore; aud
       throw new ConflictError('NOT_LOCAL', 'Microsoft 365 accounts change their password at Microsoft.');
     }
     const since = new Date(Date.now() - WRONG_WINDOW_MS).toISOString();
-    const wrong = await db
-      .selectFrom('audit_events')
-      .select((eb) => eb.fn.countAll<number>().as('n'))
-      .where('partner_id', '=', auth.partner.id)
-      .where('actor_user_id', '=', auth.user.id)
-      .where('action', '=', 'user.password_change')
-      .where('outcome', '=', 'failure')
-      .where('at', '>', since)
-      .executeTakeFirstOrThrow();
-    if (Number(wrong.n) >= WRONG_LIMIT) {
+    const wrong = await audit.countFailures(auth.partner.id, auth.user.id, 'user.password_change', since);
+    if (wrong >= WRONG_LIMIT) {
       await record('failure', { code: 'TOO_MANY_REQUESTS' });
       throw new TooManyRequestsError('Too many wrong passwords. Wait 15 minutes and try again.', WRONG_WINDOW_MS / 1000);
     }
-    const user = await db.selectFrom('users').select(['email', 'password_hash']).where('partner_id', '=', auth.partner.id).where('id', '=', auth.user.id).executeTakeFirstOrThrow();
-    if (!user.password_hash || !(await verifyPassword(input.currentPassword, user.password_hash))) {
+    const user = await passwordOf(db, auth.partner.id, auth.user.id);
+    if (!user?.password_hash || !(await verifyPassword(input.currentPassword, user.password_hash))) {
       await record('failure', { code: 'WRONG_PASSWORD' });
       throw new FieldError('currentPassword', 'The current password is not right.', 'WRONG_PASSWORD');
     }
     checkPasswordStrength(input.newPassword, { email: user.email, organizationName: auth.partner.name }, 'newPassword');
     const passwordHash = await hashPassword(input.newPassword);
     const endedSessions = await db.transaction().execute(async (trx) => {
-      await trx.updateTable('users').set({ password_hash: passwordHash, updated_at: new Date().toISOString() }).where('partner_id', '=', auth.partner.id).where('id', '=', auth.user.id).execute();
+      await setPasswordHash(trx, auth.user.id, passwordHash, { partnerId: auth.partner.id });
       return sessions.destroyOthers(auth.partner.id, auth.user.id, auth.sessionId, trx);
     });
     await record('success', { endedSessions });

@@ -7,7 +7,7 @@ import { decoyPasswordHash, hashPassword, needsRehash, verifyPassword } from '..
 import { checkPasswordStrength } from './password-policy';
 import type { SessionStore } from './session-store';
 import type { SignInAttempt, SignInLimiter } from './sign-in-limiter';
-import { insertUserRow, newUserRow } from '../users/store';
+import { insertUserRow, newUserRow, setPasswordHash } from '../users/store';
 
 export interface PartnerServiceDeps {
   db: Db;
@@ -35,7 +35,7 @@ export function createPartnerService({ db, sessions, limiter, audit }: PartnerSe
   async function rehash(userId: string, oldHash: string, password: string): Promise<void> {
     try {
       const fresh = await hashPassword(password);
-      await db.updateTable('users').set({ password_hash: fresh }).where('id', '=', userId).where('password_hash', '=', oldHash).execute();
+      await setPasswordHash(db, userId, fresh, { unlessChangedFrom: oldHash });
     } catch {
       // Busy or failed: the sign-in still succeeds and the next one tries again.
     }

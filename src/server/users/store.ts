@@ -63,6 +63,22 @@ export async function deleteExpiredInvitation(db: Db, id: string, at: string): P
   return Number(removed.numDeletedRows) === 1;
 }
 
+/** A local user's email and password hash, for checking the current password. */
+export async function passwordOf(db: Db, partnerId: string, userId: string): Promise<Pick<UserRow, 'email' | 'password_hash'> | undefined> {
+  return db.selectFrom('users').select(['email', 'password_hash']).where('partner_id', '=', partnerId).where('id', '=', userId).executeTakeFirst();
+}
+
+/**
+ * Stores a new password hash. With `unlessChangedFrom`, only while the stored hash is still that one (a rehash at
+ * sign-in never overwrites a password changed meanwhile).
+ */
+export async function setPasswordHash(executor: Db, userId: string, passwordHash: string, options: { partnerId?: string; unlessChangedFrom?: string } = {}): Promise<void> {
+  let q = executor.updateTable('users').set({ password_hash: passwordHash, updated_at: new Date().toISOString() }).where('id', '=', userId);
+  if (options.partnerId) q = q.where('partner_id', '=', options.partnerId);
+  if (options.unlessChangedFrom) q = q.where('password_hash', '=', options.unlessChangedFrom);
+  await q.execute();
+}
+
 export interface SyncedChanges {
   status?: 'active' | 'disabled';
   display_name?: string;
