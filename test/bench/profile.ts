@@ -1,12 +1,13 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { hammer, startServer } from './read-paths/load';
 
 /**
  * `npm run profile -- <path> [--engine postgres] [--seconds 10] [--connections 32]`: starts the seeded
- * portal of the read-path benchmark under `--cpu-prof`, hammers one path signed in as the owner, and
- * prints the functions with the most self time (and what they add up to per file).
+ * portal of the read-path benchmark, warms it, then records a CPU profile while it hammers one path
+ * signed in as the owner (start-up and seeding are not in it), and prints the functions with the most
+ * self time (and what they add up to per package or file).
  */
 const args = process.argv.slice(2);
 const option = (name: string, fallback: string) => {
@@ -21,14 +22,18 @@ if (engine === 'postgres') process.env.TEST_DATABASE_URL ??= process.env.BENCH_D
 
 const dir = mkdtempSync(path.join(tmpdir(), 'tenantgate-profile-'));
 try {
-  const portal = await startServer(['portal', engine], { nodeOptions: ['--cpu-prof', `--cpu-prof-dir=${dir}`] });
-  await hammer(portal.url, target, { cookie: portal.cookie, connections, seconds: 1 });
-  const load = await hammer(portal.url, target, { cookie: portal.cookie, connections, seconds });
-  await portal.stop();
-  const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
-  if (!file) throw new Error('no CPU profile was written');
-  console.log(`${engine} GET ${target}: ${Math.round(load.requestsPerSecond)} req/s, p99 ${load.p99Ms} ms, ${connections} connections, ${seconds} s\n`);
-  report(JSON.parse(readFileSync(path.join(dir, file), 'utf8')) as CpuProfile);
+  const portal = await startServer(['portal', engine]);
+  const file = path.join(dir, 'portal.cpuprofile');
+  try {
+    await hammer(portal.url, target, { cookie: portal.cookie, connections, seconds: 2 });
+    await portal.ask({ profile: 'start' }, 'profiling');
+    const load = await hammer(portal.url, target, { cookie: portal.cookie, connections, seconds });
+    await portal.ask({ profile: 'stop', file }, 'profiled');
+    console.log(`${engine} GET ${target}: ${Math.round(load.requestsPerSecond)} req/s, p99 ${load.p99Ms} ms, ${connections} connections, ${seconds} s\n`);
+  } finally {
+    await portal.stop();
+  }
+  report(JSON.parse(readFileSync(file, 'utf8')) as CpuProfile);
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }

@@ -7,6 +7,8 @@ const SERVE = path.join(import.meta.dirname, 'serve.ts');
 
 export interface Server extends ServeReady {
   process: ChildProcess;
+  /** Sends a message and waits for the given answer. */
+  ask(message: unknown, answer: string): Promise<void>;
   /** Asks the server to close and waits for its exit (so a CPU profile is written). */
   stop(): Promise<void>;
 }
@@ -29,6 +31,16 @@ export async function startServer(args: string[], options: { nodeOptions?: strin
   return {
     ...ready,
     process: child,
+    ask: (message, answer) =>
+      new Promise<void>((resolve) => {
+        const onMessage = (reply: unknown) => {
+          if (reply !== answer) return;
+          child.off('message', onMessage);
+          resolve();
+        };
+        child.on('message', onMessage);
+        child.send(message as object);
+      }),
     async stop() {
       if (child.exitCode === null) child.send('stop');
       const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import { Writable } from 'node:stream';
 import Fastify from 'fastify';
 import { signUpPartner } from '../../support/api-client';
@@ -11,8 +12,9 @@ import { startTestPortal } from '../../support/portal';
  *   serve.ts portal <sqlite|postgres>   a seeded portal (1,000 local users in one partner, 200 audit
  *                                        events, 20 app profiles), signed in as the partner's owner
  *   serve.ts bare <answers.json>        a bare Fastify answering each path with the given JSON from memory
- * It sends `{ url, cookie }` to its parent over IPC once it listens, and exits (writing a CPU profile when
- * started with --cpu-prof) on the parent's "stop" message.
+ * It sends `{ url, cookie }` to its parent over IPC once it listens, records a CPU profile between the
+ * parent's `{ profile: 'start' }` and `{ profile: 'stop', file }` messages (answering "profiled"), and exits
+ * on "stop".
  */
 export interface ServeReady {
   url: string;
@@ -120,8 +122,20 @@ async function serveBare(answersFile: string): Promise<{ ready: ServeReady; clos
 }
 
 const server = mode === 'portal' ? await servePortal(arg === 'postgres' ? 'postgres' : 'sqlite') : await serveBare(arg);
-process.on('message', (message) => {
+const inspector = new Session();
+process.on('message', (message: unknown) => {
   if (message === 'stop') void server.close().finally(() => process.exit(0));
+  const profile = message as { profile?: 'start' | 'stop'; file?: string };
+  if (profile.profile === 'start') {
+    inspector.connect();
+    void inspector.post('Profiler.enable').then(() => inspector.post('Profiler.start')).then(() => process.send!('profiling'));
+  }
+  if (profile.profile === 'stop' && profile.file) {
+    void inspector.post('Profiler.stop').then(({ profile: recorded }) => {
+      writeFileSync(profile.file!, JSON.stringify(recorded));
+      process.send!('profiled');
+    });
+  }
 });
 process.on('disconnect', () => void server.close().finally(() => process.exit(0)));
 process.send!(server.ready);
