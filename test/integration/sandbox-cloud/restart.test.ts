@@ -93,5 +93,5 @@ describe.each(['SIGTERM', 'SIGKILL'] as const)('the sandbox remembers across a %
 
     // The Microsoft 365 user signs in again; a consent page would be refused, so none was shown.
     expect(await microsoftSignIn(portal.url, CONTOSO.user)).toEqual({ location: '/', session: 200 });
-  });
+  }, 120_000);
 });

@@ -22,7 +22,7 @@ describe('sandbox mode at start-up', () => {
     } finally {
       await portal.stop('SIGTERM');
     }
-  });
+  }, 90_000);
 
   it.each([
     ['NODE_ENV=production', { NODE_ENV: 'production' }],
@@ -31,13 +31,13 @@ describe('sandbox mode at start-up', () => {
     const run = runScript('src/server/main.ts', portalEnv(dataDir, await freePort(), await freePort(), extra));
     expect(await run.exited).toBe(1);
     expect(run.output()).toMatch(/Invalid setting MICROSOFT_CLIENT_ID: .*sandbox mode.*TENANTGATE_SANDBOX=on/);
-  });
+  }, 90_000);
 
   it('TENANTGATE_SANDBOX=off without a Microsoft app stops start-up naming the variables', async () => {
     const run = runScript('src/server/main.ts', portalEnv(dataDir, await freePort(), await freePort(), { TENANTGATE_SANDBOX: 'off' }));
     expect(await run.exited).toBe(1);
     expect(run.output()).toMatch(/MICROSOFT_CLIENT_ID.*MICROSOFT_CLIENT_SECRET/);
-  });
+  }, 90_000);
 
   it('the sandbox refuses a non-loopback host unless allowed explicitly', async () => {
     await expect(startSandboxCloud({ port: 0, host: '0.0.0.0' })).rejects.toThrow(/loopback.*TENANTGATE_SANDBOX_ALLOW_REMOTE=true/);

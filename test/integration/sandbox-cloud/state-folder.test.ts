@@ -148,7 +148,7 @@ describe('the sandbox state folder', () => {
     expect(second.output()).toContain(', restored)');
     // A portal that registers itself again keeps its client id.
     expect(await register()).toEqual({ status: 200, body: { clientId: made.body.clientId, clientSecret: expect.any(String) } });
-  });
+  }, 90_000);
 });
 
 

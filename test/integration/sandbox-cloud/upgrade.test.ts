@@ -73,5 +73,5 @@ describe('upgrade from 18821ab', () => {
     const start = await person.get(`/auth/microsoft/sign-in?email=${encodeURIComponent(fixture.m365User)}`);
     const redirect = await new SandboxUserAgent().authorize(new URL(start.headers.get('location')!), { email: fixture.m365User, password: SAMPLE_PASSWORD, consent: 'cancel' });
     expect((await person.get(`${redirect.pathname}${redirect.search}`)).headers.get('location')).toBe('/');
-  });
+  }, 120_000);
 });
