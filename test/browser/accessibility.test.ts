@@ -1,7 +1,7 @@
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seriousViolations } from '../support/axe';
-import { launchBrowser, signUpInBrowser, uniqueEmail } from '../support/browser';
+import { launchBrowser, signInAtMicrosoft, signUpInBrowser, uniqueEmail } from '../support/browser';
 import { startTestPortal, type TestPortal } from '../support/portal';
 
 const SIZES = [
@@ -144,5 +144,46 @@ describe.each(SIZES)('accessibility at $width px ($name)', (size) => {
     await page.keyboard.press('Escape');
     await page.getByRole('dialog').waitFor({ state: 'detached' });
     expect(await focusedName(page)).toBe(opener);
+  });
+
+  it('the app profile dialogs and the Browse dialog: no serious violations', async () => {
+    await page.goto('/settings/app-profiles');
+    await runCommand(page, 'Create');
+    const create = page.getByRole('dialog', { name: 'Create' });
+    await create.getByLabel('Profile name').fill('Contoso');
+    await create.getByRole('button', { name: 'Continue' }).click();
+    const confirm = page.getByRole('dialog', { name: 'Go to Microsoft 365 sign-in' });
+    await confirm.waitFor();
+    await expectAccessible('go to Microsoft 365 sign-in dialog', /Partner app profile/);
+    await confirm.getByRole('button', { name: 'OK' }).click();
+    await signInAtMicrosoft(page, 'admin@contoso.com');
+    await page.getByRole('button', { name: 'Accept' }).click();
+    await page.getByText(/^App profile created\./).waitFor();
+    await expectAccessible('app profiles with a profile and a message', /Partner app profile/);
+
+    for (const [command, dialog] of [
+      ['Edit profile name', 'Edit profile name'],
+      ['Re-authorize app', 'Re-authorize app'],
+      ['Delete', 'Delete app profiles'],
+    ] as const) {
+      await page.getByRole('checkbox', { name: 'Select Contoso' }).check();
+      await runCommand(page, command);
+      await page.getByRole('dialog', { name: dialog }).waitFor();
+      await expectAccessible(`${dialog} dialog`, /Partner app profile/);
+      await page.keyboard.press('Escape');
+      await page.getByRole('dialog').waitFor({ state: 'detached' });
+      await page.getByRole('checkbox', { name: 'Select Contoso' }).uncheck();
+    }
+
+    await page.goto('/settings/users?add=1');
+    const drawer = page.getByRole('dialog', { name: 'Add new user' });
+    await drawer.getByRole('radio', { name: 'Microsoft 365 User/Group' }).check();
+    await drawer.getByRole('button', { name: 'Browse' }).click();
+    const browse = page.getByRole('dialog', { name: 'Browse Microsoft 365' });
+    await browse.getByText('alex@contoso.com').waitFor();
+    await expectAccessible('browse dialog', /User management/);
+    await page.keyboard.press('Escape');
+    await browse.waitFor({ state: 'detached' });
+    expect(await focusedName(page)).toBe('Browse');
   });
 });

@@ -261,7 +261,11 @@ function RemoveConfirmation({
         <Text>These users will lose access to Tenantgate:</Text>
         <ul className={styles.list}>
           {users.map((user) => (
-            <li key={user.id}>{user.email}</li>
+            <li key={user.id}>
+              {user.kind === 'group'
+                ? `${user.email}: every member of this Microsoft 365 group who was not added another way`
+                : user.email}
+            </li>
           ))}
         </ul>
         <ErrorBar error={remove.error} />
