@@ -16,7 +16,11 @@ async function pageOverflow(page: Page): Promise<number> {
 
 /** Runs a command of a list page's command bar, from the "More actions" menu when it did not fit. */
 async function runCommand(page: Page, name: string): Promise<string> {
-  const button = page.getByRole('toolbar').getByRole('button', { name, exact: true });
+  const toolbar = page.getByRole('toolbar');
+  const button = toolbar.getByRole('button', { name, exact: true });
+  // isVisible() does not wait: first let the page and the command bar's overflow settle.
+  await button.or(toolbar.getByRole('button', { name: 'More actions' })).first().waitFor();
+  await page.waitForTimeout(200);
   if (await button.isVisible()) {
     await button.click();
     return name;
