@@ -117,7 +117,7 @@ export function registerControlRoutes(app: FastifyInstance, state: SandboxState)
   });
 
   const tenantList = () =>
-    state.directory.all().map((t) => ({ id: t.id, cloud: t.cloud, displayName: t.displayName, defaultDomain: t.defaultDomain, domains: t.domains, users: t.users.length, groups: t.groups.length }));
+    state.directory.all().map((t) => ({ id: t.id, cloud: t.cloud, ...(t.variant ? { variant: t.variant } : {}), displayName: t.displayName, defaultDomain: t.defaultDomain, domains: t.domains, users: t.users.length, groups: t.groups.length }));
   app.get('/_sandbox/tenants', async () => ({ tenants: tenantList() }));
 
   app.post<{ Params: { tenantId: string } }>('/_sandbox/tenants/:tenantId/users', async (request, reply) => {

@@ -1,4 +1,4 @@
-import type { SandboxCloudName } from './clouds';
+import type { SandboxCloudName, TenantVariant } from './clouds';
 import { newGuid, randomToken } from './crypto-utils';
 import { GLOBAL_ADMINISTRATOR, PRIVILEGED_ROLE_ADMINISTRATOR } from './roles';
 
@@ -116,6 +116,8 @@ export class Tenant {
   version = 0;
   private nextSeq = 1;
   readonly createdDateTime: string;
+  /** GCC, GCC High or DoD (from the fixture); undefined for a commercial or China tenant. */
+  variant?: TenantVariant;
 
   constructor(
     readonly id: string,

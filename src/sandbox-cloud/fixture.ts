@@ -5,6 +5,7 @@ import { GUID_PATTERN, stableGuid } from './crypto-utils';
 import { Tenant, type DirectoryObject } from './directory';
 import { generateSynthetic } from './generate';
 import { ROLE_BY_NAME } from './roles';
+import { CLOUD_NAMES, VARIANT_CLOUD, type SandboxCloudName, type TenantVariant } from './clouds';
 
 /** The fixture format (src/sandbox-cloud/README.md; the built-in sample is fixtures/sample.json). */
 const guid = z.string().regex(GUID_PATTERN, 'must be a GUID');
@@ -44,7 +45,9 @@ const fixtureGenerate = z.object({
 
 const fixtureTenant = z.object({
   id: guid,
-  cloud: z.enum(['global', 'usgov']),
+  cloud: z.enum(CLOUD_NAMES as [SandboxCloudName, ...SandboxCloudName[]]),
+  /** GCC tenants live in `global`, GCC High and DoD tenants in `usgov`; the discovery documents report it. */
+  variant: z.enum(Object.keys(VARIANT_CLOUD) as [TenantVariant, ...TenantVariant[]]).optional(),
   displayName: z.string().min(1),
   domains: z
     .array(z.object({ name: z.string().regex(/^[a-z0-9.-]+\.[a-z0-9-]+$/i, 'must be a domain name'), isDefault: z.boolean().optional(), isInitial: z.boolean().optional() }))
@@ -108,6 +111,7 @@ export function buildTenants(fixture: SandboxFixture, options: { generate?: bool
     const id = input.id.toLowerCase();
     if (tenantIds.has(id)) fail('id', `duplicate tenant id "${input.id}"`);
     tenantIds.add(id);
+    if (input.variant && VARIANT_CLOUD[input.variant] !== input.cloud) fail('variant', `"${input.variant}" tenants live in the "${VARIANT_CLOUD[input.variant]}" cloud, not "${input.cloud}"`);
     input.domains.forEach((domain, i) => {
       const key = `${input.cloud}|${domain.name.toLowerCase()}`;
       if (domainOwners.has(key)) fail(`domains[${i}].name`, `domain "${domain.name}" is already used by tenant ${domainOwners.get(key)}`);
@@ -121,6 +125,7 @@ export function buildTenants(fixture: SandboxFixture, options: { generate?: bool
       isInitial: d.isInitial ?? (!hasInitial && i === 0),
     }));
     const tenant = new Tenant(id, input.cloud, input.displayName, domains);
+    tenant.variant = input.variant;
     const domainNames = new Set(domains.map((d) => d.name));
 
     input.users.forEach((user, i) => {

@@ -1,7 +1,7 @@
 import { CLOUD_NAMES, type SandboxCloudName } from './clouds';
 import { buildTenants, type SandboxFixture } from './fixture';
 import { preserializeUsersInBackground } from './graph/serialize';
-import { exportSigningKey, importSigningKey, type CloudSigningKey } from './keys';
+import { createSigningKey, exportSigningKey, importSigningKey, type CloudSigningKey } from './keys';
 import { SandboxStateError, SqliteStateFile, type SavedState } from './persistence';
 import { SandboxState } from './state';
 import { applyTenantChange } from './tenant-changes';
@@ -32,7 +32,10 @@ export function openSandboxState(options: { stateDir?: string; fixture: () => Sa
 
 function restore(file: SqliteStateFile, saved: SavedState): SandboxState {
   try {
-    const keys = Object.fromEntries(CLOUD_NAMES.map((c) => [c, importSigningKey(saved.keys[c])])) as Record<SandboxCloudName, CloudSigningKey>;
+    // A state saved before a cloud was emulated has no key for it: that cloud gets a new one, saved at once.
+    const missing = CLOUD_NAMES.filter((c) => saved.keys[c] === undefined);
+    const keys = Object.fromEntries(CLOUD_NAMES.map((c) => [c, saved.keys[c] === undefined ? createSigningKey() : importSigningKey(saved.keys[c])])) as Record<SandboxCloudName, CloudSigningKey>;
+    if (missing.length > 0) file.setMeta('keys', Object.fromEntries(CLOUD_NAMES.map((c) => [c, exportSigningKey(keys[c])])));
     const state = new SandboxState(file, keys);
     const tenants = buildTenants(saved.fixture);
     for (const tenant of tenants) tenant.epoch = saved.epochs[tenant.id] ?? tenant.epoch;

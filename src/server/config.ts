@@ -1,3 +1,4 @@
+import { CLOUD_INFO, CLOUDS, type Cloud } from './microsoft/clouds';
 import { isIP } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { z } from 'zod';
@@ -69,6 +70,11 @@ const schema = z
     MICROSOFT_CLIENT_SECRET: optionalSecret,
     MICROSOFT_USGOV_CLIENT_ID: optionalSecret,
     MICROSOFT_USGOV_CLIENT_SECRET: optionalSecret,
+    /** Microsoft 365 operated by 21Vianet: the app registration made in the Azure portal operated by 21Vianet. */
+    MICROSOFT_CHINA_CLIENT_ID: optionalSecret,
+    MICROSOFT_CHINA_CLIENT_SECRET: optionalSecret,
+    /** Cloud detections (`GET /api/clouds/detect`) one partner may run per minute. */
+    TENANTGATE_CLOUD_DETECT_PER_MINUTE: count.default(20),
     TENANTGATE_DATA_CENTER: z.enum(['global', 'us-gov-virginia']).default('global'),
     NODE_ENV: z.string().optional(),
     /** `on`: sandbox mode on purpose (even behind https or in production); `off`: live mode, a missing app is an error. */
@@ -91,6 +97,7 @@ const schema = z
     const pairs: [keyof typeof env, keyof typeof env][] = [
       ['MICROSOFT_CLIENT_ID', 'MICROSOFT_CLIENT_SECRET'],
       ['MICROSOFT_USGOV_CLIENT_ID', 'MICROSOFT_USGOV_CLIENT_SECRET'],
+      ['MICROSOFT_CHINA_CLIENT_ID', 'MICROSOFT_CHINA_CLIENT_SECRET'],
     ];
     for (const [id, secret] of pairs) {
       if (Boolean(env[id]) !== Boolean(env[secret])) {
@@ -98,7 +105,7 @@ const schema = z
         ctx.addIssue({ code: 'custom', path: [missing], message: `is required when ${missing === id ? secret : id} is set` });
       }
     }
-    const live = env.MICROSOFT_CLIENT_ID || env.MICROSOFT_USGOV_CLIENT_ID;
+    const live = env.MICROSOFT_CLIENT_ID || env.MICROSOFT_USGOV_CLIENT_ID || env.MICROSOFT_CHINA_CLIENT_ID;
     if (live && !env.TENANTGATE_ENCRYPTION_KEYS) {
       ctx.addIssue({
         code: 'custom',
@@ -131,7 +138,7 @@ type RawEnv = {
  */
 function sandboxModeIssues(env: RawEnv, live: boolean): { path: string[]; message: string }[] {
   if (env.TENANTGATE_SANDBOX === 'on' && live) {
-    return [{ path: ['TENANTGATE_SANDBOX'], message: 'is on, but a Microsoft app is configured (MICROSOFT_CLIENT_ID / MICROSOFT_USGOV_CLIENT_ID): remove one of them' }];
+    return [{ path: ['TENANTGATE_SANDBOX'], message: 'is on, but a Microsoft app is configured (MICROSOFT_CLIENT_ID / MICROSOFT_USGOV_CLIENT_ID / MICROSOFT_CHINA_CLIENT_ID): remove one of them' }];
   }
   if (env.TENANTGATE_SANDBOX === 'off' && !live) {
     return [{ path: ['MICROSOFT_CLIENT_ID'], message: 'is required when TENANTGATE_SANDBOX=off (live mode): set MICROSOFT_CLIENT_ID, MICROSOFT_CLIENT_SECRET and TENANTGATE_ENCRYPTION_KEYS' }];
@@ -172,12 +179,12 @@ export interface Config {
   rateLimits: { passwordPerMinute: number; otherPerMinute: number };
   passwordHashing: { concurrency: number; queue: number };
   invitationsPerHour: number;
+  /** Cloud detections one partner may run per minute. */
+  cloudDetectPerMinute: number;
   sessionAbsoluteLifetimeMs: number;
   encryptionKeys?: string;
-  microsoft: {
-    global?: { clientId: string; clientSecret: string };
-    usgov?: { clientId: string; clientSecret: string };
-  };
+  /** The app registration of each cloud that has one. */
+  microsoft: Partial<Record<Cloud, { clientId: string; clientSecret: string }>>;
   /** No Microsoft app configured: the sandbox cloud runs beside the portal and stands in for Microsoft. */
   sandboxMode: boolean;
   /** Why sandbox mode is on (for the start-up banner). */
@@ -202,6 +209,13 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(`Invalid setting ${name}: ${describeIssue(issue)}`);
   }
   const env = parsed.data;
+  // One app registration per cloud, named by the cloud's entry (CLOUD_INFO[cloud].env).
+  const microsoft: Partial<Record<Cloud, { clientId: string; clientSecret: string }>> = {};
+  for (const cloud of CLOUDS) {
+    const names = CLOUD_INFO[cloud].env as { clientId: keyof typeof env; clientSecret: keyof typeof env };
+    const clientId = env[names.clientId];
+    if (typeof clientId === 'string' && clientId) microsoft[cloud] = { clientId, clientSecret: String(env[names.clientSecret]) };
+  }
   const publicUrl = (env.PUBLIC_URL ?? `http://localhost:${env.PORT}`).replace(/\/+$/, '');
   const minute = 60_000;
   return {
@@ -220,19 +234,13 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       queue: env.TENANTGATE_PASSWORD_HASH_QUEUE,
     },
     invitationsPerHour: env.TENANTGATE_INVITATIONS_PER_HOUR,
+    cloudDetectPerMinute: env.TENANTGATE_CLOUD_DETECT_PER_MINUTE,
     sessionAbsoluteLifetimeMs: env.SESSION_ABSOLUTE_LIFETIME_HOURS * 60 * minute,
     encryptionKeys: env.TENANTGATE_ENCRYPTION_KEYS,
-    microsoft: {
-      global: env.MICROSOFT_CLIENT_ID
-        ? { clientId: env.MICROSOFT_CLIENT_ID, clientSecret: env.MICROSOFT_CLIENT_SECRET! }
-        : undefined,
-      usgov: env.MICROSOFT_USGOV_CLIENT_ID
-        ? { clientId: env.MICROSOFT_USGOV_CLIENT_ID, clientSecret: env.MICROSOFT_USGOV_CLIENT_SECRET! }
-        : undefined,
-    },
-    sandboxMode: !env.MICROSOFT_CLIENT_ID && !env.MICROSOFT_USGOV_CLIENT_ID,
+    microsoft,
+    sandboxMode: Object.keys(microsoft).length === 0,
     sandboxReason:
-      env.MICROSOFT_CLIENT_ID || env.MICROSOFT_USGOV_CLIENT_ID
+      Object.keys(microsoft).length > 0
         ? undefined
         : env.TENANTGATE_SANDBOX === 'on'
           ? 'TENANTGATE_SANDBOX=on'

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { registerAppProfileRoutes } from './app-profiles/routes';
 import { registerMicrosoftCallbackRoutes } from './auth-flows/routes';
+import { registerCloudRoutes } from './clouds/routes';
 import type { Config } from './config';
 import { setSessionCookie } from './http/guards';
 import type { Services } from './services';
@@ -22,5 +23,6 @@ export async function registerFeatureRoutes(app: FastifyInstance, config: Config
     },
   });
   registerUserRoutes(app, { service: services.users.service });
+  registerCloudRoutes(app, { detector: services.clouds });
   registerSsoRoutes(app, { sso: services.sso, cookies: config });
 }

@@ -4,6 +4,7 @@ import type { Config } from './config';
 import type { DatabaseHandle } from './db/database';
 import { createAppProfilesFeature, type AppProfilesFeature } from './app-profiles/index';
 import { createFlowStore, type FlowStore } from './auth-flows/store';
+import { createCloudDetector, type CloudDetector } from './clouds/detect';
 import { CLOUDS, type Cloud } from './microsoft/clouds';
 import { createMicrosoftOAuth, type MicrosoftOAuth } from './microsoft/oauth';
 import { createPartnerService } from './partners/service';
@@ -24,6 +25,7 @@ export interface Services extends CoreServices {
   users: UsersFeature;
   sso: SsoFeature;
   directorySync: DirectorySync;
+  clouds: CloudDetector;
 }
 
 export function createServices(config: Config, database: DatabaseHandle, extra: { secretBox: SecretBox; microsoft: MicrosoftSetup; sandboxBaseUrl?: string }): Services {
@@ -43,7 +45,8 @@ export function createServices(config: Config, database: DatabaseHandle, extra: 
   const directorySync = createDirectorySync(core, { graphs: appProfiles.graphs, users: userStore, profiles: appProfiles.store });
   const users = createUsersFeature(core, { appProfiles, config, store: userStore });
   const sso = createSsoFeature(core, { oauth, flows, graphs: appProfiles.graphs, users: userStore, config });
-  return { ...core, oauth, flows, appProfiles, users, sso, directorySync };
+  const clouds = createCloudDetector({ endpoints: microsoft.endpoints, offeredClouds: microsoft.offeredClouds, perMinute: config.cloudDetectPerMinute });
+  return { ...core, oauth, flows, appProfiles, users, sso, directorySync, clouds };
 }
 
 export function createCoreServices(config: Config, database: DatabaseHandle, extra: { secretBox: SecretBox; microsoft: MicrosoftSetup; sandboxBaseUrl?: string }): CoreServices {

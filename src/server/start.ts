@@ -3,7 +3,7 @@ import { buildApp } from './app';
 import type { Config } from './config';
 import { openDatabase, type DatabaseHandle } from './db/database';
 import { migrateToLatest } from './db/migrate';
-import { defaultCloudEndpoints, type Cloud, type CloudEndpoints } from './microsoft/clouds';
+import { CLOUDS, defaultCloudEndpoints, type Cloud, type CloudEndpoints } from './microsoft/clouds';
 import { loadOrCreateSandboxKeyFile } from './security/key-file';
 import { createSecretBox, parseKeyList } from './security/secret-box';
 import { createServices, type MicrosoftSetup, type Services } from './services';
@@ -67,7 +67,8 @@ export async function startPortal(config: Config, options: { listen?: boolean; b
         app = sandbox.registerOrReuseApp(registration);
         sandboxBaseUrl = sandbox.baseUrl;
       }
-      microsoft = { endpoints, apps: { global: app, usgov: app }, offeredClouds: offeredClouds(config) };
+      // The sandbox registers the app in every cloud it emulates.
+      microsoft = { endpoints, apps: Object.fromEntries(CLOUDS.map((c) => [c, app])), offeredClouds: offeredClouds(config) };
     } else {
       microsoft = { endpoints: defaultCloudEndpoints(), apps: config.microsoft, offeredClouds: offeredClouds(config).filter((c) => config.microsoft[c]) };
     }
@@ -138,6 +139,10 @@ export function sandboxBanner(config: Config, sandboxUrl: string): string {
   return [rule, ...lines, rule].join('\n');
 }
 
+/**
+ * The clouds a partner may connect: the US Government cloud only in the US Gov Virginia data center; the China
+ * cloud wherever its app registration is configured (in sandbox mode always: the sandbox serves it).
+ */
 function offeredClouds(config: Config): Cloud[] {
-  return config.dataCenter === 'us-gov-virginia' ? ['global', 'usgov'] : ['global'];
+  return config.dataCenter === 'us-gov-virginia' ? ['global', 'usgov', 'china'] : ['global', 'china'];
 }

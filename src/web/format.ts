@@ -24,6 +24,7 @@ export function lapsesText(lapsesAt: string | null | undefined, now: Date = new 
 export const cloudLabels: Record<CloudId, string> = {
   global: 'Global',
   usgov: 'U.S. Government',
+  china: '21Vianet',
 };
 
 export function cloudLabel(cloud: string): string {

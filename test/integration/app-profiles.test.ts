@@ -168,9 +168,12 @@ describe.each(testEngines())('partner app profiles on %s', (engine) => {
       }
     });
 
-    it('offers only the global cloud outside the US Gov Virginia data center', async () => {
+    it('offers no US Government cloud outside the US Gov Virginia data center (the sandbox serves 21Vianet too)', async () => {
       const { client } = await newAdmin();
-      expect((await client.get('/api/app-profiles/clouds')).body.clouds).toEqual([{ id: 'global', label: 'Global Microsoft 365' }]);
+      expect((await client.get('/api/app-profiles/clouds')).body.clouds).toEqual([
+        { id: 'global', label: 'Global Microsoft 365' },
+        { id: 'china', label: 'Microsoft 365 operated by 21Vianet' },
+      ]);
       const res = await client.post('/api/app-profiles', { name: 'Gov', cloud: 'usgov' });
       expect(res.status).toBe(400);
       expect(res.body.error).toMatchObject({ code: 'CLOUD_NOT_OFFERED', details: { field: 'cloud' } });
@@ -452,7 +455,7 @@ describe('partner app profiles in the US Gov Virginia data center', () => {
 
   it('offers both versions and creates a US Government profile against the .us cloud', async () => {
     const { client } = await signUpPartner(portal.url);
-    expect((await client.get('/api/app-profiles/clouds')).body.clouds.map((c: { id: string }) => c.id)).toEqual(['global', 'usgov']);
+    expect((await client.get('/api/app-profiles/clouds')).body.clouds.map((c: { id: string }) => c.id)).toEqual(['global', 'usgov', 'china']);
     const browser = new AdminBrowser(client);
     const start = await client.post('/api/app-profiles', { name: 'Fabrikam Gov', cloud: 'usgov' });
     expect(start.body.authorizationUrl).toContain(portal.sandbox!.clouds.usgov.login);

@@ -38,7 +38,7 @@ export class AdminBrowser {
   constructor(readonly portal: ApiClient) {}
 
   /** "Create" → name → cloud → OK → Microsoft sign-in → consent → back on the page. */
-  async createProfile(name: string, actions: MicrosoftActions, cloud: 'global' | 'usgov' = 'global'): Promise<Outcome> {
+  async createProfile(name: string, actions: MicrosoftActions, cloud: 'global' | 'usgov' | 'china' = 'global'): Promise<Outcome> {
     const start = await this.portal.post('/api/app-profiles', { name, cloud });
     expect(start.status, JSON.stringify(start.body)).toBe(201);
     return this.roundTrip(start.body.authorizationUrl, actions);

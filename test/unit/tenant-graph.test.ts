@@ -9,7 +9,7 @@ import type { MicrosoftOAuth } from '../../src/server/microsoft/oauth';
 import type { SecretBox } from '../../src/server/security/secret-box';
 
 const GRAPH = 'https://graph.test';
-const endpoints = { global: { login: 'https://login.test', graph: GRAPH }, usgov: { login: 'https://login.test', graph: GRAPH } };
+const endpoints = { global: { login: 'https://login.test', graph: GRAPH }, usgov: { login: 'https://login.test', graph: GRAPH }, china: { login: 'https://login.test', graph: GRAPH } };
 const profile = (): AppProfileRow =>
   ({ id: 'prof', partner_id: 'p1', name: 'Contoso', cloud: 'global', tenant_id: 'TENANT', status: 'active', refresh_token_sealed: 'sealed', status_code: null }) as unknown as AppProfileRow;
 const json = (body: unknown, status = 200, headers: Record<string, string> = {}) => new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json', ...headers } });

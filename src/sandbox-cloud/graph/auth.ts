@@ -1,5 +1,5 @@
 import { errors as joseErrors, jwtVerify } from 'jose';
-import type { SandboxCloudName } from '../clouds';
+import { graphSiteUrl, tenantGraphHost, type GraphSite } from '../clouds';
 import type { DirectoryUser, Tenant } from '../directory';
 import { CLOCK_OFFSET_CLAIM } from '../identity/tokens';
 import type { SandboxState } from '../state';
@@ -14,14 +14,16 @@ export interface GraphCaller {
   scopes: Set<string>;
 }
 
-export async function authenticateGraphRequest(state: SandboxState, cloud: SandboxCloudName, authorization: string | undefined): Promise<GraphCaller> {
+/** Verifies the bearer token for one Graph site: a token for another site (a DoD tenant at graph.microsoft.us) fails on its audience. */
+export async function authenticateGraphRequest(state: SandboxState, site: GraphSite, authorization: string | undefined): Promise<GraphCaller> {
+  const cloud = site.cloud;
   const token = authorization?.match(/^Bearer\s+(.+)$/i)?.[1]?.trim();
   if (!token) throw invalidToken('Access token is empty.');
   let claims;
   try {
     ({ payload: claims } = await jwtVerify(token, state.keys[cloud].publicKey, {
       algorithms: ['RS256'],
-      audience: state.urls(cloud).graph,
+      audience: graphSiteUrl(state.baseUrl, site),
     }));
     // Lifetime on the sandbox clock: the token's true expiry moved by the offset the clock had when it was issued.
     const offsetAtIssue = Number(claims[CLOCK_OFFSET_CLAIM] ?? 0) * 1000;
@@ -33,7 +35,7 @@ export async function authenticateGraphRequest(state: SandboxState, cloud: Sandb
     throw invalidToken('Access token validation failure.');
   }
   const tenant = typeof claims.tid === 'string' ? state.directory.byId(claims.tid) : undefined;
-  if (!tenant || tenant.cloud !== cloud || claims.iss !== `${state.urls(cloud).login}/${tenant.id}/v2.0`) {
+  if (!tenant || tenant.cloud !== cloud || tenantGraphHost(tenant) !== site.host || claims.iss !== `${state.urls(cloud).login}/${tenant.id}/v2.0`) {
     throw invalidToken('Access token validation failure. Invalid issuer.');
   }
   const clientId = String(claims.appid ?? claims.azp ?? '');

@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { CLOUD_NAMES, type SandboxCloudName } from '../clouds';
+import { GRAPH_SITES, graphSiteUrl, type GraphSite } from '../clouds';
 import { newGuid } from '../crypto-utils';
 import type { DirectoryObject } from '../directory';
 import type { SandboxState } from '../state';
@@ -10,7 +10,7 @@ import { linkWith, pageArray, pageDirectoryCollection } from './paging';
 import { parseListQuery, parseSelect } from './query';
 import { serializeDirectoryObject, serializeDirectoryRole, serializeGroup, serializeUser, userJson, type EntityKind } from './serialize';
 
-/** Microsoft Graph v1.0 (the directory reads Tenantgate uses) for both clouds. */
+/** Microsoft Graph v1.0 (the directory reads Tenantgate uses) for every cloud, DoD tenants on their own site. */
 
 const SCOPES = {
   me: ['User.Read', 'User.ReadBasic.All', 'User.Read.All', 'Directory.Read.All'],
@@ -45,11 +45,11 @@ interface RouteOptions {
 const ODATA_JSON = 'application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8';
 
 export function registerGraphRoutes(app: FastifyInstance, state: SandboxState): void {
-  for (const cloud of CLOUD_NAMES) registerCloud(app, state, cloud);
+  for (const site of GRAPH_SITES) registerSite(app, state, site);
 }
 
-function registerCloud(app: FastifyInstance, state: SandboxState, cloud: SandboxCloudName): void {
-  const prefix = `/${cloud}/graph/v1.0`;
+function registerSite(app: FastifyInstance, state: SandboxState, site: GraphSite): void {
+  const prefix = `/${site.name}/graph/v1.0`;
 
   const route = (method: 'GET' | 'POST', path: string, options: RouteOptions, handler: (ctx: GraphContext) => unknown) => {
     app.route({
@@ -60,7 +60,7 @@ function registerCloud(app: FastifyInstance, state: SandboxState, cloud: Sandbox
         const clientRequestId = String(request.headers['client-request-id'] ?? requestId);
         reply.header('request-id', requestId).header('client-request-id', clientRequestId);
         try {
-          const caller = await authenticateGraphRequest(state, cloud, request.headers.authorization);
+          const caller = await authenticateGraphRequest(state, site, request.headers.authorization);
           const url = new URL(request.url, state.baseUrl);
           const cost = Math.max(1, options.baseCost - (url.searchParams.has('$select') ? 1 : 0));
           const admission = state.traffic.admit(caller.tenant.id, caller.tenant.users.length, caller.clientId, cost, state.clock.nowMs());
@@ -84,7 +84,7 @@ function registerCloud(app: FastifyInstance, state: SandboxState, cloud: Sandbox
             eventual: String(request.headers.consistencylevel ?? '').toLowerCase() === 'eventual',
             body: request.body,
             headers: request.headers,
-            metadata: `${state.urls(cloud).graph}/v1.0/$metadata`,
+            metadata: `${graphSiteUrl(state.baseUrl, site)}/v1.0/$metadata`,
           });
           return reply.type(ODATA_JSON).send(toJsonText(result));
         } catch (error) {

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { AppRegistration } from '../apps';
-import type { SandboxCloudName } from '../clouds';
+import { graphSiteOf, graphSiteUrl, type SandboxCloudName } from '../clouds';
 import { encodeBase64UrlJson, newGuid, randomToken } from '../crypto-utils';
 import type { DirectoryUser, Tenant } from '../directory';
 import { signJwt } from '../keys';
@@ -65,7 +65,8 @@ export async function mintTokens(state: SandboxState, input: MintInput): Promise
   const issuer = issuerFor(state, cloud, tenant.id);
 
   const accessToken = await signJwt(key, {
-    aud: urls.graph,
+    // The tenant's own Graph (DoD tenants: the dod-graph stand-in), as Entra names the resource per tenant.
+    aud: graphSiteUrl(state.baseUrl, graphSiteOf(tenant)),
     iss: issuer,
     iat: now,
     nbf: now,

@@ -6,6 +6,7 @@ import { FlowRefusal, outcomeUrl, safeReturnPath } from '../auth-flows/outcome';
 import type { AuthContext } from '../http/context';
 import { BadRequestError, NotFoundError } from '../http/errors';
 import type { Cloud } from '../microsoft/clouds';
+import { tenantGraphHost } from '../microsoft/discovery';
 import type { MicrosoftOAuth, RedeemedTokenSet } from '../microsoft/oauth';
 import { APP_PROFILE_SCOPES } from '../microsoft/permissions';
 import type { SecretBox } from '../security/secret-box';
@@ -22,7 +23,9 @@ export interface AuthorizationDeps {
   flows: FlowStore;
   oauth: MicrosoftOAuth;
   box: SecretBox;
-  microsoft: Pick<MicrosoftSetup, 'offeredClouds'>;
+  microsoft: Pick<MicrosoftSetup, 'offeredClouds' | 'endpoints'>;
+  /** Reads a tenant's Graph host from its discovery document (default: microsoft/discovery.ts). */
+  graphHostOf?: (cloud: Cloud, tenantId: string) => Promise<string>;
   graphs: Pick<TenantGraphs, 'forToken'>;
   audit: AuditLog;
   publicUrl: string;
@@ -40,11 +43,13 @@ export function createProfileAuthorization(deps: AuthorizationDeps) {
 
   const startFlow = (input: ConsentFlowInput) => startConsentFlow(deps, input);
 
-  const verifyConsent = (flow: RedeemedFlow, params: CallbackParams) => verifyConsentAnswer({ oauth, graphs: deps.graphs }, flow, params);
-  const freshAuthorization = (profileId: string, tokens: RedeemedTokenSet, upn: string, now: string) => freshAuthorizationColumns(box, profileId, tokens, upn, now);
+  const graphHostOf = deps.graphHostOf ?? ((cloud: Cloud, tenantId: string) => tenantGraphHost(deps.microsoft.endpoints[cloud].login, cloud, tenantId));
+  const verifyConsent = (flow: RedeemedFlow, params: CallbackParams) => verifyConsentAnswer({ oauth, graphs: deps.graphs, graphHostOf }, flow, params);
+  const freshAuthorization = (profileId: string, tokens: RedeemedTokenSet, upn: string, graphHost: string, now: string) =>
+    freshAuthorizationColumns(box, profileId, tokens, upn, graphHost, now);
 
   async function finishCreate(flow: RedeemedFlow, params: CallbackParams, clientAddress: string): Promise<string> {
-    const { tokens, tenantName, tenantDomain, upn } = await verifyConsent(flow, params);
+    const { tokens, tenantName, tenantDomain, upn, graphHost } = await verifyConsent(flow, params);
     const partnerId = flow.partnerId!;
     const tenantId = tokens.idToken.tid.toLowerCase();
     const existing = await store.findByTenant(partnerId, flow.cloud, tenantId);
@@ -64,7 +69,7 @@ export function createProfileAuthorization(deps: AuthorizationDeps) {
         tenant_id: tenantId,
         tenant_name: tenantName,
         tenant_domain: tenantDomain,
-        ...freshAuthorization(id, tokens, upn, now),
+        ...freshAuthorization(id, tokens, upn, graphHost, now),
         created_at: now,
         updated_at: now,
       });
@@ -93,13 +98,13 @@ export function createProfileAuthorization(deps: AuthorizationDeps) {
     const partnerId = flow.partnerId!;
     const profile = await store.get(partnerId, flow.profileId!);
     if (!profile) throw new FlowRefusal('PROFILE_NOT_FOUND', 'The app profile was deleted meanwhile.');
-    const { tokens, upn } = await verifyConsent(flow, params);
+    const { tokens, upn, graphHost } = await verifyConsent(flow, params);
     const tenantId = tokens.idToken.tid.toLowerCase();
     if (tenantId !== profile.tenant_id || flow.cloud !== profile.cloud) {
       throw new FlowRefusal('WRONG_TENANT', 'The account belongs to another tenant than the app profile.', { profileId: profile.id, details: { tenantId, microsoftAccount: upn } });
     }
     const now = new Date().toISOString();
-    await store.update(partnerId, profile.id, freshAuthorization(profile.id, tokens, upn, now));
+    await store.update(partnerId, profile.id, freshAuthorization(profile.id, tokens, upn, graphHost, now));
     await audit.record({
       partnerId,
       actor: { userId: flow.userId, email: await actorEmail(flow) },

@@ -4,6 +4,7 @@ import type { RedeemedFlow } from '../auth-flows/store';
 import { MicrosoftTokenError, parseErrorCodes } from '../microsoft/errors';
 import { GraphError } from '../microsoft/graph';
 import type { MicrosoftOAuth, RedeemedTokenSet } from '../microsoft/oauth';
+import type { Cloud } from '../microsoft/clouds';
 import { APP_PROFILE_SCOPES, missingPermissions } from '../microsoft/permissions';
 import type { SecretBox } from '../security/secret-box';
 import { refreshTokenAad } from './health';
@@ -19,7 +20,11 @@ export function consentRefusal(params: { error?: string; errorDescription?: stri
 }
 
 /** Redeems the code and runs every check that does not depend on the purpose. */
-export async function verifyConsentAnswer(deps: { oauth: Pick<MicrosoftOAuth, 'redeemCode'>; graphs: Pick<TenantGraphs, 'forToken'> }, flow: RedeemedFlow, params: CallbackParams): Promise<{ tokens: RedeemedTokenSet; tenantName: string; tenantDomain: string; upn: string }> {
+export async function verifyConsentAnswer(
+  deps: { oauth: Pick<MicrosoftOAuth, 'redeemCode'>; graphs: Pick<TenantGraphs, 'forToken'>; graphHostOf: (cloud: Cloud, tenantId: string) => Promise<string> },
+  flow: RedeemedFlow,
+  params: CallbackParams,
+): Promise<{ tokens: RedeemedTokenSet; tenantName: string; tenantDomain: string; upn: string; graphHost: string }> {
   if (params.error) throw consentRefusal(params);
   if (!params.code) throw new FlowRefusal('STATE_INVALID', 'Microsoft sent no authorization code.');
   let tokens: RedeemedTokenSet;
@@ -35,14 +40,16 @@ export async function verifyConsentAnswer(deps: { oauth: Pick<MicrosoftOAuth, 'r
   if (missing.length > 0) throw new FlowRefusal('MISSING_PERMISSIONS', `The consent lacks ${missing.join(', ')}.`, { missing });
   if (!tokens.refreshToken) throw new FlowRefusal('MISSING_PERMISSIONS', 'Microsoft granted no offline access.', { missing: ['offline_access'] });
 
-  const graph = deps.graphs.forToken(flow.cloud, tokens.idToken.tid, tokens.accessToken, 'interactive');
+  // The tenant's own Graph host, from its discovery document: a DoD tenant reads Graph at dod-graph.microsoft.us.
+  const graphHost = await deps.graphHostOf(flow.cloud, tokens.idToken.tid);
+  const graph = deps.graphs.forToken(flow.cloud, tokens.idToken.tid, tokens.accessToken, 'interactive', graphHost);
   try {
     if (!(await graph.isGlobalAdministrator())) {
       throw new FlowRefusal('NOT_GLOBAL_ADMIN', 'The account is not a Global Administrator of its tenant.');
     }
     const [org, me] = await Promise.all([graph.organization(), graph.me()]);
     const upn = me.userPrincipalName ?? tokens.idToken.preferredUsername ?? '';
-    return { tokens, tenantName: org.displayName, tenantDomain: org.defaultDomain ?? org.initialDomain ?? '', upn: upn.toLowerCase() };
+    return { tokens, tenantName: org.displayName, tenantDomain: org.defaultDomain ?? org.initialDomain ?? '', upn: upn.toLowerCase(), graphHost };
   } catch (error) {
     if (error instanceof FlowRefusal) throw error;
     if (error instanceof GraphError) throw new FlowRefusal('MICROSOFT_ERROR', `Microsoft Graph answered ${error.status} ${error.code}.`);
@@ -50,9 +57,10 @@ export async function verifyConsentAnswer(deps: { oauth: Pick<MicrosoftOAuth, 'r
   }
 }
 
-/** The columns a fresh consent sets: Active, the consenting account, the granted scopes and the sealed token. */
-export function freshAuthorizationColumns(box: SecretBox, profileId: string, tokens: RedeemedTokenSet, upn: string, now: string) {
+/** The columns a fresh consent sets: Active, the consenting account, the granted scopes, the tenant's Graph host and the sealed token. */
+export function freshAuthorizationColumns(box: SecretBox, profileId: string, tokens: RedeemedTokenSet, upn: string, graphHost: string, now: string) {
   return {
+    graph_host: graphHost,
     status: 'active' as const,
     status_code: null,
     status_message: null,

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { browserBinding } from '../auth-flows/binding';
 import { clientAddress, requireAuth } from '../http/context';
 import { errorResponseSchema, nameSchema } from '../http/schemas';
-import { CLOUD_INFO } from '../microsoft/clouds';
+import { CLOUDS, CLOUD_INFO } from '../microsoft/clouds';
 import type { MicrosoftSetup } from '../core-types';
 import type { ProfileAuthorization } from './authorization';
 import type { AppProfileService } from './service';
@@ -12,7 +12,7 @@ import { appProfileSchema } from './view';
 
 const errors = { 400: errorResponseSchema, 401: errorResponseSchema, 403: errorResponseSchema, 404: errorResponseSchema, 409: errorResponseSchema, 503: errorResponseSchema };
 const idParams = z.object({ id: z.string().min(1).max(100) });
-const cloudSchema = z.enum(['global', 'usgov']);
+const cloudSchema = z.enum(CLOUDS);
 const authorizationUrlAnswer = z.object({ authorizationUrl: z.string() });
 
 export function registerAppProfileRoutes(

@@ -1,5 +1,5 @@
 import type { MicrosoftSetup } from '../core-types';
-import type { Cloud } from '../microsoft/clouds';
+import { graphBaseFor, type Cloud } from '../microsoft/clouds';
 import { createGraphClient, type GraphClient, type GraphError } from '../microsoft/graph';
 import { isGraphRefusal } from './errors';
 import { budgetKey, graphRequestCost, type GraphBudget } from './graph-budget';
@@ -42,7 +42,7 @@ export function createTenantGraphs(deps: { microsoft: Pick<MicrosoftSetup, 'endp
   const baseFetch = options.fetch ?? globalThis.fetch;
   const pageSize = options.deltaPageSize ?? 999;
 
-  function client(cloud: Cloud, tenantId: string, policy: GraphPolicy, accessToken: () => Promise<string> | string): GraphClient {
+  function client(cloud: Cloud, tenantId: string, graphHost: string | null, policy: GraphPolicy, accessToken: () => Promise<string> | string): GraphClient {
     const key = budgetKey(cloud, tenantId);
     // Every call is one attempt: the Graph client calls again for a retry, which is charged again.
     const budgetedFetch: typeof fetch = async (input, init) => {
@@ -54,7 +54,8 @@ export function createTenantGraphs(deps: { microsoft: Pick<MicrosoftSetup, 'endp
     };
     const { attempts, maxRetryAfterSeconds } = POLICIES[policy];
     return createGraphClient({
-      graphBase: deps.microsoft.endpoints[cloud].graph,
+      // The tenant's own Graph host (DoD tenants: dod-graph.microsoft.us), mapped to this deployment's base URL.
+      graphBase: graphBaseFor(deps.microsoft.endpoints[cloud], graphHost),
       accessToken,
       fetch: budgetedFetch,
       maxRetries: attempts - 1,
@@ -65,10 +66,11 @@ export function createTenantGraphs(deps: { microsoft: Pick<MicrosoftSetup, 'endp
 
   return {
     /** A client acting through the profile's authorization. Prefer `run`, which also maps a refusal. */
-    for: (row: AppProfileRow, policy: GraphPolicy): GraphClient => client(row.cloud, row.tenant_id, policy, () => deps.tokens.accessToken(row)),
+    for: (row: AppProfileRow, policy: GraphPolicy): GraphClient => client(row.cloud, row.tenant_id, row.graph_host, policy, () => deps.tokens.accessToken(row)),
 
     /** A client for a token that belongs to no profile yet (the consent round trip), under the tenant's budget. */
-    forToken: (cloud: Cloud, tenantId: string, accessToken: string, policy: GraphPolicy): GraphClient => client(cloud, tenantId, policy, () => accessToken),
+    forToken: (cloud: Cloud, tenantId: string, accessToken: string, policy: GraphPolicy, graphHost: string | null = null): GraphClient =>
+      client(cloud, tenantId, graphHost, policy, () => accessToken),
 
     /**
      * Runs Graph work through the profile. A 401/403 never expires the profile by itself: the refresh that
@@ -77,7 +79,7 @@ export function createTenantGraphs(deps: { microsoft: Pick<MicrosoftSetup, 'endp
      */
     async run<T>(row: AppProfileRow, policy: GraphPolicy, work: (graph: GraphClient) => Promise<T>): Promise<T> {
       try {
-        return await work(client(row.cloud, row.tenant_id, policy, () => deps.tokens.accessToken(row)));
+        return await work(client(row.cloud, row.tenant_id, row.graph_host, policy, () => deps.tokens.accessToken(row)));
       } catch (error) {
         if (!isGraphRefusal(error)) throw error;
         return deps.tokens.confirmAfterRefusal(row, error);

@@ -1,3 +1,4 @@
+import { CLOUDS } from '../microsoft/clouds';
 import { z } from 'zod';
 import { reasonOf } from './errors';
 import { REFRESH_TOKEN_INACTIVITY_MS } from './health';
@@ -8,7 +9,7 @@ export const appProfileSchema = z.object({
   name: z.string(),
   status: z.enum(['active', 'authorization_expired']),
   statusReason: z.object({ code: z.string(), message: z.string(), fix: z.string() }).nullable(),
-  cloud: z.enum(['global', 'usgov']),
+  cloud: z.enum(CLOUDS),
   tenantId: z.string(),
   tenantName: z.string(),
   tenantDomain: z.string(),

@@ -3,6 +3,8 @@
  * engines, so one set of queries behaves the same on SQLite and PostgreSQL.
  * Every table that holds partner data carries `partner_id`.
  */
+import type { Cloud } from '../microsoft/clouds';
+
 export interface PartnersTable {
   id: string;
   name: string;
@@ -121,8 +123,10 @@ export interface AppProfilesTable {
   name: string;
   /** Lower-cased name: unique within the partner regardless of case. */
   name_key: string;
-  cloud: 'global' | 'usgov';
+  cloud: Cloud;
   tenant_id: string;
+  /** Graph host name from the tenant's discovery document (`msgraph_host`), e.g. `dod-graph.microsoft.us`. */
+  graph_host: string;
   tenant_name: string;
   tenant_domain: string;
   authorized_by_upn: string;
@@ -156,7 +160,7 @@ export interface OAuthFlowsTable {
   session_id: string | null;
   partner_id: string | null;
   user_id: string | null;
-  cloud: 'global' | 'usgov';
+  cloud: Cloud;
   profile_id: string | null;
   profile_name: string | null;
   account: 'current' | 'another' | null;

@@ -145,9 +145,11 @@ export function createMicrosoftOAuth(options: MicrosoftOAuthOptions): MicrosoftO
   const endpoints = Object.fromEntries(
     CLOUDS.map((c) => [c, normalizeCloudEndpoints(options.endpoints[c])]),
   ) as Record<Cloud, CloudEndpoints>;
+  // A cloud without an app registration ('' for both) is not offered; half a registration is a mistake.
+  if (!CLOUDS.some((c) => options.clientId[c])) throw new TypeError('clientId for cloud "global" is missing');
   for (const c of CLOUDS) {
-    if (!options.clientId[c]) throw new TypeError(`clientId for cloud "${c}" is missing`);
-    if (!options.clientSecret[c]) throw new TypeError(`clientSecret for cloud "${c}" is missing`);
+    if (options.clientId[c] && !options.clientSecret[c]) throw new TypeError(`clientSecret for cloud "${c}" is missing`);
+    if (!options.clientId[c] && options.clientSecret[c]) throw new TypeError(`clientId for cloud "${c}" is missing`);
   }
   if (!URL.canParse(options.redirectUri)) throw new TypeError('redirectUri must be an absolute URL');
 

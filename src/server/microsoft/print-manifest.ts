@@ -15,11 +15,6 @@ export interface ManifestReport {
   clouds: Record<Cloud, { label: string; registrationPortal: string; redirectUris: string[]; postLogoutRedirectUris: string[] }>;
 }
 
-const REGISTRATION_PORTAL: Record<Cloud, string> = {
-  global: 'the Microsoft Entra admin center, https://entra.microsoft.com (App registrations)',
-  usgov: 'the Azure Government portal, https://portal.azure.us (App registrations)',
-};
-
 export function buildManifestReport(publicUrl: string | undefined): ManifestReport {
   const raw = publicUrl && publicUrl.trim().length > 0 ? publicUrl.trim() : 'http://localhost:3000';
   let url: URL;
@@ -35,7 +30,7 @@ export function buildManifestReport(publicUrl: string | undefined): ManifestRepo
       cloud,
       {
         label: CLOUD_INFO[cloud].label,
-        registrationPortal: REGISTRATION_PORTAL[cloud],
+        registrationPortal: CLOUD_INFO[cloud].registrationPortal,
         redirectUris: [`${root}${CALLBACK_PATH}`],
         postLogoutRedirectUris: [`${root}${SIGNED_OUT_PATH}`],
       },

@@ -1,3 +1,4 @@
+import { CLOUDS } from '../microsoft/clouds';
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
@@ -24,7 +25,7 @@ export function registerSsoRoutes(app: FastifyInstance, deps: { sso: Pick<SsoFea
       schema: {
         tags: ['Microsoft'],
         summary: 'Starts single sign-on with Microsoft 365 (redirects to Microsoft)',
-        querystring: z.object({ email: z.string().max(320).optional(), cloud: z.enum(['global', 'usgov']).optional() }),
+        querystring: z.object({ email: z.string().max(320).optional(), cloud: z.enum(CLOUDS).optional() }),
       },
     },
     async (request, reply) => {

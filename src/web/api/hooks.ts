@@ -6,6 +6,7 @@ import type {
   AppProfile,
   AuditPage,
   AuthorizationUrlAnswer,
+  CloudDetection,
   CloudId,
   CloudOption,
   DeleteProfilesAnswer,
@@ -107,6 +108,13 @@ export function useSandbox() {
     queryFn: () => api.get<SandboxInfo>('/api/sandbox'),
     staleTime: Infinity,
     retry: false,
+  });
+}
+
+/** "Which version is this tenant in?" from one of its domains (GET /api/clouds/detect), run when asked. */
+export function useDetectCloud() {
+  return useMutation({
+    mutationFn: (domain: string) => api.get<CloudDetection>(`/api/clouds/detect?domain=${encodeURIComponent(domain)}`),
   });
 }
 

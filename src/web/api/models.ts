@@ -23,6 +23,7 @@ export type Role = SessionUser['role'];
 export type SandboxInfo = Ok<'/api/sandbox', 'get'>;
 export type CloudOption = Ok<'/api/app-profiles/clouds', 'get'>['clouds'][number];
 export type CloudId = CloudOption['id'];
+export type CloudDetection = Ok<'/api/clouds/detect', 'get'>;
 
 export type AppProfile = Ok<'/api/app-profiles/{id}', 'get'>;
 export type AuthorizationUrlAnswer = Ok<'/api/app-profiles', 'post'>;

@@ -205,7 +205,7 @@ export interface paths {
                                 authorizedAt: string;
                                 authorizedBy: string;
                                 /** @enum {string} */
-                                cloud: "global" | "usgov";
+                                cloud: "global" | "usgov" | "china";
                                 createdAt: string;
                                 grantedScopes: string[];
                                 id: string;
@@ -363,7 +363,7 @@ export interface paths {
                          * @default global
                          * @enum {string}
                          */
-                        cloud?: "global" | "usgov";
+                        cloud?: "global" | "usgov" | "china";
                         name: string;
                         returnTo?: string;
                     };
@@ -526,7 +526,7 @@ export interface paths {
                             authorizedAt: string;
                             authorizedBy: string;
                             /** @enum {string} */
-                            cloud: "global" | "usgov";
+                            cloud: "global" | "usgov" | "china";
                             createdAt: string;
                             grantedScopes: string[];
                             id: string;
@@ -699,7 +699,7 @@ export interface paths {
                             authorizedAt: string;
                             authorizedBy: string;
                             /** @enum {string} */
-                            cloud: "global" | "usgov";
+                            cloud: "global" | "usgov" | "china";
                             createdAt: string;
                             grantedScopes: string[];
                             id: string;
@@ -876,7 +876,7 @@ export interface paths {
                             authorizedAt: string;
                             authorizedBy: string;
                             /** @enum {string} */
-                            cloud: "global" | "usgov";
+                            cloud: "global" | "usgov" | "china";
                             createdAt: string;
                             grantedScopes: string[];
                             id: string;
@@ -1384,7 +1384,7 @@ export interface paths {
                         "application/json": {
                             clouds: {
                                 /** @enum {string} */
-                                id: "global" | "usgov";
+                                id: "global" | "usgov" | "china";
                                 label: string;
                             }[];
                         };
@@ -1740,6 +1740,200 @@ export interface paths {
                 };
                 /** @description Default Response */
                 403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                message: string;
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/clouds/detect": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Which Microsoft 365 version a tenant is in, from one of its domains
+         * @description Reads the tenant's public OpenID discovery document. 404 TENANT_NOT_FOUND: no tenant uses the domain (AADSTS90002); 422 CLOUD_NOT_OFFERED: the tenant is in a cloud this deployment has no app registration for (details name it); 504 DETECT_TIMEOUT / 502 DETECT_FAILED: Microsoft did not answer usefully; 429 DETECT_RATE_LIMITED. Answers are cached for 5 minutes.
+         */
+        get: {
+            parameters: {
+                query: {
+                    domain: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {string} */
+                            cloud: "global" | "usgov" | "china";
+                            cloudLabel: string;
+                            explanation: string;
+                            graphHost: string;
+                            tenantId: string;
+                            /** @enum {string} */
+                            variant: "commercial" | "gcc" | "gcc-high" | "dod" | "china";
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                message: string;
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                message: string;
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                message: string;
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                message: string;
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                message: string;
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                message: string;
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                502: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                message: string;
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                504: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -3709,7 +3903,7 @@ export interface paths {
         get: {
             parameters: {
                 query?: {
-                    cloud?: "global" | "usgov";
+                    cloud?: "global" | "usgov" | "china";
                     email?: string;
                 };
                 header?: never;

@@ -8,6 +8,8 @@ import {
   DialogTitle,
   Field,
   Input,
+  MessageBar,
+  MessageBarBody,
   Radio,
   RadioGroup,
   Text,
@@ -19,6 +21,7 @@ import { ApiError } from '../api/client';
 import {
   useClouds,
   useCreateAppProfile,
+  useDetectCloud,
   useDeleteAppProfiles,
   useReauthorizeAppProfile,
   useRenameAppProfile,
@@ -35,11 +38,14 @@ const useStyles = makeStyles({
   content: { display: 'flex', flexDirection: 'column', gap: tokens.spacingVerticalM },
   list: { margin: 0, paddingLeft: tokens.spacingHorizontalXL },
   hint: { display: 'block', color: tokens.colorNeutralForeground3 },
+  detectRow: { display: 'flex', gap: tokens.spacingHorizontalS, alignItems: 'flex-start' },
+  detectInput: { flexGrow: 1 },
 });
 
 const cloudHints: Record<CloudId, string> = {
   global: 'Your customer’s Microsoft login URL ends with .com',
   usgov: 'Your customer’s Microsoft login URL ends with .us',
+  china: 'Your customer’s Microsoft login URL ends with .cn',
 };
 
 /** Whether an error from creating or renaming belongs on the "Profile name" field. */
@@ -84,6 +90,9 @@ function CreateProfileSteps({ returnTo, onClose }: { returnTo: string; onClose: 
   const create = useCreateAppProfile();
   const options = clouds.data?.clouds ?? [];
   const chooseCloud = options.length > 1;
+  // Global vs U.S. Government is where partners go wrong, so that choice is never made for them; where it is
+  // not offered (a global deployment that also serves 21Vianet), Global is the likely answer and comes chosen.
+  const choice = cloud || (options.some((o) => o.id === 'usgov') ? '' : (options[0]?.id ?? ''));
 
   const onContinue = (event: FormEvent) => {
     event.preventDefault();
@@ -98,11 +107,11 @@ function CreateProfileSteps({ returnTo, onClose }: { returnTo: string; onClose: 
     event.preventDefault();
     let chosen: CloudId = options[0]?.id ?? 'global';
     if (chooseCloud) {
-      if (!cloud) {
+      if (!choice) {
         setCloudError('Choose a version.');
         return;
       }
-      chosen = cloud;
+      chosen = choice;
     }
     setCloudError(undefined);
     create.mutate(
@@ -155,8 +164,16 @@ function CreateProfileSteps({ returnTo, onClose }: { returnTo: string; onClose: 
           {clouds.isPending ? <Loading /> : null}
           <ErrorBar error={clouds.error} />
           {chooseCloud ? (
+            <DetectCloud
+              onDetected={(id) => {
+                setCloud(id);
+                setCloudError(undefined);
+              }}
+            />
+          ) : null}
+          {chooseCloud ? (
             <Field label="Version" validationMessage={cloudError}>
-              <RadioGroup value={cloud} onChange={(_, d) => setCloud(d.value as CloudId)}>
+              <RadioGroup value={choice} onChange={(_, d) => setCloud(d.value as CloudId)}>
                 {options.map((option) => (
                   <Radio
                     key={option.id}
@@ -186,6 +203,55 @@ function CreateProfileSteps({ returnTo, onClose }: { returnTo: string; onClose: 
         </DialogActions>
       </DialogBody>
     </form>
+  );
+}
+
+/**
+ * Optional: the tenant's domain, and "Detect" reads which version it is in and chooses it (with a sentence
+ * saying why, e.g. "GCC tenants use Global Microsoft 365."). A failure says what went wrong and chooses nothing.
+ */
+function DetectCloud({ onDetected }: { onDetected: (cloud: CloudId) => void }) {
+  const styles = useStyles();
+  const [domain, setDomain] = useState('');
+  const detect = useDetectCloud();
+  const run = () => {
+    if (!domain.trim()) return;
+    detect.mutate(domain.trim(), { onSuccess: (answer) => onDetected(answer.cloud) });
+  };
+  return (
+    <>
+      <Field label="Tenant domain" hint="Optional: a domain of the tenant, such as contoso.com, to find its version.">
+        <div className={styles.detectRow}>
+          <Input
+            className={styles.detectInput}
+            value={domain}
+            onChange={(_, d) => {
+              setDomain(d.value);
+              detect.reset();
+            }}
+            onKeyDown={(event) => {
+              // Enter detects here instead of submitting the dialog (which would leave for Microsoft).
+              if (event.key === 'Enter') {
+                event.preventDefault();
+                run();
+              }
+            }}
+          />
+          <Button type="button" onClick={run} disabled={detect.isPending || !domain.trim()}>
+            Detect
+          </Button>
+        </div>
+      </Field>
+      {detect.isPending ? <Loading /> : null}
+      {detect.data ? (
+        <MessageBar intent="info">
+          <MessageBarBody>
+            {detect.data.cloudLabel} chosen: {detect.data.explanation}
+          </MessageBarBody>
+        </MessageBar>
+      ) : null}
+      <ErrorBar error={detect.error} title="The version could not be detected; choose it below." />
+    </>
   );
 }
 

@@ -83,6 +83,7 @@ async function servePortal(engine: 'sqlite' | 'postgres'): Promise<{ ready: Serv
         name: `Tenant ${i}`,
         name_key: `tenant ${i}`,
         cloud: 'global' as const,
+        graph_host: 'graph.microsoft.com',
         tenant_id: randomUUID(),
         tenant_name: `Tenant ${i} Ltd`,
         tenant_domain: `tenant${i}.example`,

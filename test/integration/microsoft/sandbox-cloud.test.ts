@@ -46,11 +46,12 @@ async function harness(): Promise<Harness> {
   const endpoints = {
     global: { login: sandbox.clouds.global.login, graph: sandbox.clouds.global.graph },
     usgov: { login: sandbox.clouds.usgov.login, graph: sandbox.clouds.usgov.graph },
+    china: { login: sandbox.clouds.china.login, graph: sandbox.clouds.china.graph },
   };
   const oauth = createMicrosoftOAuth({
     endpoints,
-    clientId: { global: app.clientId, usgov: app.clientId },
-    clientSecret: { global: app.clientSecret, usgov: app.clientSecret },
+    clientId: { global: app.clientId, usgov: app.clientId, china: app.clientId },
+    clientSecret: { global: app.clientSecret, usgov: app.clientSecret, china: app.clientSecret },
     redirectUri: REDIRECT_URI,
   });
   return { sandbox, oauth, endpoints, clientId: app.clientId, clientSecret: app.clientSecret };
@@ -142,8 +143,8 @@ describe('Microsoft client against the sandbox cloud', () => {
     };
     const oauth = createMicrosoftOAuth({
       endpoints: h.endpoints,
-      clientId: { global: h.clientId, usgov: h.clientId },
-      clientSecret: { global: h.clientSecret, usgov: h.clientSecret },
+      clientId: { global: h.clientId, usgov: h.clientId, china: h.clientId },
+      clientSecret: { global: h.clientSecret, usgov: h.clientSecret, china: h.clientSecret },
       redirectUri: REDIRECT_URI,
       fetch: tampering,
     });

@@ -13,9 +13,15 @@ const discover = (login: string, tenant: string) => fetch(`${login}/${tenant}/v2
 describe('sandbox discovery and keys', () => {
   it('answers where each cloud lives', async () => {
     const res = await fetch(`${h.sandbox.baseUrl}/_sandbox/clouds`);
+    const base = h.sandbox.baseUrl;
     expect(await res.json()).toEqual({
-      global: { login: `${h.sandbox.baseUrl}/global/login`, graph: `${h.sandbox.baseUrl}/global/graph` },
-      usgov: { login: `${h.sandbox.baseUrl}/usgov/login`, graph: `${h.sandbox.baseUrl}/usgov/graph` },
+      global: { login: `${base}/global/login`, graph: `${base}/global/graph`, graphHosts: { 'graph.microsoft.com': `${base}/global/graph` } },
+      usgov: {
+        login: `${base}/usgov/login`,
+        graph: `${base}/usgov/graph`,
+        graphHosts: { 'graph.microsoft.us': `${base}/usgov/graph`, 'dod-graph.microsoft.us': `${base}/usgov-dod/graph` },
+      },
+      china: { login: `${base}/china/login`, graph: `${base}/china/graph`, graphHosts: { 'microsoftgraph.chinacloudapi.cn': `${base}/china/graph` } },
     });
     expect(h.sandbox.clouds.global.login).toBe(`${h.sandbox.baseUrl}/global/login`);
   });
@@ -30,7 +36,7 @@ describe('sandbox discovery and keys', () => {
       expect(doc.jwks_uri).toBe(`${login}/${tenant}/discovery/v2.0/keys`);
       expect(doc.end_session_endpoint).toBe(`${login}/${tenant}/oauth2/v2.0/logout`);
       expect(doc.cloud_instance_name).toBe('microsoftonline.com');
-      expect(doc.msgraph_host).toBe(h.sandbox.clouds.global.graph.replace('http://', ''));
+      expect(doc.msgraph_host).toBe('graph.microsoft.com');
     }
     const gov = await (await discover(h.sandbox.clouds.usgov.login, 'organizations')).json();
     expect(gov.cloud_instance_name).toBe('microsoftonline.us');
@@ -44,11 +50,12 @@ describe('sandbox discovery and keys', () => {
     }
   });
 
-  it('answers AADSTS90002 for an unknown tenant and for a tenant of the other cloud', async () => {
+  it('answers AADSTS90002 for an unknown tenant and for a tenant of another cloud', async () => {
     for (const [login, tenant] of [
       [h.sandbox.clouds.global.login, 'nosuch.example'],
-      [h.sandbox.clouds.global.login, FABRIKAM],
+      [h.sandbox.clouds.global.login, 'litware.cn'],
       [h.sandbox.clouds.usgov.login, 'contoso.com'],
+      [h.sandbox.clouds.china.login, FABRIKAM],
     ]) {
       const res = await discover(login, tenant);
       expect(res.status).toBe(400);

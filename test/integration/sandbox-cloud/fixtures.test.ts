@@ -23,17 +23,21 @@ function writeFixture(content: unknown): string {
 }
 
 describe('fixture loading', () => {
-  it('loads the built-in sample: three tenants in two clouds', () => {
+  it('loads the built-in sample: six tenants in three clouds, with GCC, GCC High and DoD variants', () => {
     const fixture = loadFixtureFile(SAMPLE_FIXTURE_PATH);
-    expect(fixture.tenants.map((t) => [t.displayName, t.cloud])).toEqual([
-      ['Contoso Ltd', 'global'],
-      ['Northwind Traders', 'global'],
-      ['Fabrikam Government', 'usgov'],
+    expect(fixture.tenants.map((t) => [t.displayName, t.cloud, t.variant])).toEqual([
+      ['Contoso Ltd', 'global', undefined],
+      ['Northwind Traders', 'global', undefined],
+      ['Fabrikam Government', 'usgov', 'gcc-high'],
+      ['Woodgrove County (GCC)', 'global', 'gcc'],
+      ['Tailspin Defense (DoD)', 'usgov', 'dod'],
+      ['Litware China', 'china', undefined],
     ]);
   });
 
   it.each([
     ['an unknown cloud', { cloud: 'mars' }, /tenant "Fixture Co".*field cloud/],
+    ['a variant of another cloud', { cloud: 'global', variant: 'dod' }, /tenant "Fixture Co".*field variant.*"dod" tenants live in the "usgov" cloud/],
     ['a duplicate UPN', { users: [{ userPrincipalName: 'a@fixture.com', displayName: 'A', password: 'p' }, { userPrincipalName: 'A@fixture.com', displayName: 'B', password: 'p' }] }, /tenant "Fixture Co".*users\[1\]\.userPrincipalName.*duplicate/],
     ['a member that does not exist', { groups: [{ displayName: 'G', members: ['ghost@fixture.com'] }] }, /tenant "Fixture Co".*groups\[0\]\.members\[0\].*ghost@fixture\.com/],
     ['a UPN outside the tenant domains', { users: [{ userPrincipalName: 'a@other.com', displayName: 'A', password: 'p' }] }, /tenant "Fixture Co".*users\[0\]\.userPrincipalName/],

@@ -39,8 +39,8 @@ describe('the signing key issuer', () => {
       for (const key of body.keys) key.issuer = issuer(key.issuer);
       return new Response(JSON.stringify(body), { status: 200, headers: { 'content-type': 'application/json' } });
     };
-    const endpoints = { global: sandbox.clouds.global, usgov: sandbox.clouds.usgov };
-    return createMicrosoftOAuth({ endpoints, clientId: { global: app.clientId, usgov: app.clientId }, clientSecret: { global: app.clientSecret, usgov: app.clientSecret }, redirectUri: REDIRECT_URI, fetch: rewriting });
+    const endpoints = sandbox.clouds;
+    return createMicrosoftOAuth({ endpoints, clientId: { global: app.clientId, usgov: app.clientId, china: app.clientId }, clientSecret: { global: app.clientSecret, usgov: app.clientSecret, china: app.clientSecret }, redirectUri: REDIRECT_URI, fetch: rewriting });
   };
 
   const redeem = async (oauth: ReturnType<typeof createMicrosoftOAuth>, cloud: Cloud, email: string) => {

@@ -68,6 +68,15 @@ describe('upgrade from 18821ab', () => {
       expect(checked.body, JSON.stringify(checked.body)).toMatchObject({ status: 'active' });
     }
 
+    // Migration 008: profiles made before Graph hosts came from discovery keep their cloud's default host.
+    const db = new Database(path.join(dir, 'portal-data', 'tenantgate.sqlite'), { readonly: true });
+    try {
+      const hosts = db.prepare('SELECT cloud, graph_host FROM app_profiles').all();
+      expect(hosts).toEqual(ids.map(() => ({ cloud: 'global', graph_host: 'graph.microsoft.com' })));
+    } finally {
+      db.close();
+    }
+
     // The Microsoft 365 user added then signs in without being asked to consent again.
     const person = new ApiClient(portal.url);
     const start = await person.get(`/auth/microsoft/sign-in?email=${encodeURIComponent(fixture.m365User)}`);

@@ -16,9 +16,10 @@ const LOGIN = 'https://login.example.test/global/login';
 const endpoints = {
   global: { login: LOGIN, graph: 'https://graph.example.test/global/graph' },
   usgov: { login: 'https://login.example.test/usgov/login', graph: 'https://graph.example.test/usgov/graph' },
+  china: { login: 'https://login.example.test/china/login', graph: 'https://graph.example.test/china/graph' },
 };
-const clientId = { global: 'client-global', usgov: 'client-usgov' };
-const clientSecret = { global: 'SECRET-global-abc', usgov: 'SECRET-usgov-xyz' };
+const clientId = { global: 'client-global', usgov: 'client-usgov', china: 'client-china' };
+const clientSecret = { global: 'SECRET-global-abc', usgov: 'SECRET-usgov-xyz', china: 'SECRET-china-123' };
 const redirectUri = 'http://localhost:3000/auth/microsoft/callback';
 
 let privateKey: CryptoKey;

@@ -10,7 +10,7 @@ import {
   missingPermissions,
   requiredResourceAccess,
 } from '../../../src/server/microsoft/permissions';
-import { CLOUDS, CLOUD_INFO, isCloud } from '../../../src/server/microsoft/clouds';
+import { CLOUDS, CLOUD_INFO, defaultCloudEndpoints, graphBaseFor, isCloud } from '../../../src/server/microsoft/clouds';
 
 describe('Graph permissions table', () => {
   it('holds the seven delegated permissions with Microsoft ids and consent texts', () => {
@@ -100,20 +100,35 @@ describe('requiredResourceAccess', () => {
 });
 
 describe('clouds', () => {
-  it('lists both clouds with labels and production endpoints', () => {
-    expect(CLOUDS).toEqual(['global', 'usgov']);
-    expect(CLOUD_INFO.global).toEqual({
-      label: 'Global Microsoft 365',
-      loginHostSuffix: '.com',
-      defaultEndpoints: { login: 'https://login.microsoftonline.com', graph: 'https://graph.microsoft.com' },
+  it('lists every cloud with its label, hosts and app registration settings', () => {
+    expect(CLOUDS).toEqual(['global', 'usgov', 'china']);
+    expect(CLOUD_INFO.global.label).toBe('Global Microsoft 365');
+    expect(defaultCloudEndpoints().global).toEqual({
+      login: 'https://login.microsoftonline.com',
+      graph: 'https://graph.microsoft.com',
+      graphHosts: { 'graph.microsoft.com': 'https://graph.microsoft.com' },
     });
     expect(CLOUD_INFO.usgov.label).toBe('Microsoft 365 U.S. Government');
-    expect(CLOUD_INFO.usgov.defaultEndpoints).toEqual({
-      login: 'https://login.microsoftonline.us',
-      graph: 'https://graph.microsoft.us',
+    expect(defaultCloudEndpoints().usgov).toMatchObject({ login: 'https://login.microsoftonline.us', graph: 'https://graph.microsoft.us' });
+    expect(CLOUD_INFO.china).toMatchObject({
+      label: 'Microsoft 365 operated by 21Vianet',
+      env: { clientId: 'MICROSOFT_CHINA_CLIENT_ID', clientSecret: 'MICROSOFT_CHINA_CLIENT_SECRET' },
+      loginHost: 'login.partner.microsoftonline.cn',
+      graphHosts: ['microsoftgraph.chinacloudapi.cn'],
     });
     expect(isCloud('usgov')).toBe(true);
-    expect(isCloud('china')).toBe(false);
+    expect(isCloud('china')).toBe(true);
+    expect(isCloud('germany')).toBe(false);
     expect(isCloud(undefined)).toBe(false);
   });
+
+  it('maps a profile\'s Graph host to the deployment\'s base URL: live https://host, the sandbox a prefix', () => {
+    const live = defaultCloudEndpoints().usgov;
+    expect(graphBaseFor(live, 'dod-graph.microsoft.us')).toBe('https://dod-graph.microsoft.us');
+    expect(graphBaseFor(live, '')).toBe('https://graph.microsoft.us');
+    expect(graphBaseFor(live, 'evil.example.com')).toBe('https://graph.microsoft.us');
+    const sandbox = { login: 'http://127.0.0.1:3100/usgov/login', graph: 'http://127.0.0.1:3100/usgov/graph', graphHosts: { 'dod-graph.microsoft.us': 'http://127.0.0.1:3100/usgov-dod/graph' } };
+    expect(graphBaseFor(sandbox, 'DOD-graph.microsoft.us')).toBe('http://127.0.0.1:3100/usgov-dod/graph');
+  });
 });
+
