@@ -5,6 +5,7 @@ import { openDatabase, type DatabaseHandle } from './db/database';
 import { migrateToLatest } from './db/migrate';
 import { defaultCloudEndpoints, type Cloud, type CloudEndpoints } from './microsoft/clouds';
 import { loadOrCreateSandboxKeyFile } from './security/key-file';
+import { verifyStoredSecrets } from './security/key-rotation';
 import { createSecretBox, parseKeyList } from './security/secret-box';
 import { createServices, type MicrosoftSetup, type Services } from './services';
 import { startSandboxCloud, type SandboxCloud } from '../sandbox-cloud/index';
@@ -30,14 +31,11 @@ export async function startPortal(config: Config, options: { listen?: boolean; b
   try {
     await migrateToLatest(database.db);
 
-    let keyList = config.encryptionKeys;
     const notices: string[] = [];
-    if (!keyList) {
-      const keyFile = loadOrCreateSandboxKeyFile(config.dataDir);
-      keyList = keyFile.keys;
-      if (keyFile.created) notices.push(`Sandbox mode: generated an encryption key in ${keyFile.file}`);
-    }
-    const secretBox = createSecretBox(parseKeyList(keyList));
+    const keys = parseKeyList(resolveKeyList(config, (notice) => notices.push(notice)));
+    const secretBox = createSecretBox(keys);
+    // A missing or wrong key stops here, before any job or request could touch a stored secret.
+    await verifyStoredSecrets(database.db, database.engine, secretBox, [...keys.keys()]);
 
     let microsoft: MicrosoftSetup;
     let sandboxBaseUrl: string | undefined;
@@ -105,6 +103,14 @@ export async function startPortal(config: Config, options: { listen?: boolean; b
     await database.close().catch(() => undefined);
     throw error;
   }
+}
+
+/** TENANTGATE_ENCRYPTION_KEYS, or in sandbox mode the key file in the data folder (created once). */
+export function resolveKeyList(config: Pick<Config, 'encryptionKeys' | 'dataDir'>, notify: (notice: string) => void = () => undefined): string {
+  if (config.encryptionKeys) return config.encryptionKeys;
+  const keyFile = loadOrCreateSandboxKeyFile(config.dataDir);
+  if (keyFile.created) notify(`Sandbox mode: generated an encryption key in ${keyFile.file}`);
+  return keyFile.keys;
 }
 
 async function connectToSandbox(baseUrl: string, registration: { displayName: string; redirectUris: string[]; postLogoutRedirectUris: string[] }) {
