@@ -18,8 +18,18 @@ export interface RunningPortal {
   services: Services;
   database: DatabaseHandle;
   sandbox?: SandboxCloud;
-  close(): Promise<void>;
+  /**
+   * Graceful stop (SIGTERM): stops accepting connections, lets in-flight requests and running jobs
+   * finish for at most `graceMs` (10 s), then cuts the remaining connections, releases the job
+   * leases, stops the sandbox cloud and closes the database pool.
+   */
+  close(options?: { graceMs?: number }): Promise<void>;
 }
+
+const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
+
+/** How long a stopping instance lets in-flight requests and running jobs finish. */
+const SHUTDOWN_GRACE_MS = 10_000;
 
 /**
  * Start-up: database and migrations, the sandbox cloud when no Microsoft app is configured, the
@@ -91,10 +101,23 @@ export async function startPortal(config: Config, options: { listen?: boolean; b
       services,
       database,
       sandbox,
-      async close() {
-        await jobs?.stop();
-        await app.close();
-        await sandbox?.close();
+      async close({ graceMs = SHUTDOWN_GRACE_MS } = {}) {
+        const startedAt = Date.now();
+        // A keep-alive connection whose request finished after close() began would hold the server open.
+        const closeIdle = setInterval(() => app.server.closeIdleConnections(), 100);
+        const cutOff = setTimeout(() => {
+          // Past the grace period: answer no more in-flight requests (their clients see the connection end).
+          app.log.warn('shutting down: in-flight requests cut off after the grace period');
+          app.server.closeAllConnections();
+        }, graceMs);
+        try {
+          await Promise.all([app.close(), jobs?.stop(graceMs)]);
+        } finally {
+          clearInterval(closeIdle);
+          clearTimeout(cutOff);
+        }
+        // The sandbox cloud may itself be answering a cut-off request slowly: it gets what is left of the grace.
+        if (sandbox) await Promise.race([sandbox.close(), delay(Math.max(1_000, graceMs - (Date.now() - startedAt)))]);
         await database.close();
       },
     };

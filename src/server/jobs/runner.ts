@@ -7,7 +7,11 @@ export interface JobRunner {
   /** Runs a job now on this instance if no other instance holds its lease. */
   runNow(name: string): Promise<boolean>;
   start(): void;
-  stop(): Promise<void>;
+  /**
+   * Stops scheduling and waits up to `graceMs` for running jobs; the leases of jobs still running then
+   * are released, so another instance takes their work over at once instead of when the lease lapses.
+   */
+  stop(graceMs?: number): Promise<void>;
 }
 
 const TICK_MS = 30_000;
@@ -22,6 +26,7 @@ export function createJobRunner(db: Db, log: FastifyBaseLogger, options: { tickM
   const jobs = new Map<string, { intervalMs: number; run: () => Promise<void> }>();
   let timer: NodeJS.Timeout | undefined;
   const running = new Set<Promise<unknown>>();
+  const held = new Set<string>();
 
   const claim = (name: string, intervalMs: number, force: boolean) =>
     leases.claim(name, { leaseMs: Math.max(intervalMs, 60_000), dueAfterMs: force ? undefined : intervalMs });
@@ -31,12 +36,13 @@ export function createJobRunner(db: Db, log: FastifyBaseLogger, options: { tickM
     const job = jobs.get(name);
     if (!job) return false;
     if (!(await claim(name, job.intervalMs, force))) return false;
+    held.add(name);
     try {
       await job.run();
     } catch (error) {
       log.error({ err: error, job: name }, 'background job failed');
     } finally {
-      await release(name).catch(() => undefined);
+      if (held.delete(name)) await release(name).catch(() => undefined);
     }
     return true;
   }
@@ -59,9 +65,16 @@ export function createJobRunner(db: Db, log: FastifyBaseLogger, options: { tickM
       timer = setInterval(tick, options.tickMs ?? TICK_MS);
       timer.unref();
     },
-    async stop() {
+    async stop(graceMs = Infinity) {
       if (timer) clearInterval(timer);
-      await Promise.allSettled([...running]);
+      let graceTimer: NodeJS.Timeout | undefined;
+      const grace = Number.isFinite(graceMs) ? new Promise((resolve) => (graceTimer = setTimeout(resolve, graceMs))) : new Promise(() => undefined);
+      await Promise.race([Promise.allSettled([...running]), grace]);
+      clearTimeout(graceTimer);
+      const unfinished = [...held];
+      held.clear();
+      if (unfinished.length > 0) log.warn({ jobs: unfinished }, 'shutting down: leases of unfinished jobs released');
+      await Promise.allSettled(unfinished.map((name) => release(name)));
     },
   };
 }
