@@ -10,6 +10,7 @@ import { createSecretBox, parseKeyList } from './security/secret-box';
 import { createServices, type MicrosoftSetup, type Services } from './services';
 import { startSandboxCloud, type SandboxCloud } from '../sandbox-cloud/index';
 import { startBackgroundJobs } from './jobs/background';
+import { createMetrics, serveMetrics } from './metrics/index';
 
 export interface RunningPortal {
   app: FastifyInstance;
@@ -18,6 +19,8 @@ export interface RunningPortal {
   services: Services;
   database: DatabaseHandle;
   sandbox?: SandboxCloud;
+  /** `GET /metrics` on METRICS_PORT; undefined when the setting is unset. */
+  metricsUrl?: string;
   /**
    * Graceful stop (SIGTERM): stops accepting connections, lets in-flight requests and running jobs
    * finish for at most `graceMs` (10 s), then cuts the remaining connections, releases the job
@@ -38,6 +41,7 @@ const SHUTDOWN_GRACE_MS = 10_000;
 export async function startPortal(config: Config, options: { listen?: boolean; backgroundJobs?: boolean; sandboxFixture?: unknown; logStream?: NodeJS.WritableStream } = {}): Promise<RunningPortal> {
   const database = openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
   let sandbox: SandboxCloud | undefined;
+  let metricsServer: { url: string; close(): Promise<void> } | undefined;
   try {
     await migrateToLatest(database.db);
 
@@ -80,10 +84,13 @@ export async function startPortal(config: Config, options: { listen?: boolean; b
       microsoft = { endpoints: defaultCloudEndpoints(), apps: config.microsoft, offeredClouds: offeredClouds(config).filter((c) => config.microsoft[c]) };
     }
 
-    const services = createServices(config, database, { secretBox, microsoft, sandboxBaseUrl });
+    const metrics = createMetrics();
+    metrics.countProfilesFrom(database.db);
+    const services = createServices(config, database, { secretBox, microsoft, sandboxBaseUrl, metrics });
     const app = await buildApp(config, services, { logStream: options.logStream });
     for (const notice of notices) app.log.info(notice);
 
+    if (config.metricsPort !== undefined) metricsServer = await serveMetrics(metrics, { port: config.metricsPort, host: config.host });
     let url = config.publicUrl;
     if (options.listen !== false) {
       const address = await app.listen({ port: config.port, host: config.host });
@@ -101,6 +108,7 @@ export async function startPortal(config: Config, options: { listen?: boolean; b
       services,
       database,
       sandbox,
+      metricsUrl: metricsServer?.url,
       async close({ graceMs = SHUTDOWN_GRACE_MS } = {}) {
         const startedAt = Date.now();
         // A keep-alive connection whose request finished after close() began would hold the server open.
@@ -118,10 +126,12 @@ export async function startPortal(config: Config, options: { listen?: boolean; b
         }
         // The sandbox cloud may itself be answering a cut-off request slowly: it gets what is left of the grace.
         if (sandbox) await Promise.race([sandbox.close(), delay(Math.max(1_000, graceMs - (Date.now() - startedAt)))]);
+        await metricsServer?.close();
         await database.close();
       },
     };
   } catch (error) {
+    await metricsServer?.close().catch(() => undefined);
     await sandbox?.close().catch(() => undefined);
     await database.close().catch(() => undefined);
     throw error;

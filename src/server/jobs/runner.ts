@@ -1,9 +1,11 @@
+import { randomUUID } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
+import type { Metrics } from '../metrics/index';
 import type { Db } from '../db/database';
 import { createLeases } from './lease';
 
 export interface JobRunner {
-  every(name: string, intervalMs: number, run: () => Promise<void>): void;
+  every(name: string, intervalMs: number, run: (log: FastifyBaseLogger) => Promise<void>): void;
   /** Runs a job now on this instance if no other instance holds its lease. */
   runNow(name: string): Promise<boolean>;
   start(): void;
@@ -21,9 +23,9 @@ const TICK_MS = 30_000;
  * its lease with a conditional update (atomic on both engines), so several instances sharing one
  * PostgreSQL run each job once.
  */
-export function createJobRunner(db: Db, log: FastifyBaseLogger, options: { tickMs?: number } = {}): JobRunner {
+export function createJobRunner(db: Db, log: FastifyBaseLogger, options: { tickMs?: number; metrics?: Pick<Metrics, 'jobRun'> } = {}): JobRunner {
   const leases = createLeases(db);
-  const jobs = new Map<string, { intervalMs: number; run: () => Promise<void> }>();
+  const jobs = new Map<string, { intervalMs: number; run: (log: FastifyBaseLogger) => Promise<void> }>();
   let timer: NodeJS.Timeout | undefined;
   const running = new Set<Promise<unknown>>();
   const held = new Set<string>();
@@ -37,10 +39,15 @@ export function createJobRunner(db: Db, log: FastifyBaseLogger, options: { tickM
     if (!job) return false;
     if (!(await claim(name, job.intervalMs, force))) return false;
     held.add(name);
+    // Every line this run logs carries its job name and run id (the job's own lines included).
+    const runLog = log.child({ job: name, jobRunId: randomUUID() });
+    const startedAt = performance.now();
     try {
-      await job.run();
+      await job.run(runLog);
+      options.metrics?.jobRun(name, 'success', (performance.now() - startedAt) / 1000);
     } catch (error) {
-      log.error({ err: error, job: name }, 'background job failed');
+      options.metrics?.jobRun(name, 'failure', (performance.now() - startedAt) / 1000);
+      runLog.error({ err: error }, 'background job failed');
     } finally {
       if (held.delete(name)) await release(name).catch(() => undefined);
     }
