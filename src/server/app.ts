@@ -35,6 +35,8 @@ export async function buildApp(config: Config, services: Services, options: { lo
     logController: new OneLinePerRequest(),
     routerOptions: { maxParamLength: 200 },
   });
+  // First hook: every answer is timed, including those refused by the guards.
+  services.metrics.instrument(app);
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   // Server time of every answer, for operators and for the benchmarks' "server time" figures.

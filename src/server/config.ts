@@ -42,6 +42,8 @@ function isAddressOrCidr(value: string): boolean {
 const schema = z
   .object({
     PORT: port.default(3000),
+    /** Serves GET /metrics (Prometheus) on this port only; unset: no metrics endpoint. */
+    METRICS_PORT: port.optional(),
     HOST: z.string().min(1).default('0.0.0.0'),
     PUBLIC_URL: z.url({ protocol: /^https?$/ }).optional(),
     TENANTGATE_DATA_DIR: z.string().min(1).default('./data'),
@@ -195,6 +197,8 @@ export interface Config {
   healthCheckIntervalMs: number;
   directorySyncIntervalMs: number;
   smtp?: { url: string; from: string };
+  /** Port of the Prometheus endpoint (bound like `host`); undefined: off. */
+  metricsPort?: number;
 }
 
 export class ConfigError extends Error {}
@@ -256,6 +260,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     },
     healthCheckIntervalMs: env.TENANTGATE_HEALTH_CHECK_INTERVAL_MINUTES * minute,
     directorySyncIntervalMs: env.TENANTGATE_DIRECTORY_SYNC_INTERVAL_MINUTES * minute,
+    metricsPort: env.METRICS_PORT,
     smtp: env.SMTP_URL ? { url: env.SMTP_URL, from: env.SMTP_FROM ?? 'tenantgate@localhost' } : undefined,
   };
 }

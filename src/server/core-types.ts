@@ -4,6 +4,7 @@
  */
 import type { AuditLog } from './audit/store';
 import type { Db, Engine } from './db/database';
+import type { Metrics } from './metrics/index';
 import type { Cloud, CloudEndpoints } from './microsoft/clouds';
 import type { PartnerService } from './partners/service';
 import type { SessionStore } from './partners/session-store';
@@ -28,4 +29,5 @@ export interface CoreServices {
   secretBox: SecretBox;
   microsoft: MicrosoftSetup;
   sandboxBaseUrl?: string;
+  metrics: Metrics;
 }

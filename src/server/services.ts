@@ -1,4 +1,4 @@
-import { createAuditLog } from './audit/store';
+import { createAuditLog, type AuditLog } from './audit/store';
 import type { CoreServices, MicrosoftSetup } from './core-types';
 import type { Config } from './config';
 import type { DatabaseHandle } from './db/database';
@@ -10,6 +10,7 @@ import { createMicrosoftOAuth, type MicrosoftOAuth } from './microsoft/oauth';
 import { createPartnerService } from './partners/service';
 import { createSessionStore } from './partners/session-store';
 import { createSignInLimiter } from './partners/sign-in-limiter';
+import type { Metrics } from './metrics/index';
 import type { SecretBox } from './security/secret-box';
 import { createUsersFeature, type UsersFeature } from './users/index';
 import { createUserStore } from './users/store';
@@ -28,7 +29,7 @@ export interface Services extends CoreServices {
   clouds: CloudDetector;
 }
 
-export function createServices(config: Config, database: DatabaseHandle, extra: { secretBox: SecretBox; microsoft: MicrosoftSetup; sandboxBaseUrl?: string }): Services {
+export function createServices(config: Config, database: DatabaseHandle, extra: { secretBox: SecretBox; microsoft: MicrosoftSetup; sandboxBaseUrl?: string; metrics: Metrics }): Services {
   const core = createCoreServices(config, database, extra);
   const { microsoft } = core;
   const perCloud = (pick: (app: { clientId: string; clientSecret: string }) => string) =>
@@ -49,11 +50,11 @@ export function createServices(config: Config, database: DatabaseHandle, extra: 
   return { ...core, oauth, flows, appProfiles, users, sso, directorySync, clouds };
 }
 
-export function createCoreServices(config: Config, database: DatabaseHandle, extra: { secretBox: SecretBox; microsoft: MicrosoftSetup; sandboxBaseUrl?: string }): CoreServices {
+export function createCoreServices(config: Config, database: DatabaseHandle, extra: { secretBox: SecretBox; microsoft: MicrosoftSetup; sandboxBaseUrl?: string; metrics: Metrics }): CoreServices {
   const { db } = database;
   const sessions = createSessionStore(db, { idleTimeoutMs: config.sessionIdleTimeoutMs, absoluteLifetimeMs: config.sessionAbsoluteLifetimeMs });
   const limiter = createSignInLimiter(db);
-  const audit = createAuditLog(db);
+  const audit = countingSignIns(createAuditLog(db), extra.metrics);
   return {
     db,
     engine: database.engine,
@@ -62,5 +63,19 @@ export function createCoreServices(config: Config, database: DatabaseHandle, ext
     audit,
     partners: createPartnerService({ db, sessions, limiter, audit }),
     ...extra,
+  };
+}
+
+/** Every sign-in (password or Microsoft 365, either outcome) is audited once: the metric counts there. */
+function countingSignIns(audit: AuditLog, metrics: Metrics): AuditLog {
+  return {
+    ...audit,
+    async record(entry, executor) {
+      await audit.record(entry, executor);
+      if (entry.action === 'session.signin') {
+        const method = entry.details?.method === 'microsoft365' ? 'microsoft' : 'password';
+        metrics.signIn(method, entry.outcome);
+      }
+    },
   };
 }

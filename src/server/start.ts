@@ -5,10 +5,12 @@ import { openDatabase, type DatabaseHandle } from './db/database';
 import { migrateToLatest } from './db/migrate';
 import { CLOUDS, defaultCloudEndpoints, type Cloud, type CloudEndpoints } from './microsoft/clouds';
 import { loadOrCreateSandboxKeyFile } from './security/key-file';
+import { verifyStoredSecrets } from './security/key-rotation';
 import { createSecretBox, parseKeyList } from './security/secret-box';
 import { createServices, type MicrosoftSetup, type Services } from './services';
 import { startSandboxCloud, type SandboxCloud } from '../sandbox-cloud/index';
 import { startBackgroundJobs } from './jobs/background';
+import { createMetrics, serveMetrics } from './metrics/index';
 
 export interface RunningPortal {
   app: FastifyInstance;
@@ -17,8 +19,20 @@ export interface RunningPortal {
   services: Services;
   database: DatabaseHandle;
   sandbox?: SandboxCloud;
-  close(): Promise<void>;
+  /** `GET /metrics` on METRICS_PORT; undefined when the setting is unset. */
+  metricsUrl?: string;
+  /**
+   * Graceful stop (SIGTERM): stops accepting connections, lets in-flight requests and running jobs
+   * finish for at most `graceMs` (10 s), then cuts the remaining connections, releases the job
+   * leases, stops the sandbox cloud and closes the database pool.
+   */
+  close(options?: { graceMs?: number }): Promise<void>;
 }
+
+const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
+
+/** How long a stopping instance lets in-flight requests and running jobs finish. */
+const SHUTDOWN_GRACE_MS = 10_000;
 
 /**
  * Start-up: database and migrations, the sandbox cloud when no Microsoft app is configured, the
@@ -27,17 +41,15 @@ export interface RunningPortal {
 export async function startPortal(config: Config, options: { listen?: boolean; backgroundJobs?: boolean; sandboxFixture?: unknown; logStream?: NodeJS.WritableStream } = {}): Promise<RunningPortal> {
   const database = openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
   let sandbox: SandboxCloud | undefined;
+  let metricsServer: { url: string; close(): Promise<void> } | undefined;
   try {
     await migrateToLatest(database.db);
 
-    let keyList = config.encryptionKeys;
     const notices: string[] = [];
-    if (!keyList) {
-      const keyFile = loadOrCreateSandboxKeyFile(config.dataDir);
-      keyList = keyFile.keys;
-      if (keyFile.created) notices.push(`Sandbox mode: generated an encryption key in ${keyFile.file}`);
-    }
-    const secretBox = createSecretBox(parseKeyList(keyList));
+    const keys = parseKeyList(resolveKeyList(config, (notice) => notices.push(notice)));
+    const secretBox = createSecretBox(keys);
+    // A missing or wrong key stops here, before any job or request could touch a stored secret.
+    await verifyStoredSecrets(database.db, database.engine, secretBox, [...keys.keys()]);
 
     let microsoft: MicrosoftSetup;
     let sandboxBaseUrl: string | undefined;
@@ -73,10 +85,13 @@ export async function startPortal(config: Config, options: { listen?: boolean; b
       microsoft = { endpoints: defaultCloudEndpoints(), apps: config.microsoft, offeredClouds: offeredClouds(config).filter((c) => config.microsoft[c]) };
     }
 
-    const services = createServices(config, database, { secretBox, microsoft, sandboxBaseUrl });
+    const metrics = createMetrics();
+    metrics.countProfilesFrom(database.db);
+    const services = createServices(config, database, { secretBox, microsoft, sandboxBaseUrl, metrics });
     const app = await buildApp(config, services, { logStream: options.logStream });
     for (const notice of notices) app.log.info(notice);
 
+    if (config.metricsPort !== undefined) metricsServer = await serveMetrics(metrics, { port: config.metricsPort, host: config.host });
     let url = config.publicUrl;
     if (options.listen !== false) {
       const address = await app.listen({ port: config.port, host: config.host });
@@ -94,18 +109,42 @@ export async function startPortal(config: Config, options: { listen?: boolean; b
       services,
       database,
       sandbox,
-      async close() {
-        await jobs?.stop();
-        await app.close();
-        await sandbox?.close();
+      metricsUrl: metricsServer?.url,
+      async close({ graceMs = SHUTDOWN_GRACE_MS } = {}) {
+        const startedAt = Date.now();
+        // A keep-alive connection whose request finished after close() began would hold the server open.
+        const closeIdle = setInterval(() => app.server.closeIdleConnections(), 100);
+        const cutOff = setTimeout(() => {
+          // Past the grace period: answer no more in-flight requests (their clients see the connection end).
+          app.log.warn('shutting down: in-flight requests cut off after the grace period');
+          app.server.closeAllConnections();
+        }, graceMs);
+        try {
+          await Promise.all([app.close(), jobs?.stop(graceMs)]);
+        } finally {
+          clearInterval(closeIdle);
+          clearTimeout(cutOff);
+        }
+        // The sandbox cloud may itself be answering a cut-off request slowly: it gets what is left of the grace.
+        if (sandbox) await Promise.race([sandbox.close(), delay(Math.max(1_000, graceMs - (Date.now() - startedAt)))]);
+        await metricsServer?.close();
         await database.close();
       },
     };
   } catch (error) {
+    await metricsServer?.close().catch(() => undefined);
     await sandbox?.close().catch(() => undefined);
     await database.close().catch(() => undefined);
     throw error;
   }
+}
+
+/** TENANTGATE_ENCRYPTION_KEYS, or in sandbox mode the key file in the data folder (created once). */
+export function resolveKeyList(config: Pick<Config, 'encryptionKeys' | 'dataDir'>, notify: (notice: string) => void = () => undefined): string {
+  if (config.encryptionKeys) return config.encryptionKeys;
+  const keyFile = loadOrCreateSandboxKeyFile(config.dataDir);
+  if (keyFile.created) notify(`Sandbox mode: generated an encryption key in ${keyFile.file}`);
+  return keyFile.keys;
 }
 
 async function connectToSandbox(baseUrl: string, registration: { displayName: string; redirectUris: string[]; postLogoutRedirectUris: string[] }) {

@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
-const silent = { error: () => undefined, info: () => undefined, warn: () => undefined } as never;
+const silent = { error: () => undefined, info: () => undefined, warn: () => undefined, child: () => silent } as never;
 
 describe.each(testEngines())('job runner on %s', (engine) => {
   let database: DatabaseHandle;

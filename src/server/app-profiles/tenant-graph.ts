@@ -1,4 +1,5 @@
 import type { MicrosoftSetup } from '../core-types';
+import type { Metrics } from '../metrics/index';
 import { graphBaseFor, type Cloud } from '../microsoft/clouds';
 import { createGraphClient, type GraphClient, type GraphError } from '../microsoft/graph';
 import { isGraphRefusal } from './errors';
@@ -38,7 +39,7 @@ export type TenantGraphs = ReturnType<typeof createTenantGraphs>;
  * tenant's shared budget (retries included: the budget lives in the fetch layer, so paging and delta links
  * are covered), retries follow a named policy, and a 401/403 goes through the one mapping to profile states.
  */
-export function createTenantGraphs(deps: { microsoft: Pick<MicrosoftSetup, 'endpoints'>; tokens: ProfileTokens; budget: GraphBudget }, options: TenantGraphOptions = {}) {
+export function createTenantGraphs(deps: { microsoft: Pick<MicrosoftSetup, 'endpoints'>; tokens: ProfileTokens; budget: GraphBudget; metrics?: Pick<Metrics, 'graphRequest' | 'graphBudget'> }, options: TenantGraphOptions = {}) {
   const baseFetch = options.fetch ?? globalThis.fetch;
   const pageSize = options.deltaPageSize ?? 999;
 
@@ -49,8 +50,18 @@ export function createTenantGraphs(deps: { microsoft: Pick<MicrosoftSetup, 'endp
       const url = new URL(input instanceof Request ? input.url : String(input));
       const headers = new Headers(init?.headers);
       if (/\/delta$/.test(url.pathname)) headers.set('prefer', `odata.maxpagesize=${pageSize}`);
-      await deps.budget.reserve(key, graphRequestCost(url, (init?.method ?? 'GET').toUpperCase()));
-      return baseFetch(url, { ...init, headers });
+      const cost = graphRequestCost(url, (init?.method ?? 'GET').toUpperCase());
+      const reserveStarted = Date.now();
+      await deps.budget.reserve(key, cost);
+      deps.metrics?.graphBudget(cloud, cost, Date.now() - reserveStarted);
+      try {
+        const response = await baseFetch(url, { ...init, headers });
+        deps.metrics?.graphRequest(cloud, response.status);
+        return response;
+      } catch (error) {
+        deps.metrics?.graphRequest(cloud, 0);
+        throw error;
+      }
     };
     const { attempts, maxRetryAfterSeconds } = POLICIES[policy];
     return createGraphClient({

@@ -50,6 +50,10 @@ export type FlowStore = ReturnType<typeof createFlowStore>;
  * A flow is bound to the browser that started it and is consumed by one atomic update, so a replayed,
  * forged or stale callback finds nothing to act on.
  */
+/** What binds a flow's sealed secrets (nonce, PKCE verifier) and continue URL to its row (also used by key rotation). */
+export const flowSecretsAad = (id: string) => id;
+export const flowContinueAad = (id: string) => `${id}:continue`;
+
 export function createFlowStore(db: Db, box: SecretBox) {
   return {
     async create(flow: NewFlow): Promise<void> {
@@ -69,9 +73,9 @@ export function createFlowStore(db: Db, box: SecretBox) {
           profile_name: flow.profileName ?? null,
           account: flow.account ?? null,
           login_hint: flow.loginHint ?? null,
-          secrets_sealed: box.seal(JSON.stringify({ nonce: flow.nonce, codeVerifier: flow.codeVerifier }), id),
+          secrets_sealed: box.seal(JSON.stringify({ nonce: flow.nonce, codeVerifier: flow.codeVerifier }), flowSecretsAad(id)),
           return_to: flow.returnTo ?? null,
-          continue_url: flow.continueUrl ? box.seal(flow.continueUrl, `${id}:continue`) : null,
+          continue_url: flow.continueUrl ? box.seal(flow.continueUrl, flowContinueAad(id)) : null,
           created_at: new Date(now).toISOString(),
           expires_at: new Date(now + FLOW_LIFETIME_MS).toISOString(),
           used_at: null,
@@ -94,7 +98,7 @@ export function createFlowStore(db: Db, box: SecretBox) {
         .executeTakeFirst();
       if (Number(claimed.numUpdatedRows) !== 1) return null;
       const row = await db.selectFrom('oauth_flows').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
-      const secrets = JSON.parse(box.open(row.secrets_sealed, id)) as { nonce: string; codeVerifier: string };
+      const secrets = JSON.parse(box.open(row.secrets_sealed, flowSecretsAad(id))) as { nonce: string; codeVerifier: string };
       return {
         id,
         purpose: row.purpose,
@@ -129,7 +133,7 @@ export function createFlowStore(db: Db, box: SecretBox) {
         .executeTakeFirst();
       if (!row?.continue_url) return null;
       await db.updateTable('oauth_flows').set({ continue_url: null }).where('id', '=', row.id).execute();
-      return box.open(row.continue_url, `${row.id}:continue`);
+      return box.open(row.continue_url, flowContinueAad(row.id));
     },
 
     async purgeExpired(): Promise<void> {

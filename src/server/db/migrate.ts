@@ -1,4 +1,4 @@
-import { Migrator, type Migration, type MigrationProvider } from 'kysely';
+import { Migrator, SqliteAdapter, sql, type Migration, type MigrationProvider } from 'kysely';
 import type { Db } from './database';
 import * as m001 from './migrations/001_foundation';
 import * as m002 from './migrations/002_app_profiles';
@@ -26,12 +26,33 @@ const migrations: Record<string, Migration> = {
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };
 
+/**
+ * Applies the pending migrations once, however many instances start at the same moment.
+ * PostgreSQL: Kysely's migrator holds a session advisory lock (pg_advisory_lock) around the run, in one
+ * transaction, so the others wait and then find nothing to do. SQLite: Kysely takes no lock and no
+ * transaction there, so the whole run is one `BEGIN IMMEDIATE` transaction: the write lock is taken
+ * before reading which migrations are applied, other processes wait on the busy timeout, and a failed
+ * migration leaves nothing half done.
+ */
 export async function migrateToLatest(db: Db): Promise<void> {
-  const migrator = new Migrator({ db, provider });
-  const { error, results } = await migrator.migrateToLatest();
-  if (error) {
-    const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
-    throw new Error(`Database migration ${failed} failed: ${(error as Error).message}`);
+  const adapter = db.getExecutor().adapter;
+  const result =
+    adapter instanceof SqliteAdapter
+      ? await db.connection().execute(async (connection) => {
+          await sql`begin immediate`.execute(connection);
+          try {
+            const outcome = await new Migrator({ db: connection, provider }).migrateToLatest();
+            await sql.raw(outcome.error ? 'rollback' : 'commit').execute(connection);
+            return outcome;
+          } catch (error) {
+            await sql`rollback`.execute(connection).catch(() => undefined);
+            throw error;
+          }
+        })
+      : await new Migrator({ db, provider }).migrateToLatest();
+  if (result.error) {
+    const failed = result.results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
+    throw new Error(`Database migration ${failed} failed: ${(result.error as Error).message}`);
   }
 }
 

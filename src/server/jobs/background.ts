@@ -9,6 +9,7 @@ import type { SignInLimiter } from '../partners/sign-in-limiter';
 import type { SsoFeature } from '../sso/index';
 import type { AuditLog } from '../audit/store';
 import { purgeExpiredInvitations } from '../users/invitations';
+import type { Metrics } from '../metrics/index';
 import { createJobRunner, type JobRunner } from './runner';
 
 /** What the recurring jobs use, and nothing more. */
@@ -21,11 +22,12 @@ export interface BackgroundJobDeps {
   directorySync: Pick<DirectorySync, 'syncAll'>;
   sso: Pick<SsoFeature, 'purgeExpiredChoices'>;
   audit: AuditLog;
+  metrics?: Pick<Metrics, 'jobRun'>;
 }
 
 /** The recurring jobs of the portal; each runs once per interval across all instances. */
 export function startBackgroundJobs(config: Pick<Config, 'healthCheckIntervalMs' | 'directorySyncIntervalMs'>, services: BackgroundJobDeps, log: FastifyBaseLogger): JobRunner {
-  const runner = createJobRunner(services.db, log);
+  const runner = createJobRunner(services.db, log, { metrics: services.metrics });
   runner.every('purge-expired-sessions', 15 * 60_000, async () => {
     await services.sessions.purgeExpired();
     await services.limiter.purgeOld();
@@ -33,14 +35,14 @@ export function startBackgroundJobs(config: Pick<Config, 'healthCheckIntervalMs'
     await services.sso.purgeExpiredChoices();
   });
   // Invitations whose link expired unused are removed, so they reserve nothing.
-  runner.every('purge-expired-invitations', 60 * 60_000, async () => {
+  runner.every('purge-expired-invitations', 60 * 60_000, async (runLog) => {
     const removed = await purgeExpiredInvitations(services.db, services.audit);
-    if (removed) log.info({ removed }, 'expired invitations removed');
+    if (removed) runLog.info({ removed }, 'expired invitations removed');
   });
   // Refreshing every authorization keeps Microsoft's 90-day inactivity window open and rotates tokens.
-  runner.every('app-profile-health', config.healthCheckIntervalMs, async () => {
+  runner.every('app-profile-health', config.healthCheckIntervalMs, async (runLog) => {
     const totals = await services.appProfiles.health.sweep({ olderThanMs: config.healthCheckIntervalMs / 2 });
-    log.info(totals, 'app profile health sweep finished');
+    runLog.info(totals, 'app profile health sweep finished');
   });
   // Keeps added users' details and added groups' memberships current (Graph delta queries).
   runner.every('directory-sync', config.directorySyncIntervalMs, async () => {

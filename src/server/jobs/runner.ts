@@ -1,13 +1,19 @@
+import { randomUUID } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
+import type { Metrics } from '../metrics/index';
 import type { Db } from '../db/database';
 import { createLeases } from './lease';
 
 export interface JobRunner {
-  every(name: string, intervalMs: number, run: () => Promise<void>): void;
+  every(name: string, intervalMs: number, run: (log: FastifyBaseLogger) => Promise<void>): void;
   /** Runs a job now on this instance if no other instance holds its lease. */
   runNow(name: string): Promise<boolean>;
   start(): void;
-  stop(): Promise<void>;
+  /**
+   * Stops scheduling and waits up to `graceMs` for running jobs; the leases of jobs still running then
+   * are released, so another instance takes their work over at once instead of when the lease lapses.
+   */
+  stop(graceMs?: number): Promise<void>;
 }
 
 const TICK_MS = 30_000;
@@ -17,11 +23,12 @@ const TICK_MS = 30_000;
  * its lease with a conditional update (atomic on both engines), so several instances sharing one
  * PostgreSQL run each job once.
  */
-export function createJobRunner(db: Db, log: FastifyBaseLogger, options: { tickMs?: number } = {}): JobRunner {
+export function createJobRunner(db: Db, log: FastifyBaseLogger, options: { tickMs?: number; metrics?: Pick<Metrics, 'jobRun'> } = {}): JobRunner {
   const leases = createLeases(db);
-  const jobs = new Map<string, { intervalMs: number; run: () => Promise<void> }>();
+  const jobs = new Map<string, { intervalMs: number; run: (log: FastifyBaseLogger) => Promise<void> }>();
   let timer: NodeJS.Timeout | undefined;
   const running = new Set<Promise<unknown>>();
+  const held = new Set<string>();
 
   const claim = (name: string, intervalMs: number, force: boolean) =>
     leases.claim(name, { leaseMs: Math.max(intervalMs, 60_000), dueAfterMs: force ? undefined : intervalMs });
@@ -31,12 +38,18 @@ export function createJobRunner(db: Db, log: FastifyBaseLogger, options: { tickM
     const job = jobs.get(name);
     if (!job) return false;
     if (!(await claim(name, job.intervalMs, force))) return false;
+    held.add(name);
+    // Every line this run logs carries its job name and run id (the job's own lines included).
+    const runLog = log.child({ job: name, jobRunId: randomUUID() });
+    const startedAt = performance.now();
     try {
-      await job.run();
+      await job.run(runLog);
+      options.metrics?.jobRun(name, 'success', (performance.now() - startedAt) / 1000);
     } catch (error) {
-      log.error({ err: error, job: name }, 'background job failed');
+      options.metrics?.jobRun(name, 'failure', (performance.now() - startedAt) / 1000);
+      runLog.error({ err: error }, 'background job failed');
     } finally {
-      await release(name).catch(() => undefined);
+      if (held.delete(name)) await release(name).catch(() => undefined);
     }
     return true;
   }
@@ -59,9 +72,16 @@ export function createJobRunner(db: Db, log: FastifyBaseLogger, options: { tickM
       timer = setInterval(tick, options.tickMs ?? TICK_MS);
       timer.unref();
     },
-    async stop() {
+    async stop(graceMs = Infinity) {
       if (timer) clearInterval(timer);
-      await Promise.allSettled([...running]);
+      let graceTimer: NodeJS.Timeout | undefined;
+      const grace = Number.isFinite(graceMs) ? new Promise((resolve) => (graceTimer = setTimeout(resolve, graceMs))) : new Promise(() => undefined);
+      await Promise.race([Promise.allSettled([...running]), grace]);
+      clearTimeout(graceTimer);
+      const unfinished = [...held];
+      held.clear();
+      if (unfinished.length > 0) log.warn({ jobs: unfinished }, 'shutting down: leases of unfinished jobs released');
+      await Promise.allSettled(unfinished.map((name) => release(name)));
     },
   };
 }

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
 /**
@@ -11,6 +11,17 @@ export function loadOrCreateSandboxKeyFile(dataDir: string): { keys: string; cre
   if (existsSync(file)) return { keys: readFileSync(file, 'utf8').trim(), created: false, file };
   mkdirSync(dataDir, { recursive: true });
   const keys = `sandbox:${randomBytes(32).toString('base64')}`;
-  writeFileSync(file, `${keys}\n`, { mode: 0o600 });
+  // Written aside, then linked into place (atomic, fails if present): of several instances starting at
+  // once on one data folder the first key wins, none is overwritten and none is read half written.
+  const draft = `${file}.${process.pid}.${randomBytes(4).toString('hex')}`;
+  writeFileSync(draft, `${keys}\n`, { mode: 0o600, flag: 'wx' });
+  try {
+    linkSync(draft, file);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    return { keys: readFileSync(file, 'utf8').trim(), created: false, file };
+  } finally {
+    unlinkSync(draft);
+  }
   return { keys, created: true, file };
 }

@@ -1,0 +1,136 @@
+import { sql } from 'kysely';
+import { refreshTokenAad } from '../app-profiles/health';
+import { flowContinueAad, flowSecretsAad } from '../auth-flows/store';
+import type { Db, Engine } from '../db/database';
+import { ssoChoicesAad } from '../sso/choice-store';
+import type { SecretBox } from './secret-box';
+
+/** Every column that holds a secret sealed by the secret box, with what binds it to its row. */
+interface SealedColumn {
+  table: 'app_profiles' | 'oauth_flows' | 'sso_choices';
+  column: string;
+  aad: (id: string) => string;
+  /** Columns written together with a re-sealed value (the key id kept beside a refresh token). */
+  alongside?: (box: SecretBox) => Record<string, string>;
+}
+
+export const SEALED_COLUMNS: readonly SealedColumn[] = [
+  { table: 'app_profiles', column: 'refresh_token_sealed', aad: refreshTokenAad, alongside: (box) => ({ refresh_token_key_id: box.currentKeyId }) },
+  { table: 'oauth_flows', column: 'secrets_sealed', aad: flowSecretsAad },
+  { table: 'oauth_flows', column: 'continue_url', aad: flowContinueAad },
+  { table: 'sso_choices', column: 'choices_sealed', aad: ssoChoicesAad },
+];
+
+const label = (c: SealedColumn) => `${c.table}.${c.column}`;
+
+/** Typed error with a stable code: start-up stops on it and nothing is written. */
+export class StoredSecretsError extends Error {
+  readonly code = 'STORED_SECRETS_UNREADABLE';
+}
+
+/** The key id of a `v1.<keyId>.…` ciphertext, computed by the database (no secret leaves it). */
+function keyIdOf(engine: Engine, column: string) {
+  return engine === 'postgres'
+    ? sql<string>`split_part(${sql.ref(column)}, '.', 2)`
+    : sql<string>`substr(${sql.ref(column)}, 4, instr(substr(${sql.ref(column)}, 4), '.') - 1)`;
+}
+
+export interface KeyUse {
+  secret: string;
+  keyId: string;
+  count: number;
+}
+
+/** How many stored secrets each key id sealed, per column (`npm run keys -- status`). */
+export async function sealedSecretCounts(db: Db, engine: Engine): Promise<KeyUse[]> {
+  const uses: KeyUse[] = [];
+  for (const c of SEALED_COLUMNS) {
+    const keyId = keyIdOf(engine, c.column);
+    const { rows } = await sql<{ key_id: string; n: number | string }>`
+      select ${keyId} as key_id, count(*) as n from ${sql.table(c.table)}
+      where ${sql.ref(c.column)} is not null group by ${keyId} order by 1`.execute(db);
+    for (const row of rows) uses.push({ secret: label(c), keyId: row.key_id, count: Number(row.n) });
+  }
+  return uses;
+}
+
+/**
+ * Start-up guard: every key id that sealed a stored secret must be configured, and must open one of
+ * them (a key with the right id but the wrong material). Reads only; throws before anything can write.
+ */
+export async function verifyStoredSecrets(db: Db, engine: Engine, box: SecretBox, configuredKeyIds: readonly string[]): Promise<void> {
+  const uses = await sealedSecretCounts(db, engine);
+  const missing = [...new Set(uses.filter((u) => !configuredKeyIds.includes(u.keyId)).map((u) => u.keyId))];
+  if (missing.length > 0) {
+    const count = uses.filter((u) => missing.includes(u.keyId)).reduce((n, u) => n + u.count, 0);
+    throw new StoredSecretsError(
+      `${count} stored secret(s) are sealed with encryption key id(s) ${missing.join(', ')}, which TENANTGATE_ENCRYPTION_KEYS (or the sandbox key file) does not list. ` +
+        `Add the key(s) back (keyId:base64key, after the current one); nothing was changed. See docs/deploying.md "Key rotation".`,
+    );
+  }
+  for (const c of SEALED_COLUMNS) {
+    for (const use of uses.filter((u) => u.secret === label(c))) {
+      const { rows } = await sql<{ id: string; sealed: string }>`
+        select id, ${sql.ref(c.column)} as sealed from ${sql.table(c.table)}
+        where ${sql.ref(c.column)} is not null and ${keyIdOf(engine, c.column)} = ${use.keyId} limit 1`.execute(db);
+      const sample = rows[0];
+      if (!sample) continue;
+      try {
+        box.open(sample.sealed, c.aad(sample.id));
+      } catch {
+        throw new StoredSecretsError(
+          `The encryption key with id ${use.keyId} does not open the secrets sealed with it (${label(c)}): TENANTGATE_ENCRYPTION_KEYS (or the sandbox key file) holds different key material under that id. ` +
+            `Put back the key that sealed them; nothing was changed. See docs/deploying.md "Key rotation".`,
+        );
+      }
+    }
+  }
+}
+
+export interface RotationTotals {
+  resealed: number;
+  /** Changed by an instance between our read and our write: that instance sealed it with the current key. */
+  skippedChanged: number;
+  /** Could not be opened with any configured key: left as they are, listed by `status`. */
+  unreadable: number;
+}
+
+/**
+ * Re-seals every stored secret not sealed with the current (first) key, in batches. Safe while
+ * instances run: each write is conditional on the ciphertext read, so a secret an instance rotated
+ * meanwhile (a refresh) is left to that instance's newer value.
+ */
+export async function rotateStoredSecrets(db: Db, box: SecretBox, options: { batchSize?: number; onBatch?: (totals: RotationTotals) => void } = {}): Promise<RotationTotals> {
+  const batchSize = options.batchSize ?? 500;
+  const totals: RotationTotals = { resealed: 0, skippedChanged: 0, unreadable: 0 };
+  const currentPrefix = `v1.${box.currentKeyId}.`;
+  for (const c of SEALED_COLUMNS) {
+    let after = '';
+    for (;;) {
+      const { rows } = await sql<{ id: string; sealed: string }>`
+        select id, ${sql.ref(c.column)} as sealed from ${sql.table(c.table)}
+        where ${sql.ref(c.column)} is not null
+          and substr(${sql.ref(c.column)}, 1, ${currentPrefix.length}) <> ${currentPrefix}
+          and id > ${after}
+        order by id limit ${batchSize}`.execute(db);
+      if (rows.length === 0) break;
+      for (const row of rows) {
+        let plaintext: string;
+        try {
+          plaintext = box.open(row.sealed, c.aad(row.id));
+        } catch {
+          totals.unreadable++;
+          continue;
+        }
+        const changes = { [c.column]: box.seal(plaintext, c.aad(row.id)), ...(c.alongside?.(box) ?? {}) };
+        const assignments = sql.join(Object.entries(changes).map(([name, value]) => sql`${sql.ref(name)} = ${value}`));
+        const result = await sql`update ${sql.table(c.table)} set ${assignments} where id = ${row.id} and ${sql.ref(c.column)} = ${row.sealed}`.execute(db);
+        if (Number(result.numAffectedRows ?? 0) === 1) totals.resealed++;
+        else totals.skippedChanged++;
+      }
+      after = rows[rows.length - 1].id;
+      options.onBatch?.({ ...totals });
+    }
+  }
+  return totals;
+}
