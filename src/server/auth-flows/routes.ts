@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { clientAddress } from '../http/context';
+import { errorResponseSchema } from '../http/schemas';
 import { outcomeUrl } from './outcome';
 import { portalPagePath } from './portal-pages';
 import { installBrowserBinding, readBrowserBinding, type BrowserBindingSettings } from './binding';
@@ -30,6 +31,7 @@ export function registerMicrosoftCallbackRoutes(
         tags: ['Microsoft'],
         summary: 'Redirect URI: finishes app profile creation, re-authorization and single sign-on',
         querystring: z.object({ state: text, code: text, error: text, error_description: text, session_state: text, client_info: text }).loose(),
+        response: { 400: errorResponseSchema },
       },
     },
     async (request, reply) => {
