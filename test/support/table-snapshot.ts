@@ -10,7 +10,7 @@ const BOOKKEEPING = new Set(['audit_events', 'sign_in_attempts', 'kysely_migrati
 /** Columns that change on reads, by design. */
 const VOLATILE_COLUMNS: Record<string, string[]> = { sessions: ['last_seen_at', 'expires_at'] };
 
-export type TableSnapshot = Map<string, { rows: number; hash: string }>;
+export type TableSnapshot = Map<string, { rows: number; hash: string; lines: string[] }>;
 
 /** Every user table of the database, on either engine. */
 export async function listTables(db: Db, engine: 'sqlite' | 'postgres'): Promise<string[]> {
@@ -28,12 +28,18 @@ export async function snapshotTables(db: Db, tables: string[]): Promise<TableSna
     const rows = (await sql<Record<string, unknown>>`select * from ${sql.table(table)}`.execute(db)).rows;
     const volatile = VOLATILE_COLUMNS[table] ?? [];
     const lines = rows.map((row) => JSON.stringify(Object.entries(row).filter(([k]) => !volatile.includes(k)), (_k, v: unknown) => (typeof v === 'bigint' ? String(v) : v))).sort();
-    snapshot.set(table, { rows: rows.length, hash: createHash('sha1').update(lines.join('\n')).digest('hex') });
+    snapshot.set(table, { rows: rows.length, hash: createHash('sha1').update(lines.join('\n')).digest('hex'), lines });
   }
   return snapshot;
 }
 
-/** The tables whose rows differ between two snapshots. */
+/** The tables whose rows differ between two snapshots, each with a row that differs. */
 export function changedTables(before: TableSnapshot, after: TableSnapshot): string[] {
-  return [...after.keys()].filter((t) => before.get(t)?.hash !== after.get(t)?.hash);
+  return [...after.keys()]
+    .filter((t) => before.get(t)?.hash !== after.get(t)?.hash)
+    .map((t) => {
+      const old = new Set(before.get(t)?.lines);
+      const added = after.get(t)!.lines.find((line) => !old.has(line));
+      return `${t} (${before.get(t)?.rows ?? 0} -> ${after.get(t)!.rows} rows; ${added?.slice(0, 400) ?? 'a row removed'})`;
+    });
 }
