@@ -4,6 +4,7 @@ import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { isUniqueViolation } from '../db/database';
+import { isDatabaseUnavailable } from '../db/violations';
 import { HashingBusyError } from '../security/hash-gate';
 import { AppError, TooManyRequestsError } from './errors';
 
@@ -58,6 +59,11 @@ export function installErrorHandling(app: FastifyInstance): void {
     }
     const known = error.code ? FASTIFY_CLIENT_ERRORS[error.code] : undefined;
     if (known) return sendError(reply, request, 400, known.code, known.message);
+    if (isDatabaseUnavailable(error)) {
+      request.log.warn({ err: error }, 'database unavailable');
+      reply.header('retry-after', '5');
+      return sendError(reply, request, 503, 'DATABASE_UNAVAILABLE', 'The database is not reachable right now. Try again in a few seconds.');
+    }
     if (isUniqueViolation(error)) {
       return sendError(reply, request, 409, 'CONFLICT', 'This conflicts with an existing item.');
     }
