@@ -57,7 +57,7 @@ describe.runIf(process.env.TEST_DATABASE_URL)('PostgreSQL connections killed whi
     const statuses = new Set(during.map((a) => `${a.status} ${a.code ?? ''}`.trim()));
     expect([...statuses].filter((s) => s !== '200' && s !== '503 DATABASE_UNAVAILABLE')).toEqual([]);
     expect(during.length).toBeGreaterThan(20);
-    console.info(`connections killed for 2 s: ${during.length} answers, ${during.filter((a) => a.status === 503).length} of them 503 DATABASE_UNAVAILABLE`);
+    console.log(`connections killed for 2 s: ${during.length} answers, ${during.filter((a) => a.status === 503).length} of them 503 DATABASE_UNAVAILABLE`);
     // Recovered without a restart: the pool replaces the dead connections by itself.
     for (let i = 0; i < 20; i++) expect((await client.get('/api/users?limit=5')).status).toBe(200);
   });
