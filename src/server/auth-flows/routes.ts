@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import type { AuditLog } from '../audit/store';
 import { clientAddress } from '../http/context';
 import { errorResponseSchema } from '../http/schemas';
 import { outcomeUrl } from './outcome';
@@ -17,7 +18,7 @@ export type { FlowFinisher } from './types';
  */
 export function registerMicrosoftCallbackRoutes(
   app: FastifyInstance,
-  deps: { flows: FlowStore; finishers: Partial<Record<FlowPurpose, FlowFinisher>>; setSessionCookie: (reply: FastifyReply, token: string) => void; binding: BrowserBindingSettings },
+  deps: { flows: FlowStore; finishers: Partial<Record<FlowPurpose, FlowFinisher>>; setSessionCookie: (reply: FastifyReply, token: string) => void; binding: BrowserBindingSettings; audit: Pick<AuditLog, 'record'> },
 ) {
   installBrowserBinding(app, deps.binding);
   const r = app.withTypeProvider<ZodTypeProvider>();
@@ -39,6 +40,16 @@ export function registerMicrosoftCallbackRoutes(
       const flow = await deps.flows.redeem(q.state ?? '', readBrowserBinding(request));
       if (!flow) {
         request.log.warn('Microsoft callback with an unknown, used, expired or foreign state');
+        // A replayed state, or one from another browser (login CSRF), leaves a trace for the partner's
+        // administrators when a portal session delivered it, and in the partner-less log otherwise.
+        await deps.audit.record({
+          partnerId: request.auth?.partner.id ?? null,
+          actor: { userId: request.auth?.user.id ?? null, email: request.auth?.user.email ?? null },
+          action: 'microsoft.callback',
+          outcome: 'failure',
+          clientAddress: clientAddress(request),
+          details: { code: 'STATE_INVALID', reason: 'The state is unknown, used, expired or was issued to another browser.', withCode: Boolean(q.code) },
+        });
         const page = request.auth ? '/settings/app-profiles' : '/signin';
         return reply.redirect(page === '/signin' ? '/signin?error=STATE_INVALID' : outcomeUrl(page, { result: 'error', code: 'STATE_INVALID' }), 303);
       }
