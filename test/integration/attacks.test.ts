@@ -149,7 +149,7 @@ describe.each(testEngines())('attacks on sign-in and consent (%s)', (engine) => 
       ['POST', `/api/app-profiles/${profile.profileId}/reauthorize`, { account: 'current' }],
       ['POST', `/api/app-profiles/${profile.profileId}/check`, {}],
       ['POST', '/api/app-profiles/delete', { ids: [profile.profileId] }],
-      ['GET', `/api/app-profiles/${profile.profileId}/directory?type=users`],
+      ['GET', `/api/app-profiles/${profile.profileId}/directory?type=user`],
       ['POST', '/api/users', { signInType: 'local', emails: ['new@acme-partner.test'], role: 'administrator' }],
       ['PATCH', `/api/users/${target.id}`, { role: 'administrator' }],
       ['POST', '/api/users/delete', { ids: [target.id, owner.userId] }],

@@ -107,7 +107,7 @@ describe.each(testEngines())('bad input on every route (%s)', (engine) => {
     const users = (await owner.client.get('/api/users?limit=1')).body as { items: { id: string }[]; nextCursor?: string };
     const all = (await owner.client.get('/api/users')).body as { items: { id: string }[] };
     ids.own.push(profileId, memberId, owner.userId, ...all.items.map((u) => u.id));
-    for (const path of ['/api/users?limit=1', '/api/audit?limit=1', `/api/app-profiles/${profileId}/directory?type=users`]) {
+    for (const path of ['/api/users?limit=1', '/api/audit?limit=1', `/api/app-profiles/${profileId}/directory?type=user`]) {
       const cursor = ((await owner.client.get(path)).body as { nextCursor?: string | null }).nextCursor;
       if (cursor) ids.cursors.push(cursor);
     }

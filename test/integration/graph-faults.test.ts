@@ -1,0 +1,116 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ApiClient, signUpPartner } from '../support/api-client';
+import { AdminBrowser, CONTOSO, SAMPLE_PASSWORD } from '../support/microsoft-round-trip';
+import { startTestPortal, type TestPortal } from '../support/portal';
+import { SandboxUserAgent } from '../support/sandbox-user-agent';
+
+/**
+ * Graph misbehaving (429 with Retry-After, 500, 503, a dropped connection, a slow answer) during a health
+ * check, a directory browse, a group member download, a directory sync round and a sign-in: each finishes
+ * or fails with a clear, retryable answer (never a bare 500), and no profile is marked expired by it.
+ */
+type Fault = { name: string; body: Record<string, unknown>; path?: 'throttle' };
+const FAULTS: Fault[] = [
+  { name: '429 with Retry-After', path: 'throttle', body: { requests: 2, retryAfterSeconds: 1 } },
+  { name: '500', body: { status: 500, requests: 2 } },
+  { name: '503', body: { status: 503, requests: 2, retryAfterSeconds: 1 } },
+  { name: 'reset', body: { reset: true, requests: 2 } },
+  { name: 'delayMs', body: { delayMs: 1500, requests: 2 } },
+];
+
+describe('Graph faults', () => {
+  let portal: TestPortal;
+  let client: ApiClient;
+  let profileId: string;
+  let groupId: string;
+  beforeAll(async () => {
+    portal = await startTestPortal('sqlite');
+    ({ client } = await signUpPartner(portal.url));
+    profileId = (await new AdminBrowser(client).createProfile('Contoso', { email: CONTOSO.admin, password: SAMPLE_PASSWORD, consent: 'accept' })).profileId!;
+    const added = await client.post('/api/users', { signInType: 'microsoft365', emails: [CONTOSO.user, 'sales@contoso.com'], appProfileId: profileId, role: 'member' });
+    groupId = (added.body.added as { id: string; kind: string }[]).find((u) => u.kind === 'group')!.id;
+    await groupIdle();
+  }, 60_000);
+  afterAll(async () => {
+    await portal?.close();
+  });
+
+  const fault = async (f: Fault) => {
+    const res = await fetch(`${portal.sandbox!.baseUrl}/_sandbox/${f.path ?? 'faults'}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ tenantId: CONTOSO.id, ...f.body }) });
+    expect(res.status, await res.text()).toBeLessThan(300);
+  };
+  const clearFaults = async () => {
+    await fetch(`${portal.sandbox!.baseUrl}/_sandbox/faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ tenantId: CONTOSO.id, status: 503, requests: 0 }) });
+    await fetch(`${portal.sandbox!.baseUrl}/_sandbox/throttle`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ tenantId: CONTOSO.id, requests: 0 }) });
+  };
+  const profileStatus = async () => (await client.get(`/api/app-profiles/${profileId}`)).body.status as string;
+  /** A clear answer: success, or an error in the error shape with a code (and no 500). */
+  const expectClear = (res: { status: number; body: any }, what: string) => {
+    expect(res.status, `${what}: ${JSON.stringify(res.body)}`).not.toBe(500);
+    if (res.status >= 400) expect(res.body?.error?.code, what).toEqual(expect.any(String));
+  };
+  async function groupIdle() {
+    for (let i = 0; i < 600; i++) {
+      const row = await portal.services.db.selectFrom('users').select(['sync_total', 'last_synced_at', 'download_failure']).where('id', '=', groupId).executeTakeFirstOrThrow();
+      if (row.sync_total === null) return row;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    throw new Error('the group member download did not finish within 30 s');
+  }
+
+  it.each(FAULTS)('$name during a health check: a clear answer, the profile stays Active', async (f) => {
+    await fault(f);
+    const res = await client.post(`/api/app-profiles/${profileId}/check`, {});
+    expectClear(res, 'check');
+    await clearFaults();
+    expect(await profileStatus()).toBe('active');
+  });
+
+  it.each(FAULTS)('$name while browsing the directory: a clear answer, retryable, then the page', async (f) => {
+    await fault(f);
+    const res = await client.get(`/api/app-profiles/${profileId}/directory?type=user`);
+    expectClear(res, 'browse');
+    if (res.status >= 500) expect([502, 503]).toContain(res.status);
+    await clearFaults();
+    expect((await client.get(`/api/app-profiles/${profileId}/directory?type=user`)).status).toBe(200);
+    expect(await profileStatus()).toBe('active');
+  });
+
+  it.each(FAULTS)('$name during a group member download: it finishes or fails with a reason, and can be retried', async (f) => {
+    await fault(f);
+    const res = await client.post(`/api/users/${groupId}/download-members`, {});
+    expectClear(res, 'download');
+    const after = await groupIdle();
+    expect(after.last_synced_at !== null || after.download_failure !== null).toBe(true);
+    await clearFaults();
+    expect(await profileStatus()).toBe('active');
+    expect((await client.post(`/api/users/${groupId}/download-members`, {})).status).toBe(200);
+    expect((await groupIdle()).download_failure).toBeNull();
+  });
+
+  it.each(FAULTS)('$name during a directory sync round: the round ends, the next one completes', async (f) => {
+    await fault(f);
+    await portal.services.directorySync.syncAll().catch(() => undefined);
+    await clearFaults();
+    expect(await profileStatus()).toBe('active');
+    const next = await portal.services.directorySync.syncAll();
+    expect(next.length).toBeGreaterThan(0);
+  });
+
+  it.each(FAULTS)('$name during a sign-in with Microsoft 365: a clear outcome, then the person signs in', async (f) => {
+    const signIn = async () => {
+      const person = new ApiClient(portal.url);
+      const start = await person.get(`/auth/microsoft/sign-in?email=${encodeURIComponent(CONTOSO.user)}`);
+      const redirect = await new SandboxUserAgent().authorize(new URL(start.headers.get('location')!), { email: CONTOSO.user, password: SAMPLE_PASSWORD });
+      const callback = await person.get(`${redirect.pathname}${redirect.search}`);
+      return { status: callback.status, location: callback.headers.get('location'), session: (await person.get('/api/session')).status };
+    };
+    await fault(f);
+    const during = await signIn();
+    expect(during.status).toBe(303);
+    expect(during.location === '/' ? during.session : 401).toBe(during.location === '/' ? 200 : 401);
+    await clearFaults();
+    expect(await signIn()).toMatchObject({ location: '/', session: 200 });
+    expect(await profileStatus()).toBe('active');
+  });
+});
