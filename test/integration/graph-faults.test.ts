@@ -45,7 +45,7 @@ describe('Graph faults', () => {
   };
   const profileStatus = async () => (await client.get(`/api/app-profiles/${profileId}`)).body.status as string;
   /** A clear answer: success, or an error in the error shape with a code (and no 500). */
-  const expectClear = (res: { status: number; body: any }, what: string) => {
+  const expectClear = (res: { status: number; body: { error?: { code?: string } } | null }, what: string) => {
     expect(res.status, `${what}: ${JSON.stringify(res.body)}`).not.toBe(500);
     if (res.status >= 400) expect(res.body?.error?.code, what).toEqual(expect.any(String));
   };
@@ -112,5 +112,22 @@ describe('Graph faults', () => {
     await clearFaults();
     expect(await signIn()).toMatchObject({ location: '/', session: 200 });
     expect(await profileStatus()).toBe('active');
+  });
+
+  it('kept within the tenant’s Graph budget through all of it, and under a burst of 200 browses: the sandbox refused nothing for budget', async () => {
+    const burst = await Promise.all(Array.from({ length: 200 }, (_, i) => client.get(`/api/app-profiles/${profileId}/directory?type=${i % 2 ? 'user' : 'group'}&search=${'abcdefghij'[i % 10]}`)));
+    expect(burst.map((r) => r.status).filter((s) => s !== 200)).toEqual([]);
+    const usage = (await (await fetch(`${portal.sandbox!.baseUrl}/_sandbox/requests?tenantId=${CONTOSO.id}`)).json()) as { requests: number; resourceUnits: number; overBudget?: number };
+    expect(usage.requests).toBeGreaterThan(200);
+    expect(usage.overBudget ?? 0).toBe(0);
+    // The check can fail: a sandbox budget below what the portal assumes (3,500) is overrun and counted.
+    const setBudget = (units: number | null) => fetch(`${portal.sandbox!.baseUrl}/_sandbox/throttle`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ tenantId: CONTOSO.id, resourceUnitsPer10s: units }) });
+    await setBudget(1);
+    const pending = Promise.all([1, 2, 3].map(() => client.get(`/api/app-profiles/${profileId}/directory?type=user`)));
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    await setBudget(null);
+    await pending;
+    const overrun = (await (await fetch(`${portal.sandbox!.baseUrl}/_sandbox/requests?tenantId=${CONTOSO.id}`)).json()) as { overBudget?: number };
+    expect(overrun.overBudget).toBeGreaterThan(0);
   });
 });
