@@ -290,8 +290,7 @@ function syncQueries(db: Db) {
     async recordDownloadFailure(partnerId: string, groupUserId: string, message: string): Promise<void> {
       await db
         .updateTable('users')
-        // No longer running: the progress goes, the failure (with how far it got) stays for "Retry".
-        .set({ download_failed_at: new Date().toISOString(), download_failure: message.slice(0, 500), sync_done: null, sync_total: null })
+        .set({ download_failed_at: new Date().toISOString(), download_failure: message.slice(0, 500) })
         .where('partner_id', '=', partnerId)
         .where('id', '=', groupUserId)
         .execute();
