@@ -46,6 +46,8 @@ interface Sample {
   route: string;
   ms: number;
   status: number;
+  /** The error code of a refusal, so figures tell a 503 SERVER_BUSY from a 503 DATABASE_UNAVAILABLE. */
+  code?: string;
 }
 
 class LoadClient {
@@ -74,7 +76,7 @@ class LoadClient {
     const started = performance.now();
     try {
       const res = await this.api.request(method, path, body);
-      this.record({ route, ms: performance.now() - started, status: res.status });
+      this.record({ route, ms: performance.now() - started, status: res.status, code: res.status >= 400 ? res.body?.error?.code : undefined });
       return res;
     } catch (error) {
       this.record({ route, ms: performance.now() - started, status: 0 });
@@ -209,7 +211,10 @@ export async function runLoad(options: LoadOptions, log: (line: string) => void 
     const routes = [...byRoute].map(([route, list]): RouteFigures => {
       const times = list.map((s) => s.ms).sort((a, b) => a - b);
       const statuses: Record<string, number> = {};
-      for (const s of list) statuses[s.status] = (statuses[s.status] ?? 0) + 1;
+      for (const s of list) {
+        const key = s.code ? `${s.status} ${s.code}` : String(s.status);
+        statuses[key] = (statuses[key] ?? 0) + 1;
+      }
       return { route, requests: list.length, perSecond: Math.round((list.length / elapsed) * 10) / 10, p50: percentile(times, 0.5), p95: percentile(times, 0.95), p99: percentile(times, 0.99), statuses };
     });
     routes.sort((a, b) => b.requests - a.requests);
