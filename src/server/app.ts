@@ -9,7 +9,7 @@ import { jsonSchemaTransform, validatorCompiler } from 'fastify-type-provider-zo
 import { randomUUID } from 'node:crypto';
 import { registerAuditRoutes } from './audit/routes';
 import { fastifyTrustProxy, type Config } from './config';
-import { installErrorHandling, sendError } from './http/error-handler';
+import { answerRouterError, answerUnparsableRequest, installErrorHandling, sendError } from './http/error-handler';
 import { installGuards } from './http/guards';
 import { installSecurityHeaders } from './http/security-headers';
 import { serializerCompiler } from './http/serializer';
@@ -34,6 +34,8 @@ export async function buildApp(config: Config, services: Services, options: { lo
     requestIdHeader: false,
     logController: new OneLinePerRequest(),
     routerOptions: { maxParamLength: 200 },
+    clientErrorHandler: answerUnparsableRequest,
+    frameworkErrors: answerRouterError,
   });
   // First hook: every answer is timed, including those refused by the guards.
   services.metrics.instrument(app);

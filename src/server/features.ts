@@ -16,6 +16,7 @@ export async function registerFeatureRoutes(app: FastifyInstance, config: Config
     flows: services.flows,
     setSessionCookie: (reply, token) => setSessionCookie(reply, token, config),
     binding: { key: services.secretBox.deriveKey('tg_oauth browser binding'), secure: config.secureCookies },
+    audit: services.audit,
     finishers: {
       create_profile: appProfiles.authorization.finish,
       reauthorize_profile: appProfiles.authorization.finish,

@@ -19,6 +19,8 @@ export interface PendingTraffic {
 export interface TrafficUsage {
   requests: number;
   resourceUnits: number;
+  /** Requests refused with 429 because the app had spent the tenant's resource-unit budget of the window. */
+  overBudget?: number;
 }
 
 /** `delayMs`: answer only after that long; `reset`: drop the connection without an answer. */
@@ -129,7 +131,10 @@ export class GraphTraffic {
       window = { startMs: nowMs, used: 0 };
       this.windows.set(key, window);
     }
-    if (window.used + units > budget) return { ...tooMany(Math.max(1, Math.ceil((window.startMs + WINDOW_MS - nowMs) / 1000))), delayMs };
+    if (window.used + units > budget) {
+      usage.overBudget = (usage.overBudget ?? 0) + 1;
+      return { ...tooMany(Math.max(1, Math.ceil((window.startMs + WINDOW_MS - nowMs) / 1000))), delayMs };
+    }
     window.used += units;
     usage.resourceUnits += units;
     return delayMs ? { ok: true, delayMs } : { ok: true };

@@ -33,7 +33,7 @@ export function registerAuditRoutes(app: FastifyInstance, deps: { audit: AuditLo
           outcome: z.enum(['success', 'failure']).optional(),
           actor: z.string().max(254).optional(),
         }),
-        response: { 200: z.object({ items: z.array(eventSchema), nextCursor: z.string().nullable() }), 401: errorResponseSchema, 403: errorResponseSchema },
+        response: { 200: z.object({ items: z.array(eventSchema), nextCursor: z.string().nullable() }), 400: errorResponseSchema, 401: errorResponseSchema, 403: errorResponseSchema },
       },
     },
     async (request) => deps.audit.list(requireAuth(request).partner.id, request.query),

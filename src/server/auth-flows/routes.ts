@@ -1,7 +1,9 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import type { AuditLog } from '../audit/store';
 import { clientAddress } from '../http/context';
+import { errorResponseSchema } from '../http/schemas';
 import { outcomeUrl } from './outcome';
 import { portalPagePath } from './portal-pages';
 import { installBrowserBinding, readBrowserBinding, type BrowserBindingSettings } from './binding';
@@ -16,7 +18,7 @@ export type { FlowFinisher } from './types';
  */
 export function registerMicrosoftCallbackRoutes(
   app: FastifyInstance,
-  deps: { flows: FlowStore; finishers: Partial<Record<FlowPurpose, FlowFinisher>>; setSessionCookie: (reply: FastifyReply, token: string) => void; binding: BrowserBindingSettings },
+  deps: { flows: FlowStore; finishers: Partial<Record<FlowPurpose, FlowFinisher>>; setSessionCookie: (reply: FastifyReply, token: string) => void; binding: BrowserBindingSettings; audit: Pick<AuditLog, 'record'> },
 ) {
   installBrowserBinding(app, deps.binding);
   const r = app.withTypeProvider<ZodTypeProvider>();
@@ -30,6 +32,7 @@ export function registerMicrosoftCallbackRoutes(
         tags: ['Microsoft'],
         summary: 'Redirect URI: finishes app profile creation, re-authorization and single sign-on',
         querystring: z.object({ state: text, code: text, error: text, error_description: text, session_state: text, client_info: text }).loose(),
+        response: { 400: errorResponseSchema },
       },
     },
     async (request, reply) => {
@@ -37,6 +40,16 @@ export function registerMicrosoftCallbackRoutes(
       const flow = await deps.flows.redeem(q.state ?? '', readBrowserBinding(request));
       if (!flow) {
         request.log.warn('Microsoft callback with an unknown, used, expired or foreign state');
+        // A replayed state, or one from another browser (login CSRF), leaves a trace for the partner's
+        // administrators when a portal session delivered it, and in the partner-less log otherwise.
+        await deps.audit.record({
+          partnerId: request.auth?.partner.id ?? null,
+          actor: { userId: request.auth?.user.id ?? null, email: request.auth?.user.email ?? null },
+          action: 'microsoft.callback',
+          outcome: 'failure',
+          clientAddress: clientAddress(request),
+          details: { code: 'STATE_INVALID', reason: 'The state is unknown, used, expired or was issued to another browser.', withCode: Boolean(q.code) },
+        });
         const page = request.auth ? '/settings/app-profiles' : '/signin';
         return reply.redirect(page === '/signin' ? '/signin?error=STATE_INVALID' : outcomeUrl(page, { result: 'error', code: 'STATE_INVALID' }), 303);
       }

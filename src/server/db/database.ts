@@ -21,6 +21,10 @@ export function openDatabase(options: { databaseUrl?: string; dataDir: string; s
     const pool = new pg.Pool({ connectionString: options.databaseUrl, max: 10 });
     // Surface idle-client errors in the log instead of crashing the process.
     pool.on('error', (err) => console.error(`PostgreSQL pool error: ${err.message}`));
+    // The pool listens for errors of idle clients only: a connection killed while checked out (between two
+    // queries) would otherwise be an uncaught 'error' that ends the process. The query in flight fails by
+    // itself (503 DATABASE_UNAVAILABLE), and the pool drops the dead client when it is released.
+    pool.on('connect', (client) => client.on('error', () => undefined));
     const db = new Kysely<Tables>({ dialect: new PostgresDialect({ pool: withNamedStatements(pool) }) });
     return { db, engine: 'postgres', close: () => db.destroy() };
   }

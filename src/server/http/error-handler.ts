@@ -1,6 +1,10 @@
+import { randomUUID } from 'node:crypto';
+import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { isUniqueViolation } from '../db/database';
+import { isDatabaseUnavailable } from '../db/violations';
 import { HashingBusyError } from '../security/hash-gate';
 import { AppError, TooManyRequestsError } from './errors';
 
@@ -55,6 +59,11 @@ export function installErrorHandling(app: FastifyInstance): void {
     }
     const known = error.code ? FASTIFY_CLIENT_ERRORS[error.code] : undefined;
     if (known) return sendError(reply, request, 400, known.code, known.message);
+    if (isDatabaseUnavailable(error)) {
+      request.log.warn({ err: error }, 'database unavailable');
+      reply.header('retry-after', '5');
+      return sendError(reply, request, 503, 'DATABASE_UNAVAILABLE', 'The database is not reachable right now. Try again in a few seconds.');
+    }
     if (isUniqueViolation(error)) {
       return sendError(reply, request, 409, 'CONFLICT', 'This conflicts with an existing item.');
     }
@@ -65,4 +74,32 @@ export function installErrorHandling(app: FastifyInstance): void {
     request.log.error({ err: error }, 'unhandled error');
     return sendError(reply, request, 500, 'INTERNAL_ERROR', 'Something went wrong on our side. Try again; if it keeps happening, give us the request id.');
   });
+}
+
+/**
+ * Addresses the router refuses before any route runs (a path parameter past its length limit, bad
+ * percent-encoding): a 400 in the error shape instead of Fastify's own body (and its 414).
+ */
+export function answerRouterError(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
+  const message = error.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'A part of the address is too long.' : 'The address is not valid.';
+  return sendError(reply, request, 400, 'BAD_URL', message);
+}
+
+/**
+ * Requests Node's HTTP parser refuses before any route sees them (headers or URL past 16 KiB, a broken
+ * request line) are answered in the same error shape as every other refusal, not in Fastify's own.
+ */
+export function answerUnparsableRequest(error: Error & { code?: string }, socket: Socket): void {
+  if (!socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const tooLarge = error.code === 'HPE_HEADER_OVERFLOW';
+  const status = tooLarge ? 431 : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
+  const body: ErrorBody = {
+    error: tooLarge ? { code: 'HEADERS_TOO_LARGE', message: 'The request headers or address are too long.' } : { code: 'BAD_REQUEST', message: 'The request is not valid HTTP.' },
+    requestId: randomUUID(),
+  };
+  const json = JSON.stringify(body);
+  socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(json)}\r\nConnection: close\r\n\r\n${json}`);
 }

@@ -3,6 +3,7 @@ import type { AuditLog } from '../audit/store';
 import { isUniqueViolation, type Db } from '../db/database';
 import { ConflictError, TooManyRequestsError, UnauthorizedError } from '../http/errors';
 import type { AuthContext } from '../http/context';
+import { HashingBusyError } from '../security/hash-gate';
 import { decoyPasswordHash, hashPassword, needsRehash, verifyPassword } from '../security/passwords';
 import { checkPasswordStrength } from './password-policy';
 import type { SessionStore } from './session-store';
@@ -110,7 +111,14 @@ export function createPartnerService({ db, sessions, limiter, audit }: PartnerSe
         // Pending invitations are not accounts (and may exist in several partners).
         .where('u.status', '!=', 'invited')
         .executeTakeFirst();
-      const ok = await verifyPassword(input.password, row?.password_hash ?? (await decoyPasswordHash()));
+      let ok: boolean;
+      try {
+        ok = await verifyPassword(input.password, row?.password_hash ?? (await decoyPasswordHash()));
+      } catch (error) {
+        // A 503 "busy, retry" is no guess at the password: it must not bring the account closer to a lock-out.
+        if (error instanceof HashingBusyError) await attempt.withdrawn();
+        throw error;
+      }
       if (!row || !ok || row.status !== 'active') {
         await failure(!row ? 'unknown_account' : !ok ? 'wrong_password' : `account_${row.status}`, row);
         throw new UnauthorizedError('The email or password is incorrect.', 'INVALID_CREDENTIALS');

@@ -46,6 +46,8 @@ export function pairDelayMs(attempt: number, limits: SignInLimits = DEFAULT_SIGN
 export interface SignInAttempt {
   /** The password was right: the pair starts afresh and this attempt stops counting. */
   succeeded(): Promise<void>;
+  /** The password was never checked (the server was too busy to hash it): this attempt stops counting. */
+  withdrawn(): Promise<void>;
 }
 
 export type SignInLimiter = ReturnType<typeof createSignInLimiter>;
@@ -103,6 +105,9 @@ export function createSignInLimiter(db: Db, limits: SignInLimits = DEFAULT_SIGN_
       return {
         async succeeded() {
           await db.deleteFrom('sign_in_attempts').where((eb) => eb.or([eb('key', '=', k.pair), eb('id', '=', ids.address)])).execute();
+        },
+        async withdrawn() {
+          await db.deleteFrom('sign_in_attempts').where('id', 'in', [ids.pair, ids.address]).execute();
         },
       };
     },

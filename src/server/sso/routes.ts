@@ -26,6 +26,7 @@ export function registerSsoRoutes(app: FastifyInstance, deps: { sso: Pick<SsoFea
         tags: ['Microsoft'],
         summary: 'Starts single sign-on with Microsoft 365 (redirects to Microsoft)',
         querystring: z.object({ email: z.string().max(320).optional(), cloud: z.enum(CLOUDS).optional() }),
+        response: { 400: errorResponseSchema },
       },
     },
     async (request, reply) => {
@@ -60,7 +61,7 @@ export function registerSsoRoutes(app: FastifyInstance, deps: { sso: Pick<SsoFea
         tags: ['Microsoft'],
         summary: 'Finishes single sign-on in the chosen partner',
         body: z.object({ partnerId: z.string().min(1).max(100) }).strict(),
-        response: { 200: z.object({ user: sessionUserSchema, partner: partnerSchema, csrfToken: z.string() }), 403: errorResponseSchema, 404: errorResponseSchema },
+        response: { 200: z.object({ user: sessionUserSchema, partner: partnerSchema, csrfToken: z.string() }), 400: errorResponseSchema, 403: errorResponseSchema, 404: errorResponseSchema },
       },
     },
     async (request, reply) => {
