@@ -77,6 +77,13 @@ const signInErrors: Record<string, string> = {
     'You are no longer a member of the Microsoft 365 group that gave you access to Tenantgate. Ask your administrator.',
   PROFILE_EXPIRED:
     'Your organization’s Microsoft 365 connection needs attention. Ask your administrator to re-authorize the app profile.',
+  CONSENT_REMOVED:
+    'Microsoft refused the sign-in: your organization’s consent for the Tenantgate app was removed. Ask your administrator to have a Microsoft 365 Global Administrator re-authorize the app profile.',
+  APP_DISABLED:
+    'Microsoft refused the sign-in: the Tenantgate app is disabled or was deleted in your organization’s Microsoft 365 tenant. Ask your Microsoft 365 administrator to enable it, then your administrator to re-authorize the app profile.',
+  EMAIL_IN_USE:
+    'Another Tenantgate account of this partner already uses your email address. Ask your administrator.',
+  MICROSOFT_ERROR: 'Microsoft could not complete the sign-in. Please try again in a few minutes; if it keeps failing, ask your administrator.',
   STATE_INVALID: 'The sign-in could not be verified (it expired or was already used). Please sign in again.',
 };
 
