@@ -235,6 +235,7 @@ export function AppProfilesPage() {
       {message ? <Notice intent={message.intent}>{message.content}</Notice> : null}
       {profiles.isPending ? <Loading /> : null}
       <ErrorBar error={profiles.error} />
+      <ExpiredProfilesNote profiles={items} />
       {profiles.isSuccess && items.length === 0 ? (
         <div className={styles.empty}>
           <Body1>
@@ -281,6 +282,23 @@ export function AppProfilesPage() {
   );
 }
 
+/** What an expired profile still does and what waits for its re-authorization, said once above the list. */
+function ExpiredProfilesNote({ profiles }: { profiles: AppProfile[] }) {
+  const expired = profiles.filter((profile) => profile.status !== 'active');
+  if (expired.length === 0) return null;
+  const names = expired.map((profile) => `“${profile.name}”`).join(', ');
+  return (
+    <Notice intent="warning">
+      <div role="note" aria-label="While an app profile is expired">
+        <strong>While {names} {expired.length === 1 ? 'is' : 'are'} expired:</strong> Microsoft 365 users and group
+        members added through {expired.length === 1 ? 'it' : 'them'} still sign in, as long as the tenant’s consent
+        stands. Stopped until the app is re-authorized: user management (adding users and groups, changing them),
+        Browse, and the directory sync of users and groups.
+      </div>
+    </Notice>
+  );
+}
+
 function StatusCell({ profile, onReauthorize }: { profile: AppProfile; onReauthorize: () => void }) {
   const styles = useStyles();
   const lapses = profile.status === 'active' ? lapsesText(profile.lapsesAt) : null;
@@ -296,7 +314,9 @@ function StatusCell({ profile, onReauthorize }: { profile: AppProfile; onReautho
         </Badge>
       )}
       {profile.status !== 'active' && profile.statusReason ? (
-        <Caption1 title={profile.statusReason.fix}>{profile.statusReason.message}</Caption1>
+        <Caption1 title={profile.statusReason.fix}>
+          {profile.statusReason.message} ({profile.statusReason.code})
+        </Caption1>
       ) : null}
       {profile.status !== 'active' ? (
         <Button
