@@ -5,15 +5,18 @@ import { parseErrorCodes } from '../microsoft/errors';
  * The codes the sign-in page turns into messages (`/signin?error=CODE`). A lapsed app profile is no reason:
  * sign-in needs only the person's own token and the tenant-wide consent, not the profile's authorization.
  */
-export type SsoRefusalCode =
-  | 'NOT_ADDED'
-  | 'ACCOUNT_DISABLED'
-  | 'REMOVED_FROM_GROUP'
-  | 'EMAIL_IN_USE'
-  | 'CONSENT_REMOVED'
-  | 'APP_DISABLED'
-  | 'STATE_INVALID'
-  | 'MICROSOFT_ERROR';
+export const SSO_REFUSAL_CODES = [
+  'NOT_ADDED',
+  'ACCOUNT_DISABLED',
+  'REMOVED_FROM_GROUP',
+  'EMAIL_IN_USE',
+  'CONSENT_REMOVED',
+  'APP_DISABLED',
+  'STATE_INVALID',
+  'MICROSOFT_ERROR',
+] as const;
+
+export type SsoRefusalCode = (typeof SSO_REFUSAL_CODES)[number];
 
 /** When several partners refuse for different reasons, the most specific reason is shown. */
 const REFUSAL_PRIORITY: SsoRefusalCode[] = ['ACCOUNT_DISABLED', 'REMOVED_FROM_GROUP', 'EMAIL_IN_USE', 'CONSENT_REMOVED', 'APP_DISABLED', 'MICROSOFT_ERROR', 'NOT_ADDED'];
