@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiClient, signUpPartner } from '../support/api-client';
 import { insertLocalUser } from '../support/db-fixtures';
 import { testEngines } from '../support/engines';
-import { AdminBrowser, CONTOSO, FABRIKAM_GOV, NORTHWIND, SAMPLE_PASSWORD } from '../support/microsoft-round-trip';
+import { AdminBrowser, CONTOSO, FABRIKAM_GOV, SAMPLE_PASSWORD } from '../support/microsoft-round-trip';
 import { startTestPortal, type TestPortal } from '../support/portal';
 import { SandboxPageError, SandboxUserAgent } from '../support/sandbox-user-agent';
 
