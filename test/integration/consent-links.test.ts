@@ -29,7 +29,7 @@ describe.each(testEngines())('consent links on %s', (engine) => {
     const ga = new ApiClient(portal.url);
     const page = await ga.get(pathOf(url));
     expect(page.status).toBe(200);
-    const go = await ga.post(pathOf(url));
+    const go = await ga.get(`${pathOf(url)}/continue`);
     expect(go.status).toBe(303);
     const authorizeUrl = new URL(go.headers.get('location')!);
     const redirect = await new SandboxUserAgent().authorize(authorizeUrl, { email: account.email, password: SAMPLE_PASSWORD, consent: account.consent ?? 'accept' });
@@ -69,7 +69,7 @@ describe.each(testEngines())('consent links on %s', (engine) => {
     const again = await new ApiClient(portal.url).get(pathOf(url));
     expect(again.status).toBe(410);
     expect(again.body).toContain('already used');
-    expect((await new ApiClient(portal.url).post(pathOf(url))).status).toBe(410);
+    expect((await new ApiClient(portal.url).get(`${pathOf(url)}/continue`)).status).toBe(410);
     // The outcome page belongs to the browser that went to Microsoft.
     expect((await new ApiClient(portal.url).get(used.donePath)).status).toBe(404);
   });
@@ -108,12 +108,12 @@ describe.each(testEngines())('consent links on %s', (engine) => {
     const page = await new ApiClient(portal.url).get(pathOf(revoked.url));
     expect(page.status).toBe(410);
     expect(page.body).toContain('withdrawn');
-    expect((await new ApiClient(portal.url).post(pathOf(revoked.url))).status).toBe(410);
+    expect((await new ApiClient(portal.url).get(`${pathOf(revoked.url)}/continue`)).status).toBe(410);
 
     const expired = (await partner.client.post('/api/consent-links', { name: 'Expired', cloud: 'global' })).body;
     // A round trip started in time, finished after the link expired, changes nothing either.
     const ga = new ApiClient(portal.url);
-    const go = await ga.post(pathOf(expired.url));
+    const go = await ga.get(`${pathOf(expired.url)}/continue`);
     expect(go.status).toBe(303);
     await portal.services.db.updateTable('consent_links').set({ expires_at: new Date(Date.now() - 1000).toISOString() }).where('id', '=', expired.id).execute();
     const redirect = await new SandboxUserAgent().authorize(go.headers.get('location')!, { email: CONTOSO.admin, password: SAMPLE_PASSWORD, consent: 'accept' });

@@ -49,7 +49,7 @@ export function consentRequestPage(input: LinkPageInput): string {
 <table><caption>Permissions requested</caption><thead><tr><th scope="col">Microsoft shows</th><th scope="col">Permission</th><th scope="col">Why</th></tr></thead><tbody>
 ${rows}
 </tbody></table>
-<form method="post" action="/consent/${escape(input.token)}"><button type="submit">Continue to Microsoft</button></form>
+<p><a href="/consent/${escape(input.token)}/continue" rel="nofollow">Continue to Microsoft</a></p>
 <p>If you did not expect this request, close this page: nothing happens without your consent at Microsoft.</p>`,
   );
 }

@@ -90,9 +90,11 @@ export function registerConsentLinkRoutes(app: FastifyInstance, deps: { links: C
     },
   );
 
-  r.post(
-    '/consent/:token',
-    { config: { access: 'public', csrfExempt: true }, schema: { tags, summary: '"Continue to Microsoft" from a consent link (redirects to Microsoft)', params: tokenParams } },
+  // A plain link, not a form: the portal's CSP (form-action 'self') would stop a form's redirect to Microsoft.
+  // Following it only starts a round trip bound to this browser; the link is taken when Microsoft answers.
+  r.get(
+    '/consent/:token/continue',
+    { config: { access: 'public' }, schema: { tags, summary: '"Continue to Microsoft" from a consent link (redirects to Microsoft)', params: tokenParams } },
     async (request, reply) => {
       const url = await links.start(request.params.token, browserBinding(request, reply, deps.secureCookies));
       if (url) return reply.redirect(url, 303);

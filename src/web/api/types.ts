@@ -4329,8 +4329,22 @@ export interface paths {
             };
         };
         put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/consent/{token}/continue": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
         /** "Continue to Microsoft" from a consent link (redirects to Microsoft) */
-        post: {
+        get: {
             parameters: {
                 query?: never;
                 header?: never;
@@ -4350,6 +4364,8 @@ export interface paths {
                 };
             };
         };
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;

@@ -33,6 +33,7 @@ import { SelectableGrid, useSelection } from '../components/SelectableGrid';
 import { blockedProfileMessage, cloudLabel, formatTime, lapsesText, statusLabel } from '../format';
 import { safeNextPath } from '../outcomes';
 import { PageHeader } from '../components/PageHeader';
+import { WaitingConsentLinks } from '../components/WaitingConsentLinks';
 
 const PAGE_PATH = '/settings/app-profiles';
 
@@ -258,6 +259,8 @@ export function AppProfilesPage() {
           columnClassName={(columnId) => (columnId === 'status' ? styles.wide : undefined)}
         />
       ) : null}
+
+      <WaitingConsentLinks />
 
       <CreateProfileDialog open={createOpen} returnTo={returnTo} onClose={closeCreate} />
       <RenameProfileDialog
