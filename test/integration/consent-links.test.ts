@@ -128,3 +128,19 @@ describe.each(testEngines())('consent links on %s', (engine) => {
     expect((await other.client.post(`/api/app-profiles/${(await profiles())[0].id}/consent-links`, {})).status).toBe(404);
   });
 });
+
+describe('the public consent-link page is rate-limited per address', () => {
+  let portal: TestPortal;
+  beforeAll(async () => {
+    portal = await startTestPortal('sqlite', { TENANTGATE_RATE_LIMIT_ANONYMOUS_PER_MINUTE: '3' });
+  });
+  afterAll(async () => {
+    await portal?.close();
+  });
+
+  it('answers 429 once an address guessed too many links in a minute', async () => {
+    const statuses: number[] = [];
+    for (let i = 0; i < 5; i++) statuses.push((await fetch(`${portal.url}/consent/${'a'.repeat(43)}`)).status);
+    expect(statuses).toEqual([404, 404, 404, 429, 429]);
+  });
+});
