@@ -1,5 +1,6 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { seriousViolations } from '../support/axe';
 import { launchBrowser, newPage, screenshot, signInAtMicrosoft, signUpInBrowser } from '../support/browser';
 import { CONTOSO } from '../support/microsoft-round-trip';
 import { startTestPortal, type TestPortal } from '../support/portal';
@@ -26,6 +27,7 @@ describe('consent links in the browser', () => {
     await step.getByRole('button', { name: 'Create link' }).click();
     const shown = page.getByRole('dialog', { name: 'Consent link' });
     const url = await shown.getByLabel('Link').inputValue();
+    expect(await seriousViolations(page), 'consent link dialog').toEqual([]);
     await shown.getByRole('button', { name: 'Copy' }).click();
     await shown.getByRole('button', { name: 'Copied' }).waitFor();
     await shown.getByRole('button', { name: 'Done' }).click();
@@ -49,6 +51,7 @@ describe('consent links in the browser', () => {
     const waiting = row(page, 'Contoso via link');
     await waiting.getByText('Waiting for consent').waitFor();
     await waiting.getByText('New app profile').waitFor();
+    expect(await seriousViolations(page), 'waiting for consent rows').toEqual([]);
 
     // The Global Administrator: another browser, no portal session.
     const ga = await newPage(browser, portal.url);
@@ -56,6 +59,7 @@ describe('consent links in the browser', () => {
     await ga.page.getByRole('heading', { name: 'Link Partners asks for your consent' }).waitFor();
     await ga.page.getByText('Read group memberships').waitFor();
     await ga.page.getByText('Global Microsoft 365').waitFor();
+    expect(await seriousViolations(ga.page), 'consent link page').toEqual([]);
     await ga.page.getByRole('link', { name: 'Continue to Microsoft' }).click();
     await signInAtMicrosoft(ga.page, CONTOSO.admin);
     await ga.page.getByRole('heading', { name: 'Permissions requested' }).waitFor();
