@@ -7,6 +7,7 @@ import { setSessionCookie } from './http/guards';
 import type { Services } from './services';
 import { registerUserRoutes } from './users/routes';
 import { registerSsoRoutes } from './sso/routes';
+import { registerConsentLinkRoutes } from './consent-links/routes';
 
 /** Routes of the Microsoft 365 features (app profiles, users, single sign-on), each wired in its own folder. */
 export async function registerFeatureRoutes(app: FastifyInstance, config: Config, services: Services): Promise<void> {
@@ -21,9 +22,11 @@ export async function registerFeatureRoutes(app: FastifyInstance, config: Config
       create_profile: appProfiles.authorization.finish,
       reauthorize_profile: appProfiles.authorization.finish,
       sign_in: services.sso.finish,
+      consent_link: services.consentLinks.finish,
     },
   });
   registerUserRoutes(app, { service: services.users.service });
   registerCloudRoutes(app, { detector: services.clouds });
   registerSsoRoutes(app, { sso: services.sso, cookies: config });
+  registerConsentLinkRoutes(app, { links: services.consentLinks, secureCookies: config.secureCookies });
 }

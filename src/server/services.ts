@@ -16,6 +16,8 @@ import { createUsersFeature, type UsersFeature } from './users/index';
 import { createUserStore } from './users/store';
 import { createSsoFeature, type SsoFeature } from './sso/index';
 import { createDirectorySync, type DirectorySync } from './directory-sync/index';
+import { createConsentLinkService, type ConsentLinkService } from './consent-links/service';
+import { createConsentLinkStore } from './consent-links/store';
 
 export type { CoreServices, MicrosoftSetup } from './core-types';
 
@@ -27,6 +29,7 @@ export interface Services extends CoreServices {
   sso: SsoFeature;
   directorySync: DirectorySync;
   clouds: CloudDetector;
+  consentLinks: ConsentLinkService;
 }
 
 export function createServices(config: Config, database: DatabaseHandle, extra: { secretBox: SecretBox; microsoft: MicrosoftSetup; sandboxBaseUrl?: string; metrics: Metrics }): Services {
@@ -46,8 +49,18 @@ export function createServices(config: Config, database: DatabaseHandle, extra: 
   const directorySync = createDirectorySync(core, { graphs: appProfiles.graphs, users: userStore, profiles: appProfiles.store });
   const users = createUsersFeature(core, { appProfiles, config, store: userStore });
   const sso = createSsoFeature(core, { oauth, flows, graphs: appProfiles.graphs, users: userStore, config });
+  const consentLinks = createConsentLinkService({
+    store: createConsentLinkStore(core.db),
+    profiles: appProfiles.store,
+    flows,
+    oauth,
+    authorization: appProfiles.authorization,
+    audit: core.audit,
+    offeredClouds: microsoft.offeredClouds,
+    publicUrl: config.publicUrl,
+  });
   const clouds = createCloudDetector({ endpoints: microsoft.endpoints, offeredClouds: microsoft.offeredClouds, perMinute: config.cloudDetectPerMinute });
-  return { ...core, oauth, flows, appProfiles, users, sso, directorySync, clouds };
+  return { ...core, oauth, flows, appProfiles, users, sso, directorySync, clouds, consentLinks };
 }
 
 export function createCoreServices(config: Config, database: DatabaseHandle, extra: { secretBox: SecretBox; microsoft: MicrosoftSetup; sandboxBaseUrl?: string; metrics: Metrics }): CoreServices {

@@ -171,7 +171,7 @@ describe('partner app profiles in the browser', () => {
     await context.close();
   });
 
-  it('shows expiry made by the sandbox clock (90 days unused)', async () => {
+  it('runs the 90-day story: unused 91 days (sandbox clock) → Check now → expired (AADSTS700082) → Re-authorize with the current account → Active', async () => {
     const { context, page } = await newPage(browser, portal.url);
     await signUpInBrowser(page);
     await openAppProfiles(page);
@@ -181,7 +181,28 @@ describe('partner app profiles in the browser', () => {
     await select(page, 'Idle tenant');
     await page.getByRole('button', { name: 'Check now' }).click();
     await row(page, 'Idle tenant').getByText('App authorization expired').waitFor();
-    await row(page, 'Idle tenant').getByText(/90 days/).first().waitFor();
+    await row(page, 'Idle tenant').getByText(/not used for 90 days\. \(AADSTS700082\)/).waitFor();
+    // The page says what still works and what stopped while the profile is expired.
+    const note = page.getByRole('note', { name: 'While an app profile is expired' });
+    await note.getByText(/still sign in/).waitFor();
+    await note.getByText(/user management .*Browse.*directory sync/i).waitFor();
+
+    // Re-authorize with the current account: the sandbox's tokens carry true times after the clock moved.
+    await select(page, 'Idle tenant');
+    await page.getByRole('button', { name: 'Re-authorize app' }).click();
+    const reauth = page.getByRole('dialog', { name: 'Re-authorize app' });
+    await reauth.getByRole('radio', { name: 'Use the current account' }).check();
+    await reauth.getByRole('button', { name: 'OK' }).click();
+    // The Microsoft session may have ended on the sandbox clock: sign in again when asked.
+    const signInPage = page.getByRole('heading', { name: 'Sign in', exact: true });
+    await page.getByRole('heading', { name: 'Permissions requested' }).or(signInPage).waitFor();
+    if (await signInPage.isVisible()) await signInAtMicrosoft(page, CONTOSO.admin);
+    await page.getByRole('heading', { name: 'Permissions requested' }).waitFor();
+    await page.getByRole('button', { name: 'Accept' }).click();
+    await page.getByText('App authorized again. “Idle tenant” is active.').waitFor();
+    await row(page, 'Idle tenant').getByText('Active').waitFor();
+    expect(await page.getByText(/MICROSOFT_ERROR/).count()).toBe(0);
+    expect(await page.getByRole('note', { name: 'While an app profile is expired' }).count()).toBe(0);
     await context.close();
   });
 });

@@ -11,8 +11,12 @@ import { startTestPortal, type TestPortal } from '../support/portal';
  */
 const PUBLIC = new Set(['GET /healthz', 'GET /readyz', 'GET /api/sandbox', 'POST /api/signup', 'POST /api/session', 'POST /api/activate']);
 const ANY_SIGNED_IN_USER = new Set(['GET /api/session', 'DELETE /api/session', 'DELETE /api/sessions', 'POST /api/session/password']);
-/** Browser round trips with Microsoft: public by nature, protected by state and the binding cookie instead. */
-const MICROSOFT_ROUND_TRIP = /^\/auth\/microsoft\//;
+/**
+ * Browser round trips with Microsoft: public by nature, protected by state and the binding cookie instead.
+ * The consent-link pages are public too: a Global Administrator without a portal account opens them, and
+ * only the unguessable link token (or, after Microsoft, the binding cookie) reaches a link.
+ */
+const MICROSOFT_ROUND_TRIP = /^\/(auth\/microsoft|consent)\//;
 
 describe('access rules of every route', () => {
   let portal: TestPortal;

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiClient, signUpPartner } from '../support/api-client';
 import { insertLocalUser } from '../support/db-fixtures';
 import { testEngines } from '../support/engines';
-import { AdminBrowser, CONTOSO, FABRIKAM_GOV, NORTHWIND, SAMPLE_PASSWORD } from '../support/microsoft-round-trip';
+import { AdminBrowser, CONTOSO, FABRIKAM_GOV, SAMPLE_PASSWORD } from '../support/microsoft-round-trip';
 import { startTestPortal, type TestPortal } from '../support/portal';
 import { SandboxPageError, SandboxUserAgent } from '../support/sandbox-user-agent';
 
@@ -176,17 +176,6 @@ describe.each(testEngines())('single sign-on with Microsoft 365 on %s', (engine)
     const thief = await new ApiClient(portal.url).get(`${redirect.pathname}${redirect.search}`);
     expect(thief.headers.get('location')).toBe('/signin?error=STATE_INVALID');
     expect(thief.headers.getSetCookie().some((c) => c.startsWith('tg_session='))).toBe(false);
-  });
-
-  it('refuses with PROFILE_EXPIRED when the profile authorization died (sessions of the authorizing admin revoked)', async () => {
-    const northwind = await partnerWithProfile('Northwind Partner', NORTHWIND.admin);
-    await addUserEntry(northwind.partnerId, northwind.profileId, NORTHWIND.id, 'nora@northwind.com');
-    expect((await sandbox('POST', `/tenants/${NORTHWIND.id}/users/${NORTHWIND.admin}/revoke-sessions`)).status).toBeLessThan(300);
-    const res = await signIn('nora@northwind.com');
-    expect(res.location).toBe('/signin?error=PROFILE_EXPIRED');
-    const profile = await portal.services.db.selectFrom('app_profiles').select('status').where('id', '=', northwind.profileId).executeTakeFirstOrThrow();
-    expect(profile.status).toBe('authorization_expired');
-    expect((await auditOf(northwind.partnerId))[0]).toMatchObject({ outcome: 'failure', details: { method: 'microsoft365', code: 'PROFILE_EXPIRED' } });
   });
 
   it('lets a person added by two partners choose, bound to their browser', async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { classifyEntries, decideSignIn, refusalBeforeGraph, refusalFromCallback, strongestRefusal, type Entry } from '../../src/server/sso/decisions';
+import { classifyEntries, decideSignIn, needsGroupCheck, refusalBeforeGraph, refusalFromCallback, refusalFromMicrosoft, strongestRefusal, type Entry } from '../../src/server/sso/decisions';
 
 const entry = (over: Partial<Entry>): Entry => ({
   id: 'e',
@@ -23,12 +23,21 @@ describe('single sign-on: the partner evaluation', () => {
     expect(p.groups.map((g) => g.id)).toEqual(['g1']);
   });
 
-  it('refuses before asking Graph: disabled entry, nothing that could let the person in, expired profile', () => {
-    expect(refusalBeforeGraph(classifyEntries([entry({ status: 'disabled' })]), 'active')).toBe('ACCOUNT_DISABLED');
-    expect(refusalBeforeGraph(classifyEntries([entry({ via_group_id: 'gone' })]), 'active')).toBe('REMOVED_FROM_GROUP');
-    expect(refusalBeforeGraph(classifyEntries([group('g1', 'member', 'disabled')]), 'active')).toBe('NOT_ADDED');
-    expect(refusalBeforeGraph(classifyEntries([entry({})]), 'authorization_expired')).toBe('PROFILE_EXPIRED');
-    expect(refusalBeforeGraph(classifyEntries([group('g1', 'member')]), 'active')).toBeNull();
+  it('refuses before asking Graph: disabled entry, nothing that could let the person in', () => {
+    expect(refusalBeforeGraph(classifyEntries([entry({ status: 'disabled' })]))).toBe('ACCOUNT_DISABLED');
+    expect(refusalBeforeGraph(classifyEntries([entry({ via_group_id: 'gone' })]))).toBe('REMOVED_FROM_GROUP');
+    expect(refusalBeforeGraph(classifyEntries([group('g1', 'member', 'disabled')]))).toBe('NOT_ADDED');
+    expect(refusalBeforeGraph(classifyEntries([entry({})]))).toBeNull();
+    expect(refusalBeforeGraph(classifyEntries([group('g1', 'member')]))).toBeNull();
+  });
+
+  it('asks Graph for a direct entry only when a group could raise its role', () => {
+    expect(needsGroupCheck(classifyEntries([entry({})]))).toBe(false);
+    expect(needsGroupCheck(classifyEntries([entry({}), group('g1', 'administrator', 'disabled')]))).toBe(false);
+    expect(needsGroupCheck(classifyEntries([entry({}), group('g1', 'member')]))).toBe(false);
+    expect(needsGroupCheck(classifyEntries([entry({ role: 'administrator' }), group('g1', 'administrator')]))).toBe(false);
+    expect(needsGroupCheck(classifyEntries([entry({}), group('g1', 'administrator')]))).toBe(true);
+    expect(needsGroupCheck(classifyEntries([group('g1', 'member')]))).toBe(true);
   });
 
   it('lets a direct entry in with the highest role of the groups the person is in', () => {
@@ -49,10 +58,19 @@ describe('single sign-on: the partner evaluation', () => {
   });
 
   it('shows the most specific refusal, and reads AADSTS50057 on the callback as a disabled account', () => {
-    expect(strongestRefusal(['NOT_ADDED', 'PROFILE_EXPIRED', 'EMAIL_IN_USE'])).toBe('EMAIL_IN_USE');
+    expect(strongestRefusal(['NOT_ADDED', 'CONSENT_REMOVED', 'EMAIL_IN_USE'])).toBe('EMAIL_IN_USE');
+    expect(strongestRefusal(['NOT_ADDED', 'CONSENT_REMOVED'])).toBe('CONSENT_REMOVED');
     expect(strongestRefusal(['NOT_ADDED', 'ACCOUNT_DISABLED'])).toBe('ACCOUNT_DISABLED');
     expect(strongestRefusal([])).toBe('NOT_ADDED');
     expect(refusalFromCallback({ error: 'access_denied', errorDescription: 'AADSTS50057: The user account is disabled.' })).toBe('ACCOUNT_DISABLED');
     expect(refusalFromCallback({ error: 'server_error', errorDescription: 'AADSTS90002: Tenant not found.' })).toBe('MICROSOFT_ERROR');
+  });
+
+  it('names Microsoft’s refusal of the person’s own sign-in: consent removed, app disabled', () => {
+    expect(refusalFromCallback({ error: 'consent_required', errorDescription: 'AADSTS65001: The user or administrator has not consented.' })).toBe('CONSENT_REMOVED');
+    expect(refusalFromCallback({ error: 'access_denied', errorDescription: 'AADSTS90094: Admin consent is required.' })).toBe('CONSENT_REMOVED');
+    expect(refusalFromMicrosoft([7000112])).toBe('APP_DISABLED');
+    expect(refusalFromMicrosoft([700016])).toBe('APP_DISABLED');
+    expect(refusalFromMicrosoft([50057])).toBe('ACCOUNT_DISABLED');
   });
 });

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { AuditLog } from '../audit/store';
 import type { CallbackParams, FlowResult } from '../auth-flows/types';
 import type { FlowStore, RedeemedFlow } from '../auth-flows/store';
-import { FlowRefusal, outcomeUrl, safeReturnPath } from '../auth-flows/outcome';
+import { FlowRefusal, outcomeUrl, safeReturnPath, type FlowOutcome } from '../auth-flows/outcome';
 import type { AuthContext } from '../http/context';
 import { BadRequestError, NotFoundError } from '../http/errors';
 import type { Cloud } from '../microsoft/clouds';
@@ -33,6 +33,16 @@ export interface AuthorizationDeps {
 
 export type ProfileAuthorization = ReturnType<typeof createProfileAuthorization>;
 
+const linkDetails = (flow: RedeemedFlow) => (flow.consentLinkId ? { consentLinkId: flow.consentLinkId } : {});
+
+/** A re-authorization names its profile; a creation does not (both portal and consent-link round trips). */
+const createsProfile = (flow: RedeemedFlow) => flow.purpose === 'create_profile' || (flow.purpose === 'consent_link' && !flow.profileId);
+
+async function actorEmail(store: AuthorizationDeps['store'], flow: RedeemedFlow): Promise<string | null> {
+  if (!flow.userId || !flow.partnerId) return null;
+  return (await store.actorEmail(flow.partnerId, flow.userId)) ?? null;
+}
+
 /**
  * The round trips to Microsoft that create and re-authorize app profiles. Nothing is stored as a
  * profile until Microsoft sends back a consent from a Global Administrator; every refusal leaves the
@@ -48,7 +58,7 @@ export function createProfileAuthorization(deps: AuthorizationDeps) {
   const freshAuthorization = (profileId: string, tokens: RedeemedTokenSet, upn: string, graphHost: string, now: string) =>
     freshAuthorizationColumns(box, profileId, tokens, upn, graphHost, now);
 
-  async function finishCreate(flow: RedeemedFlow, params: CallbackParams, clientAddress: string): Promise<string> {
+  async function finishCreate(flow: RedeemedFlow, params: CallbackParams, clientAddress: string): Promise<FlowOutcome> {
     const { tokens, tenantName, tenantDomain, upn, graphHost } = await verifyConsent(flow, params);
     const partnerId = flow.partnerId!;
     const tenantId = tokens.idToken.tid.toLowerCase();
@@ -84,17 +94,17 @@ export function createProfileAuthorization(deps: AuthorizationDeps) {
     }
     await audit.record({
       partnerId,
-      actor: { userId: flow.userId, email: await actorEmail(flow) },
+      actor: { userId: flow.userId, email: await actorEmail(store, flow) },
       action: 'app_profile.create',
       target: { type: 'app_profile', id, name },
       outcome: 'success',
       clientAddress,
-      details: { cloud: flow.cloud, tenantId, tenantName, microsoftAccount: upn },
+      details: { cloud: flow.cloud, tenantId, tenantName, microsoftAccount: upn, ...linkDetails(flow) },
     });
-    return outcomeUrl(flow.returnTo ?? APP_PROFILES_PAGE, { result: 'created', profileId: id });
+    return { result: 'created', profileId: id };
   }
 
-  async function finishReauthorize(flow: RedeemedFlow, params: CallbackParams, clientAddress: string): Promise<string> {
+  async function finishReauthorize(flow: RedeemedFlow, params: CallbackParams, clientAddress: string): Promise<FlowOutcome> {
     const partnerId = flow.partnerId!;
     const profile = await store.get(partnerId, flow.profileId!);
     if (!profile) throw new FlowRefusal('PROFILE_NOT_FOUND', 'The app profile was deleted meanwhile.');
@@ -107,20 +117,36 @@ export function createProfileAuthorization(deps: AuthorizationDeps) {
     await store.update(partnerId, profile.id, freshAuthorization(profile.id, tokens, upn, graphHost, now));
     await audit.record({
       partnerId,
-      actor: { userId: flow.userId, email: await actorEmail(flow) },
+      actor: { userId: flow.userId, email: await actorEmail(store, flow) },
       action: 'app_profile.reauthorize',
       target: { type: 'app_profile', id: profile.id, name: profile.name },
       outcome: 'success',
       clientAddress,
-      details: { account: flow.account, tenantId, microsoftAccount: upn, previousMicrosoftAccount: profile.authorized_by_upn },
+      details: { account: flow.account, tenantId, microsoftAccount: upn, previousMicrosoftAccount: profile.authorized_by_upn, ...linkDetails(flow) },
     });
-    return outcomeUrl(flow.returnTo ?? APP_PROFILES_PAGE, { result: 'reauthorized', profileId: profile.id });
+    return { result: 'reauthorized', profileId: profile.id };
   }
 
-  async function actorEmail(flow: RedeemedFlow): Promise<string | null> {
-    if (!flow.userId || !flow.partnerId) return null;
-    const row = await deps.store.actorEmail(flow.partnerId, flow.userId);
-    return row ?? null;
+  /** Creates or re-authorizes with every check; a refusal is audited and answered, never thrown. */
+  async function settle(flow: RedeemedFlow, params: CallbackParams, clientAddress: string, precheck?: () => void): Promise<FlowOutcome> {
+    try {
+      precheck?.();
+      return createsProfile(flow) ? await finishCreate(flow, params, clientAddress) : await finishReauthorize(flow, params, clientAddress);
+    } catch (error) {
+      if (!(error instanceof FlowRefusal)) throw error;
+      if (flow.partnerId) {
+        await audit.record({
+          partnerId: flow.partnerId,
+          actor: { userId: flow.userId, email: await actorEmail(store, flow) },
+          action: createsProfile(flow) ? 'app_profile.create' : 'app_profile.reauthorize',
+          target: { type: 'app_profile', id: flow.profileId, name: flow.profileName },
+          outcome: 'failure',
+          clientAddress,
+          details: { code: error.code, reason: error.message, cloud: flow.cloud, ...linkDetails(flow), ...error.extra.details },
+        });
+      }
+      return { result: 'error', code: error.code, profileId: error.extra.profileId, missing: error.extra.missing };
+    }
   }
 
   return {
@@ -152,28 +178,19 @@ export function createProfileAuthorization(deps: AuthorizationDeps) {
      * may finish it; any refusal becomes `?result=error&code=...` and changes nothing.
      */
     async finish(flow: RedeemedFlow, params: CallbackParams, auth: AuthContext | null, clientAddress: string): Promise<FlowResult> {
-      const back = flow.returnTo ?? APP_PROFILES_PAGE;
-      try {
+      const outcome = await settle(flow, params, clientAddress, () => {
         if (!auth || auth.sessionId !== flow.sessionId || auth.partner.id !== flow.partnerId || auth.user.role !== 'administrator') {
           throw new FlowRefusal('STATE_INVALID', 'The round trip was not started by this portal session.');
         }
-        return { location: flow.purpose === 'create_profile' ? await finishCreate(flow, params, clientAddress) : await finishReauthorize(flow, params, clientAddress) };
-      } catch (error) {
-        if (!(error instanceof FlowRefusal)) throw error;
-        if (flow.partnerId) {
-          await audit.record({
-            partnerId: flow.partnerId,
-            actor: { userId: flow.userId, email: await actorEmail(flow) },
-            action: flow.purpose === 'create_profile' ? 'app_profile.create' : 'app_profile.reauthorize',
-            target: { type: 'app_profile', id: flow.profileId, name: flow.profileName },
-            outcome: 'failure',
-            clientAddress,
-            details: { code: error.code, reason: error.message, cloud: flow.cloud, ...error.extra.details },
-          });
-        }
-        return { location: outcomeUrl(back, { result: 'error', code: error.code, profileId: error.extra.profileId, missing: error.extra.missing }) };
-      }
+      });
+      return { location: outcomeUrl(flow.returnTo ?? APP_PROFILES_PAGE, outcome) };
     },
+
+    /**
+     * Finishes a round trip started from a consent link (no portal session): the partner, cloud and profile
+     * come from the link, never from the browser, and exactly the checks of the portal's own round trips run.
+     */
+    finishFromLink: (flow: RedeemedFlow, params: CallbackParams, clientAddress: string): Promise<FlowOutcome> => settle(flow, params, clientAddress),
   };
 }
 

@@ -23,10 +23,28 @@ export function outcomeUrl(path: string, outcome: FlowOutcome, fallback = '/'): 
   return `${url.pathname}${url.search}`;
 }
 
+/**
+ * Every code a round trip to Microsoft may end with on a portal page (`?result=error&code=...`), besides
+ * `AADSTSnnnn` (Microsoft's own code). The web has a sentence for each (src/web/outcomes.ts, unit-tested).
+ */
+export const ROUND_TRIP_REFUSAL_CODES = [
+  'CONSENT_CANCELLED',
+  'NOT_GLOBAL_ADMIN',
+  'TENANT_ALREADY_CONNECTED',
+  'MISSING_PERMISSIONS',
+  'WRONG_TENANT',
+  'STATE_INVALID',
+  'NAME_TAKEN',
+  'PROFILE_NOT_FOUND',
+  'MICROSOFT_ERROR',
+] as const;
+
+export type RoundTripRefusalCode = (typeof ROUND_TRIP_REFUSAL_CODES)[number] | `AADSTS${number}`;
+
 /** A refusal in the middle of a round trip: becomes `?result=error&code=...` on the page, nothing stored. */
 export class FlowRefusal extends Error {
   constructor(
-    readonly code: string,
+    readonly code: RoundTripRefusalCode,
     message: string,
     readonly extra: { profileId?: string; missing?: string[]; details?: Record<string, unknown> } = {},
   ) {

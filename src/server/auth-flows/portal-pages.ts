@@ -14,6 +14,8 @@ export const PORTAL_PAGES: readonly string[] = [
   '/settings/app-profiles',
   '/settings/users',
   '/settings/audit',
+  // Served by the server (consent-links/routes.ts): where a round trip started from a consent link ends.
+  '/consent/done',
 ];
 
 /** Unreserved characters, percent escapes, `=`, `&` and `+`: no `/`, `\`, `:`, `@`, `#` or whitespace. */

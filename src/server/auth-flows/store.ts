@@ -25,6 +25,7 @@ export interface NewFlow {
   loginHint?: string | null;
   returnTo?: string | null;
   continueUrl?: string | null;
+  consentLinkId?: string | null;
 }
 
 export interface RedeemedFlow {
@@ -39,6 +40,7 @@ export interface RedeemedFlow {
   account: 'current' | 'another' | null;
   loginHint: string | null;
   returnTo: string | null;
+  consentLinkId: string | null;
   nonce: string;
   codeVerifier: string;
 }
@@ -76,6 +78,7 @@ export function createFlowStore(db: Db, box: SecretBox) {
           secrets_sealed: box.seal(JSON.stringify({ nonce: flow.nonce, codeVerifier: flow.codeVerifier }), flowSecretsAad(id)),
           return_to: flow.returnTo ?? null,
           continue_url: flow.continueUrl ? box.seal(flow.continueUrl, flowContinueAad(id)) : null,
+          consent_link_id: flow.consentLinkId ?? null,
           created_at: new Date(now).toISOString(),
           expires_at: new Date(now + FLOW_LIFETIME_MS).toISOString(),
           used_at: null,
@@ -111,6 +114,7 @@ export function createFlowStore(db: Db, box: SecretBox) {
         account: row.account,
         loginHint: row.login_hint,
         returnTo: row.return_to,
+        consentLinkId: row.consent_link_id ?? null,
         ...secrets,
       };
     },

@@ -8,6 +8,7 @@ import * as m006 from './migrations/006_invitations';
 import * as m007 from './migrations/007_table_owners';
 import * as m005 from './migrations/005_read_path_indexes';
 import * as m008 from './migrations/008_graph_host';
+import * as m010 from './migrations/010_consent_links';
 
 /**
  * The numbered migrations, listed explicitly so they run the same from source (tsx) and from tests.
@@ -22,6 +23,7 @@ const migrations: Record<string, Migration> = {
   '007_table_owners': m007,
   '005_read_path_indexes': m005,
   '008_graph_host': m008,
+  '010_consent_links': m010,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -153,7 +153,7 @@ export interface AppProfilesTable {
 export interface OAuthFlowsTable {
   /** SHA-256 of the `state` sent to Microsoft. */
   id: string;
-  purpose: 'create_profile' | 'reauthorize_profile' | 'sign_in';
+  purpose: 'create_profile' | 'reauthorize_profile' | 'sign_in' | 'consent_link';
   /** SHA-256 of the browser-binding cookie set when the flow started. */
   browser_binding: string;
   /** The portal session that started it (profile flows); null for single sign-on. */
@@ -173,6 +173,30 @@ export interface OAuthFlowsTable {
   created_at: string;
   expires_at: string;
   used_at: string | null;
+  /** The consent link a `consent_link` round trip was started from (migration 010). */
+  consent_link_id?: string | null;
+}
+
+/** Consent links for a Global Administrator without a portal account (migration 010). */
+export interface ConsentLinksTable {
+  id: string;
+  partner_id: string;
+  /** SHA-256 of the link's token; the token itself is shown once and never stored. */
+  token_hash: string;
+  cloud: Cloud;
+  profile_name: string;
+  /** The profile to re-authorize; null when the link creates one. */
+  profile_id: string | null;
+  email: string | null;
+  created_by: string | null;
+  created_at: string;
+  expires_at: string;
+  used_at: string | null;
+  revoked_at: string | null;
+  visit_binding: string | null;
+  /** `created`, `reauthorized`, or the refusal code of the last attempt. */
+  outcome: string | null;
+  outcome_profile_id: string | null;
 }
 
 /** One row per invitation sent, for the per-partner hourly limit. */
@@ -196,6 +220,7 @@ export interface Tables {
   job_leases: JobLeasesTable;
   sso_choices: SsoChoicesTable;
   invitation_sends: InvitationSendsTable;
+  consent_links: ConsentLinksTable;
 }
 
 /** Pending "choose a partner" answers of a Microsoft 365 sign-in (migration 007), bound to the browser. */

@@ -338,13 +338,17 @@ function directoryLookups(transport: GraphTransport) {
     };
   }
 
-  /** The ids among `groupIds` of which the user is a member (transitively), asked 20 at a time. */
-  async function checkMemberGroups(userId: string, groupIds: readonly string[]): Promise<string[]> {
+  /**
+   * The ids among `groupIds` of which the user is a member (transitively), asked 20 at a time.
+   * `{ me: true }` asks about the signed-in person of a delegated token (`/me/checkMemberGroups`).
+   */
+  async function checkMemberGroups(user: string | { me: true }, groupIds: readonly string[]): Promise<string[]> {
+    const path = typeof user === 'string' ? `/users/${encodeURIComponent(user)}/checkMemberGroups` : '/me/checkMemberGroups';
     const unique = [...new Set(groupIds)];
     const found: string[] = [];
     for (let i = 0; i < unique.length; i += CHECK_MEMBER_GROUPS_BATCH) {
       const batch = unique.slice(i, i + CHECK_MEMBER_GROUPS_BATCH);
-      const res = await post<{ value?: string[] }>(`/users/${encodeURIComponent(userId)}/checkMemberGroups`, { groupIds: batch });
+      const res = await post<{ value?: string[] }>(path, { groupIds: batch });
       found.push(...(res?.value ?? []));
     }
     return found;

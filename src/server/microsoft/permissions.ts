@@ -58,14 +58,19 @@ export const APP_PROFILE_SCOPES: readonly string[] = Object.freeze([
   ...GRAPH_PERMISSION_NAMES,
 ]);
 
-/** Scopes requested for single sign-on of portal users (no Graph access needed). */
 /**
  * Scopes of a refresh that keeps an app profile's authorization alive: the Graph permissions and
  * offline_access, without openid, so Microsoft mints no ID token nobody would read.
  */
 export const APP_PROFILE_REFRESH_SCOPES: readonly string[] = Object.freeze(['offline_access', ...GRAPH_PERMISSION_NAMES]);
 
-export const SSO_SCOPES: readonly string[] = Object.freeze(['openid', 'profile', 'email']);
+/**
+ * Scopes requested for single sign-on of portal users. Besides the ID token, the person's own access token
+ * checks their group membership (`/me/checkMemberGroups`); both Graph permissions are covered by the
+ * tenant-wide consent of the app profile, so nobody is asked to consent. Once that consent is removed,
+ * Microsoft refuses the sign-in itself (admin approval needed), which the portal shows as CONSENT_REMOVED.
+ */
+export const SSO_SCOPES: readonly string[] = Object.freeze(['openid', 'profile', 'email', 'User.Read', 'GroupMember.Read.All']);
 
 /**
  * Strips a resource prefix such as `https://graph.microsoft.com/` or `https://graph.microsoft.us/` from a

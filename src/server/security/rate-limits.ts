@@ -22,7 +22,7 @@ export interface AnonymousRateLimits {
 /** Routes that run a password hash: the most expensive thing an anonymous caller can ask for. */
 const PASSWORD_ROUTES = new Set(['POST /api/signup', 'POST /api/session', 'POST /api/activate']);
 /** Probes and the web app's files stay unlimited; every other public route is counted. */
-const COUNTED_PREFIXES = ['/api/', '/auth/'];
+const COUNTED_PREFIXES = ['/api/', '/auth/', '/consent/'];
 const MINUTE = 60_000;
 /** At most one audit entry per address, group and window, so a flood does not become a flood of rows. */
 const AUDITED_KEYS_MAX = 10_000;

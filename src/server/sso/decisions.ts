@@ -1,11 +1,25 @@
 import type { Role } from '../http/context';
 import { parseErrorCodes } from '../microsoft/errors';
 
-/** The codes the sign-in page turns into messages (`/signin?error=CODE`). */
-export type SsoRefusalCode = 'NOT_ADDED' | 'ACCOUNT_DISABLED' | 'REMOVED_FROM_GROUP' | 'EMAIL_IN_USE' | 'PROFILE_EXPIRED' | 'STATE_INVALID' | 'MICROSOFT_ERROR';
+/**
+ * The codes the sign-in page turns into messages (`/signin?error=CODE`). A lapsed app profile is no reason:
+ * sign-in needs only the person's own token and the tenant-wide consent, not the profile's authorization.
+ */
+export const SSO_REFUSAL_CODES = [
+  'NOT_ADDED',
+  'ACCOUNT_DISABLED',
+  'REMOVED_FROM_GROUP',
+  'EMAIL_IN_USE',
+  'CONSENT_REMOVED',
+  'APP_DISABLED',
+  'STATE_INVALID',
+  'MICROSOFT_ERROR',
+] as const;
+
+export type SsoRefusalCode = (typeof SSO_REFUSAL_CODES)[number];
 
 /** When several partners refuse for different reasons, the most specific reason is shown. */
-const REFUSAL_PRIORITY: SsoRefusalCode[] = ['ACCOUNT_DISABLED', 'REMOVED_FROM_GROUP', 'EMAIL_IN_USE', 'PROFILE_EXPIRED', 'MICROSOFT_ERROR', 'NOT_ADDED'];
+const REFUSAL_PRIORITY: SsoRefusalCode[] = ['ACCOUNT_DISABLED', 'REMOVED_FROM_GROUP', 'EMAIL_IN_USE', 'CONSENT_REMOVED', 'APP_DISABLED', 'MICROSOFT_ERROR', 'NOT_ADDED'];
 
 /** One partner's entries that may concern the person signing in. */
 export interface Entry {
@@ -40,12 +54,21 @@ export function classifyEntries(entries: Entry[]): PartnerEntries {
   };
 }
 
-/** Refusals that need no word from Graph; null means Graph must be asked. */
-export function refusalBeforeGraph(p: PartnerEntries, profileStatus: string): SsoRefusalCode | null {
+/** Refusals that need no word from Graph; null means the decision may go on (decideSignIn). */
+export function refusalBeforeGraph(p: PartnerEntries): SsoRefusalCode | null {
   if (p.direct?.status === 'disabled') return 'ACCOUNT_DISABLED';
   if (!p.direct && p.groups.length === 0) return p.record ? 'REMOVED_FROM_GROUP' : 'NOT_ADDED';
-  if (profileStatus !== 'active') return 'PROFILE_EXPIRED';
   return null;
+}
+
+/**
+ * Whether Graph must be asked about group membership. A direct entry needs no Graph call to let its person in:
+ * Microsoft itself refuses disabled or deleted accounts at sign-in (AADSTS50057). Groups can then only raise
+ * a Member to Administrator, so they are asked only when that could happen.
+ */
+export function needsGroupCheck(p: PartnerEntries): boolean {
+  if (p.direct) return p.direct.role !== 'administrator' && p.groups.some((g) => g.role === 'administrator');
+  return p.groups.length > 0;
 }
 
 export type SignInDecision =
@@ -78,7 +101,19 @@ export function strongestRefusal(codes: SsoRefusalCode[]): SsoRefusalCode {
   return REFUSAL_PRIORITY.find((c) => codes.includes(c)) ?? 'NOT_ADDED';
 }
 
-/** Microsoft's own refusal on the redirect: a blocked account (AADSTS50057) or anything else. */
+/**
+ * Microsoft's own refusal of the person's sign-in, from the AADSTS codes of the redirect or the token endpoint:
+ * a blocked account (AADSTS50057); the tenant's consent removed (AADSTS65001 consent missing, or AADSTS90094
+ * "Need admin approval" that a person who is no administrator meets once the tenant-wide grant is gone); the
+ * app disabled or deleted in the tenant (AADSTS7000112, AADSTS700016); anything else.
+ */
+export function refusalFromMicrosoft(codes: readonly number[]): SsoRefusalCode {
+  if (codes.includes(50057)) return 'ACCOUNT_DISABLED';
+  if (codes.includes(65001) || codes.includes(90094)) return 'CONSENT_REMOVED';
+  if (codes.includes(7000112) || codes.includes(700016)) return 'APP_DISABLED';
+  return 'MICROSOFT_ERROR';
+}
+
 export function refusalFromCallback(params: { error?: string; errorDescription?: string }): SsoRefusalCode {
-  return parseErrorCodes(undefined, params.errorDescription).includes(50057) ? 'ACCOUNT_DISABLED' : 'MICROSOFT_ERROR';
+  return refusalFromMicrosoft(parseErrorCodes(undefined, params.errorDescription));
 }

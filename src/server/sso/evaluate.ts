@@ -1,4 +1,3 @@
-import { ProfileExpiredError } from '../app-profiles/errors';
 import type { AppProfileRow } from '../app-profiles/store';
 import type { TenantGraphs } from '../app-profiles/tenant-graph';
 import type { CoreServices } from '../core-types';
@@ -8,15 +7,22 @@ import { GraphError } from '../microsoft/graph';
 import type { IdTokenClaims } from '../microsoft/oauth';
 import { newUserRow, type UserStore } from '../users/store';
 import type { PartnerChoice } from './choice-store';
-import { classifyEntries, decideSignIn, refusalBeforeGraph, type Entry, type PartnerEntries, type SsoRefusalCode } from './decisions';
+import { classifyEntries, decideSignIn, needsGroupCheck, refusalBeforeGraph, type Entry, type PartnerEntries, type SsoRefusalCode } from './decisions';
+
+/** The signing-in person's own delegated Graph token (never stored, never logged). */
+interface PersonToken {
+  cloud: Cloud;
+  tenantId: string;
+  accessToken: string;
+}
 
 export type PartnerOutcome = { ok: true; choice: PartnerChoice; via: 'user' | 'group' } | { ok: false; code: SsoRefusalCode; partnerId: string; userId: string | null };
 
 /**
  * Which partners let a signed-in person in. Each partner is evaluated on its own (decisions.ts decides,
- * this module asks Graph and writes the member record and the membership index).
+ * this module asks Graph with the person's own token and writes the member record and the membership index).
  */
-export function createPartnerEvaluation(deps: Pick<CoreServices, 'db' | 'sessions'> & { users: UserStore; graphs: Pick<TenantGraphs, 'run'> }) {
+export function createPartnerEvaluation(deps: Pick<CoreServices, 'db' | 'sessions'> & { users: UserStore; graphs: Pick<TenantGraphs, 'forToken'> }) {
   const { db, users } = deps;
 
   /** Every entry of every partner that may concern this person: their user entries and member records, and group entries of their tenant. */
@@ -38,33 +44,37 @@ export function createPartnerEvaluation(deps: Pick<CoreServices, 'db' | 'session
     return { entries: rows as Entry[], profiles: new Map(profiles.map((p) => [p.id, p])) };
   }
 
-  /** Asks Graph which of the partner's groups the person is in (or, without groups, whether the account is enabled). */
-  async function membershipAtGraph(p: PartnerEntries, profile: AppProfileRow, oid: string): Promise<Set<string> | SsoRefusalCode> {
+  /**
+   * Asks Graph, with the person's own delegated token (`/me/checkMemberGroups`, under the tenant-wide consent),
+   * which of the partner's groups they are in; null when nothing needs asking or Graph could not tell a
+   * person who has a direct entry. The app profile's authorization is not used, so a lapsed profile stops
+   * nobody from signing in. A 403 means the tenant's consent no longer covers the call.
+   */
+  async function membershipOfPerson(p: PartnerEntries, person: PersonToken): Promise<Set<string> | null | SsoRefusalCode> {
+    if (!needsGroupCheck(p)) return null;
     try {
-      return await deps.graphs.run(profile, 'interactive', async (graph) => {
-        if (p.groups.length > 0) return new Set((await graph.checkMemberGroups(oid, p.groups.map((g) => g.ms_object_id!))).map((id) => id.toLowerCase()));
-        const user = await graph.get<{ id: string; accountEnabled?: boolean }>(`/users/${encodeURIComponent(oid)}`, { query: { $select: 'id,accountEnabled' } });
-        return user.accountEnabled === false ? 'ACCOUNT_DISABLED' : new Set<string>();
-      });
+      const graph = deps.graphs.forToken(person.cloud, person.tenantId, person.accessToken, 'interactive');
+      return new Set((await graph.checkMemberGroups({ me: true }, p.groups.map((g) => g.ms_object_id!))).map((id) => id.toLowerCase()));
     } catch (error) {
-      if (error instanceof ProfileExpiredError) return 'PROFILE_EXPIRED';
-      // Deleted in the tenant meanwhile: treated like a disabled account (the sync marks it 'disabled' too).
-      if (error instanceof GraphError && error.status === 404) return 'ACCOUNT_DISABLED';
-      return 'MICROSOFT_ERROR';
+      if (error instanceof GraphError && error.status === 403) return 'CONSENT_REMOVED';
+      // The person's account is gone or blocked meanwhile: like a disabled account.
+      if (error instanceof GraphError && (error.status === 404 || error.status === 401)) return 'ACCOUNT_DISABLED';
+      // Graph is unavailable: a direct entry still lets its person in (the groups could only have raised the role).
+      return p.direct ? null : 'MICROSOFT_ERROR';
     }
   }
 
-  async function evaluatePartner(entries: Entry[], profile: AppProfileRow, claims: IdTokenClaims): Promise<PartnerOutcome> {
+  async function evaluatePartner(entries: Entry[], profile: AppProfileRow, claims: IdTokenClaims, person: PersonToken): Promise<PartnerOutcome> {
     const p = classifyEntries(entries);
     const refuse = (code: SsoRefusalCode): PartnerOutcome => ({ ok: false, code, partnerId: p.partnerId, userId: p.direct?.id ?? p.record?.id ?? null });
-    const early = refusalBeforeGraph(p, profile.status);
+    const early = refusalBeforeGraph(p);
     if (early) return refuse(early);
-    const memberOf = await membershipAtGraph(p, profile, claims.oid);
+    const memberOf = await membershipOfPerson(p, person);
     if (typeof memberOf === 'string') return refuse(memberOf);
 
-    const decision = decideSignIn(p, memberOf);
-    // Keep the index honest for this person right away; the sync does the same for everybody.
-    await users.setPersonMemberships(p.partnerId, claims.oid, decision.matched.map((g) => g.id), decision.unmatched.map((g) => g.id));
+    const decision = decideSignIn(p, memberOf ?? new Set());
+    // Keep the index honest for this person right away when Graph was asked; the sync does the same for everybody.
+    if (memberOf) await users.setPersonMemberships(p.partnerId, claims.oid, decision.matched.map((g) => g.id), decision.unmatched.map((g) => g.id));
     if ('refuse' in decision) {
       if (decision.endRecordSessions && p.record) await deps.sessions.destroyForUsers(p.partnerId, [p.record.id]);
       return refuse(decision.refuse);
@@ -109,14 +119,15 @@ export function createPartnerEvaluation(deps: Pick<CoreServices, 'db' | 'session
   }
 
   /** Each partner on its own: an unexpected failure in one refuses that partner, not the sign-in everywhere. */
-  async function evaluateAll(cloud: Cloud, claims: IdTokenClaims): Promise<PartnerOutcome[]> {
+  async function evaluateAll(cloud: Cloud, claims: IdTokenClaims, accessToken: string): Promise<PartnerOutcome[]> {
+    const person: PersonToken = { cloud, tenantId: claims.tid, accessToken };
     const { entries, profiles } = await candidates(cloud, claims.tid, claims.oid);
     const byPartner = new Map<string, Entry[]>();
     for (const e of entries) byPartner.set(e.partner_id, [...(byPartner.get(e.partner_id) ?? []), e]);
     const outcomes: PartnerOutcome[] = [];
     for (const [partnerId, list] of byPartner) {
       try {
-        outcomes.push(await evaluatePartner(list, profiles.get(list[0].app_profile_id)!, claims));
+        outcomes.push(await evaluatePartner(list, profiles.get(list[0].app_profile_id)!, claims, person));
       } catch {
         outcomes.push({ ok: false, code: 'MICROSOFT_ERROR', partnerId, userId: null });
       }

@@ -10,13 +10,13 @@ import { SSO_SCOPES } from '../microsoft/permissions';
 import type { SignedIn } from '../partners/service';
 import type { UserStore } from '../users/store';
 import { createChoiceStore, type PartnerChoice } from './choice-store';
-import { refusalFromCallback, strongestRefusal, type SsoRefusalCode } from './decisions';
+import { refusalFromCallback, refusalFromMicrosoft, strongestRefusal, type SsoRefusalCode } from './decisions';
 import { createPartnerEvaluation, type PartnerOutcome } from './evaluate';
 
 export interface SsoDeps {
   oauth: MicrosoftOAuth;
   flows: FlowStore;
-  graphs: Pick<TenantGraphs, 'run'>;
+  graphs: Pick<TenantGraphs, 'forToken'>;
   users: UserStore;
   config: Config;
 }
@@ -26,9 +26,9 @@ export type SsoFeature = ReturnType<typeof createSsoFeature>;
 /**
  * Single sign-on with Microsoft 365. A person is identified by `tid` + `oid` of a validated ID token and let
  * into every partner that added them, directly (a user entry) or through a group entry whose group they are
- * a direct or nested member of. Group membership is confirmed live with `checkMemberGroups` through the
- * partner's app profile (group_members is only the index of who was a member), so a change in the tenant
- * counts at the next sign-in without downloading any group. Each partner is evaluated on its own: what
+ * a direct or nested member of. Group membership is confirmed live with `checkMemberGroups` on `/me`, with the
+ * person's own delegated token under the tenant-wide consent (group_members is only the index of who was a
+ * member), so a change in the tenant counts at the next sign-in and a lapsed app profile stops nobody. Each partner is evaluated on its own: what
  * goes wrong in one partner refuses that partner only. A person let in by several partners chooses.
  */
 export function createSsoFeature(core: Pick<CoreServices, 'db' | 'audit' | 'secretBox' | 'sessions' | 'partners' | 'microsoft'>, deps: SsoDeps) {
@@ -98,14 +98,14 @@ export function createSsoFeature(core: Pick<CoreServices, 'db' | 'audit' | 'secr
     if (params.error) return fail(refusalFromCallback(params));
     if (!params.code) return fail('STATE_INVALID');
     let claims: IdTokenClaims;
+    let accessToken: string;
     try {
-      ({ idToken: claims } = await deps.oauth.redeemCode(flow.cloud, { code: params.code, codeVerifier: flow.codeVerifier, nonce: flow.nonce, scopes: SSO_SCOPES, tenant: 'organizations' }));
+      ({ idToken: claims, accessToken } = await deps.oauth.redeemCode(flow.cloud, { code: params.code, codeVerifier: flow.codeVerifier, nonce: flow.nonce, scopes: SSO_SCOPES, tenant: 'organizations' }));
     } catch (error) {
-      if (error instanceof MicrosoftTokenError && error.errorCodes.includes(50057)) return fail('ACCOUNT_DISABLED');
-      return fail('MICROSOFT_ERROR');
+      return fail(error instanceof MicrosoftTokenError ? refusalFromMicrosoft(error.errorCodes) : 'MICROSOFT_ERROR');
     }
     claims = { ...claims, tid: claims.tid.toLowerCase(), oid: claims.oid.toLowerCase() };
-    const outcomes = await evaluateAll(flow.cloud, claims);
+    const outcomes = await evaluateAll(flow.cloud, claims, accessToken);
     const allowed = outcomes.filter((o): o is Extract<PartnerOutcome, { ok: true }> => o.ok);
     const refused = outcomes.filter((o): o is Extract<PartnerOutcome, { ok: false }> => !o.ok);
     // Every partner whose entry refused this person sees why in its audit log.

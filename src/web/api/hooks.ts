@@ -9,6 +9,8 @@ import type {
   CloudDetection,
   CloudId,
   CloudOption,
+  ConsentLink,
+  ConsentLinkAnswer,
   DeleteProfilesAnswer,
   DirectoryPage,
   RemoveUsersAnswer,
@@ -25,6 +27,7 @@ export const keys = {
   sandbox: ['sandbox'] as const,
   clouds: ['clouds'] as const,
   appProfiles: ['app-profiles'] as const,
+  consentLinks: ['consent-links'] as const,
   users: (role: string, search: string) => ['users', role, search] as const,
   usersAll: ['users'] as const,
   audit: (outcome: string) => ['audit', outcome] as const,
@@ -181,6 +184,36 @@ export function useCheckAppProfile() {
   return useMutation({
     mutationFn: (id: string) => api.post<AppProfile>(`/api/app-profiles/${encodeURIComponent(id)}/check`),
     onSettled: () => client.invalidateQueries({ queryKey: keys.appProfiles }),
+  });
+}
+
+// ---- consent links ----
+
+export function useConsentLinks() {
+  return useQuery({
+    queryKey: keys.consentLinks,
+    queryFn: () => api.get<{ links: ConsentLink[] }>('/api/consent-links'),
+    select: (data) => data.links,
+  });
+}
+
+/** A link for a new profile (`profileId` absent) or for re-authorizing one. */
+export function useCreateConsentLink() {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: (body: { profileId?: string; name?: string; cloud?: CloudId; email?: string }) =>
+      body.profileId
+        ? api.post<ConsentLinkAnswer>(`/api/app-profiles/${encodeURIComponent(body.profileId)}/consent-links`, { email: body.email })
+        : api.post<ConsentLinkAnswer>('/api/consent-links', { name: body.name, cloud: body.cloud, email: body.email }),
+    onSettled: () => client.invalidateQueries({ queryKey: keys.consentLinks }),
+  });
+}
+
+export function useRevokeConsentLink() {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: (id: string) => api.del<null>(`/api/consent-links/${encodeURIComponent(id)}`),
+    onSettled: () => client.invalidateQueries({ queryKey: keys.consentLinks }),
   });
 }
 

@@ -28,6 +28,8 @@ export type CloudDetection = Ok<'/api/clouds/detect', 'get'>;
 export type AppProfile = Ok<'/api/app-profiles/{id}', 'get'>;
 export type AuthorizationUrlAnswer = Ok<'/api/app-profiles', 'post'>;
 export type DeleteProfilesAnswer = Ok<'/api/app-profiles/delete', 'post'>;
+export type ConsentLinkAnswer = Ok<'/api/consent-links', 'post'>;
+export type ConsentLink = Ok<'/api/consent-links', 'get'>['links'][number];
 export type DirectoryPage = Ok<'/api/app-profiles/{id}/directory', 'get'>;
 export type DirectoryEntry = DirectoryPage['items'][number];
 

@@ -30,6 +30,7 @@ import type { AppProfile, CloudId, DeleteProfilesAnswer } from '../api/models';
 import { validateProfileName } from '../format';
 import { useDangerStyles } from './danger';
 import { useLastValue } from './useLastValue';
+import { ConsentLinkStep } from './ConsentLinkStep';
 import { ErrorBar, Loading } from './Feedback';
 
 // Each dialog keeps its state in an inner component that mounts when the dialog opens, so reopening starts fresh.
@@ -81,7 +82,8 @@ export function CreateProfileDialog({
 
 function CreateProfileSteps({ returnTo, onClose }: { returnTo: string; onClose: () => void }) {
   const styles = useStyles();
-  const [step, setStep] = useState<'name' | 'confirm'>('name');
+  const [step, setStep] = useState<'name' | 'confirm' | 'link'>('name');
+  const [linkCloud, setLinkCloud] = useState<CloudId>('global');
   const [name, setName] = useState('');
   const [nameError, setNameError] = useState<string | undefined>();
   const [cloud, setCloud] = useState<CloudId | ''>('');
@@ -103,17 +105,20 @@ function CreateProfileSteps({ returnTo, onClose }: { returnTo: string; onClose: 
     setStep('confirm');
   };
 
-  const onConfirm = (event: FormEvent) => {
-    event.preventDefault();
-    let chosen: CloudId = options[0]?.id ?? 'global';
-    if (chooseCloud) {
-      if (!choice) {
-        setCloudError('Choose a version.');
-        return;
-      }
-      chosen = choice;
+  /** The version to connect, or null (with the field's message) when one must still be chosen. */
+  const chosenCloud = (): CloudId | null => {
+    if (chooseCloud && !choice) {
+      setCloudError('Choose a version.');
+      return null;
     }
     setCloudError(undefined);
+    return chooseCloud && choice ? choice : (options[0]?.id ?? 'global');
+  };
+
+  const onConfirm = (event: FormEvent) => {
+    event.preventDefault();
+    const chosen = chosenCloud();
+    if (!chosen) return;
     create.mutate(
       { name: name.trim(), cloud: chosen, returnTo },
       {
@@ -150,6 +155,10 @@ function CreateProfileSteps({ returnTo, onClose }: { returnTo: string; onClose: 
         </DialogBody>
       </form>
     );
+  }
+
+  if (step === 'link') {
+    return <ConsentLinkStep target={{ name: name.trim(), cloud: linkCloud }} onBack={() => setStep('confirm')} onClose={onClose} />;
   }
 
   return (
@@ -198,6 +207,17 @@ function CreateProfileSteps({ returnTo, onClose }: { returnTo: string; onClose: 
         <DialogActions>
           <Button appearance="primary" type="submit" disabled={create.isPending || clouds.isPending}>
             OK
+          </Button>
+          <Button
+            disabled={clouds.isPending}
+            onClick={() => {
+              const chosen = chosenCloud();
+              if (!chosen) return;
+              setLinkCloud(chosen);
+              setStep('link');
+            }}
+          >
+            Send a link instead
           </Button>
           <Button onClick={onClose}>Cancel</Button>
         </DialogActions>
@@ -360,6 +380,7 @@ function ReauthorizeForm({
   const styles = useStyles();
   const reauthorize = useReauthorizeAppProfile();
   const [account, setAccount] = useState<'current' | 'another'>('current');
+  const [sendLink, setSendLink] = useState(false);
 
   const onSubmit = (event: FormEvent) => {
     event.preventDefault();
@@ -368,6 +389,10 @@ function ReauthorizeForm({
       { onSuccess: (answer) => window.location.assign(answer.authorizationUrl) },
     );
   };
+
+  if (sendLink) {
+    return <ConsentLinkStep target={{ profileId: profile.id, profileName: profile.name }} onBack={() => setSendLink(false)} onClose={onClose} />;
+  }
 
   return (
     <form onSubmit={onSubmit}>
@@ -390,6 +415,7 @@ function ReauthorizeForm({
           <Button appearance="primary" type="submit" disabled={reauthorize.isPending}>
             OK
           </Button>
+          <Button onClick={() => setSendLink(true)}>Send a link instead</Button>
           <Button onClick={onClose}>Cancel</Button>
         </DialogActions>
       </DialogBody>

@@ -33,6 +33,7 @@ import { SelectableGrid, useSelection } from '../components/SelectableGrid';
 import { blockedProfileMessage, cloudLabel, formatTime, lapsesText, statusLabel } from '../format';
 import { safeNextPath } from '../outcomes';
 import { PageHeader } from '../components/PageHeader';
+import { WaitingConsentLinks } from '../components/WaitingConsentLinks';
 
 const PAGE_PATH = '/settings/app-profiles';
 
@@ -235,6 +236,7 @@ export function AppProfilesPage() {
       {message ? <Notice intent={message.intent}>{message.content}</Notice> : null}
       {profiles.isPending ? <Loading /> : null}
       <ErrorBar error={profiles.error} />
+      <ExpiredProfilesNote profiles={items} />
       {profiles.isSuccess && items.length === 0 ? (
         <div className={styles.empty}>
           <Body1>
@@ -257,6 +259,8 @@ export function AppProfilesPage() {
           columnClassName={(columnId) => (columnId === 'status' ? styles.wide : undefined)}
         />
       ) : null}
+
+      <WaitingConsentLinks />
 
       <CreateProfileDialog open={createOpen} returnTo={returnTo} onClose={closeCreate} />
       <RenameProfileDialog
@@ -281,6 +285,23 @@ export function AppProfilesPage() {
   );
 }
 
+/** What an expired profile still does and what waits for its re-authorization, said once above the list. */
+function ExpiredProfilesNote({ profiles }: { profiles: AppProfile[] }) {
+  const expired = profiles.filter((profile) => profile.status !== 'active');
+  if (expired.length === 0) return null;
+  const names = expired.map((profile) => `“${profile.name}”`).join(', ');
+  return (
+    <Notice intent="warning">
+      <div role="note" aria-label="While an app profile is expired">
+        <strong>While {names} {expired.length === 1 ? 'is' : 'are'} expired:</strong> Microsoft 365 users and group
+        members added through {expired.length === 1 ? 'it' : 'them'} still sign in, as long as the tenant’s consent
+        stands. Stopped until the app is re-authorized: user management (adding users and groups, changing them),
+        Browse, and the directory sync of users and groups.
+      </div>
+    </Notice>
+  );
+}
+
 function StatusCell({ profile, onReauthorize }: { profile: AppProfile; onReauthorize: () => void }) {
   const styles = useStyles();
   const lapses = profile.status === 'active' ? lapsesText(profile.lapsesAt) : null;
@@ -296,7 +317,9 @@ function StatusCell({ profile, onReauthorize }: { profile: AppProfile; onReautho
         </Badge>
       )}
       {profile.status !== 'active' && profile.statusReason ? (
-        <Caption1 title={profile.statusReason.fix}>{profile.statusReason.message}</Caption1>
+        <Caption1 title={profile.statusReason.fix}>
+          {profile.statusReason.message} ({profile.statusReason.code})
+        </Caption1>
       ) : null}
       {profile.status !== 'active' ? (
         <Button

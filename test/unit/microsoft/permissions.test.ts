@@ -37,10 +37,11 @@ describe('Graph permissions table', () => {
     expect(new Set(Object.values(GRAPH_PERMISSIONS).map((p) => p.id)).size).toBe(7);
   });
 
-  it('requests OpenID scopes plus the seven for app profiles, and no Graph scope for single sign-on', () => {
+  it('requests OpenID scopes plus the seven for app profiles, and for single sign-on only what checks the person’s own groups', () => {
     expect(APP_PROFILE_SCOPES.slice(0, 3)).toEqual(['openid', 'profile', 'offline_access']);
     expect(APP_PROFILE_SCOPES.slice(3)).toEqual(GRAPH_PERMISSION_NAMES);
-    expect(SSO_SCOPES).toEqual(['openid', 'profile', 'email']);
+    // No offline_access: the person's token is used once, during the sign-in, and never stored.
+    expect(SSO_SCOPES).toEqual(['openid', 'profile', 'email', 'User.Read', 'GroupMember.Read.All']);
   });
 
   it('recognises permission names exactly', () => {

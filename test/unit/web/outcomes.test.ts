@@ -6,6 +6,9 @@ import {
   signInErrorMessage,
   withoutRoundTripParams,
 } from '../../../src/web/outcomes';
+import { ROUND_TRIP_REFUSAL_CODES } from '../../../src/server/auth-flows/outcome';
+import { AADSTS_CODES } from '../../../src/server/microsoft/aadsts';
+import { SSO_REFUSAL_CODES } from '../../../src/server/sso/decisions';
 import { REDIRECT_PAYLOADS, sameOrigin } from '../../support/redirect-payloads';
 
 const parse = (search: string) => {
@@ -34,7 +37,7 @@ describe('round-trip outcome messages', () => {
   it('lists the missing permissions', () => {
     const outcome = roundTripOutcome(parse('result=error&code=MISSING_PERMISSIONS&missing=Group.Read.All,Domain.Read.All'));
     expect(outcome.message).toBe(
-      'The consent did not grant every required permission. Missing: Group.Read.All, Domain.Read.All.',
+      'The consent did not grant every required permission. Missing: Group.Read.All, Domain.Read.All. Nothing was changed. Start again as a Global Administrator and accept every permission; if the tenant’s app consent policy blocks one, allow it in Microsoft Entra first.',
     );
   });
 
@@ -42,8 +45,16 @@ describe('round-trip outcome messages', () => {
     expect(roundTripOutcome(parse('result=error&code=CONSENT_CANCELLED')).message).toBe(
       'Consent was cancelled at Microsoft. Nothing was changed. Try again and click Accept.',
     );
-    expect(roundTripOutcome(parse('result=error&code=AADSTS50020')).message).toBe(
-      'Microsoft returned an error (AADSTS50020). Nothing was changed.',
+    // A Microsoft code the table does not know still gets what to do, with the code for the look-up.
+    const unknown = roundTripOutcome(parse('result=error&code=AADSTS50020')).message;
+    expect(unknown).toContain('Microsoft refused the request (AADSTS50020).');
+    expect(unknown).toContain('Try again later.');
+    expect(unknown).not.toContain('Microsoft returned an error');
+  });
+
+  it('explains the 90-day lapse with its cause and fix', () => {
+    expect(roundTripOutcome(parse('result=error&code=AADSTS700082')).message).toBe(
+      'The authorization expired because it was not used for 90 days. Authorize the app profile again with a Global Administrator account of the tenant. Nothing was changed. (AADSTS700082)',
     );
   });
 
@@ -94,5 +105,26 @@ describe('round-trip messages name the profile', () => {
     expect(roundTripOutcome(created, 'Contoso production').message).toBe('App profile created. “Contoso production” is active.');
     const again = readRoundTripResult(new URLSearchParams('result=reauthorized&profileId=p1'))!;
     expect(roundTripOutcome(again, 'Contoso production').message).toBe('App authorized again. “Contoso production” is active.');
+  });
+});
+
+/** Every code the server can put on an outcome page or the sign-in page, and what a person must read there. */
+describe('every outcome code has a sentence a person can act on', () => {
+  const roundTripCodes = [...ROUND_TRIP_REFUSAL_CODES, ...AADSTS_CODES.map((code) => `AADSTS${code}`)];
+  // Words of an instruction: each message tells the reader what to do next.
+  const actionable = /\b(try|start|sign|ask|use|choose|create|authorize|check|have|pick|select|the portal operator must)\b/i;
+
+  it.each(roundTripCodes)('round trip: %s', (code) => {
+    const message = roundTripOutcome(parse(`result=error&code=${code}&missing=Group.Read.All`), 'Contoso').message;
+    expect(message).not.toMatch(/^Microsoft returned an error/);
+    expect(message).not.toMatch(/The round trip to Microsoft did not finish/); // the fallback for codes nobody knows
+    expect(message.replace(/\s*\(AADSTS\d+\)$/, '')).not.toMatch(/\bMICROSOFT_ERROR\b|\bAADSTS\d+\b|\b[A-Z]+_[A-Z_]+\b/);
+    expect(message).toMatch(actionable);
+  });
+
+  it.each([...SSO_REFUSAL_CODES])('sign-in page: %s', (code) => {
+    const message = signInErrorMessage(code);
+    expect(message).not.toContain(code);
+    expect(message).toMatch(actionable);
   });
 });
