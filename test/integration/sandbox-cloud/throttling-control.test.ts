@@ -31,7 +31,7 @@ describe('throttling, faults and request accounting', () => {
     const over = await graphGet(h, 'global', '/groups/c1c1c1c1-0001-4000-8000-000000000001/members', token); // 3 > 2 left
     expect(over.status).toBe(429);
     expect(Number(over.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
-    expect((await control(h, 'GET', `/requests?tenantId=${CONTOSO}`)).body).toEqual({ tenantId: CONTOSO, requests: 4, resourceUnits: 8 });
+    expect((await control(h, 'GET', `/requests?tenantId=${CONTOSO}`)).body).toEqual({ tenantId: CONTOSO, requests: 4, resourceUnits: 8, overBudget: 1 });
     await control(h, 'POST', '/clock', { advanceSeconds: 11 });
     expect((await graphGet(h, 'global', '/groups/c1c1c1c1-0001-4000-8000-000000000001/members', token)).status).toBe(200);
     await control(h, 'POST', '/throttle', { tenantId: CONTOSO, resourceUnitsPer10s: null });
