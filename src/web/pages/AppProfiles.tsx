@@ -16,7 +16,7 @@ import {
   KeyResetRegular,
   WarningRegular,
 } from '@fluentui/react-icons';
-import { useMemo, useState, type ReactNode } from 'react';
+import { useEffect, useMemo, useState, type ReactNode } from 'react';
 import { useNavigate, useSearchParams } from 'react-router';
 import { errorMessage } from '../api/client';
 import { useAppProfiles, useCheckAppProfile } from '../api/hooks';
@@ -72,6 +72,17 @@ export function AppProfilesPage() {
   const selection = useSelection(items, profileId);
   const selectedProfiles = selection.selectedItems;
   const single = selectedProfiles.length === 1 ? selectedProfiles[0] : null;
+
+  // "?reauthorize=<id>" (the expired-profile banner's action elsewhere) opens that profile's Re-authorize dialog.
+  const reauthorizeId = params.get('reauthorize');
+  useEffect(() => {
+    if (!reauthorizeId || !profiles.data) return;
+    const profile = profiles.data.find((candidate) => candidate.id === reauthorizeId);
+    if (profile) setReauthorizing(profile);
+    const next = new URLSearchParams(params);
+    next.delete('reauthorize');
+    setParams(next, { replace: true });
+  }, [reauthorizeId, profiles.data, params, setParams]);
 
   const closeCreate = () => {
     setCreateOpen(false);

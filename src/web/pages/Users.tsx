@@ -16,11 +16,11 @@ import {
   tokens,
   type TableColumnDefinition,
 } from '@fluentui/react-components';
-import { DeleteRegular, PersonAddRegular, PersonSwapRegular } from '@fluentui/react-icons';
+import { DeleteRegular, PersonAddRegular, PersonSwapRegular, WarningFilled } from '@fluentui/react-icons';
 import { useMemo, useState, type ReactNode } from 'react';
 import { useSearchParams } from 'react-router';
 import { useDeleteUsers, useUsers } from '../api/hooks';
-import type { RemoveUsersAnswer, User } from '../api/models';
+import type { AppProfile, RemoveUsersAnswer, User } from '../api/models';
 import { AddUserDrawer } from '../components/AddUserDrawer';
 import { ChangeRoleDialog } from '../components/ChangeRoleDialog';
 import { CommandBar } from '../components/CommandBar';
@@ -31,12 +31,14 @@ import { useDebounced } from '../components/useDebounced';
 import { useLastValue } from '../components/useLastValue';
 import { roleLabel, signInTypeLabel, userStatusLabel } from '../format';
 import { PageHeader } from '../components/PageHeader';
+import { ExpiredProfilesBanner, useExpiredProfiles } from '../components/ProfileHealth';
 
 const useStyles = makeStyles({
   toolbar: { display: 'flex', gap: tokens.spacingHorizontalM, alignItems: 'center', flexWrap: 'wrap' },
   email: { display: 'flex', gap: tokens.spacingHorizontalS, alignItems: 'center', flexWrap: 'wrap' },
   status: { display: 'flex', flexDirection: 'column', gap: '2px', width: '100%' },
   list: { margin: 0, paddingLeft: tokens.spacingHorizontalXL },
+  expired: { color: tokens.colorPaletteRedForeground1, fontSize: '16px', flexShrink: 0 },
 });
 
 const userId = (user: User) => user.id;
@@ -50,6 +52,7 @@ export function UsersPage() {
   const [search, setSearch] = useState('');
   const debouncedSearch = useDebounced(search.trim(), 300);
   const users = useUsers(role, debouncedSearch);
+  const expiredProfiles = useExpiredProfiles();
   const [removing, setRemoving] = useState<User[] | null>(null);
   const [changingRole, setChangingRole] = useState<User | null>(null);
   const [message, setMessage] = useState<{ intent: 'success' | 'warning' | 'error'; content: ReactNode } | null>(
@@ -97,6 +100,7 @@ export function UsersPage() {
         renderHeaderCell: () => 'Email',
         renderCell: (user) => (
           <span className={styles.email}>
+            <ExpiredProfileIcon user={user} expired={expiredProfiles} className={styles.expired} />
             {user.email}
             {user.isOwner ? (
               <Badge appearance="tint" color="brand">
@@ -148,12 +152,13 @@ export function UsersPage() {
         ),
       }),
     ],
-    [styles],
+    [styles, expiredProfiles],
   );
 
   return (
     <>
       <PageHeader title="User management" />
+      <ExpiredProfilesBanner />
       <CommandBar
         label="User actions"
         onCommand={() => setMessage(null)}
@@ -222,6 +227,18 @@ export function UsersPage() {
         }}
       />
     </>
+  );
+}
+
+/** A warning beside a user whose app profile expired: they cannot sign in or be managed until it is fixed. */
+function ExpiredProfileIcon({ user, expired, className }: { user: User; expired: AppProfile[]; className: string }) {
+  const profile = expired.find((candidate) => candidate.id === user.appProfileId);
+  if (!profile) return null;
+  const text = `App profile “${profile.name}” needs re-authorization: ${user.kind === 'group' ? 'its members cannot' : 'this user cannot'} sign in until it is fixed.`;
+  return (
+    <span title={text} className={className}>
+      <WarningFilled aria-label={text} />
+    </span>
   );
 }
 
