@@ -1,7 +1,7 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seriousViolations } from '../support/axe';
-import { launchBrowser, newPage, signInAtMicrosoft, signUpInBrowser } from '../support/browser';
+import { launchBrowser, newPage, signInAtMicrosoft, signUpInBrowser, uniqueEmail } from '../support/browser';
 import { insertLocalUser } from '../support/db-fixtures';
 import { CONTOSO, NORTHWIND } from '../support/microsoft-round-trip';
 import { startTestPortal, type TestPortal } from '../support/portal';
@@ -112,6 +112,79 @@ describe('what an administrator must notice', () => {
     expect(await page.getByText(/needs re-authorization/).count()).toBe(0);
     await context.close();
   });
-});
+  it('deleting a profile in use says so in the danger style and links to the users that block it', async () => {
+    const { context, page } = await newPage(browser, portal.url);
+    await signUpInBrowser(page);
+    await openAppProfiles(page);
+    await createProfile(page, 'Busy tenant', CONTOSO.admin);
+    await createProfile(page, 'Spare tenant', NORTHWIND.admin, true);
+    const blocker = `blocker${Date.now()}@contoso.com`;
+    await bindUser('Busy tenant', blocker);
+    await page.reload();
+    await page.getByRole('row').filter({ hasText: 'Busy tenant' }).waitFor();
 
-export { CONTOSO };
+    await page.getByRole('checkbox', { name: 'Select Busy tenant' }).check();
+    await page.getByRole('checkbox', { name: 'Select Spare tenant' }).check();
+    await page.getByRole('toolbar').getByRole('button', { name: 'Delete' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Delete app profiles' });
+    await dialog.getByText('This app profile is in use and cannot be deleted').waitFor();
+    await dialog.getByText('“Busy tenant” is used by 1 Microsoft 365 user in User management.').waitFor();
+    // Only the unused profile is promised a deletion, on a red button that names it.
+    expect(await dialog.getByText('Busy tenant').count()).toBe(1);
+    const deleteButton = dialog.getByRole('button', { name: 'Delete Spare tenant' });
+    const background = await deleteButton.evaluate((element) => getComputedStyle(element).backgroundColor);
+    const [red, , blue] = background.match(/\d+/g)!.map(Number);
+    expect(red, `danger button background ${background}`).toBeGreaterThan(blue!);
+    await expectNoSeriousViolations(page, 'delete dialog with a profile in use');
+
+    // The link lists exactly the users that block the deletion.
+    await dialog.getByRole('link', { name: 'See who uses “Busy tenant”' }).click();
+    await page.getByRole('heading', { name: 'User management' }).waitFor();
+    await page.getByRole('row').filter({ hasText: blocker }).waitFor();
+    expect(await page.getByRole('row').filter({ hasText: '@acme-partner.test' }).count()).toBe(0);
+    expect(await page.getByLabel('App profile filter').evaluate((select: HTMLSelectElement) => select.selectedOptions[0]?.text)).toBe('Busy tenant');
+    await context.close();
+  });
+
+  it('the empty app profile page has a main button, and a list that fails to load offers Retry', async () => {
+    const { context, page } = await newPage(browser, portal.url);
+    await signUpInBrowser(page);
+    // The list fails (with the client's own retries) until the service is back.
+    let serviceDown = true;
+    const busy = JSON.stringify({ error: { code: 'UNAVAILABLE', message: 'The service is busy. Try again in a moment.' } });
+    await page.route(/\/api\/app-profiles(\?.*)?$/, (route) =>
+      serviceDown ? route.fulfill({ status: 503, contentType: 'application/json', body: busy }) : route.continue(),
+    );
+    await page.goto('/settings/app-profiles');
+    await page.getByText('The app profiles could not be loaded').waitFor({ timeout: 15_000 });
+    await expectNoSeriousViolations(page, 'list error with Retry');
+    serviceDown = false;
+    await page.getByRole('button', { name: 'Retry' }).click();
+    const main = page.getByRole('button', { name: 'Connect a Microsoft 365 tenant' });
+    await main.waitFor();
+    expect(await page.getByText('The app profiles could not be loaded').count()).toBe(0);
+    await expectNoSeriousViolations(page, 'empty app profile page');
+    await main.click();
+    await page.getByRole('dialog', { name: 'Create' }).getByLabel('Profile name').waitFor();
+    await context.close();
+  });
+
+  it("a Member's home page says what they can do there", async () => {
+    const { context, page } = await newPage(browser, portal.url);
+    await signUpInBrowser(page);
+    const partner = await portal.services.db.selectFrom('partners').select('id').orderBy('created_at', 'desc').executeTakeFirstOrThrow();
+    const email = uniqueEmail('member');
+    await insertLocalUser(portal.services.db, partner.id, { email, password: 'silver-forest-river-9', role: 'member' });
+    await context.clearCookies();
+    await page.goto('/signin');
+    await page.getByLabel('Email').fill(email);
+    await page.getByLabel('Password').fill('silver-forest-river-9');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { name: /^Welcome/ }).waitFor();
+    await page.getByText(/with the Member role/).waitFor();
+    await page.getByText('What you can do:').waitFor();
+    await page.getByText(/ask an Administrator of Acme Partners/).waitFor();
+    await expectNoSeriousViolations(page, 'member home');
+    await context.close();
+  });
+});

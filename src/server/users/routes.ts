@@ -28,10 +28,11 @@ export function registerUserRoutes(app: FastifyInstance, deps: { service: UserSe
       config: admin,
       schema: {
         tags,
-        summary: "The partner's users and groups, by email",
+        summary: "The partner's users and groups, by email; search matches the email or the name",
         querystring: z.object({
           search: optional(z.string().trim().max(320)),
           role: optional(z.enum(['administrator', 'member'])),
+          appProfileId: optional(idSchema),
           limit: z.coerce.number().int().min(1).max(1000).default(200),
           cursor: optional(z.string().max(400)),
         }),

@@ -12,6 +12,8 @@ const listColumns = LIST_COLUMNS.map((c) => `u.${c}` as const);
 export interface UserListQuery {
   search?: string;
   role?: 'administrator' | 'member';
+  /** Only the users and groups added through this app profile. */
+  appProfileId?: string;
   limit: number;
   cursor?: string;
 }
@@ -115,7 +117,17 @@ function entryQueries(db: Db) {
         .select('p.name as app_profile_name')
         .where('u.partner_id', '=', partnerId);
       if (query.role) q = q.where('u.role', '=', query.role);
-      if (query.search) q = q.where('u.email_key', 'like', sql<string>`${likeEscaped(query.search)} escape '\\'`);
+      if (query.appProfileId) q = q.where('u.app_profile_id', '=', query.appProfileId);
+      if (query.search) {
+        // By email or by name, as people remember them ("Vance" finds Adele Vance).
+        const like = likeEscaped(query.search);
+        q = q.where((eb) =>
+          eb.or([
+            eb('u.email_key', 'like', sql<string>`${like} escape '\\'`),
+            eb(eb.fn('lower', ['u.display_name']), 'like', sql<string>`${like} escape '\\'`),
+          ]),
+        );
+      }
       if (query.cursor) q = q.where('u.email_key', '>', query.cursor);
       const rows = (await q.orderBy('u.email_key').limit(query.limit + 1).execute()) as UserListRow[];
       const page = rows.slice(0, query.limit);

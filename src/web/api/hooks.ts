@@ -24,7 +24,7 @@ export const keys = {
   sandbox: ['sandbox'] as const,
   clouds: ['clouds'] as const,
   appProfiles: ['app-profiles'] as const,
-  users: (role: string, search: string) => ['users', role, search] as const,
+  users: (role: string, search: string, appProfileId: string) => ['users', role, search, appProfileId] as const,
   usersAll: ['users'] as const,
   audit: (outcome: string) => ['audit', outcome] as const,
   directory: (profileId: string, type: string, search: string) => ['directory', profileId, type, search] as const,
@@ -200,10 +200,11 @@ export function useDirectory(profileId: string | null, type: 'user' | 'group', s
 
 // ---- users ----
 
-export function useUsers(role: string, search: string) {
+export function useUsers(role: string, search: string, appProfileId = '') {
   return useInfiniteQuery({
-    queryKey: keys.users(role, search),
-    queryFn: ({ pageParam }) => api.get<UsersPage>(`/api/users${query({ role, search, cursor: pageParam })}`),
+    queryKey: keys.users(role, search, appProfileId),
+    queryFn: ({ pageParam }) =>
+      api.get<UsersPage>(`/api/users${query({ role, search, appProfileId, cursor: pageParam })}`),
     initialPageParam: '',
     getNextPageParam: (last) => last.nextCursor || undefined,
     refetchInterval: (q) => {

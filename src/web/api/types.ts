@@ -2537,10 +2537,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The partner's users and groups, by email */
+        /** The partner's users and groups, by email; search matches the email or the name */
         get: {
             parameters: {
                 query?: {
+                    appProfileId?: string;
                     cursor?: string;
                     limit?: number;
                     role?: "administrator" | "member";

@@ -50,7 +50,7 @@ export function AuditPage() {
           </Select>
         </Field>
       </div>
-      <ErrorBar error={audit.error} />
+      <ErrorBar error={audit.error} title="The audit log could not be loaded" onRetry={() => void audit.refetch()} />
       {audit.isPending ? <Loading /> : null}
       {audit.isSuccess && entries.length === 0 ? <Text>No audit entries yet.</Text> : null}
       {entries.length > 0 ? (

@@ -19,7 +19,7 @@ import {
 import { DeleteRegular, PersonAddRegular, PersonSwapRegular, WarningFilled } from '@fluentui/react-icons';
 import { useMemo, useState, type ReactNode } from 'react';
 import { useSearchParams } from 'react-router';
-import { useDeleteUsers, useUsers } from '../api/hooks';
+import { useAppProfiles, useDeleteUsers, useUsers } from '../api/hooks';
 import type { AppProfile, RemoveUsersAnswer, User } from '../api/models';
 import { AddUserDrawer } from '../components/AddUserDrawer';
 import { ChangeRoleDialog } from '../components/ChangeRoleDialog';
@@ -51,7 +51,10 @@ export function UsersPage() {
   const [role, setRole] = useState('');
   const [search, setSearch] = useState('');
   const debouncedSearch = useDebounced(search.trim(), 300);
-  const users = useUsers(role, debouncedSearch);
+  // "?appProfile=<id>" lists who blocks deleting that profile (the Delete dialog links here).
+  const appProfileFilter = params.get('appProfile') ?? '';
+  const users = useUsers(role, debouncedSearch, appProfileFilter);
+  const profiles = useAppProfiles();
   const expiredProfiles = useExpiredProfiles();
   const [removing, setRemoving] = useState<User[] | null>(null);
   const [changingRole, setChangingRole] = useState<User | null>(null);
@@ -63,6 +66,13 @@ export function UsersPage() {
   const items = useMemo(() => users.data?.pages.flatMap((page) => page.items) ?? [], [users.data]);
   const selection = useSelection(items, userId);
   const selectedUsers = selection.selectedItems;
+
+  const setAppProfileFilter = (id: string) => {
+    const next = new URLSearchParams(params);
+    if (id) next.set('appProfile', id);
+    else next.delete('appProfile');
+    setParams(next, { replace: true });
+  };
 
   const openDrawer = (open: boolean) => {
     const next = new URLSearchParams(params);
@@ -187,14 +197,27 @@ export function UsersPage() {
           <option value="administrator">Administrators</option>
           <option value="member">Members</option>
         </Select>
+        <Select
+          aria-label="App profile filter"
+          value={appProfileFilter}
+          onChange={(_, d) => setAppProfileFilter(d.value)}
+        >
+          <option value="">All app profiles</option>
+          {(profiles.data ?? []).map((profile) => (
+            <option key={profile.id} value={profile.id}>
+              {profile.name}
+            </option>
+          ))}
+        </Select>
         <SearchBox
-          aria-label="Search by email"
+          aria-label="Search by name or email"
+          placeholder="Search by name or email"
           value={search}
           onChange={(_, d) => setSearch(d.value)}
         />
       </div>
       {message ? <Notice intent={message.intent}>{message.content}</Notice> : null}
-      <ErrorBar error={users.error} />
+      <ErrorBar error={users.error} title="The users could not be loaded" onRetry={() => void users.refetch()} />
       {users.isPending ? <Loading /> : null}
       {users.isSuccess && items.length === 0 ? <Text>No users match.</Text> : null}
       {items.length > 0 ? (
