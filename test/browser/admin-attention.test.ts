@@ -1,7 +1,8 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seriousViolations } from '../support/axe';
-import { launchBrowser, newPage, signInAtMicrosoft, signUpInBrowser, uniqueEmail } from '../support/browser';
+import { readFile } from 'node:fs/promises';
+import { launchBrowser, newPage, PORTAL_PASSWORD, signInAtMicrosoft, signUpInBrowser, uniqueEmail } from '../support/browser';
 import { insertLocalUser } from '../support/db-fixtures';
 import { CONTOSO, NORTHWIND } from '../support/microsoft-round-trip';
 import { startTestPortal, type TestPortal } from '../support/portal';
@@ -129,9 +130,10 @@ describe('what an administrator must notice', () => {
     const dialog = page.getByRole('dialog', { name: 'Delete app profiles' });
     await dialog.getByText('This app profile is in use and cannot be deleted').waitFor();
     await dialog.getByText('“Busy tenant” is used by 1 Microsoft 365 user in User management.').waitFor();
-    // Only the unused profile is promised a deletion, on a red button that names it.
-    expect(await dialog.getByText('Busy tenant').count()).toBe(1);
-    const deleteButton = dialog.getByRole('button', { name: 'Delete Spare tenant' });
+    // Only the unused profile is promised a deletion, on a red button.
+    expect(await dialog.getByRole('listitem').filter({ hasText: 'Busy tenant' }).count()).toBe(1);
+    await dialog.getByRole('listitem').filter({ hasText: /^Spare tenant$/ }).waitFor();
+    const deleteButton = dialog.getByRole('button', { name: 'Delete', exact: true });
     const background = await deleteButton.evaluate((element) => getComputedStyle(element).backgroundColor);
     const [red, , blue] = background.match(/\d+/g)!.map(Number);
     expect(red, `danger button background ${background}`).toBeGreaterThan(blue!);
@@ -185,6 +187,69 @@ describe('what an administrator must notice', () => {
     await page.getByText('What you can do:').waitFor();
     await page.getByText(/ask an Administrator of Acme Partners/).waitFor();
     await expectNoSeriousViolations(page, 'member home');
+    await context.close();
+  });
+  it('the audit log reads as words, explains a failure, filters by date, actor and action, and exports CSV', async () => {
+    const context = await browser.newContext({ baseURL: portal.url, viewport: { width: 1366, height: 768 }, timezoneId: 'UTC', acceptDownloads: true });
+    context.setDefaultTimeout(30_000);
+    const page = await context.newPage();
+    const owner = await signUpInBrowser(page);
+    // A failed sign-in (wrong password), then the right one.
+    await context.clearCookies();
+    await page.goto('/signin');
+    await page.getByLabel('Email').fill(owner);
+    await page.getByLabel('Password').fill('not-the-password-1');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('alert').or(page.getByText(/password/i).nth(1)).first().waitFor();
+    await page.getByLabel('Password').fill(PORTAL_PASSWORD);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { name: /^Welcome/ }).waitFor();
+
+    await page.goto('/settings/audit');
+    const table = page.getByRole('table', { name: 'Audit log' });
+    await table.getByRole('cell', { name: 'Partner account created', exact: true }).waitFor();
+    // Readable names only, times to the second with the time zone.
+    expect(await table.getByText(/^(session|partner)\.[a-z_]+$/).count()).toBe(0);
+    const time = await table.getByRole('row').nth(1).getByRole('cell').first().innerText();
+    expect(time).toMatch(/\d{1,2}:\d{2}:\d{2}.*UTC/);
+    await expectNoSeriousViolations(page, 'audit log');
+
+    // Filters: action and outcome find the failed sign-in; its details say why and what to do.
+    await page.getByLabel('Action').selectOption({ label: 'Sign-in' });
+    await page.getByLabel('Outcome').selectOption('failure');
+    await table.getByRole('cell', { name: 'Failure' }).first().waitFor();
+    await page.waitForTimeout(300);
+    expect(await table.getByRole('cell', { name: 'Success', exact: true }).count()).toBe(0);
+    await table.getByRole('button', { name: /^Details of Sign-in/ }).first().click();
+    const details = page.getByRole('dialog', { name: 'Sign-in' });
+    await details.getByText('The password was wrong.').waitFor();
+    await details.getByText(/Sign in with the right password/).waitFor();
+    await details.getByText(/\d{1,2}:\d{2}:\d{2}.*UTC/).waitFor();
+    await expectNoSeriousViolations(page, 'audit entry details');
+    await details.getByRole('button', { name: 'Close' }).click();
+
+    // Actor: part of the address, any case; a date range after today finds nothing.
+    await page.getByLabel('Outcome').selectOption('');
+    await page.getByLabel('Actor').fill(owner.slice(0, 8).toUpperCase());
+    await table.getByRole('cell', { name: owner, exact: true }).first().waitFor();
+    await page.getByLabel('Actor').fill('nobody-at-all');
+    await page.getByText('No audit entries match.').waitFor();
+    await page.getByLabel('Actor').fill('');
+    const tomorrow = new Date(Date.now() + 86_400_000).toISOString().slice(0, 10);
+    await page.getByLabel('From').fill(tomorrow);
+    await page.getByText('No audit entries match.').waitFor();
+    await page.getByLabel('From').fill('');
+    await table.getByRole('cell', { name: 'Sign-in', exact: true }).first().waitFor();
+
+    // CSV of what the filters show (the sign-ins), in words and codes.
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('link', { name: 'Export CSV' }).click()]);
+    expect(download.suggestedFilename()).toMatch(/^tenantgate-audit-\d{4}-\d{2}-\d{2}\.csv$/);
+    const csv = await readFile((await download.path())!, 'utf8');
+    const lines = csv.trim().split(/\r\n/);
+    expect(lines[0]).toBe('Time (UTC),Actor,Action,Action code,Target type,Target,Outcome,Cause,Fix,Client address,Details');
+    expect(lines.length).toBeGreaterThanOrEqual(3);
+    expect(lines.slice(1).every((line) => line.includes(',Sign-in,session.signin,'))).toBe(true);
+    expect(csv).toContain('The password was wrong.');
     await context.close();
   });
 });

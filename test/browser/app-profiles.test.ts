@@ -168,7 +168,7 @@ describe('partner app profiles in the browser', () => {
     const both = page.getByRole('dialog', { name: 'Delete app profiles' });
     await both.getByText('“Second” is used by 1 Microsoft 365 user in User management.').waitFor();
     await both.getByRole('link', { name: 'See who uses “Second”' }).waitFor();
-    await both.getByRole('button', { name: 'Delete Third' }).click();
+    await both.getByRole('button', { name: 'Delete', exact: true }).click();
     await page.getByText('Deleted: Third.').waitFor();
     await row(page, 'Second').waitFor();
     await context.close();

@@ -26,7 +26,7 @@ export const keys = {
   appProfiles: ['app-profiles'] as const,
   users: (role: string, search: string, appProfileId: string) => ['users', role, search, appProfileId] as const,
   usersAll: ['users'] as const,
-  audit: (outcome: string) => ['audit', outcome] as const,
+  audit: (filters: AuditFilters) => ['audit', filters] as const,
   directory: (profileId: string, type: string, search: string) => ['directory', profileId, type, search] as const,
 };
 
@@ -241,11 +241,23 @@ export function useChangeUserRole() {
 
 // ---- audit ----
 
-export function useAudit(outcome: string) {
+/** The audit log's filters as the API takes them (empty means "any"); `from`/`to` are ISO moments. */
+export interface AuditFilters {
+  outcome: string;
+  action: string;
+  actor: string;
+  from: string;
+  to: string;
+}
+
+/** Where the CSV export of the filtered audit log downloads from (a plain GET with the session cookie). */
+export const auditExportUrl = (filters: AuditFilters) => `/api/audit/export.csv${query({ ...filters })}`;
+
+export function useAudit(filters: AuditFilters) {
   return useInfiniteQuery({
-    queryKey: keys.audit(outcome),
+    queryKey: keys.audit(filters),
     queryFn: ({ pageParam }) =>
-      api.get<AuditPage>(`/api/audit${query({ limit: 50, cursor: pageParam, outcome })}`),
+      api.get<AuditPage>(`/api/audit${query({ limit: 50, cursor: pageParam, ...filters })}`),
     initialPageParam: '',
     getNextPageParam: (last) => last.nextCursor || undefined,
   });

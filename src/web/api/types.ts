@@ -1683,10 +1683,15 @@ export interface paths {
             parameters: {
                 query?: {
                     action?: string;
+                    /** @description Part of the actor's email address, any letter case */
                     actor?: string;
                     cursor?: string;
+                    /** @description Entries at or after this moment */
+                    from?: string;
                     limit?: number;
                     outcome?: "success" | "failure";
+                    /** @description Entries before this moment */
+                    to?: string;
                 };
                 header?: never;
                 path?: never;
@@ -1720,6 +1725,78 @@ export interface paths {
                         };
                     };
                 };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                message: string;
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                message: string;
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/audit/export.csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The audit log as CSV (same filters, newest first, at most 10000 rows) */
+        get: {
+            parameters: {
+                query?: {
+                    action?: string;
+                    /** @description Part of the actor's email address, any letter case */
+                    actor?: string;
+                    /** @description Entries at or after this moment */
+                    from?: string;
+                    outcome?: "success" | "failure";
+                    /** @description Entries before this moment */
+                    to?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
                 /** @description Default Response */
                 401: {
                     headers: {

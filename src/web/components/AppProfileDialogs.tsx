@@ -422,7 +422,7 @@ function DeleteConfirmation({
       <DialogActions>
         {deletable.length ? (
           <Button appearance="primary" className={danger.button} onClick={onDelete} disabled={remove.isPending}>
-            {deletable.length === 1 ? `Delete ${deletable[0]!.name}` : `Delete ${deletable.length} app profiles`}
+            Delete
           </Button>
         ) : null}
         <Button onClick={onClose}>{deletable.length ? 'Cancel' : 'Close'}</Button>
