@@ -252,4 +252,49 @@ describe('what an administrator must notice', () => {
     expect(csv).toContain('The password was wrong.');
     await context.close();
   });
+  it('an Invited user gets a new link from User management, and the activation page checks its link when it opens', async () => {
+    const { context, page } = await newPage(browser, portal.url);
+    await signUpInBrowser(page);
+    await page.goto('/settings/users');
+    await page.getByRole('heading', { name: 'User management' }).waitFor();
+    const invitee = uniqueEmail('invitee');
+    await page.getByRole('toolbar').getByRole('button', { name: 'Add new user' }).click();
+    const drawer = page.getByRole('dialog', { name: 'Add new user' });
+    await drawer.getByRole('radio', { name: 'Local user' }).check();
+    await drawer.getByRole('textbox', { name: 'Email addresses' }).fill(invitee);
+    await drawer.getByRole('radio', { name: 'Member' }).check();
+    await drawer.getByRole('button', { name: 'Add', exact: true }).click();
+    const firstLink = await drawer.getByRole('textbox', { name: `Activation link for ${invitee}` }).inputValue();
+    await drawer.getByRole('button', { name: 'Close' }).click();
+    const row = page.getByRole('row').filter({ hasText: invitee });
+    await row.getByText('Invited').waitFor();
+
+    // "Resend invitation" is for an Invited user only.
+    const resend = page.getByRole('toolbar').getByRole('button', { name: 'Resend invitation' });
+    expect(await resend.isDisabled()).toBe(true);
+    await page.getByRole('checkbox', { name: `Select ${invitee}` }).check();
+    await resend.click();
+    const newLinkBox = page.getByRole('textbox', { name: `Activation link for ${invitee}` });
+    await newLinkBox.waitFor();
+    const newLink = await newLinkBox.inputValue();
+    expect(newLink).toMatch(/\/activate\?token=/);
+    expect(newLink).not.toBe(firstLink);
+    await page.getByText(/The old link no longer works/).waitFor();
+    await expectNoSeriousViolations(page, 'users with a new invitation link');
+
+    // The invitee: the old link is refused as the page opens, before any password is typed; the new one works.
+    const other = await newPage(browser, portal.url);
+    await other.page.goto(firstLink);
+    await other.page.getByText(/This activation link is not valid/).waitFor();
+    expect(await other.page.getByLabel('New password').count()).toBe(0);
+    await expectNoSeriousViolations(other.page, 'activation with a used link');
+    await other.page.goto(newLink);
+    await other.page.getByText(`Choose a password for ${invitee}.`).waitFor();
+    await other.page.getByLabel('New password').fill(PORTAL_PASSWORD);
+    await other.page.getByLabel('Confirm password').fill(PORTAL_PASSWORD);
+    await other.page.getByRole('button', { name: 'Activate' }).click();
+    await other.page.getByText('Your account is activated.', { exact: false }).waitFor();
+    await other.context.close();
+    await context.close();
+  });
 });

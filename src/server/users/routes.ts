@@ -119,6 +119,39 @@ export function registerUserRoutes(app: FastifyInstance, deps: { service: UserSe
   );
 
   r.post(
+    '/api/users/:id/invitation',
+    {
+      config: admin,
+      schema: {
+        tags,
+        summary: 'A new activation link for an invited local user (the old link stops working); mailed, or answered once when mail is not set up',
+        params: z.object({ id: idSchema }),
+        body: z.object({}).strict().optional(),
+        response: {
+          200: z.object({ email: z.string(), expiresAt: z.string(), activationUrl: z.string().nullable(), emailed: z.boolean() }),
+          ...errors,
+          429: errorResponseSchema,
+        },
+      },
+    },
+    async (request) => service.resendInvitation(requireAuth(request), request.params.id, clientAddress(request)),
+  );
+
+  r.post(
+    '/api/activate/check',
+    {
+      config: { access: 'public', csrfExempt: true },
+      schema: {
+        tags,
+        summary: 'Whether an activation link still works (asked when the activation page opens)',
+        body: z.object({ token: z.string().min(1).max(200) }).strict(),
+        response: { 200: z.object({ email: z.string(), expiresAt: z.string() }), ...errors },
+      },
+    },
+    async (request) => service.checkActivation(request.body.token),
+  );
+
+  r.post(
     '/api/activate',
     {
       config: { access: 'public', csrfExempt: true },

@@ -3,7 +3,7 @@ import { BadRequestError, ConflictError, NotFoundError } from '../http/errors';
 import { isUniqueViolation } from '../db/database';
 import { checkPasswordStrength } from '../partners/password-policy';
 import { hashPassword } from '../security/passwords';
-import { activationHash } from './invitations';
+import { activationHash, newActivation } from './invitations';
 import type { UserListQuery, UserRow } from './store';
 import type { UserView } from './view';
 import type { DeleteResult, UserServiceDeps } from './types';
@@ -65,6 +65,37 @@ export function createUserService(deps: UserServiceDeps) {
       }
       for (const blocked of result.blocked) await record('user.remove', { id: blocked.id, name: blocked.email }, 'failure', { code: 'OWNER' });
       return result;
+    },
+
+    /**
+     * Whether an activation link still works, asked when the page opens (before a password is typed). Says only
+     * the invited address, which the link's holder was sent anyway.
+     */
+    async checkActivation(token: string): Promise<{ email: string; expiresAt: string }> {
+      const row = await store.findByActivationHash(activationHash(token));
+      if (!row || !row.activation_expires_at || row.activation_expires_at <= new Date().toISOString()) throw activationInvalid();
+      return { email: row.email, expiresAt: row.activation_expires_at };
+    },
+
+    /**
+     * A new activation link for an invited local user (lost, expired soon, sent to a closed tab): the old link stops
+     * working. Mailed when mail is set up, else handed to the administrator once, like at Add.
+     */
+    async resendInvitation(auth: AuthContext, id: string, clientAddress: string): Promise<{ email: string; expiresAt: string; activationUrl: string | null; emailed: boolean }> {
+      const row = await store.get(auth.partner.id, id);
+      if (!row) throw new NotFoundError('The user');
+      if (row.sign_in_type !== 'local' || row.status !== 'invited') {
+        throw new ConflictError('NOT_INVITED', `${row.email} is not waiting for an invitation: only invited local users get a new link.`);
+      }
+      await deps.invitationQuota?.take(auth.partner.id, 1);
+      const now = Date.now();
+      const activation = newActivation(deps.publicUrl, now);
+      if (!(await store.renewActivation(auth.partner.id, id, activation.tokenHash, activation.expiresAt, new Date(now).toISOString()))) {
+        throw new ConflictError('NOT_INVITED', `${row.email} activated the account meanwhile; no new link is needed.`);
+      }
+      const undelivered = await deps.invitations.deliver([{ email: row.email, activationUrl: activation.activationUrl }]);
+      await audited(auth, clientAddress)('user.invitation_resend', { id, name: row.email }, 'success', { invitationExpiresAt: activation.expiresAt, emailed: undelivered.length === 0 });
+      return { email: row.email, expiresAt: activation.expiresAt, activationUrl: undelivered[0]?.activationUrl ?? null, emailed: undelivered.length === 0 };
     },
 
     /** Sets an invited local user's password through the single-use activation link. */

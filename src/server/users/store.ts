@@ -201,6 +201,19 @@ function entryQueries(db: Db) {
         .where('status', '=', 'invited')
         .executeTakeFirst(),
 
+    /** A new activation link for a pending invitation: the old link stops working. False when no longer invited. */
+    async renewActivation(partnerId: string, id: string, hash: string, expiresAt: string, now: string): Promise<boolean> {
+      const result = await db
+        .updateTable('users')
+        .set({ activation_token_hash: hash, activation_expires_at: expiresAt, updated_at: now })
+        .where('partner_id', '=', partnerId)
+        .where('id', '=', id)
+        .where('sign_in_type', '=', 'local')
+        .where('status', '=', 'invited')
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows) === 1;
+    },
+
     /** Sets the password and spends the token in one conditional update: a second use changes nothing. */
     async activate(id: string, hash: string, passwordHash: string, now: string): Promise<boolean> {
       const result = await db

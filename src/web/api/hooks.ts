@@ -1,6 +1,7 @@
 import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { ApiError, api, query, setCsrfToken } from './client';
 import type {
+  ActivationCheck,
   AddUsersAnswer,
   AddUsersRequest,
   AppProfile,
@@ -11,6 +12,7 @@ import type {
   DeleteProfilesAnswer,
   DirectoryPage,
   RemoveUsersAnswer,
+  ResendInvitationAnswer,
   Role,
   SandboxInfo,
   Session,
@@ -81,6 +83,23 @@ export function useSignOut() {
 export function useActivate() {
   return useMutation({
     mutationFn: (body: { token: string; password: string }) => api.post<unknown>('/api/activate', body),
+  });
+}
+
+/** Asks, when the activation page opens, whether its link still works (so nobody types a password for nothing). */
+export function useActivationCheck(token: string) {
+  return useQuery({
+    queryKey: ['activation', token],
+    queryFn: () => api.post<ActivationCheck>('/api/activate/check', { token }),
+    enabled: Boolean(token),
+    retry: false,
+    staleTime: Infinity,
+  });
+}
+
+export function useResendInvitation() {
+  return useMutation({
+    mutationFn: (id: string) => api.post<ResendInvitationAnswer>(`/api/users/${encodeURIComponent(id)}/invitation`),
   });
 }
 

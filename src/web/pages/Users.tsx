@@ -1,6 +1,8 @@
 import {
   Badge,
   Button,
+  Field,
+  Input,
   Dialog,
   DialogActions,
   DialogBody,
@@ -16,10 +18,11 @@ import {
   tokens,
   type TableColumnDefinition,
 } from '@fluentui/react-components';
-import { DeleteRegular, PersonAddRegular, PersonSwapRegular, WarningFilled } from '@fluentui/react-icons';
+import { DeleteRegular, MailArrowUpRegular, PersonAddRegular, PersonSwapRegular, WarningFilled } from '@fluentui/react-icons';
 import { useMemo, useState, type ReactNode } from 'react';
 import { useSearchParams } from 'react-router';
-import { useAppProfiles, useDeleteUsers, useUsers } from '../api/hooks';
+import { errorMessage } from '../api/client';
+import { useAppProfiles, useDeleteUsers, useResendInvitation, useUsers } from '../api/hooks';
 import type { AppProfile, RemoveUsersAnswer, User } from '../api/models';
 import { AddUserDrawer } from '../components/AddUserDrawer';
 import { ChangeRoleDialog } from '../components/ChangeRoleDialog';
@@ -29,7 +32,7 @@ import { ErrorBar, Loading, Notice } from '../components/Feedback';
 import { SelectableGrid, useSelection } from '../components/SelectableGrid';
 import { useDebounced } from '../components/useDebounced';
 import { useLastValue } from '../components/useLastValue';
-import { roleLabel, signInTypeLabel, userStatusLabel } from '../format';
+import { formatTime, roleLabel, signInTypeLabel, userStatusLabel } from '../format';
 import { PageHeader } from '../components/PageHeader';
 import { ExpiredProfilesBanner, useExpiredProfiles } from '../components/ProfileHealth';
 
@@ -62,10 +65,38 @@ export function UsersPage() {
     null,
   );
   const drawerOpen = params.get('add') === '1';
+  const resend = useResendInvitation();
 
   const items = useMemo(() => users.data?.pages.flatMap((page) => page.items) ?? [], [users.data]);
   const selection = useSelection(items, userId);
   const selectedUsers = selection.selectedItems;
+
+  const invited = selectedUsers.length === 1 && selectedUsers[0]!.signInType === 'local' && selectedUsers[0]!.status === 'invited' ? selectedUsers[0]! : null;
+  // A new activation link for an invited user: mailed, or shown here once (the old link stops working).
+  const onResend = () => {
+    if (!invited) return;
+    selection.clear();
+    resend.mutate(invited.id, {
+      onSuccess: (answer) =>
+        setMessage({
+          intent: 'success',
+          content: answer.activationUrl ? (
+            <>
+              <div>
+                New activation link for {answer.email} (valid until {formatTime(answer.expiresAt)}). The old link no
+                longer works. Pass it on to them:
+              </div>
+              <Field label={`Activation link for ${answer.email}`}>
+                <Input readOnly value={answer.activationUrl} onFocus={(event) => event.target.select()} />
+              </Field>
+            </>
+          ) : (
+            `A new invitation was emailed to ${answer.email}. The old link no longer works.`
+          ),
+        }),
+      onError: (error) => setMessage({ intent: 'error', content: errorMessage(error) }),
+    });
+  };
 
   const setAppProfileFilter = (id: string) => {
     const next = new URLSearchParams(params);
@@ -180,6 +211,13 @@ export function UsersPage() {
             icon: <PersonSwapRegular />,
             disabled: selectedUsers.length !== 1 || Boolean(selectedUsers[0]?.isOwner),
             onClick: () => setChangingRole(selectedUsers[0] ?? null),
+          },
+          {
+            id: 'resend',
+            label: 'Resend invitation',
+            icon: <MailArrowUpRegular />,
+            disabled: !invited || resend.isPending,
+            onClick: onResend,
           },
           {
             id: 'remove',
