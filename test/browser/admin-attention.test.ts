@@ -46,7 +46,7 @@ describe('what an administrator must notice', () => {
   async function bindUser(profileName: string, email: string): Promise<void> {
     const profile = await portal.services.db.selectFrom('app_profiles').select(['id', 'partner_id']).where('name', '=', profileName).orderBy('created_at', 'desc').executeTakeFirstOrThrow();
     const id = await insertLocalUser(portal.services.db, profile.partner_id, { email, password: 'silver-forest-river-9', role: 'member' });
-    await portal.services.db.updateTable('users').set({ sign_in_type: 'microsoft365', app_profile_id: profile.id }).where('id', '=', id).execute();
+    await portal.services.db.updateTable('users').set({ sign_in_type: 'microsoft365', app_profile_id: profile.id, display_name: 'Adele Vance' }).where('id', '=', id).execute();
   }
 
   beforeAll(async () => {
@@ -145,6 +145,11 @@ describe('what an administrator must notice', () => {
     await page.getByRole('row').filter({ hasText: blocker }).waitFor();
     expect(await page.getByRole('row').filter({ hasText: '@acme-partner.test' }).count()).toBe(0);
     expect(await page.getByLabel('App profile filter').evaluate((select: HTMLSelectElement) => select.selectedOptions[0]?.text)).toBe('Busy tenant');
+    // Search finds people by name as well as by email.
+    await page.getByLabel('App profile filter').selectOption('');
+    await page.getByRole('searchbox', { name: 'Search by name or email' }).fill('Vance');
+    await page.getByRole('row').filter({ hasText: blocker }).waitFor();
+    await page.getByRole('row').filter({ hasText: '@acme-partner.test' }).waitFor({ state: 'detached' });
     await context.close();
   });
 
