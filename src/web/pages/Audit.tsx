@@ -34,8 +34,11 @@ import { formatTimeExact } from '../format';
 const useStyles = makeStyles({
   filters: { display: 'flex', flexWrap: 'wrap', gap: tokens.spacingHorizontalM, alignItems: 'flex-end' },
   scroll: { overflowX: 'auto' },
-  table: { minWidth: '900px' },
-  time: { whiteSpace: 'nowrap' },
+  table: { minWidth: '1000px' },
+  // The table lays columns out evenly: the time gets room for seconds and the zone, long addresses break.
+  timeColumn: { width: '230px' },
+  narrowColumn: { width: '110px' },
+  cell: { overflowWrap: 'anywhere' },
   facts: {
     display: 'grid',
     gridTemplateColumns: 'max-content 1fr',
@@ -121,22 +124,22 @@ export function AuditPage() {
           <Table aria-label="Audit log" className={styles.table} size="small">
             <TableHeader>
               <TableRow>
-                <TableHeaderCell>Time</TableHeaderCell>
+                <TableHeaderCell className={styles.timeColumn}>Time</TableHeaderCell>
                 <TableHeaderCell>Actor</TableHeaderCell>
                 <TableHeaderCell>Action</TableHeaderCell>
                 <TableHeaderCell>Target</TableHeaderCell>
-                <TableHeaderCell>Outcome</TableHeaderCell>
+                <TableHeaderCell className={styles.narrowColumn}>Outcome</TableHeaderCell>
                 <TableHeaderCell>Client address</TableHeaderCell>
-                <TableHeaderCell>Details</TableHeaderCell>
+                <TableHeaderCell className={styles.narrowColumn}>Details</TableHeaderCell>
               </TableRow>
             </TableHeader>
             <TableBody>
               {entries.map((entry) => (
                 <TableRow key={entry.id}>
-                  <TableCell className={styles.time}>{formatTimeExact(entry.at)}</TableCell>
-                  <TableCell>{entry.actorEmail ?? '—'}</TableCell>
+                  <TableCell>{formatTimeExact(entry.at)}</TableCell>
+                  <TableCell className={styles.cell}>{entry.actorEmail ?? '—'}</TableCell>
                   <TableCell>{auditActionName(entry.action)}</TableCell>
-                  <TableCell>{target(entry)}</TableCell>
+                  <TableCell className={styles.cell}>{target(entry)}</TableCell>
                   <TableCell>
                     <Badge appearance="tint" color={entry.outcome === 'success' ? 'success' : 'danger'}>
                       {entry.outcome === 'success' ? 'Success' : 'Failure'}
