@@ -214,9 +214,11 @@ describe('user management in the browser', () => {
 
     await userRow(page, SALES).getByText('Microsoft 365 group').waitFor();
     // The membership download finishes: its progress bar goes away.
-    await page.getByRole('progressbar', { name: `Sync progress for ${SALES}` }).waitFor({ state: 'hidden' });
+    await page.getByRole('progressbar', { name: `Member download for ${SALES}` }).waitFor({ state: 'hidden' });
     await userRow(page, SALES).getByText('Active').waitFor();
-    expect(await userRow(page, SALES).getByText(/Syncing/).count()).toBe(0);
+    // Done: when the members were downloaded, and never "0 of 0".
+    await userRow(page, SALES).getByText(/^Members downloaded /).waitFor();
+    expect(await userRow(page, SALES).getByText(/Syncing|Downloading members|0 of 0/).count()).toBe(0);
 
     // diego is in Sales EMEA, itself a member of Sales.
     const diego = await signInWithMicrosoft(browser, portal, DIEGO);

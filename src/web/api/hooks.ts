@@ -250,6 +250,15 @@ export function useDeleteUsers() {
   });
 }
 
+/** Starts a group's member download again after it failed (the list polls while it runs). */
+export function useRestartDownload() {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: (id: string) => api.post<User>(`/api/users/${encodeURIComponent(id)}/download-members`),
+    onSettled: () => client.invalidateQueries({ queryKey: keys.usersAll }),
+  });
+}
+
 export function useChangeUserRole() {
   const client = useQueryClient();
   return useMutation({

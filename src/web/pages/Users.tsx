@@ -22,7 +22,7 @@ import { DeleteRegular, MailArrowUpRegular, PersonAddRegular, PersonSwapRegular,
 import { useMemo, useState, type ReactNode } from 'react';
 import { useSearchParams } from 'react-router';
 import { errorMessage } from '../api/client';
-import { useAppProfiles, useDeleteUsers, useResendInvitation, useUsers } from '../api/hooks';
+import { useAppProfiles, useDeleteUsers, useResendInvitation, useRestartDownload, useUsers } from '../api/hooks';
 import type { AppProfile, RemoveUsersAnswer, User } from '../api/models';
 import { AddUserDrawer } from '../components/AddUserDrawer';
 import { ChangeRoleDialog } from '../components/ChangeRoleDialog';
@@ -177,18 +177,7 @@ export function UsersPage() {
         renderCell: (user) => (
           <div className={styles.status}>
             <span>{userStatusLabel(user.status)}</span>
-            {user.progress ? (
-              <>
-                <ProgressBar
-                  aria-label={`Sync progress for ${user.email}`}
-                  value={user.progress.total > 0 ? user.progress.done / user.progress.total : undefined}
-                  max={1}
-                />
-                <Text size={200}>
-                  Syncing {user.progress.done} of {user.progress.total}
-                </Text>
-              </>
-            ) : null}
+            <GroupDownload user={user} onMessage={setMessage} />
           </div>
         ),
       }),
@@ -289,6 +278,56 @@ export function UsersPage() {
       />
     </>
   );
+}
+
+/**
+ * A group's member download in words: preparing (nothing counted yet), "N of M members", a failure with Retry
+ * (the API restarts it), or when the members were last downloaded.
+ */
+function GroupDownload({
+  user,
+  onMessage,
+}: {
+  user: User;
+  onMessage: (message: { intent: 'success' | 'warning' | 'error'; content: ReactNode }) => void;
+}) {
+  const retry = useRestartDownload();
+  if (user.kind !== 'group') return null;
+  if (user.syncError) {
+    return (
+      <>
+        <Text size={200}>
+          Member download failed at {formatTime(user.syncError.at)}: {user.syncError.message}
+        </Text>
+        <Button
+          size="small"
+          disabled={retry.isPending}
+          onClick={(event) => {
+            event.stopPropagation();
+            retry.mutate(user.id, { onError: (error) => onMessage({ intent: 'error', content: errorMessage(error) }) });
+          }}
+        >
+          Retry download of {user.email}
+        </Button>
+      </>
+    );
+  }
+  if (user.progress) {
+    const counted = user.progress.total > 0;
+    return (
+      <>
+        <ProgressBar
+          aria-label={`Member download for ${user.email}`}
+          value={counted ? user.progress.done / user.progress.total : undefined}
+          max={1}
+        />
+        <Text size={200}>
+          {counted ? `Downloading members: ${user.progress.done} of ${user.progress.total}` : 'Preparing the member download…'}
+        </Text>
+      </>
+    );
+  }
+  return user.lastSyncedAt ? <Text size={200}>Members downloaded {formatTime(user.lastSyncedAt)}</Text> : null;
 }
 
 /** A warning beside a user whose app profile expired: they cannot sign in or be managed until it is fixed. */
