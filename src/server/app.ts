@@ -9,6 +9,7 @@ import { jsonSchemaTransform, validatorCompiler } from 'fastify-type-provider-zo
 import { randomUUID } from 'node:crypto';
 import { registerAuditRoutes } from './audit/routes';
 import { fastifyTrustProxy, type Config } from './config';
+import { API_DOCS_CSS, API_DOCS_UI_CONFIG } from './http/api-docs-theme';
 import { answerRouterError, answerUnparsableRequest, installErrorHandling, sendError } from './http/error-handler';
 import { installGuards } from './http/guards';
 import { installSecurityHeaders } from './http/security-headers';
@@ -73,7 +74,11 @@ export async function buildApp(config: Config, services: Services, options: { lo
     transform: jsonSchemaTransform,
   });
   await app.register(publicFiles(async (scope) => {
-    await scope.register(swaggerUi, { routePrefix: '/api/docs' });
+    await scope.register(swaggerUi, {
+      routePrefix: '/api/docs',
+      uiConfig: API_DOCS_UI_CONFIG,
+      theme: { title: 'Tenantgate API reference', css: [{ filename: 'accessible.css', content: API_DOCS_CSS }] },
+    });
   }));
 
   installErrorHandling(app);

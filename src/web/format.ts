@@ -11,6 +11,23 @@ export function formatTime(iso: string | null | undefined): string {
   return Number.isNaN(date.getTime()) ? iso : dateTime.format(date);
 }
 
+const exactDateTime = new Intl.DateTimeFormat(undefined, {
+  year: 'numeric',
+  month: 'short',
+  day: 'numeric',
+  hour: '2-digit',
+  minute: '2-digit',
+  second: '2-digit',
+  timeZoneName: 'short',
+});
+
+/** To the second, with the time zone: for the audit log, where order and exact moments matter. */
+export function formatTimeExact(iso: string | null | undefined): string {
+  if (!iso) return '—';
+  const date = new Date(iso);
+  return Number.isNaN(date.getTime()) ? iso : exactDateTime.format(date);
+}
+
 /** "Lapses in N days if unused", or null when nothing lapses. */
 export function lapsesText(lapsesAt: string | null | undefined, now: Date = new Date()): string | null {
   if (!lapsesAt) return null;

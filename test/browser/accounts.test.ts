@@ -43,9 +43,9 @@ describe('accounts in the browser', () => {
     await page.getByRole('link', { name: /Audit log/ }).click();
     await page.getByRole('heading', { name: 'Audit log' }).waitFor();
     // The failed and the successful sign-in, the sign-out and the sign-up are all there.
-    await page.getByRole('cell', { name: 'session.signin' }).first().waitFor();
-    await page.getByRole('cell', { name: 'session.signout' }).waitFor();
-    await page.getByRole('cell', { name: 'partner.signup' }).waitFor();
+    await page.getByRole('cell', { name: 'Sign-in', exact: true }).first().waitFor();
+    await page.getByRole('cell', { name: 'Sign-out', exact: true }).waitFor();
+    await page.getByRole('cell', { name: 'Partner account created', exact: true }).waitFor();
     await page.getByRole('cell', { name: 'failure' }).waitFor();
     await context.close();
   });

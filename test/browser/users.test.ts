@@ -114,6 +114,7 @@ describe('user management in the browser', () => {
     const invitee = await newPage(browser, portal.url);
     await invitee.page.goto(link);
     await invitee.page.getByRole('heading', { name: 'Activate your account' }).waitFor();
+    await invitee.page.getByText(`Choose a password for ${memberEmail}.`).waitFor();
     await invitee.page.getByLabel('New password').fill(MEMBER_PASSWORD);
     await invitee.page.getByLabel('Confirm password').fill(MEMBER_PASSWORD);
     await invitee.page.getByRole('button', { name: 'Activate' }).click();
@@ -124,13 +125,11 @@ describe('user management in the browser', () => {
     await expectSignedInAs(invitee.page, memberEmail);
     expect(await invitee.page.getByRole('link', { name: 'Settings' }).count()).toBe(0);
 
-    // The link was single use.
+    // The link was single use, and the page says so when it opens, before any password is typed.
     await invitee.page.goto(link);
     await invitee.page.getByRole('heading', { name: 'Activate your account' }).waitFor();
-    await invitee.page.getByLabel('New password').fill(MEMBER_PASSWORD);
-    await invitee.page.getByLabel('Confirm password').fill(MEMBER_PASSWORD);
-    await invitee.page.getByRole('button', { name: 'Activate' }).click();
     await invitee.page.getByText(/This activation link is not valid/).waitFor();
+    expect(await invitee.page.getByLabel('New password').count()).toBe(0);
     await invitee.context.close();
 
     await page.reload();
@@ -215,9 +214,11 @@ describe('user management in the browser', () => {
 
     await userRow(page, SALES).getByText('Microsoft 365 group').waitFor();
     // The membership download finishes: its progress bar goes away.
-    await page.getByRole('progressbar', { name: `Sync progress for ${SALES}` }).waitFor({ state: 'hidden' });
+    await page.getByRole('progressbar', { name: `Member download for ${SALES}` }).waitFor({ state: 'hidden' });
     await userRow(page, SALES).getByText('Active').waitFor();
-    expect(await userRow(page, SALES).getByText(/Syncing/).count()).toBe(0);
+    // Done: when the members were downloaded, and never "0 of 0".
+    await userRow(page, SALES).getByText(/^Members downloaded /).waitFor();
+    expect(await userRow(page, SALES).getByText(/Syncing|Downloading members|0 of 0/).count()).toBe(0);
 
     // diego is in Sales EMEA, itself a member of Sales.
     const diego = await signInWithMicrosoft(browser, portal, DIEGO);

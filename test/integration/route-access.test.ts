@@ -9,7 +9,7 @@ import { startTestPortal, type TestPortal } from '../support/portal';
  * public must answer 401 without a session and, unless it is for every signed-in user, 403 to a Member.
  * A new route that forgets its access rule fails this test.
  */
-const PUBLIC = new Set(['GET /healthz', 'GET /readyz', 'GET /api/sandbox', 'POST /api/signup', 'POST /api/session', 'POST /api/activate']);
+const PUBLIC = new Set(['GET /healthz', 'GET /readyz', 'GET /api/sandbox', 'POST /api/signup', 'POST /api/session', 'POST /api/activate', 'POST /api/activate/check']);
 const ANY_SIGNED_IN_USER = new Set(['GET /api/session', 'DELETE /api/session', 'DELETE /api/sessions', 'POST /api/session/password']);
 /**
  * Browser round trips with Microsoft: public by nature, protected by state and the binding cookie instead.

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { sql } from 'kysely';
 import type { Db } from '../db/database';
 import type { AuditEventsTable } from '../db/tables';
 
@@ -32,7 +33,13 @@ export interface AuditQuery {
   action?: string;
   outcome?: 'success' | 'failure';
   actor?: string;
+  /** Entries at or after this moment (ISO 8601). */
+  from?: string;
+  /** Entries before this moment (ISO 8601). */
+  to?: string;
 }
+
+const likeEscaped = (term: string) => `%${term.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 
 export type AuditLog = ReturnType<typeof createAuditLog>;
 
@@ -77,7 +84,10 @@ export function createAuditLog(db: Db) {
       let q = db.selectFrom('audit_events').selectAll().where('partner_id', '=', partnerId);
       if (query.action) q = q.where('action', '=', query.action);
       if (query.outcome) q = q.where('outcome', '=', query.outcome);
-      if (query.actor) q = q.where('actor_email', '=', query.actor.toLowerCase());
+      // Part of the actor's address is enough ("pat" finds pat@contoso.com), in any letter case.
+      if (query.actor) q = q.where((eb) => eb(eb.fn('lower', ['actor_email']), 'like', sql<string>`${likeEscaped(query.actor!)} escape '\\'`));
+      if (query.from) q = q.where('at', '>=', query.from);
+      if (query.to) q = q.where('at', '<', query.to);
       const after = decodeCursor(query.cursor);
       if (after) {
         q = q.where((eb) => eb.or([eb('at', '<', after.at), eb.and([eb('at', '=', after.at), eb('id', '<', after.id)])]));

@@ -28,10 +28,11 @@ export function registerUserRoutes(app: FastifyInstance, deps: { service: UserSe
       config: admin,
       schema: {
         tags,
-        summary: "The partner's users and groups, by email",
+        summary: "The partner's users and groups, by email; search matches the email or the name",
         querystring: z.object({
           search: optional(z.string().trim().max(320)),
           role: optional(z.enum(['administrator', 'member'])),
+          appProfileId: optional(idSchema),
           limit: z.coerce.number().int().min(1).max(1000).default(200),
           cursor: optional(z.string().max(400)),
         }),
@@ -117,20 +118,6 @@ export function registerUserRoutes(app: FastifyInstance, deps: { service: UserSe
     async (request) => service.restartDownload(requireAuth(request), request.params.id, clientAddress(request)),
   );
 
-  r.post(
-    '/api/activate',
-    {
-      config: { access: 'public', csrfExempt: true },
-      schema: {
-        tags,
-        summary: 'Set the password of an invited local user with the activation link’s token (single use, 72 hours)',
-        body: z.object({ token: z.string().min(1).max(200), password: passwordSchema }).strict(),
-        response: { 200: z.object({ email: z.string() }), ...errors },
-      },
-    },
-    async (request) => service.activate(request.body, clientAddress(request)),
-  );
-
   r.get(
     '/api/app-profiles/:id/directory',
     {
@@ -154,5 +141,61 @@ export function registerUserRoutes(app: FastifyInstance, deps: { service: UserSe
       },
     },
     async (request) => service.browse(requireAuth(request).partner.id, request.params.id, request.query),
+  );
+  registerActivationRoutes(app, deps);
+}
+
+/** Invitation links: a new one for an invited user, checking one as the page opens, and using it. */
+function registerActivationRoutes(app: FastifyInstance, deps: { service: UserService }): void {
+  const r = app.withTypeProvider<ZodTypeProvider>();
+  const admin = { access: 'admin' as const };
+  const tags = ['Users'];
+  const { service } = deps;
+
+  r.post(
+    '/api/users/:id/invitation',
+    {
+      config: admin,
+      schema: {
+        tags,
+        summary: 'A new activation link for an invited local user (the old link stops working); mailed, or answered once when mail is not set up',
+        params: z.object({ id: idSchema }),
+        body: z.object({}).strict().optional(),
+        response: {
+          200: z.object({ email: z.string(), expiresAt: z.string(), activationUrl: z.string().nullable(), emailed: z.boolean() }),
+          ...errors,
+          429: errorResponseSchema,
+        },
+      },
+    },
+    async (request) => service.resendInvitation(requireAuth(request), request.params.id, clientAddress(request)),
+  );
+
+  r.post(
+    '/api/activate/check',
+    {
+      config: { access: 'public', csrfExempt: true },
+      schema: {
+        tags,
+        summary: 'Whether an activation link still works (asked when the activation page opens)',
+        body: z.object({ token: z.string().min(1).max(200) }).strict(),
+        response: { 200: z.object({ email: z.string(), expiresAt: z.string() }), ...errors },
+      },
+    },
+    async (request) => service.checkActivation(request.body.token),
+  );
+
+  r.post(
+    '/api/activate',
+    {
+      config: { access: 'public', csrfExempt: true },
+      schema: {
+        tags,
+        summary: 'Set the password of an invited local user with the activation link’s token (single use, 72 hours)',
+        body: z.object({ token: z.string().min(1).max(200), password: passwordSchema }).strict(),
+        response: { 200: z.object({ email: z.string() }), ...errors },
+      },
+    },
+    async (request) => service.activate(request.body, clientAddress(request)),
   );
 }

@@ -1,15 +1,12 @@
 import type { AuthContext } from '../http/context';
 import { BadRequestError, ConflictError, NotFoundError } from '../http/errors';
-import { isUniqueViolation } from '../db/database';
-import { checkPasswordStrength } from '../partners/password-policy';
-import { hashPassword } from '../security/passwords';
-import { activationHash } from './invitations';
 import type { UserListQuery, UserRow } from './store';
 import type { UserView } from './view';
 import type { DeleteResult, UserServiceDeps } from './types';
 import { createUserAdding } from './add';
 import { createDirectoryBrowser } from './browse';
 import { createUserSupport } from './support';
+import { createActivation } from './activation';
 
 export type { DeleteResult, UserServiceDeps } from './types';
 
@@ -17,7 +14,7 @@ export type UserService = ReturnType<typeof createUserService>;
 
 /** The rules of user management: who may be added, invited, activated and removed. */
 export function createUserService(deps: UserServiceDeps) {
-  const { store, audit, sessions, downloads } = deps;
+  const { store, sessions, downloads } = deps;
   const support = createUserSupport(deps);
   const { views, viewsById, usableProfile, audited } = support;
   const adding = createUserAdding(deps, support);
@@ -67,44 +64,11 @@ export function createUserService(deps: UserServiceDeps) {
       return result;
     },
 
-    /** Sets an invited local user's password through the single-use activation link. */
-    async activate(input: { token: string; password: string }, clientAddress: string): Promise<{ email: string }> {
-      const hash = activationHash(input.token);
-      const row = await store.findByActivationHash(hash);
-      const now = new Date().toISOString();
-      if (!row || !row.activation_expires_at || row.activation_expires_at <= now) {
-        await audit.record({
-          partnerId: row?.partner_id ?? null,
-          actor: { email: row?.email ?? null },
-          action: 'user.activate',
-          target: { type: 'user', id: row?.id ?? null, name: row?.email ?? null },
-          outcome: 'failure',
-          clientAddress,
-          details: { reason: row ? 'expired' : 'unknown_or_used' },
-        });
-        throw activationInvalid();
-      }
-      checkPasswordStrength(input.password, { email: row.email });
-      let ok: boolean;
-      try {
-        ok = await store.activate(row.id, hash, await hashPassword(input.password), now);
-      } catch (error) {
-        if (!isUniqueViolation(error)) throw error;
-        // Another partner's account took this email while the invitation was pending.
-        await audit.record({ partnerId: row.partner_id, actor: { userId: row.id, email: row.email }, action: 'user.activate', target: { type: 'user', id: row.id, name: row.email }, outcome: 'failure', clientAddress, details: { reason: 'email_taken' } });
-        throw new ConflictError('EMAIL_TAKEN', `${row.email} already has a local account in another portal. Sign in with it, or ask your administrator to invite another address.`);
-      }
-      if (!ok) throw activationInvalid();
-      await audit.record({
-        partnerId: row.partner_id,
-        actor: { userId: row.id, email: row.email },
-        action: 'user.activate',
-        target: { type: 'user', id: row.id, name: row.email },
-        outcome: 'success',
-        clientAddress,
-      });
-      return { email: row.email };
-    },
+    /**
+     * Whether an activation link still works, asked when the page opens (before a password is typed). Says only
+     * the invited address, which the link's holder was sent anyway.
+     */
+    ...createActivation(deps, support),
 
     browse: browser.browse,
 
@@ -140,7 +104,3 @@ export function createUserService(deps: UserServiceDeps) {
     },
   };
 }
-
-const activationInvalid = () =>
-  new BadRequestError('ACTIVATION_INVALID', 'This activation link is not valid: it was already used, it expired (links last 72 hours) or it is incomplete. Ask an administrator to invite you again.');
-

@@ -12,6 +12,8 @@ const listColumns = LIST_COLUMNS.map((c) => `u.${c}` as const);
 export interface UserListQuery {
   search?: string;
   role?: 'administrator' | 'member';
+  /** Only the users and groups added through this app profile. */
+  appProfileId?: string;
   limit: number;
   cursor?: string;
 }
@@ -115,7 +117,17 @@ function entryQueries(db: Db) {
         .select('p.name as app_profile_name')
         .where('u.partner_id', '=', partnerId);
       if (query.role) q = q.where('u.role', '=', query.role);
-      if (query.search) q = q.where('u.email_key', 'like', sql<string>`${likeEscaped(query.search)} escape '\\'`);
+      if (query.appProfileId) q = q.where('u.app_profile_id', '=', query.appProfileId);
+      if (query.search) {
+        // By email or by name, as people remember them ("Vance" finds Adele Vance).
+        const like = likeEscaped(query.search);
+        q = q.where((eb) =>
+          eb.or([
+            eb('u.email_key', 'like', sql<string>`${like} escape '\\'`),
+            eb(eb.fn('lower', ['u.display_name']), 'like', sql<string>`${like} escape '\\'`),
+          ]),
+        );
+      }
       if (query.cursor) q = q.where('u.email_key', '>', query.cursor);
       const rows = (await q.orderBy('u.email_key').limit(query.limit + 1).execute()) as UserListRow[];
       const page = rows.slice(0, query.limit);
@@ -188,6 +200,19 @@ function entryQueries(db: Db) {
         .where('sign_in_type', '=', 'local')
         .where('status', '=', 'invited')
         .executeTakeFirst(),
+
+    /** A new activation link for a pending invitation: the old link stops working. False when no longer invited. */
+    async renewActivation(partnerId: string, id: string, hash: string, expiresAt: string, now: string): Promise<boolean> {
+      const result = await db
+        .updateTable('users')
+        .set({ activation_token_hash: hash, activation_expires_at: expiresAt, updated_at: now })
+        .where('partner_id', '=', partnerId)
+        .where('id', '=', id)
+        .where('sign_in_type', '=', 'local')
+        .where('status', '=', 'invited')
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows) === 1;
+    },
 
     /** Sets the password and spends the token in one conditional update: a second use changes nothing. */
     async activate(id: string, hash: string, passwordHash: string, now: string): Promise<boolean> {

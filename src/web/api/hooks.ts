@@ -1,6 +1,7 @@
 import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { ApiError, api, query, setCsrfToken } from './client';
 import type {
+  ActivationCheck,
   AddUsersAnswer,
   AddUsersRequest,
   AppProfile,
@@ -14,6 +15,7 @@ import type {
   DeleteProfilesAnswer,
   DirectoryPage,
   RemoveUsersAnswer,
+  ResendInvitationAnswer,
   Role,
   SandboxInfo,
   Session,
@@ -28,9 +30,9 @@ export const keys = {
   clouds: ['clouds'] as const,
   appProfiles: ['app-profiles'] as const,
   consentLinks: ['consent-links'] as const,
-  users: (role: string, search: string) => ['users', role, search] as const,
+  users: (role: string, search: string, appProfileId: string) => ['users', role, search, appProfileId] as const,
   usersAll: ['users'] as const,
-  audit: (outcome: string) => ['audit', outcome] as const,
+  audit: (filters: AuditFilters) => ['audit', filters] as const,
   directory: (profileId: string, type: string, search: string) => ['directory', profileId, type, search] as const,
 };
 
@@ -85,6 +87,23 @@ export function useSignOut() {
 export function useActivate() {
   return useMutation({
     mutationFn: (body: { token: string; password: string }) => api.post<unknown>('/api/activate', body),
+  });
+}
+
+/** Asks, when the activation page opens, whether its link still works (so nobody types a password for nothing). */
+export function useActivationCheck(token: string) {
+  return useQuery({
+    queryKey: ['activation', token],
+    queryFn: () => api.post<ActivationCheck>('/api/activate/check', { token }),
+    enabled: Boolean(token),
+    retry: false,
+    staleTime: Infinity,
+  });
+}
+
+export function useResendInvitation() {
+  return useMutation({
+    mutationFn: (id: string) => api.post<ResendInvitationAnswer>(`/api/users/${encodeURIComponent(id)}/invitation`),
   });
 }
 
@@ -241,10 +260,11 @@ export function useDirectory(profileId: string | null, type: 'user' | 'group', s
 
 // ---- users ----
 
-export function useUsers(role: string, search: string) {
+export function useUsers(role: string, search: string, appProfileId = '') {
   return useInfiniteQuery({
-    queryKey: keys.users(role, search),
-    queryFn: ({ pageParam }) => api.get<UsersPage>(`/api/users${query({ role, search, cursor: pageParam })}`),
+    queryKey: keys.users(role, search, appProfileId),
+    queryFn: ({ pageParam }) =>
+      api.get<UsersPage>(`/api/users${query({ role, search, appProfileId, cursor: pageParam })}`),
     initialPageParam: '',
     getNextPageParam: (last) => last.nextCursor || undefined,
     refetchInterval: (q) => {
@@ -271,6 +291,15 @@ export function useDeleteUsers() {
   });
 }
 
+/** Starts a group's member download again after it failed (the list polls while it runs). */
+export function useRestartDownload() {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: (id: string) => api.post<User>(`/api/users/${encodeURIComponent(id)}/download-members`),
+    onSettled: () => client.invalidateQueries({ queryKey: keys.usersAll }),
+  });
+}
+
 export function useChangeUserRole() {
   const client = useQueryClient();
   return useMutation({
@@ -281,11 +310,23 @@ export function useChangeUserRole() {
 
 // ---- audit ----
 
-export function useAudit(outcome: string) {
+/** The audit log's filters as the API takes them (empty means "any"); `from`/`to` are ISO moments. */
+export interface AuditFilters {
+  outcome: string;
+  action: string;
+  actor: string;
+  from: string;
+  to: string;
+}
+
+/** Where the CSV export of the filtered audit log downloads from (a plain GET with the session cookie). */
+export const auditExportUrl = (filters: AuditFilters) => `/api/audit/export.csv${query({ ...filters })}`;
+
+export function useAudit(filters: AuditFilters) {
   return useInfiniteQuery({
-    queryKey: keys.audit(outcome),
+    queryKey: keys.audit(filters),
     queryFn: ({ pageParam }) =>
-      api.get<AuditPage>(`/api/audit${query({ limit: 50, cursor: pageParam, outcome })}`),
+      api.get<AuditPage>(`/api/audit${query({ limit: 50, cursor: pageParam, ...filters })}`),
     initialPageParam: '',
     getNextPageParam: (last) => last.nextCursor || undefined,
   });

@@ -38,6 +38,8 @@ export type User = UsersPage['items'][number];
 export type AddUsersRequest = Body<'/api/users', 'post'>;
 export type AddUsersAnswer = Ok<'/api/users', 'post'>;
 export type RemoveUsersAnswer = Ok<'/api/users/delete', 'post'>;
+export type ResendInvitationAnswer = Ok<'/api/users/{id}/invitation', 'post'>;
+export type ActivationCheck = Ok<'/api/activate/check', 'post'>;
 
 export type AuditPage = Ok<'/api/audit', 'get'>;
 export type AuditEntry = AuditPage['items'][number];

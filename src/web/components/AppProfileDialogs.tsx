@@ -10,6 +10,7 @@ import {
   Input,
   MessageBar,
   MessageBarBody,
+  MessageBarTitle,
   Radio,
   RadioGroup,
   Text,
@@ -28,6 +29,7 @@ import {
 } from '../api/hooks';
 import type { AppProfile, CloudId, DeleteProfilesAnswer } from '../api/models';
 import { validateProfileName } from '../format';
+import { AppLink } from './AppLink';
 import { useDangerStyles } from './danger';
 import { useLastValue } from './useLastValue';
 import { ConsentLinkStep } from './ConsentLinkStep';
@@ -457,9 +459,13 @@ function DeleteConfirmation({
   const danger = useDangerStyles();
   const remove = useDeleteAppProfiles();
 
+  // Profiles known to be in use cannot be deleted: say so up front instead of promising a deletion.
+  const inUse = profiles.filter((profile) => profile.inUse.users + profile.inUse.groups > 0);
+  const deletable = profiles.filter((profile) => !inUse.includes(profile));
+
   const onDelete = () => {
     remove.mutate(
-      profiles.map((profile) => profile.id),
+      deletable.map((profile) => profile.id),
       { onSuccess: (answer) => onDone(answer, profiles) },
     );
   };
@@ -468,21 +474,58 @@ function DeleteConfirmation({
     <DialogBody>
       <DialogTitle>Delete app profiles</DialogTitle>
       <DialogContent className={styles.content}>
-        <Text>These app profiles will be deleted:</Text>
-        <ul className={styles.list}>
-          {profiles.map((profile) => (
-            <li key={profile.id}>{profile.name}</li>
-          ))}
-        </ul>
-        <Text>An app profile that Microsoft 365 users or groups in User management still use cannot be deleted.</Text>
+        {inUse.length ? (
+          <MessageBar intent="error" layout="multiline">
+            <MessageBarBody>
+              <MessageBarTitle>
+                {inUse.length === 1 ? 'This app profile is in use and cannot be deleted' : 'These app profiles are in use and cannot be deleted'}
+              </MessageBarTitle>
+              <ul className={styles.list}>
+                {inUse.map((profile) => (
+                  <li key={profile.id}>
+                    {inUseText(profile)}{' '}
+                    <AppLink to={`/settings/users?appProfile=${encodeURIComponent(profile.id)}`}>
+                      See who uses “{profile.name}”
+                    </AppLink>
+                  </li>
+                ))}
+              </ul>
+              Remove those users and groups in User management first.
+            </MessageBarBody>
+          </MessageBar>
+        ) : null}
+        {deletable.length ? (
+          <>
+            <Text>
+              {deletable.length === 1 ? 'This app profile will be deleted' : 'These app profiles will be deleted'}, with
+              their connection to the tenant. This cannot be undone:
+            </Text>
+            <ul className={styles.list}>
+              {deletable.map((profile) => (
+                <li key={profile.id}>{profile.name}</li>
+              ))}
+            </ul>
+          </>
+        ) : null}
         <ErrorBar error={remove.error} />
       </DialogContent>
       <DialogActions>
-        <Button appearance="primary" className={danger.button} onClick={onDelete} disabled={remove.isPending}>
-          Delete
-        </Button>
-        <Button onClick={onClose}>Cancel</Button>
+        {deletable.length ? (
+          <Button appearance="primary" className={danger.button} onClick={onDelete} disabled={remove.isPending}>
+            Delete
+          </Button>
+        ) : null}
+        <Button onClick={onClose}>{deletable.length ? 'Cancel' : 'Close'}</Button>
       </DialogActions>
     </DialogBody>
   );
+}
+
+/** "“Second” is used by 1 Microsoft 365 user and 2 groups in User management." */
+function inUseText(profile: AppProfile): string {
+  const { users, groups } = profile.inUse;
+  const parts: string[] = [];
+  if (users) parts.push(`${users} Microsoft 365 ${users === 1 ? 'user' : 'users'}`);
+  if (groups) parts.push(`${groups} ${groups === 1 ? 'group' : 'groups'}`);
+  return `“${profile.name}” is used by ${parts.join(' and ')} in User management.`;
 }

@@ -1,4 +1,4 @@
-import { MessageBar, MessageBarBody, MessageBarTitle, Spinner } from '@fluentui/react-components';
+import { Button, MessageBar, MessageBarActions, MessageBarBody, MessageBarTitle, Spinner } from '@fluentui/react-components';
 import type { ReactNode } from 'react';
 import { errorMessage } from '../api/client';
 
@@ -6,14 +6,20 @@ export function Loading() {
   return <Spinner label="Loading" size="small" labelPosition="after" />;
 }
 
-export function ErrorBar({ error, title }: { error: unknown; title?: string }) {
+/** An error in words; with `onRetry` (a list that failed to load) it offers Retry instead of a page reload. */
+export function ErrorBar({ error, title, onRetry }: { error: unknown; title?: string; onRetry?: () => void }) {
   if (!error) return null;
   return (
-    <MessageBar intent="error">
+    <MessageBar intent="error" layout="multiline">
       <MessageBarBody>
         {title ? <MessageBarTitle>{title}</MessageBarTitle> : null}
         {errorMessage(error)}
       </MessageBarBody>
+      {onRetry ? (
+        <MessageBarActions>
+          <Button onClick={onRetry}>Retry</Button>
+        </MessageBarActions>
+      ) : null}
     </MessageBar>
   );
 }

@@ -16,7 +16,7 @@ import {
   KeyResetRegular,
   WarningRegular,
 } from '@fluentui/react-icons';
-import { useMemo, useState, type ReactNode } from 'react';
+import { useEffect, useMemo, useState, type ReactNode } from 'react';
 import { useNavigate, useSearchParams } from 'react-router';
 import { errorMessage } from '../api/client';
 import { useAppProfiles, useCheckAppProfile } from '../api/hooks';
@@ -27,6 +27,7 @@ import {
   ReauthorizeDialog,
   RenameProfileDialog,
 } from '../components/AppProfileDialogs';
+import { AppLink } from '../components/AppLink';
 import { CommandBar } from '../components/CommandBar';
 import { ErrorBar, Loading, Notice } from '../components/Feedback';
 import { SelectableGrid, useSelection } from '../components/SelectableGrid';
@@ -74,6 +75,17 @@ export function AppProfilesPage() {
   const selectedProfiles = selection.selectedItems;
   const single = selectedProfiles.length === 1 ? selectedProfiles[0] : null;
 
+  // "?reauthorize=<id>" (the expired-profile banner's action elsewhere) opens that profile's Re-authorize dialog.
+  const reauthorizeId = params.get('reauthorize');
+  useEffect(() => {
+    if (!reauthorizeId || !profiles.data) return;
+    const profile = profiles.data.find((candidate) => candidate.id === reauthorizeId);
+    if (profile) setReauthorizing(profile);
+    const next = new URLSearchParams(params);
+    next.delete('reauthorize');
+    setParams(next, { replace: true });
+  }, [reauthorizeId, profiles.data, params, setParams]);
+
   const closeCreate = () => {
     setCreateOpen(false);
     if (params.get('create') === '1') {
@@ -91,18 +103,22 @@ export function AppProfilesPage() {
     setDeleting(null);
     selection.clear();
     const names = chosen.filter((profile) => answer.deleted.includes(profile.id)).map((profile) => profile.name);
-    const lines: string[] = [];
-    if (names.length) lines.push(`Deleted: ${names.join(', ')}.`);
-    for (const blocked of answer.blocked) {
-      const name = blocked.name ?? chosen.find((profile) => profile.id === blocked.id)?.name;
-      lines.push(blockedProfileMessage({ ...blocked, name }));
-    }
+    // Refused by the server (put in use since the list was loaded): the refusal links to the users that block it.
+    const refusals = answer.blocked.map((blocked) => ({
+      id: blocked.id,
+      text: blockedProfileMessage({ ...blocked, name: blocked.name ?? chosen.find((profile) => profile.id === blocked.id)?.name }),
+    }));
+    if (names.length === 0 && refusals.length === 0) return;
     setMessage({
-      intent: answer.blocked.length ? (names.length ? 'warning' : 'error') : 'success',
+      intent: refusals.length ? (names.length ? 'warning' : 'error') : 'success',
       content: (
         <>
-          {lines.map((line) => (
-            <div key={line}>{line}</div>
+          {names.length ? <div>Deleted: {names.join(', ')}.</div> : null}
+          {refusals.map((refusal) => (
+            <div key={refusal.id}>
+              {refusal.text}{' '}
+              <AppLink to={`/settings/users?appProfile=${encodeURIComponent(refusal.id)}`}>See who uses it</AppLink>
+            </div>
           ))}
         </>
       ),
@@ -235,7 +251,7 @@ export function AppProfilesPage() {
       {check.isPending ? <Loading /> : null}
       {message ? <Notice intent={message.intent}>{message.content}</Notice> : null}
       {profiles.isPending ? <Loading /> : null}
-      <ErrorBar error={profiles.error} />
+      <ErrorBar error={profiles.error} title="The app profiles could not be loaded" onRetry={() => void profiles.refetch()} />
       <ExpiredProfilesNote profiles={items} />
       {profiles.isSuccess && items.length === 0 ? (
         <div className={styles.empty}>
@@ -244,7 +260,12 @@ export function AppProfilesPage() {
             system’s users and want to enable single sign-on. An app profile generates the Tenantgate - User
             Management app. This app connects this system to Microsoft 365.
           </Body1>
-          <Body1>No app profile yet. Click Create and sign in with a Microsoft 365 Global Administrator.</Body1>
+          <Body1>No app profile yet. Connect a tenant and sign in with a Global Administrator of that Microsoft 365 tenant.</Body1>
+          <div>
+            <Button appearance="primary" icon={<AddRegular />} onClick={() => setCreateOpen(true)}>
+              Connect a Microsoft 365 tenant
+            </Button>
+          </div>
         </div>
       ) : null}
       {items.length > 0 ? (

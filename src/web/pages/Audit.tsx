@@ -1,7 +1,14 @@
 import {
   Badge,
   Button,
+  Dialog,
+  DialogActions,
+  DialogBody,
+  DialogContent,
+  DialogSurface,
+  DialogTitle,
   Field,
+  Input,
   Select,
   Table,
   TableBody,
@@ -13,35 +20,91 @@ import {
   makeStyles,
   tokens,
 } from '@fluentui/react-components';
-import { useState } from 'react';
-import { useAudit } from '../api/hooks';
+import { ArrowDownloadRegular } from '@fluentui/react-icons';
+import { useMemo, useState } from 'react';
+import { AUDIT_ACTION_NAMES, auditActionName, explainAudit } from '../../server/audit/explain';
+import { auditExportUrl, useAudit, type AuditFilters } from '../api/hooks';
 import type { AuditEntry } from '../api/models';
 import { ErrorBar, Loading } from '../components/Feedback';
-import { formatTime } from '../format';
 import { PageHeader } from '../components/PageHeader';
+import { useDebounced } from '../components/useDebounced';
+import { useLastValue } from '../components/useLastValue';
+import { formatTimeExact } from '../format';
 
 const useStyles = makeStyles({
-  filters: { display: 'flex', gap: tokens.spacingHorizontalM, alignItems: 'flex-end' },
+  filters: { display: 'flex', flexWrap: 'wrap', gap: tokens.spacingHorizontalM, alignItems: 'flex-end' },
   scroll: { overflowX: 'auto' },
-  table: { minWidth: '900px' },
+  table: { minWidth: '1000px' },
+  // The table lays columns out evenly: the time gets room for seconds and the zone, long addresses break.
+  timeColumn: { width: '230px' },
+  narrowColumn: { width: '110px' },
+  cell: { overflowWrap: 'anywhere' },
+  facts: {
+    display: 'grid',
+    gridTemplateColumns: 'max-content 1fr',
+    columnGap: tokens.spacingHorizontalL,
+    rowGap: tokens.spacingVerticalS,
+    margin: 0,
+    '& dt': { fontWeight: tokens.fontWeightSemibold },
+    '& dd': { margin: 0, overflowWrap: 'anywhere' },
+  },
 });
 
 function target(entry: AuditEntry): string {
   const name = entry.targetName ?? entry.targetId;
   if (!entry.targetType && !name) return '—';
-  return [entry.targetType, name].filter(Boolean).join(': ');
+  return [entry.targetType?.replace(/_/g, ' '), name].filter(Boolean).join(': ');
 }
+
+/** A day picked in the browser's time zone, as the ISO moment it starts (`nextDay` for the day after it). */
+function dayStart(day: string, nextDay = false): string {
+  if (!day) return '';
+  const [year, month, date] = day.split('-').map(Number);
+  const start = new Date(year!, month! - 1, date! + (nextDay ? 1 : 0));
+  return Number.isNaN(start.getTime()) ? '' : start.toISOString();
+}
+
+const ACTIONS = Object.entries(AUDIT_ACTION_NAMES).sort((a, b) => a[1].localeCompare(b[1]));
 
 export function AuditPage() {
   const styles = useStyles();
   const [outcome, setOutcome] = useState('');
-  const audit = useAudit(outcome);
+  const [action, setAction] = useState('');
+  const [actor, setActor] = useState('');
+  const [fromDay, setFromDay] = useState('');
+  const [toDay, setToDay] = useState('');
+  const debouncedActor = useDebounced(actor.trim(), 300);
+  const filters: AuditFilters = useMemo(
+    () => ({ outcome, action, actor: debouncedActor, from: dayStart(fromDay), to: dayStart(toDay, true) }),
+    [outcome, action, debouncedActor, fromDay, toDay],
+  );
+  const audit = useAudit(filters);
   const entries = audit.data?.pages.flatMap((page) => page.items) ?? [];
+  const [shown, setShown] = useState<AuditEntry | null>(null);
 
   return (
     <>
       <PageHeader title="Audit log" />
       <div className={styles.filters}>
+        <Field label="From">
+          <Input type="date" value={fromDay} onChange={(_, d) => setFromDay(d.value)} />
+        </Field>
+        <Field label="To">
+          <Input type="date" value={toDay} onChange={(_, d) => setToDay(d.value)} />
+        </Field>
+        <Field label="Actor">
+          <Input value={actor} placeholder="Email address" onChange={(_, d) => setActor(d.value)} />
+        </Field>
+        <Field label="Action">
+          <Select value={action} onChange={(_, d) => setAction(d.value)}>
+            <option value="">All actions</option>
+            {ACTIONS.map(([code, name]) => (
+              <option key={code} value={code}>
+                {name}
+              </option>
+            ))}
+          </Select>
+        </Field>
         <Field label="Outcome">
           <Select value={outcome} onChange={(_, d) => setOutcome(d.value)}>
             <option value="">All</option>
@@ -49,36 +112,49 @@ export function AuditPage() {
             <option value="failure">Failure</option>
           </Select>
         </Field>
+        <Button as="a" href={auditExportUrl(filters)} download icon={<ArrowDownloadRegular />}>
+          Export CSV
+        </Button>
       </div>
-      <ErrorBar error={audit.error} />
+      <ErrorBar error={audit.error} title="The audit log could not be loaded" onRetry={() => void audit.refetch()} />
       {audit.isPending ? <Loading /> : null}
-      {audit.isSuccess && entries.length === 0 ? <Text>No audit entries yet.</Text> : null}
+      {audit.isSuccess && entries.length === 0 ? <Text>No audit entries match.</Text> : null}
       {entries.length > 0 ? (
         <div className={styles.scroll} tabIndex={0} role="region" aria-label="Audit log table">
           <Table aria-label="Audit log" className={styles.table} size="small">
             <TableHeader>
               <TableRow>
-                <TableHeaderCell>Time</TableHeaderCell>
+                <TableHeaderCell className={styles.timeColumn}>Time</TableHeaderCell>
                 <TableHeaderCell>Actor</TableHeaderCell>
                 <TableHeaderCell>Action</TableHeaderCell>
                 <TableHeaderCell>Target</TableHeaderCell>
-                <TableHeaderCell>Outcome</TableHeaderCell>
+                <TableHeaderCell className={styles.narrowColumn}>Outcome</TableHeaderCell>
                 <TableHeaderCell>Client address</TableHeaderCell>
+                <TableHeaderCell className={styles.narrowColumn}>Details</TableHeaderCell>
               </TableRow>
             </TableHeader>
             <TableBody>
               {entries.map((entry) => (
                 <TableRow key={entry.id}>
-                  <TableCell>{formatTime(entry.at)}</TableCell>
-                  <TableCell>{entry.actorEmail ?? '—'}</TableCell>
-                  <TableCell>{entry.action}</TableCell>
-                  <TableCell>{target(entry)}</TableCell>
+                  <TableCell>{formatTimeExact(entry.at)}</TableCell>
+                  <TableCell className={styles.cell}>{entry.actorEmail ?? '—'}</TableCell>
+                  <TableCell>{auditActionName(entry.action)}</TableCell>
+                  <TableCell className={styles.cell}>{target(entry)}</TableCell>
                   <TableCell>
                     <Badge appearance="tint" color={entry.outcome === 'success' ? 'success' : 'danger'}>
                       {entry.outcome === 'success' ? 'Success' : 'Failure'}
                     </Badge>
                   </TableCell>
                   <TableCell>{entry.clientAddress ?? '—'}</TableCell>
+                  <TableCell>
+                    <Button
+                      size="small"
+                      aria-label={`Details of ${auditActionName(entry.action)} at ${formatTimeExact(entry.at)}`}
+                      onClick={() => setShown(entry)}
+                    >
+                      Details
+                    </Button>
+                  </TableCell>
                 </TableRow>
               ))}
             </TableBody>
@@ -90,6 +166,75 @@ export function AuditPage() {
           Load more
         </Button>
       ) : null}
+      <EntryDetails entry={shown} onClose={() => setShown(null)} />
+    </>
+  );
+}
+
+/** One entry in full: who, what, when (to the second, with the time zone), and for a failure its cause and fix. */
+function EntryDetails({ entry, onClose }: { entry: AuditEntry | null; onClose: () => void }) {
+  const styles = useStyles();
+  const last = useLastValue(entry);
+  const explanation = last ? explainAudit(last) : null;
+  const facts = Object.entries(last?.details ?? {}).filter(([, value]) => value !== null && value !== undefined && value !== '');
+  return (
+    <Dialog open={entry !== null} onOpenChange={(_, d) => !d.open && onClose()}>
+      <DialogSurface>
+        {last ? (
+          <DialogBody>
+            <DialogTitle>{auditActionName(last.action)}</DialogTitle>
+            <DialogContent>
+              <dl className={styles.facts}>
+                <dt>Time</dt>
+                <dd>{formatTimeExact(last.at)}</dd>
+                <dt>Actor</dt>
+                <dd>{last.actorEmail ?? '—'}</dd>
+                <dt>Action</dt>
+                <dd>
+                  {auditActionName(last.action)} ({last.action})
+                </dd>
+                <dt>Target</dt>
+                <dd>{target(last)}</dd>
+                <dt>Outcome</dt>
+                <dd>{last.outcome === 'success' ? 'Success' : 'Failure'}</dd>
+                {explanation ? (
+                  <>
+                    <dt>Cause</dt>
+                    <dd>{explanation.cause}</dd>
+                    {explanation.fix ? (
+                      <>
+                        <dt>Fix</dt>
+                        <dd>{explanation.fix}</dd>
+                      </>
+                    ) : null}
+                  </>
+                ) : null}
+                <dt>Client address</dt>
+                <dd>{last.clientAddress ?? '—'}</dd>
+                {facts.map(([key, value]) => (
+                  <Fact key={key} name={key} value={value} />
+                ))}
+              </dl>
+            </DialogContent>
+            <DialogActions>
+              <Button appearance="primary" onClick={onClose}>
+                Close
+              </Button>
+            </DialogActions>
+          </DialogBody>
+        ) : null}
+      </DialogSurface>
+    </Dialog>
+  );
+}
+
+/** A stored fact under a readable name ("microsoftAccount" → "Microsoft account"). */
+function Fact({ name, value }: { name: string; value: unknown }) {
+  const label = name.replace(/([a-z])([A-Z])/g, '$1 $2').replace(/_/g, ' ').toLowerCase();
+  return (
+    <>
+      <dt>{label.charAt(0).toUpperCase() + label.slice(1)}</dt>
+      <dd>{typeof value === 'string' ? value : JSON.stringify(value)}</dd>
     </>
   );
 }

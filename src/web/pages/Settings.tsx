@@ -1,8 +1,9 @@
-import { Caption1, Card, CardHeader, makeStyles, tokens } from '@fluentui/react-components';
+import { Badge, Caption1, Card, CardHeader, makeStyles, tokens } from '@fluentui/react-components';
 import { AppsRegular, DocumentBulletListRegular, PeopleRegular } from '@fluentui/react-icons';
 import type { ReactElement } from 'react';
 import { AppLink } from '../components/AppLink';
 import { PageHeader } from '../components/PageHeader';
+import { ExpiredProfilesBanner, needsReauthorizationText, useExpiredProfiles } from '../components/ProfileHealth';
 
 const useStyles = makeStyles({
   grid: {
@@ -12,6 +13,7 @@ const useStyles = makeStyles({
   },
   icon: { fontSize: '28px', color: tokens.colorBrandForeground1 },
   title: { fontWeight: tokens.fontWeightSemibold },
+  header: { display: 'flex', flexWrap: 'wrap', gap: tokens.spacingHorizontalS, alignItems: 'center' },
 });
 
 interface Entry {
@@ -19,16 +21,20 @@ interface Entry {
   name: string;
   description: string;
   icon: ReactElement;
+  /** Something on that page needs the administrator now. */
+  alert?: string;
 }
 
 export function SettingsPage() {
   const styles = useStyles();
+  const expired = useExpiredProfiles();
   const entries: Entry[] = [
     {
       to: '/settings/app-profiles',
       name: 'Partner app profile',
       description: 'Connect Microsoft 365 tenants and keep their app authorization alive.',
       icon: <AppsRegular className={styles.icon} />,
+      alert: expired.length ? needsReauthorizationText(expired.length) : undefined,
     },
     {
       to: '/settings/users',
@@ -46,15 +52,23 @@ export function SettingsPage() {
   return (
     <>
       <PageHeader title="Settings" />
+      <ExpiredProfilesBanner />
       <div className={styles.grid}>
         {entries.map((entry) => (
           <Card key={entry.to}>
             <CardHeader
               image={entry.icon}
               header={
-                <AppLink to={entry.to} className={styles.title}>
-                  {entry.name}
-                </AppLink>
+                <span className={styles.header}>
+                  <AppLink to={entry.to} className={styles.title}>
+                    {entry.name}
+                  </AppLink>
+                  {entry.alert ? (
+                    <Badge appearance="filled" color="danger">
+                      {entry.alert}
+                    </Badge>
+                  ) : null}
+                </span>
               }
               description={<Caption1>{entry.description}</Caption1>}
             />

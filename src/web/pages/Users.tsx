@@ -1,6 +1,8 @@
 import {
   Badge,
   Button,
+  Field,
+  Input,
   Dialog,
   DialogActions,
   DialogBody,
@@ -16,11 +18,12 @@ import {
   tokens,
   type TableColumnDefinition,
 } from '@fluentui/react-components';
-import { DeleteRegular, PersonAddRegular, PersonSwapRegular } from '@fluentui/react-icons';
+import { DeleteRegular, MailArrowUpRegular, PersonAddRegular, PersonSwapRegular, WarningFilled } from '@fluentui/react-icons';
 import { useMemo, useState, type ReactNode } from 'react';
 import { useSearchParams } from 'react-router';
-import { useDeleteUsers, useUsers } from '../api/hooks';
-import type { RemoveUsersAnswer, User } from '../api/models';
+import { errorMessage } from '../api/client';
+import { useAppProfiles, useDeleteUsers, useResendInvitation, useRestartDownload, useUsers } from '../api/hooks';
+import type { AppProfile, RemoveUsersAnswer, User } from '../api/models';
 import { AddUserDrawer } from '../components/AddUserDrawer';
 import { ChangeRoleDialog } from '../components/ChangeRoleDialog';
 import { CommandBar } from '../components/CommandBar';
@@ -29,14 +32,16 @@ import { ErrorBar, Loading, Notice } from '../components/Feedback';
 import { SelectableGrid, useSelection } from '../components/SelectableGrid';
 import { useDebounced } from '../components/useDebounced';
 import { useLastValue } from '../components/useLastValue';
-import { roleLabel, signInTypeLabel, userStatusLabel } from '../format';
+import { formatTime, roleLabel, signInTypeLabel, userStatusLabel } from '../format';
 import { PageHeader } from '../components/PageHeader';
+import { ExpiredProfilesBanner, useExpiredProfiles } from '../components/ProfileHealth';
 
 const useStyles = makeStyles({
   toolbar: { display: 'flex', gap: tokens.spacingHorizontalM, alignItems: 'center', flexWrap: 'wrap' },
   email: { display: 'flex', gap: tokens.spacingHorizontalS, alignItems: 'center', flexWrap: 'wrap' },
   status: { display: 'flex', flexDirection: 'column', gap: '2px', width: '100%' },
   list: { margin: 0, paddingLeft: tokens.spacingHorizontalXL },
+  expired: { color: tokens.colorPaletteRedForeground1, fontSize: '16px', flexShrink: 0 },
 });
 
 const userId = (user: User) => user.id;
@@ -49,17 +54,56 @@ export function UsersPage() {
   const [role, setRole] = useState('');
   const [search, setSearch] = useState('');
   const debouncedSearch = useDebounced(search.trim(), 300);
-  const users = useUsers(role, debouncedSearch);
+  // "?appProfile=<id>" lists who blocks deleting that profile (the Delete dialog links here).
+  const appProfileFilter = params.get('appProfile') ?? '';
+  const users = useUsers(role, debouncedSearch, appProfileFilter);
+  const profiles = useAppProfiles();
+  const expiredProfiles = useExpiredProfiles();
   const [removing, setRemoving] = useState<User[] | null>(null);
   const [changingRole, setChangingRole] = useState<User | null>(null);
   const [message, setMessage] = useState<{ intent: 'success' | 'warning' | 'error'; content: ReactNode } | null>(
     null,
   );
   const drawerOpen = params.get('add') === '1';
+  const resend = useResendInvitation();
 
   const items = useMemo(() => users.data?.pages.flatMap((page) => page.items) ?? [], [users.data]);
   const selection = useSelection(items, userId);
   const selectedUsers = selection.selectedItems;
+
+  const invited = selectedUsers.length === 1 && selectedUsers[0]!.signInType === 'local' && selectedUsers[0]!.status === 'invited' ? selectedUsers[0]! : null;
+  // A new activation link for an invited user: mailed, or shown here once (the old link stops working).
+  const onResend = () => {
+    if (!invited) return;
+    selection.clear();
+    resend.mutate(invited.id, {
+      onSuccess: (answer) =>
+        setMessage({
+          intent: 'success',
+          content: answer.activationUrl ? (
+            <>
+              <div>
+                New activation link for {answer.email} (valid until {formatTime(answer.expiresAt)}). The old link no
+                longer works. Pass it on to them:
+              </div>
+              <Field label={`Activation link for ${answer.email}`}>
+                <Input readOnly value={answer.activationUrl} onFocus={(event) => event.target.select()} />
+              </Field>
+            </>
+          ) : (
+            `A new invitation was emailed to ${answer.email}. The old link no longer works.`
+          ),
+        }),
+      onError: (error) => setMessage({ intent: 'error', content: errorMessage(error) }),
+    });
+  };
+
+  const setAppProfileFilter = (id: string) => {
+    const next = new URLSearchParams(params);
+    if (id) next.set('appProfile', id);
+    else next.delete('appProfile');
+    setParams(next, { replace: true });
+  };
 
   const openDrawer = (open: boolean) => {
     const next = new URLSearchParams(params);
@@ -97,6 +141,7 @@ export function UsersPage() {
         renderHeaderCell: () => 'Email',
         renderCell: (user) => (
           <span className={styles.email}>
+            <ExpiredProfileIcon user={user} expired={expiredProfiles} className={styles.expired} />
             {user.email}
             {user.isOwner ? (
               <Badge appearance="tint" color="brand">
@@ -132,28 +177,18 @@ export function UsersPage() {
         renderCell: (user) => (
           <div className={styles.status}>
             <span>{userStatusLabel(user.status)}</span>
-            {user.progress ? (
-              <>
-                <ProgressBar
-                  aria-label={`Sync progress for ${user.email}`}
-                  value={user.progress.total > 0 ? user.progress.done / user.progress.total : undefined}
-                  max={1}
-                />
-                <Text size={200}>
-                  Syncing {user.progress.done} of {user.progress.total}
-                </Text>
-              </>
-            ) : null}
+            <GroupDownload user={user} onMessage={setMessage} />
           </div>
         ),
       }),
     ],
-    [styles],
+    [styles, expiredProfiles],
   );
 
   return (
     <>
       <PageHeader title="User management" />
+      <ExpiredProfilesBanner />
       <CommandBar
         label="User actions"
         onCommand={() => setMessage(null)}
@@ -165,6 +200,13 @@ export function UsersPage() {
             icon: <PersonSwapRegular />,
             disabled: selectedUsers.length !== 1 || Boolean(selectedUsers[0]?.isOwner),
             onClick: () => setChangingRole(selectedUsers[0] ?? null),
+          },
+          {
+            id: 'resend',
+            label: 'Resend invitation',
+            icon: <MailArrowUpRegular />,
+            disabled: !invited || resend.isPending,
+            onClick: onResend,
           },
           {
             id: 'remove',
@@ -182,14 +224,27 @@ export function UsersPage() {
           <option value="administrator">Administrators</option>
           <option value="member">Members</option>
         </Select>
+        <Select
+          aria-label="App profile filter"
+          value={appProfileFilter}
+          onChange={(_, d) => setAppProfileFilter(d.value)}
+        >
+          <option value="">All app profiles</option>
+          {(profiles.data ?? []).map((profile) => (
+            <option key={profile.id} value={profile.id}>
+              {profile.name}
+            </option>
+          ))}
+        </Select>
         <SearchBox
-          aria-label="Search by email"
+          aria-label="Search by name or email"
+          placeholder="Search by name or email"
           value={search}
           onChange={(_, d) => setSearch(d.value)}
         />
       </div>
       {message ? <Notice intent={message.intent}>{message.content}</Notice> : null}
-      <ErrorBar error={users.error} />
+      <ErrorBar error={users.error} title="The users could not be loaded" onRetry={() => void users.refetch()} />
       {users.isPending ? <Loading /> : null}
       {users.isSuccess && items.length === 0 ? <Text>No users match.</Text> : null}
       {items.length > 0 ? (
@@ -222,6 +277,68 @@ export function UsersPage() {
         }}
       />
     </>
+  );
+}
+
+/**
+ * A group's member download in words: preparing (nothing counted yet), "N of M members", a failure with Retry
+ * (the API restarts it), or when the members were last downloaded.
+ */
+function GroupDownload({
+  user,
+  onMessage,
+}: {
+  user: User;
+  onMessage: (message: { intent: 'success' | 'warning' | 'error'; content: ReactNode }) => void;
+}) {
+  const retry = useRestartDownload();
+  if (user.kind !== 'group') return null;
+  if (user.syncError) {
+    return (
+      <>
+        <Text size={200}>
+          Member download failed at {formatTime(user.syncError.at)}: {user.syncError.message}
+        </Text>
+        <Button
+          size="small"
+          disabled={retry.isPending}
+          onClick={(event) => {
+            event.stopPropagation();
+            retry.mutate(user.id, { onError: (error) => onMessage({ intent: 'error', content: errorMessage(error) }) });
+          }}
+        >
+          Retry download of {user.email}
+        </Button>
+      </>
+    );
+  }
+  if (user.progress) {
+    const counted = user.progress.total > 0;
+    return (
+      <>
+        <ProgressBar
+          aria-label={`Member download for ${user.email}`}
+          value={counted ? user.progress.done / user.progress.total : undefined}
+          max={1}
+        />
+        <Text size={200}>
+          {counted ? `Downloading members: ${user.progress.done} of ${user.progress.total}` : 'Preparing the member download…'}
+        </Text>
+      </>
+    );
+  }
+  return user.lastSyncedAt ? <Text size={200}>Members downloaded {formatTime(user.lastSyncedAt)}</Text> : null;
+}
+
+/** A warning beside a user whose app profile expired: they cannot sign in or be managed until it is fixed. */
+function ExpiredProfileIcon({ user, expired, className }: { user: User; expired: AppProfile[]; className: string }) {
+  const profile = expired.find((candidate) => candidate.id === user.appProfileId);
+  if (!profile) return null;
+  const text = `App profile “${profile.name}” needs re-authorization: ${user.kind === 'group' ? 'its members cannot' : 'this user cannot'} sign in until it is fixed.`;
+  return (
+    <span title={text} className={className}>
+      <WarningFilled aria-label={text} />
+    </span>
   );
 }
 
