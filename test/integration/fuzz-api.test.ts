@@ -232,7 +232,7 @@ describe.each(testEngines())('bad input on every route (%s)', (engine) => {
   /** Routes that end the session or check a password (a 128 MiB hash) get fewer cases. */
   const EXPENSIVE = /^(POST \/api\/(session|signup|activate|session\/password)|DELETE \/api\/sessions?)$/;
 
-  async function send(c: FuzzCase, route: Route): Promise<{ status: number; body: unknown; text: string }> {
+  async function send(c: FuzzCase, route: Route): Promise<{ status: number; body: unknown; text: string; contentType: string }> {
     let path = route.path;
     route.path.match(/\{[^}]+\}/g)?.forEach((param, i) => (path = path.replace(param, encodeURIComponent(c.pathValues[i]))));
     const headers: Record<string, string> = {};
@@ -259,7 +259,7 @@ describe.each(testEngines())('bad input on every route (%s)', (engine) => {
     } catch {
       // HTML or empty
     }
-    return { status: res.status, body: parsed, text };
+    return { status: res.status, body: parsed, text, contentType: res.headers.get('content-type') ?? '' };
   }
 
   it(`answers every bad request with 2xx or a documented 4xx in the error shape, and a refusal changes nothing (${RUNS[engine]} cases, seeded)`, async () => {
@@ -286,8 +286,13 @@ describe.each(testEngines())('bad input on every route (%s)', (engine) => {
       expect(res.status, where).toBeLessThan(500);
       if (res.status >= 400) {
         // 431: Node's HTTP parser refuses an address past 16 KiB before any route sees it.
-        if (res.status !== 431) expect(Object.keys(route.op.responses), `undocumented status, ${where}`).toContain(String(res.status));
-        expect(res.body, `error shape, ${where}`).toMatchObject({ error: { code: expect.any(String), message: expect.any(String) }, requestId: expect.any(String) });
+        // The consent-link pages are for a person, not a program: an unknown or closed link is a page saying so.
+        const personPage = route.path.startsWith('/consent/') && res.contentType.startsWith('text/html') && (res.status === 404 || res.status === 410);
+        if (personPage) expect(res.text, `closed-link page, ${where}`).toMatch(/<!doctype html>/i);
+        else {
+          if (res.status !== 431) expect(Object.keys(route.op.responses), `undocumented status, ${where}`).toContain(String(res.status));
+          expect(res.body, `error shape, ${where}`).toMatchObject({ error: { code: expect.any(String), message: expect.any(String) }, requestId: expect.any(String) });
+        }
         const after = await snapshotTables(portal.services.db, tables);
         const changed = changedTables(before, after);
         if (changed.length) throw new Error(`a refused request changed rows, ${where}\n${changed.join('\n')}`);

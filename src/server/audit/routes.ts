@@ -59,7 +59,7 @@ export function registerAuditRoutes(app: FastifyInstance, deps: { audit: AuditLo
         tags: ['Audit'],
         summary: `The audit log as CSV (same filters, newest first, at most ${CSV_EXPORT_MAX_ROWS} rows)`,
         querystring: filtersSchema,
-        response: { 401: errorResponseSchema, 403: errorResponseSchema },
+        response: { 400: errorResponseSchema, 401: errorResponseSchema, 403: errorResponseSchema },
       },
     },
     async (request, reply) => {

@@ -66,10 +66,13 @@ export function registerConsentLinkRoutes(app: FastifyInstance, deps: { links: C
   );
 
   const tokenParams = z.object({ token: z.string().max(100) });
+  // These are pages for a person (the Global Administrator), not JSON: an unknown or closed link is a page too.
+  const htmlPage = z.string().describe('An HTML page');
+  const htmlPageAnswers = { 200: htmlPage, 400: errorResponseSchema, 404: htmlPage, 410: htmlPage };
 
   r.get(
     '/consent/done',
-    { config: { access: 'public' }, schema: { tags, summary: 'The outcome page after Microsoft (only for the browser that came from the link)', querystring: z.object({ link: z.string().max(100).optional() }) } },
+    { config: { access: 'public' }, schema: { tags, summary: 'The outcome page after Microsoft (only for the browser that came from the link)', querystring: z.object({ link: z.string().max(100).optional() }), response: htmlPageAnswers } },
     async (request, reply) => {
       const found = request.query.link ? await links.outcome(request.query.link, readBrowserBinding(request)) : null;
       if (!found) return reply.code(404).type('text/html; charset=utf-8').send(consentLinkClosedPage('unknown'));
@@ -80,7 +83,7 @@ export function registerConsentLinkRoutes(app: FastifyInstance, deps: { links: C
 
   r.get(
     '/consent/:token',
-    { config: { access: 'public' }, schema: { tags, summary: 'The page of a consent link: who asks, which permissions and why, which cloud', params: tokenParams } },
+    { config: { access: 'public' }, schema: { tags, summary: 'The page of a consent link: who asks, which permissions and why, which cloud', params: tokenParams, response: htmlPageAnswers } },
     async (request, reply) => {
       const found = await links.lookup(request.params.token);
       reply.header('cache-control', 'no-store').type('text/html; charset=utf-8');
@@ -95,7 +98,7 @@ export function registerConsentLinkRoutes(app: FastifyInstance, deps: { links: C
   // Following it only starts a round trip bound to this browser; the link is taken when Microsoft answers.
   r.get(
     '/consent/:token/continue',
-    { config: { access: 'public' }, schema: { tags, summary: '"Continue to Microsoft" from a consent link (redirects to Microsoft)', params: tokenParams } },
+    { config: { access: 'public' }, schema: { tags, summary: '"Continue to Microsoft" from a consent link (redirects to Microsoft)', params: tokenParams, response: { ...htmlPageAnswers, 303: z.null().describe('On to Microsoft') } } },
     async (request, reply) => {
       const url = await links.start(request.params.token, browserBinding(request, reply, deps.secureCookies));
       if (url) return reply.redirect(url, 303);
