@@ -7,6 +7,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { jsonSchemaTransform, validatorCompiler } from 'fastify-type-provider-zod';
 import { randomUUID } from 'node:crypto';
+import { PORTAL_PAGES } from './auth-flows/portal-pages';
 import { registerAuditRoutes } from './audit/routes';
 import { fastifyTrustProxy, type Config } from './config';
 import { API_DOCS_CSS, API_DOCS_UI_CONFIG } from './http/api-docs-theme';
@@ -109,7 +110,7 @@ function publicFiles(register: (scope: FastifyInstance) => Promise<void>) {
   };
 }
 
-/** The built React app; unknown non-API paths answer its index.html so client routes reload. */
+/** The built React app; its pages answer index.html so client routes reload, and unknown paths answer 404. */
 async function serveWebApp(app: FastifyInstance): Promise<void> {
   const hasBuild = existsSync(path.join(WEB_ROOT, 'index.html'));
   if (hasBuild) {
@@ -125,7 +126,9 @@ async function serveWebApp(app: FastifyInstance): Promise<void> {
     if (wantsPage && hasBuild) {
       const asset = pathname.slice(1);
       if (asset && !asset.includes('..') && existsSync(path.join(WEB_ROOT, asset))) return reply.sendFile(asset);
-      return reply.type('text/html').sendFile('index.html');
+      // Only the app's own pages get the app: any other path (say /metrics on the public port) is a plain 404.
+      const page = pathname.length > 1 ? pathname.replace(/\/$/, '') : pathname;
+      if (PORTAL_PAGES.includes(page)) return reply.type('text/html').sendFile('index.html');
     }
     return sendError(reply, request, 404, 'NOT_FOUND', `No route ${request.method} ${pathname}.`);
   });

@@ -1,5 +1,6 @@
 import { Badge, Button, Menu, MenuButton, MenuItem, MenuList, MenuPopover, MenuTrigger, makeStyles, tokens } from '@fluentui/react-components';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
+import { PersonRegular } from '@fluentui/react-icons';
 import { Link as RouterLink, Outlet, useNavigate } from 'react-router';
 import { api, setCsrfToken } from '../api/client';
 import { keys, useSandbox, useSession, useSignOut } from '../api/hooks';
@@ -96,7 +97,7 @@ export function Shell() {
         {user ? (
           <Menu>
             <MenuTrigger disableButtonEnhancement>
-              <MenuButton appearance="transparent" className={styles.link} title={user.email}>
+              <MenuButton appearance="transparent" className={styles.link} icon={<PersonRegular />} title={user.email} aria-label={`Account ${user.email}`}>
                 <span className={styles.email}>{user.email}</span>
               </MenuButton>
             </MenuTrigger>
