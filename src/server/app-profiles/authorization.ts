@@ -7,7 +7,7 @@ import type { AuthContext } from '../http/context';
 import { BadRequestError, NotFoundError } from '../http/errors';
 import type { Cloud } from '../microsoft/clouds';
 import { tenantGraphHost } from '../microsoft/discovery';
-import type { MicrosoftOAuth, RedeemedTokenSet } from '../microsoft/oauth';
+import type { AuthorizationRequest, MicrosoftOAuth, RedeemedTokenSet } from '../microsoft/oauth';
 import { APP_PROFILE_SCOPES } from '../microsoft/permissions';
 import type { SecretBox } from '../security/secret-box';
 import type { MicrosoftSetup } from '../core-types';
@@ -206,19 +206,26 @@ export interface ConsentFlowInput {
   returnTo?: string;
 }
 
-/** Starts a consent round trip at Microsoft (always with the consent screen), optionally after signing the browser out. */
-export async function startConsentFlow(deps: Pick<AuthorizationDeps, 'oauth' | 'flows' | 'publicUrl'>, input: ConsentFlowInput): Promise<string> {
-  const request = deps.oauth.newAuthorizationRequest();
-  // Every round trip shows Microsoft's consent screen: the seed's "Review the permissions and click Accept".
-  const url = deps.oauth.authorizationUrl(input.cloud, {
+/**
+ * Microsoft's sign-in for an app profile's consent, from the portal or from a consent link. It always shows the
+ * consent screen: the seed's "Review the permissions and click Accept".
+ */
+export function consentAuthorizationUrl(oauth: Pick<MicrosoftOAuth, 'authorizationUrl'>, cloud: Cloud, request: AuthorizationRequest, loginHint?: string): string {
+  return oauth.authorizationUrl(cloud, {
     tenant: 'organizations',
     scopes: APP_PROFILE_SCOPES,
     state: request.state,
     nonce: request.nonce,
     codeChallenge: request.codeChallenge,
     prompt: 'consent',
-    loginHint: input.account === 'current' ? input.loginHint : undefined,
+    loginHint,
   });
+}
+
+/** Starts a consent round trip at Microsoft (always with the consent screen), optionally after signing the browser out. */
+export async function startConsentFlow(deps: Pick<AuthorizationDeps, 'oauth' | 'flows' | 'publicUrl'>, input: ConsentFlowInput): Promise<string> {
+  const request = deps.oauth.newAuthorizationRequest();
+  const url = consentAuthorizationUrl(deps.oauth, input.cloud, request, input.account === 'current' ? input.loginHint : undefined);
   const signOutFirst = input.account === 'another';
   await deps.flows.create({
     purpose: input.purpose,

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { ProfileAuthorization } from '../app-profiles/authorization';
+import { consentAuthorizationUrl, type ProfileAuthorization } from '../app-profiles/authorization';
 import type { AppProfileStore } from '../app-profiles/store';
 import type { FlowOutcome } from '../auth-flows/outcome';
 import type { FlowStore } from '../auth-flows/store';
@@ -9,7 +9,6 @@ import type { AuthContext } from '../http/context';
 import { BadRequestError, NotFoundError } from '../http/errors';
 import type { Cloud } from '../microsoft/clouds';
 import type { MicrosoftOAuth } from '../microsoft/oauth';
-import { APP_PROFILE_SCOPES } from '../microsoft/permissions';
 import { randomToken, sha256 } from '../security/random';
 import type { ConsentLinkRow, ConsentLinkStore } from './store';
 
@@ -189,15 +188,7 @@ export function createConsentLinkService(deps: ConsentLinkDeps) {
         consentLinkId: row.id,
       });
       await store.setVisit(row.id, sha256(browserBinding));
-      return deps.oauth.authorizationUrl(row.cloud, {
-        tenant: 'organizations',
-        scopes: APP_PROFILE_SCOPES,
-        state: request.state,
-        nonce: request.nonce,
-        codeChallenge: request.codeChallenge,
-        prompt: 'consent',
-        loginHint: row.email ?? undefined,
-      });
+      return consentAuthorizationUrl(deps.oauth, row.cloud, request, row.email ?? undefined);
     },
 
     /** The outcome of the round trip this browser made from a link; null for any other browser. */
