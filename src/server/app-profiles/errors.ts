@@ -39,7 +39,7 @@ export function graphRefusalMessage(error: GraphError): string {
 }
 
 /** The stored cause and fix of an expired profile. */
-export function reasonOf(row: AppProfileRow): StatusReason | null {
+export function reasonOf(row: Pick<AppProfileRow, 'status_code' | 'status_message' | 'status_fix'>): StatusReason | null {
   return row.status_code ? { code: row.status_code, message: row.status_message ?? '', fix: row.status_fix ?? '' } : null;
 }
 

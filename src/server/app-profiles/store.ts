@@ -1,9 +1,16 @@
-import { sql } from 'kysely';
 import type { Db } from '../db/database';
 import type { AppProfilesTable } from '../db/tables';
 import type { Cloud } from '../microsoft/clouds';
+import { containing } from '../db/like';
 
 export type AppProfileRow = AppProfilesTable;
+/** What a list page shows: every column but the sealed refresh token, which a list never needs to read. */
+export type AppProfileListRow = Omit<AppProfileRow, 'refresh_token_sealed' | 'refresh_token_key_id'>;
+const LIST_COLUMNS = [
+  'id', 'partner_id', 'name', 'name_key', 'cloud', 'tenant_id', 'graph_host', 'tenant_name', 'tenant_domain', 'authorized_by_upn', 'authorized_by_oid',
+  'granted_scopes', 'status', 'status_code', 'status_message', 'status_fix', 'authorized_at', 'token_used_at', 'last_checked_at',
+  'last_check_error_at', 'last_check_error_message', 'created_at', 'updated_at',
+] as const satisfies readonly (keyof AppProfileListRow)[];
 export interface InUse {
   users: number;
   groups: number;
@@ -48,16 +55,16 @@ export function createAppProfileStore(db: Db) {
   return {
     inUseCounts,
 
-    async list(partnerId: string, query: ListQuery): Promise<{ rows: AppProfileRow[]; nextCursor: string | null }> {
-      let q = db.selectFrom('app_profiles').selectAll().where('partner_id', '=', partnerId);
+    async list(partnerId: string, query: ListQuery): Promise<{ rows: AppProfileListRow[]; nextCursor: string | null }> {
+      let q = db.selectFrom('app_profiles').select(LIST_COLUMNS).where('partner_id', '=', partnerId);
       if (query.status) q = q.where('status', '=', query.status);
       if (query.search) {
-        const like = `%${query.search.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+        const like = containing(query.search);
         q = q.where((eb) =>
           eb.or([
-            eb('name_key', 'like', sql<string>`${like} escape '\\'`),
-            eb(eb.fn('lower', ['tenant_name']), 'like', sql<string>`${like} escape '\\'`),
-            eb(eb.fn('lower', ['tenant_domain']), 'like', sql<string>`${like} escape '\\'`),
+            eb('name_key', 'like', like),
+            eb(eb.fn('lower', ['tenant_name']), 'like', like),
+            eb(eb.fn('lower', ['tenant_domain']), 'like', like),
           ]),
         );
       }

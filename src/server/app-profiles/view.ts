@@ -2,7 +2,7 @@ import { CLOUDS } from '../microsoft/clouds';
 import { z } from 'zod';
 import { reasonOf } from './errors';
 import { REFRESH_TOKEN_INACTIVITY_MS } from './health';
-import type { AppProfileRow, InUse } from './store';
+import type { AppProfileListRow, InUse } from './store';
 
 export const appProfileSchema = z.object({
   id: z.string(),
@@ -26,7 +26,7 @@ export const appProfileSchema = z.object({
 export type AppProfileView = z.infer<typeof appProfileSchema>;
 
 /** The API's AppProfile: everything a partner admin may see, and no token material at all. */
-export function toAppProfileView(row: AppProfileRow, inUse: InUse): AppProfileView {
+export function toAppProfileView(row: AppProfileListRow, inUse: InUse): AppProfileView {
   return {
     id: row.id,
     name: row.name,

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { sql } from 'kysely';
 import type { Db } from '../db/database';
 import type { AuditEventsTable } from '../db/tables';
+import { containing } from '../db/like';
 
 export interface AuditEntry {
   partnerId: string | null;
@@ -39,7 +39,6 @@ export interface AuditQuery {
   to?: string;
 }
 
-const likeEscaped = (term: string) => `%${term.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 
 export type AuditLog = ReturnType<typeof createAuditLog>;
 
@@ -85,7 +84,7 @@ export function createAuditLog(db: Db) {
       if (query.action) q = q.where('action', '=', query.action);
       if (query.outcome) q = q.where('outcome', '=', query.outcome);
       // Part of the actor's address is enough ("pat" finds pat@contoso.com), in any letter case.
-      if (query.actor) q = q.where((eb) => eb(eb.fn('lower', ['actor_email']), 'like', sql<string>`${likeEscaped(query.actor!)} escape '\\'`));
+      if (query.actor) q = q.where((eb) => eb(eb.fn('lower', ['actor_email']), 'like', containing(query.actor!)));
       if (query.from) q = q.where('at', '>=', query.from);
       if (query.to) q = q.where('at', '<', query.to);
       const after = decodeCursor(query.cursor);

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import { isUniqueViolation, type Db, type Engine } from '../db/database';
 import type { UsersTable } from '../db/tables';
+import { containing } from '../db/like';
 
 export type UserRow = UsersTable;
 /** The columns a list page shows (and pages by): no password hash or activation token read per row. */
@@ -96,7 +97,6 @@ export interface SyncedEntry {
   status: 'invited' | 'active' | 'disabled';
 }
 
-const likeEscaped = (term: string) => `%${term.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 
 /**
  * The SQL of the `users` and `group_members` tables: the only module that writes them. Every query is
@@ -120,11 +120,11 @@ function entryQueries(db: Db) {
       if (query.appProfileId) q = q.where('u.app_profile_id', '=', query.appProfileId);
       if (query.search) {
         // By email or by name, as people remember them ("Vance" finds Adele Vance).
-        const like = likeEscaped(query.search);
+        const like = containing(query.search);
         q = q.where((eb) =>
           eb.or([
-            eb('u.email_key', 'like', sql<string>`${like} escape '\\'`),
-            eb(eb.fn('lower', ['u.display_name']), 'like', sql<string>`${like} escape '\\'`),
+            eb('u.email_key', 'like', like),
+            eb(eb.fn('lower', ['u.display_name']), 'like', like),
           ]),
         );
       }
