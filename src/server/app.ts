@@ -5,7 +5,7 @@ import fastifyStatic from '@fastify/static';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { jsonSchemaTransform, validatorCompiler } from 'fastify-type-provider-zod';
+import { jsonSchemaTransform } from 'fastify-type-provider-zod';
 import { randomUUID } from 'node:crypto';
 import { PORTAL_PAGES } from './auth-flows/portal-pages';
 import { registerAuditRoutes } from './audit/routes';
@@ -15,6 +15,7 @@ import { answerRouterError, answerUnparsableRequest, installErrorHandling, sendE
 import { installGuards } from './http/guards';
 import { installSecurityHeaders } from './http/security-headers';
 import { serializerCompiler } from './http/serializer';
+import { validatorCompiler } from './http/validation';
 import { loggerOptions, OneLinePerRequest } from './http/logging';
 import { registerSystemRoutes } from './http/system-routes';
 import { createPasswordChange } from './partners/password-change';
