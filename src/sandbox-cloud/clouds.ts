@@ -16,16 +16,14 @@ export interface CloudProfile {
   cloudInstanceName: string;
   /** `tenant_region_scope` of the cloud's commercial tenants (a variant may say otherwise). */
   tenantRegionScope: string;
-  /** Graph resource URI of the real cloud; scopes prefixed with it are accepted like the sandbox's own. */
-  microsoftGraphResource: string;
   /** `msgraph_host` of the real cloud: discovery documents report it as Microsoft does. */
   graphHost: string;
 }
 
 export const CLOUD_PROFILES: Record<SandboxCloudName, CloudProfile> = {
-  global: { cloudInstanceName: 'microsoftonline.com', tenantRegionScope: 'WW', microsoftGraphResource: 'https://graph.microsoft.com/', graphHost: 'graph.microsoft.com' },
-  usgov: { cloudInstanceName: 'microsoftonline.us', tenantRegionScope: 'USGov', microsoftGraphResource: 'https://graph.microsoft.us/', graphHost: 'graph.microsoft.us' },
-  china: { cloudInstanceName: 'partner.microsoftonline.cn', tenantRegionScope: 'AS', microsoftGraphResource: 'https://microsoftgraph.chinacloudapi.cn/', graphHost: 'microsoftgraph.chinacloudapi.cn' },
+  global: { cloudInstanceName: 'microsoftonline.com', tenantRegionScope: 'WW', graphHost: 'graph.microsoft.com' },
+  usgov: { cloudInstanceName: 'microsoftonline.us', tenantRegionScope: 'USGov', graphHost: 'graph.microsoft.us' },
+  china: { cloudInstanceName: 'partner.microsoftonline.cn', tenantRegionScope: 'AS', graphHost: 'microsoftgraph.chinacloudapi.cn' },
 };
 
 /** What a variant's tenants report in their discovery documents (values as Microsoft publishes them). */

@@ -1,5 +1,5 @@
-import type { SandboxCloudName } from './clouds';
-import { CLOUD_PROFILES } from './clouds';
+import type { CloudUrls, SandboxCloudName } from './clouds';
+import { GRAPH_SITES } from './clouds';
 
 /** Delegated Microsoft Graph permissions the sandbox knows, with Microsoft's consent-screen texts. */
 export interface GraphPermission {
@@ -43,12 +43,25 @@ export interface RequestedScopes {
 }
 
 /**
- * Splits a space-separated scope string into OIDC scopes and canonical short Graph scope names.
- * Graph scopes may be short, or prefixed with the sandbox Graph base URL or the real cloud's Graph resource.
+ * The resource prefixes a Graph scope may carry in `cloud`: every Graph host of that cloud (the US Government cloud
+ * has two, graph.microsoft.us and dod-graph.microsoft.us), as Microsoft's resource URI and as the sandbox site
+ * standing in for it.
  */
-export function parseScopes(raw: string, cloud: SandboxCloudName, graphBase: string): RequestedScopes {
+function graphScopePrefixes(cloud: SandboxCloudName, graphHosts: CloudUrls['graphHosts']): string[] {
+  return GRAPH_SITES.filter((site) => site.cloud === cloud).flatMap((site) => {
+    const sandboxBase = graphHosts[site.host];
+    return sandboxBase ? [`https://${site.host}/`, `${sandboxBase}/`] : [`https://${site.host}/`];
+  });
+}
+
+/**
+ * Splits a space-separated scope string into OIDC scopes and canonical short Graph scope names.
+ * Graph scopes may be short, or prefixed with a Graph resource of the cloud: the real host's
+ * (`https://dod-graph.microsoft.us/User.Read`) or the sandbox site's base URL standing in for it.
+ */
+export function parseScopes(raw: string, cloud: SandboxCloudName, graphHosts: CloudUrls['graphHosts']): RequestedScopes {
   const result: RequestedScopes = { oidc: [], graph: [], graphDefault: false, unknown: [] };
-  const prefixes = [`${graphBase}/`, CLOUD_PROFILES[cloud].microsoftGraphResource];
+  const prefixes = graphScopePrefixes(cloud, graphHosts);
   for (const token of raw.split(/\s+/).filter(Boolean)) {
     const lower = token.toLowerCase();
     if (lower in OIDC_SCOPES) {

@@ -62,7 +62,7 @@ export function startAuthorize(ctx: FlowContext, tenantSegment: string, params: 
   if (!params.response_type) return fail(aad.missingParameter('response_type'));
   if (params.response_type !== 'code') return fail(aad.unsupportedResponseType(params.response_type));
   if (!params.scope) return fail(aad.missingParameter('scope'));
-  const scopes = parseScopes(params.scope, cloud, state.urls(cloud).graph);
+  const scopes = parseScopes(params.scope, cloud, state.urls(cloud).graphHosts);
   if (scopes.unknown.length > 0) return fail(aad.invalidScope(scopes.unknown[0]));
   if (!params.code_challenge) return fail(aad.missingParameter('code_challenge'));
   if ((params.code_challenge_method ?? 'plain') !== 'S256') return fail(aad.invalidCodeChallengeMethod());

@@ -97,7 +97,7 @@ async function redeemRefreshToken(state: SandboxState, cloud: SandboxCloudName, 
   if (!state.consents.hasConsent(tenant.id, app.clientId, user.id)) throw aad.consentMissing(app.clientId, app.displayName);
   let graphScopes = grant.graphScopes;
   if (form.scope) {
-    const requested = parseScopes(form.scope, cloud, state.urls(cloud).graph);
+    const requested = parseScopes(form.scope, cloud, state.urls(cloud).graphHosts);
     if (requested.unknown.length > 0) throw aad.invalidScope(requested.unknown[0]);
     if (requested.graph.length > 0) graphScopes = requested.graph;
   }
