@@ -1,44 +1,63 @@
 import { inMemoryOnly, type StateSink } from './state-sink';
 
-/** The consent store as the state folder keeps it: each map as [key, scopes] pairs. */
+/** The three kinds of consent record: a tenant-wide grant, one user's own grant, a tenant's blocked scopes. */
+type ConsentKind = 'tenant' | 'user' | 'blocked';
+
+/** One consent record as the state folder keeps it (table `consents`, one row per record). */
+export interface ConsentRow {
+  kind: ConsentKind;
+  /** `tenantId|clientId` (tenant), `tenantId|clientId|userId` (user) or `tenantId` (blocked). */
+  key: string;
+  scopes: string[];
+}
+
+/** The consent store as state files of schema 1 kept it: one snapshot of every map, rewritten on each change. */
 export interface ConsentSnapshot {
   tenantGrants: [string, string[]][];
   userGrants: [string, string[]][];
   blocked: [string, string[]][];
 }
 
+/** The rows of a schema-1 snapshot (used once, when such a state file is opened). */
+export function consentRowsOfSnapshot(snapshot: ConsentSnapshot): ConsentRow[] {
+  const rows = (kind: ConsentKind, pairs: [string, string[]][]) => pairs.map(([key, scopes]): ConsentRow => ({ kind, key, scopes }));
+  return [...rows('tenant', snapshot.tenantGrants), ...rows('user', snapshot.userGrants), ...rows('blocked', snapshot.blocked)];
+}
+
+/** The state folder's row key of a consent record. */
+export function consentRowKey(row: Pick<ConsentRow, 'kind' | 'key'>): string {
+  return `${row.kind}:${row.key}`;
+}
+
 /**
  * Consent grants per tenant and app: a tenant-wide grant (made by a Global Administrator) and per-user grants
  * (a user consenting for themselves to scopes that need no admin). Both persist until revoked.
  * An empty set still means "consented" (an app that asked only for sign-in scopes).
+ * Each change writes only the record it changed (one row), so many consents cost no more per change than one.
  */
 export class ConsentStore {
-  private readonly tenantGrants = new Map<string, Set<string>>();
-  private readonly userGrants = new Map<string, Set<string>>();
+  private readonly maps: Record<ConsentKind, Map<string, Set<string>>> = { tenant: new Map(), user: new Map(), blocked: new Map() };
+  private readonly tenantGrants = this.maps.tenant;
+  private readonly userGrants = this.maps.user;
   /** A tenant's app consent policy may exclude permissions: consent then grants all but those. */
-  private readonly blocked = new Map<string, Set<string>>();
+  private readonly blocked = this.maps.blocked;
 
   constructor(private readonly sink: StateSink = inMemoryOnly) {}
 
   setBlockedScopes(tenantId: string, scopes: Iterable<string>): void {
     this.blocked.set(tenantId, new Set(scopes));
-    this.save();
+    this.save('blocked', tenantId);
   }
 
-  snapshot(): ConsentSnapshot {
-    const pairs = (map: Map<string, Set<string>>): [string, string[]][] => [...map].map(([key, scopes]) => [key, [...scopes]]);
-    return { tenantGrants: pairs(this.tenantGrants), userGrants: pairs(this.userGrants), blocked: pairs(this.blocked) };
+  restore(rows: readonly ConsentRow[]): void {
+    for (const row of rows) this.maps[row.kind].set(row.key, new Set(row.scopes));
   }
 
-  restore(snapshot: ConsentSnapshot): void {
-    const fill = (map: Map<string, Set<string>>, pairs: [string, string[]][]) => pairs.forEach(([key, scopes]) => map.set(key, new Set(scopes)));
-    fill(this.tenantGrants, snapshot.tenantGrants);
-    fill(this.userGrants, snapshot.userGrants);
-    fill(this.blocked, snapshot.blocked);
-  }
-
-  private save(): void {
-    this.sink.setMeta('consents', this.snapshot());
+  /** Writes the one record that changed. */
+  private save(kind: ConsentKind, key: string): void {
+    const scopes = this.maps[kind].get(key);
+    if (scopes) this.sink.put('consents', consentRowKey({ kind, key }), { kind, key, scopes: [...scopes] } satisfies ConsentRow);
+    else this.sink.remove('consents', consentRowKey({ kind, key }));
   }
 
   hasConsent(tenantId: string, clientId: string, userId: string): boolean {
@@ -57,13 +76,15 @@ export class ConsentStore {
   }
 
   grantTenant(tenantId: string, clientId: string, scopes: Iterable<string>): void {
-    addAll(this.tenantGrants, `${tenantId}|${clientId}`, this.allowed(tenantId, scopes));
-    this.save();
+    const key = `${tenantId}|${clientId}`;
+    addAll(this.tenantGrants, key, this.allowed(tenantId, scopes));
+    this.save('tenant', key);
   }
 
   grantUser(tenantId: string, clientId: string, userId: string, scopes: Iterable<string>): void {
-    addAll(this.userGrants, `${tenantId}|${clientId}|${userId}`, this.allowed(tenantId, scopes));
-    this.save();
+    const key = `${tenantId}|${clientId}|${userId}`;
+    addAll(this.userGrants, key, this.allowed(tenantId, scopes));
+    this.save('user', key);
   }
 
   private allowed(tenantId: string, scopes: Iterable<string>): string[] {
@@ -75,15 +96,15 @@ export class ConsentStore {
   revoke(tenantId: string, clientId?: string): number {
     let removed = 0;
     const prefix = clientId ? `${tenantId}|${clientId}` : `${tenantId}|`;
-    for (const map of [this.tenantGrants, this.userGrants]) {
-      for (const key of [...map.keys()]) {
+    for (const kind of ['tenant', 'user'] as const) {
+      for (const key of [...this.maps[kind].keys()]) {
         if (key === prefix || key.startsWith(clientId ? `${prefix}|` : prefix)) {
-          map.delete(key);
+          this.maps[kind].delete(key);
+          this.save(kind, key);
           removed++;
         }
       }
     }
-    this.save();
     return removed;
   }
 

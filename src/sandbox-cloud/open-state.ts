@@ -46,7 +46,7 @@ function restore(file: SqliteStateFile, saved: SavedState): SandboxState {
     state.apps.restore(saved.apps);
     state.grants.restore(saved.codes, saved.refreshTokens);
     state.sessions.restore(saved.sessions);
-    if (saved.consents) state.consents.restore(saved.consents);
+    state.consents.restore(saved.consents);
     if (saved.traffic) state.traffic.restore(saved.traffic);
     state.idTokenTampering.restore(saved.idTokenTamper);
     return state;

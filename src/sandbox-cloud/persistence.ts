@@ -2,7 +2,7 @@ import { chmodSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { AppRegistration } from './apps';
-import type { ConsentSnapshot } from './consent';
+import { consentRowKey, consentRowsOfSnapshot, type ConsentRow, type ConsentSnapshot } from './consent';
 import type { SandboxFixture } from './fixture';
 import type { PendingTraffic } from './graph/traffic';
 import type { AuthorizationCode, RefreshGrant } from './identity/grants';
@@ -17,7 +17,8 @@ import type { TenantChange } from './tenant-changes';
  * Generated tenants are not written out: the fixture (with its seeds) is, plus the changes made since.
  */
 
-const SCHEMA_VERSION = 1;
+/** 2: consents are one row each (table `consents`), no longer one snapshot in `meta`. */
+const SCHEMA_VERSION = 2;
 export const STATE_FILE_NAME = 'state.sqlite';
 
 export class SandboxStateError extends Error {}
@@ -37,7 +38,7 @@ export interface SavedState {
   epochs: Record<string, string>;
   keys: Record<string, string>;
   clockOffsetMs: number;
-  consents?: ConsentSnapshot;
+  consents: ConsentRow[];
   traffic?: PendingTraffic;
   idTokenTamper?: { tamper: IdTokenTamper; remaining: number; tenantId: string | null } | null;
   apps: AppRegistration[];
@@ -47,7 +48,7 @@ export interface SavedState {
   changes: TenantChange[];
 }
 
-const TABLES: readonly StateTable[] = ['apps', 'codes', 'refresh_tokens', 'sessions'];
+const TABLES: readonly StateTable[] = ['apps', 'codes', 'consents', 'refresh_tokens', 'sessions'];
 
 export class SqliteStateFile implements StateSink {
   private readonly db: Database.Database;
@@ -84,8 +85,8 @@ export class SqliteStateFile implements StateSink {
         ${TABLES.map((t) => `CREATE TABLE IF NOT EXISTS ${t} (key TEXT PRIMARY KEY, value TEXT NOT NULL);`).join('\n')}
       `);
       const version = db.prepare("SELECT value FROM meta WHERE key = 'schemaVersion'").pluck().get() as string | undefined;
-      if (version === undefined) db.prepare("INSERT INTO meta (key, value) VALUES ('schemaVersion', ?)").run(String(SCHEMA_VERSION));
-      else if (Number(version) > SCHEMA_VERSION) throw new Error(`it was written by a newer Tenantgate (state schema ${version}, this one reads up to ${SCHEMA_VERSION})`);
+      if (version !== undefined && Number(version) > SCHEMA_VERSION) throw new Error(`it was written by a newer Tenantgate (state schema ${version}, this one reads up to ${SCHEMA_VERSION})`);
+      if (version === undefined || Number(version) < SCHEMA_VERSION) upgrade(db);
       return new SqliteStateFile(file, db);
     } catch (error) {
       throw stateError(file, error);
@@ -106,7 +107,7 @@ export class SqliteStateFile implements StateSink {
         epochs: json<Record<string, string>>('epochs') ?? {},
         keys: json<Record<string, string>>('keys') ?? {},
         clockOffsetMs: json<number>('clockOffsetMs') ?? 0,
-        consents: json<ConsentSnapshot>('consents'),
+        consents: rows<ConsentRow>('consents').map(([, row]) => row),
         traffic: json<PendingTraffic>('traffic'),
         idTokenTamper: json<SavedState['idTokenTamper']>('idTokenTamper'),
         apps: rows<AppRegistration>('apps').map(([, app]) => app),
@@ -139,8 +140,8 @@ export class SqliteStateFile implements StateSink {
   /** A new fixture: every tenant-bound record goes in the same transaction (apps, keys and clock stay). */
   replaceTenants(fixture: SandboxFixture, epochs: Record<string, string>): void {
     this.db.transaction(() => {
-      for (const table of ['changes', 'codes', 'refresh_tokens', 'sessions']) this.db.exec(`DELETE FROM ${table}`);
-      this.db.prepare("DELETE FROM meta WHERE key IN ('consents', 'traffic', 'idTokenTamper')").run();
+      for (const table of ['changes', 'codes', 'consents', 'refresh_tokens', 'sessions']) this.db.exec(`DELETE FROM ${table}`);
+      this.db.prepare("DELETE FROM meta WHERE key IN ('traffic', 'idTokenTamper')").run();
       this.setMeta('fixture', fixture);
       this.setMeta('epochs', epochs);
     })();
@@ -149,6 +150,19 @@ export class SqliteStateFile implements StateSink {
   close(): void {
     if (this.db.open) this.db.close();
   }
+}
+
+/** Brings a new or older state file to SCHEMA_VERSION in one transaction (1 → 2: the consent snapshot becomes rows). */
+function upgrade(db: Database.Database): void {
+  db.transaction(() => {
+    const snapshot = db.prepare("SELECT value FROM meta WHERE key = 'consents'").pluck().get() as string | undefined;
+    if (snapshot !== undefined) {
+      const insert = db.prepare('INSERT OR REPLACE INTO consents (key, value) VALUES (?, ?)');
+      for (const row of consentRowsOfSnapshot(JSON.parse(snapshot) as ConsentSnapshot)) insert.run(consentRowKey(row), JSON.stringify(row));
+      db.prepare("DELETE FROM meta WHERE key = 'consents'").run();
+    }
+    db.prepare("INSERT OR REPLACE INTO meta (key, value) VALUES ('schemaVersion', ?)").run(String(SCHEMA_VERSION));
+  })();
 }
 
 function stateError(file: string, error: unknown): SandboxStateError {

@@ -5,7 +5,7 @@ import type { TenantChange } from './tenant-changes';
  * (`persistence.ts`) every change is written before the request that made it is answered, so a SIGKILL loses
  * nothing a client was told about.
  */
-export type StateTable = 'apps' | 'codes' | 'refresh_tokens' | 'sessions';
+export type StateTable = 'apps' | 'codes' | 'consents' | 'refresh_tokens' | 'sessions';
 
 export interface StateSink {
   put(table: StateTable, key: string, value: unknown): void;
