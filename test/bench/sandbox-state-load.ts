@@ -35,8 +35,7 @@ export function seedBigState(dir: string): void {
     const { clientId } = state.apps.register({ displayName: `Portal ${n}`, redirectUris: [`http://localhost:${3000 + n}/cb`] });
     const user = tenant.users[n + 1];
     state.consents.grantTenant(TENANT, clientId, ['User.Read.All', 'Group.Read.All']);
-    const session = state.sessions.create('global');
-    state.sessions.signIn(session, { tenantId: TENANT, userId: user.id, authTimeMs: Date.now() });
+    state.sessions.signIn('global', undefined, { tenantId: TENANT, userId: user.id, authTimeMs: Date.now() });
     state.grants.issueRefreshToken({ cloud: 'global', clientId, tenantId: TENANT, userId: user.id, oidcScopes: ['openid', 'offline_access'], graphScopes: ['User.Read.All'], issuedMs: Date.now(), authTimeMs: Date.now() });
   }
   for (let n = 0; n < 200; n++) state.changeTenant({ op: 'addUser', tenantId: TENANT, user: { id: `0b1e5c1a-0000-4000-9000-${String(n).padStart(12, '0')}`, userPrincipalName: `added${n}@bigcorp.com`, displayName: `Added ${n}`, password: 'x' } });

@@ -247,12 +247,8 @@ export function submitSignIn(ctx: FlowContext, flow: AuthorizeFlow, email: strin
     return showSignIn(ctx, flow);
   }
   const now = state.clock.nowMs();
-  let newSession: BrowserSession | undefined;
-  let session = ctx.session;
-  if (!session) {
-    session = newSession = state.sessions.create(ctx.cloud);
-  }
-  state.sessions.signIn(session, { tenantId: found.tenant.id, userId: found.user.id, authTimeMs: now });
+  const session = state.sessions.signIn(ctx.cloud, ctx.session, { tenantId: found.tenant.id, userId: found.user.id, authTimeMs: now });
+  const newSession = ctx.session ? undefined : session;
   flow.signInError = undefined;
   flow.askCredentials = false;
   flow.tenantId = found.tenant.id;

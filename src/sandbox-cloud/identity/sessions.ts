@@ -33,16 +33,16 @@ export class SessionStore {
     return session?.cloud === cloud ? session : undefined;
   }
 
-  create(cloud: SandboxCloudName): BrowserSession {
-    const session: BrowserSession = { id: randomToken(24), cloud, accounts: new Map() };
-    this.sessions.set(session.id, session);
-    this.save(session);
-    return session;
-  }
-
-  signIn(session: BrowserSession, account: SignedInAccount): void {
-    session.accounts.set(account.userId, account);
-    this.save(session);
+  /**
+   * Records a sign-in on the browser's session, starting one when the browser has none (`session` undefined);
+   * either way the session is written once.
+   */
+  signIn(cloud: SandboxCloudName, session: BrowserSession | undefined, account: SignedInAccount): BrowserSession {
+    const signedIn = session ?? { id: randomToken(24), cloud, accounts: new Map<string, SignedInAccount>() };
+    signedIn.accounts.set(account.userId, account);
+    this.sessions.set(signedIn.id, signedIn);
+    this.save(signedIn);
+    return signedIn;
   }
 
   end(id: string): void {
