@@ -41,6 +41,12 @@ export interface RefreshGrant {
 /** Codes and refresh tokens are kept under their SHA-256, so the state folder never holds a usable token. */
 const handle = (value: string): string => sha256(value).toString('base64url');
 
+/** A stored code and its handle (the key it is kept under). */
+export interface FoundCode {
+  key: string;
+  code: AuthorizationCode;
+}
+
 export class GrantStore {
   private readonly codes = new Map<string, AuthorizationCode>();
   private readonly refreshTokens = new Map<string, RefreshGrant>();
@@ -52,27 +58,30 @@ export class GrantStore {
   issueCode(code: AuthorizationCode): string {
     this.sweepCodes(code.issuedMs);
     const value = `1.${randomToken(48)}`;
-    this.codes.set(handle(value), code);
-    this.sink.put('codes', handle(value), code);
+    const key = handle(value);
+    this.codes.set(key, code);
+    this.sink.put('codes', key, code);
     return value;
   }
 
-  findCode(value: string): AuthorizationCode | undefined {
-    return this.codes.get(handle(value));
+  /** The code a client presented, with its handle, so redeeming it does not hash the value again. */
+  findCode(value: string): FoundCode | undefined {
+    const key = handle(value);
+    const code = this.codes.get(key);
+    return code ? { key, code } : undefined;
   }
 
-  markRedeemed(value: string): void {
-    const code = this.codes.get(handle(value));
-    if (!code) return;
-    code.redeemed = true;
-    this.sink.put('codes', handle(value), code);
+  markRedeemed(found: FoundCode): void {
+    found.code.redeemed = true;
+    this.sink.put('codes', found.key, found.code);
   }
 
   issueRefreshToken(grant: RefreshGrant): string {
     const value = `1.${randomToken(64)}`;
-    this.refreshTokens.set(handle(value), grant);
-    this.sink.put('refresh_tokens', handle(value), grant);
-    this.remember(handle(value), grant);
+    const key = handle(value);
+    this.refreshTokens.set(key, grant);
+    this.sink.put('refresh_tokens', key, grant);
+    this.remember(key, grant);
     return value;
   }
 

@@ -66,15 +66,16 @@ function safeDecode(value: string): string {
 
 async function redeemCode(state: SandboxState, cloud: SandboxCloudName, app: AppRegistration, pathTenant: Tenant | undefined, form: Record<string, string>): Promise<TokenResponse> {
   if (!form.code) throw aad.missingParameter('code');
-  const code = state.grants.findCode(form.code);
-  if (!code || code.cloud !== cloud) throw aad.malformedGrant();
+  const found = state.grants.findCode(form.code);
+  if (!found || found.code.cloud !== cloud) throw aad.malformedGrant();
+  const { code } = found;
   if (code.redeemed) throw aad.codeRedeemed();
   if (state.clock.nowMs() - code.issuedMs > CODE_LIFETIME_MS) throw aad.grantExpired();
   if (code.clientId !== app.clientId || (pathTenant && pathTenant.id !== code.tenantId)) throw aad.grantClientMismatch();
   if (form.redirect_uri !== code.redirectUri) throw aad.redirectUriGrantMismatch();
   if (!form.code_verifier || sha256(form.code_verifier).toString('base64url') !== code.codeChallenge) throw aad.verifierMismatch();
   const { tenant, user } = liveUser(state, code.tenantId, code.userId, code.authTimeMs, code.issuedMs);
-  state.grants.markRedeemed(form.code);
+  state.grants.markRedeemed(found);
   return mintTokens(state, {
     cloud,
     app,
