@@ -24,7 +24,9 @@ export interface FixtureRecorder {
  * its changes through `sink` (see persistence.ts); sign-in flows in progress stay in memory only.
  */
 export class SandboxState {
-  baseUrl = '';
+  private base = '';
+  /** `urls(cloud)` of the current base URL, computed once per cloud (they are read on every request). */
+  private readonly urlsByCloud = new Map<SandboxCloudName, CloudUrls>();
   readonly clock: SandboxClock;
   readonly keys: Record<SandboxCloudName, CloudSigningKey>;
   readonly directory = new Directory();
@@ -50,8 +52,23 @@ export class SandboxState {
     this.idTokenTampering = new IdTokenTampering(sink);
   }
 
+  /** Where the sandbox answers (`http://host:port`), set once it listens. */
+  get baseUrl(): string {
+    return this.base;
+  }
+
+  set baseUrl(value: string) {
+    this.base = value;
+    this.urlsByCloud.clear();
+  }
+
   urls(cloud: SandboxCloudName): CloudUrls {
-    return cloudUrls(this.baseUrl, cloud);
+    let urls = this.urlsByCloud.get(cloud);
+    if (!urls) {
+      urls = freezeUrls(cloudUrls(this.base, cloud));
+      this.urlsByCloud.set(cloud, urls);
+    }
+    return urls;
   }
 
   /** Replaces every tenant; nothing that referred to the old tenants (consents, tokens, sessions) stays valid. */
@@ -73,4 +90,10 @@ export class SandboxState {
     applyTenantChange(this.directory, change);
     this.sink.appendChange(change);
   }
+}
+
+/** Shared by every request, so nobody may change them. */
+function freezeUrls(urls: CloudUrls): CloudUrls {
+  Object.freeze(urls.graphHosts);
+  return Object.freeze(urls);
 }
