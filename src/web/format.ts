@@ -103,13 +103,6 @@ export function appendEmails(text: string, emails: string[]): string {
   return base ? `${base}\n${additions.join('\n')}` : additions.join('\n');
 }
 
-export function validateProfileName(name: string): string | null {
-  const trimmed = name.trim();
-  if (trimmed.length === 0) return 'Enter a profile name.';
-  if (trimmed.length > 100) return 'The profile name can have at most 100 characters.';
-  return null;
-}
-
 export function blockedProfileMessage(item: {
   name?: string;
   message?: string;

@@ -28,7 +28,7 @@ import {
   useRenameAppProfile,
 } from '../api/hooks';
 import type { AppProfile, CloudId, DeleteProfilesAnswer } from '../api/models';
-import { validateProfileName } from '../format';
+import { nameProblem } from '../forms';
 import { AppLink } from './AppLink';
 import { useDangerStyles } from './danger';
 import { useLastValue } from './useLastValue';
@@ -100,8 +100,8 @@ function CreateProfileSteps({ returnTo, onClose }: { returnTo: string; onClose: 
 
   const onContinue = (event: FormEvent) => {
     event.preventDefault();
-    const problem = validateProfileName(name);
-    setNameError(problem ?? undefined);
+    const problem = nameProblem(name, 'profile');
+    setNameError(problem);
     if (problem) return;
     create.reset();
     setStep('confirm');
@@ -314,8 +314,8 @@ function RenameForm({
 
   const onSubmit = (event: FormEvent) => {
     event.preventDefault();
-    const problem = validateProfileName(name);
-    setNameError(problem ?? undefined);
+    const problem = nameProblem(name, 'profile');
+    setNameError(problem);
     if (problem) return;
     rename.mutate(
       { id: profile.id, name: name.trim() },

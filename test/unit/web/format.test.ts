@@ -6,7 +6,6 @@ import {
   lapsesText,
   parseEmails,
   signInTypeLabel,
-  validateProfileName,
 } from '../../../src/web/format';
 
 const now = new Date('2025-03-01T12:00:00Z');
@@ -51,12 +50,6 @@ describe('labels and validation', () => {
     expect(signInTypeLabel({ signInType: 'local', kind: 'user' })).toBe('Local user');
     expect(signInTypeLabel({ signInType: 'microsoft365', kind: 'user' })).toBe('Microsoft 365 user');
     expect(signInTypeLabel({ signInType: 'microsoft365', kind: 'group' })).toBe('Microsoft 365 group');
-  });
-
-  it('checks the profile name length after trimming', () => {
-    expect(validateProfileName('   ')).not.toBeNull();
-    expect(validateProfileName(` ${'a'.repeat(100)} `)).toBeNull();
-    expect(validateProfileName('a'.repeat(101))).not.toBeNull();
   });
 
   it('explains a blocked deletion, preferring the server message', () => {
