@@ -103,13 +103,25 @@ export function appendEmails(text: string, emails: string[]): string {
   return base ? `${base}\n${additions.join('\n')}` : additions.join('\n');
 }
 
+const counted = (n: number, one: string) => `${n} ${n === 1 ? one : `${one}s`}`;
+
+/**
+ * "1 Microsoft 365 user and 2 groups": what User management holds through app profiles, each noun in its number.
+ * A kind with none is left out; with none of either, it says "0 users".
+ */
+export function usersAndGroups(counts: { users: number; groups: number }, user = 'user'): string {
+  const parts: string[] = [];
+  if (counts.users > 0 || counts.groups === 0) parts.push(counted(counts.users, user));
+  if (counts.groups > 0) parts.push(counted(counts.groups, 'group'));
+  return parts.join(' and ');
+}
+
 export function blockedProfileMessage(item: {
   name?: string;
   message?: string;
   inUse?: { users: number; groups: number };
 }): string {
   if (item.message) return item.message;
-  const users = item.inUse?.users ?? 0;
-  const groups = item.inUse?.groups ?? 0;
-  return `“${item.name ?? 'App profile'}” cannot be deleted: used by ${users} Microsoft 365 users and ${groups} groups in User management.`;
+  const inUse = usersAndGroups(item.inUse ?? { users: 0, groups: 0 }, 'Microsoft 365 user');
+  return `“${item.name ?? 'App profile'}” cannot be deleted: used by ${inUse} in User management.`;
 }

@@ -28,6 +28,7 @@ import {
   useRenameAppProfile,
 } from '../api/hooks';
 import type { AppProfile, CloudId, DeleteProfilesAnswer } from '../api/models';
+import { usersAndGroups } from '../format';
 import { nameProblem } from '../forms';
 import { AppLink } from './AppLink';
 import { useDangerStyles } from './danger';
@@ -523,9 +524,5 @@ function DeleteConfirmation({
 
 /** "“Second” is used by 1 Microsoft 365 user and 2 groups in User management." */
 function inUseText(profile: AppProfile): string {
-  const { users, groups } = profile.inUse;
-  const parts: string[] = [];
-  if (users) parts.push(`${users} Microsoft 365 ${users === 1 ? 'user' : 'users'}`);
-  if (groups) parts.push(`${groups} ${groups === 1 ? 'group' : 'groups'}`);
-  return `“${profile.name}” is used by ${parts.join(' and ')} in User management.`;
+  return `“${profile.name}” is used by ${usersAndGroups(profile.inUse, 'Microsoft 365 user')} in User management.`;
 }

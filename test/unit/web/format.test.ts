@@ -6,6 +6,7 @@ import {
   lapsesText,
   parseEmails,
   signInTypeLabel,
+  usersAndGroups,
 } from '../../../src/web/format';
 
 const now = new Date('2025-03-01T12:00:00Z');
@@ -52,9 +53,17 @@ describe('labels and validation', () => {
     expect(signInTypeLabel({ signInType: 'microsoft365', kind: 'group' })).toBe('Microsoft 365 group');
   });
 
+  it('counts users and groups, each in its number, leaving out a kind with none', () => {
+    expect(usersAndGroups({ users: 1, groups: 2 }, 'Microsoft 365 user')).toBe('1 Microsoft 365 user and 2 groups');
+    expect(usersAndGroups({ users: 3, groups: 1 })).toBe('3 users and 1 group');
+    expect(usersAndGroups({ users: 0, groups: 1 })).toBe('1 group');
+    expect(usersAndGroups({ users: 2, groups: 0 })).toBe('2 users');
+    expect(usersAndGroups({ users: 0, groups: 0 })).toBe('0 users');
+  });
+
   it('explains a blocked deletion, preferring the server message', () => {
     expect(blockedProfileMessage({ name: 'Contoso', inUse: { users: 3, groups: 1 } })).toBe(
-      '“Contoso” cannot be deleted: used by 3 Microsoft 365 users and 1 groups in User management.',
+      '“Contoso” cannot be deleted: used by 3 Microsoft 365 users and 1 group in User management.',
     );
     expect(blockedProfileMessage({ name: 'Contoso', message: 'In use.' })).toBe('In use.');
   });
