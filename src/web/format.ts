@@ -48,6 +48,11 @@ export function cloudLabel(cloud: string): string {
   return cloudLabels[cloud as CloudId] ?? cloud;
 }
 
+/** The hint under a version's choice, from the cloud's sign-in host the API gives: "… ends with .us". */
+export function loginHostHint(loginHost: string): string {
+  return `Your customer’s Microsoft login URL ends with .${loginHost.split('.').pop()}`;
+}
+
 export function statusLabel(profile: Pick<AppProfile, 'status'>): string {
   return profile.status === 'active' ? 'Active' : 'App authorization expired';
 }

@@ -28,7 +28,7 @@ import {
   useRenameAppProfile,
 } from '../api/hooks';
 import type { AppProfile, CloudId, DeleteProfilesAnswer } from '../api/models';
-import { usersAndGroups } from '../format';
+import { loginHostHint, usersAndGroups } from '../format';
 import { nameProblem } from '../forms';
 import { AppLink } from './AppLink';
 import { useDangerStyles } from './danger';
@@ -45,12 +45,6 @@ const useStyles = makeStyles({
   detectRow: { display: 'flex', gap: tokens.spacingHorizontalS, alignItems: 'flex-start' },
   detectInput: { flexGrow: 1 },
 });
-
-const cloudHints: Record<CloudId, string> = {
-  global: 'Your customer’s Microsoft login URL ends with .com',
-  usgov: 'Your customer’s Microsoft login URL ends with .us',
-  china: 'Your customer’s Microsoft login URL ends with .cn',
-};
 
 /** Whether an error from creating or renaming belongs on the "Profile name" field. */
 function isNameError(error: unknown): error is ApiError {
@@ -195,7 +189,7 @@ function CreateProfileSteps({ returnTo, onClose }: { returnTo: string; onClose: 
                         <>
                           {option.label}
                           <Text size={200} className={styles.hint} aria-hidden>
-                            {cloudHints[option.id] ?? ''}
+                            {loginHostHint(option.loginHost)}
                           </Text>
                         </>
                       ),

@@ -4,6 +4,7 @@ import {
   blockedProfileMessage,
   cloudLabel,
   lapsesText,
+  loginHostHint,
   parseEmails,
   signInTypeLabel,
   usersAndGroups,
@@ -48,6 +49,8 @@ describe('labels and validation', () => {
   it('labels clouds and sign-in types', () => {
     expect(cloudLabel('global')).toBe('Global');
     expect(cloudLabel('usgov')).toBe('U.S. Government');
+    expect(loginHostHint('login.microsoftonline.us')).toBe('Your customer’s Microsoft login URL ends with .us');
+    expect(loginHostHint('login.partner.microsoftonline.cn')).toBe('Your customer’s Microsoft login URL ends with .cn');
     expect(signInTypeLabel({ signInType: 'local', kind: 'user' })).toBe('Local user');
     expect(signInTypeLabel({ signInType: 'microsoft365', kind: 'user' })).toBe('Microsoft 365 user');
     expect(signInTypeLabel({ signInType: 'microsoft365', kind: 'group' })).toBe('Microsoft 365 group');
