@@ -48,6 +48,11 @@ export function cloudLabel(cloud: string): string {
   return cloudLabels[cloud as CloudId] ?? cloud;
 }
 
+/** The hint under a version's choice, from the cloud's sign-in host the API gives: "… ends with .us". */
+export function loginHostHint(loginHost: string): string {
+  return `Your customer’s Microsoft login URL ends with .${loginHost.split('.').pop()}`;
+}
+
 export function statusLabel(profile: Pick<AppProfile, 'status'>): string {
   return profile.status === 'active' ? 'Active' : 'App authorization expired';
 }
@@ -103,11 +108,17 @@ export function appendEmails(text: string, emails: string[]): string {
   return base ? `${base}\n${additions.join('\n')}` : additions.join('\n');
 }
 
-export function validateProfileName(name: string): string | null {
-  const trimmed = name.trim();
-  if (trimmed.length === 0) return 'Enter a profile name.';
-  if (trimmed.length > 100) return 'The profile name can have at most 100 characters.';
-  return null;
+const counted = (n: number, one: string) => `${n} ${n === 1 ? one : `${one}s`}`;
+
+/**
+ * "1 Microsoft 365 user and 2 groups": what User management holds through app profiles, each noun in its number.
+ * A kind with none is left out; with none of either, it says "0 users".
+ */
+export function usersAndGroups(counts: { users: number; groups: number }, user = 'user'): string {
+  const parts: string[] = [];
+  if (counts.users > 0 || counts.groups === 0) parts.push(counted(counts.users, user));
+  if (counts.groups > 0) parts.push(counted(counts.groups, 'group'));
+  return parts.join(' and ');
 }
 
 export function blockedProfileMessage(item: {
@@ -116,7 +127,6 @@ export function blockedProfileMessage(item: {
   inUse?: { users: number; groups: number };
 }): string {
   if (item.message) return item.message;
-  const users = item.inUse?.users ?? 0;
-  const groups = item.inUse?.groups ?? 0;
-  return `“${item.name ?? 'App profile'}” cannot be deleted: used by ${users} Microsoft 365 users and ${groups} groups in User management.`;
+  const inUse = usersAndGroups(item.inUse ?? { users: 0, groups: 0 }, 'Microsoft 365 user');
+  return `“${item.name ?? 'App profile'}” cannot be deleted: used by ${inUse} in User management.`;
 }

@@ -25,11 +25,18 @@ export function newPasswordProblem(password: string): string | undefined {
   return undefined;
 }
 
-export function organizationNameProblem(name: string): string | undefined {
+const NAMES = {
+  organization: { label: 'organization name', empty: 'Enter the name of your organization.' },
+  profile: { label: 'profile name', empty: 'Enter a profile name.' },
+} as const;
+
+/** What is wrong with a name shown to people (an organization's, an app profile's), by the server's one rule for names. */
+export function nameProblem(name: string, of: keyof typeof NAMES): string | undefined {
+  const { label, empty } = NAMES[of];
   const value = name.trim();
-  if (!value) return 'Enter the name of your organization.';
-  if (value.length > 100) return 'The organization name can have at most 100 characters.';
-  if (!NAME.test(value)) return 'Use letters, digits, spaces and everyday punctuation in the organization name.';
+  if (!value) return empty;
+  if (value.length > 100) return `The ${label} can have at most 100 characters.`;
+  if (!NAME.test(value)) return `Use letters, digits, spaces and everyday punctuation in the ${label}.`;
   return undefined;
 }
 
@@ -48,7 +55,7 @@ export function checkSignUp(form: {
   password: string;
 }): FieldErrors<'organizationName' | 'email' | 'password'> {
   return present({
-    organizationName: organizationNameProblem(form.organizationName),
+    organizationName: nameProblem(form.organizationName, 'organization'),
     email: emailProblem(form.email),
     password: newPasswordProblem(form.password),
   });

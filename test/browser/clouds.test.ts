@@ -37,6 +37,9 @@ describe('detecting the version in the Create dialog (US Gov Virginia data cente
     const confirm = await openCreateConfirm(page, 'Tailspin DoD');
     const usgov = confirm.getByRole('radio', { name: /Microsoft 365 U\.S\. Government/ });
     expect(await usgov.isChecked()).toBe(false);
+    // Each version's hint comes from the sign-in host the API gives for it.
+    await confirm.getByText('Your customer’s Microsoft login URL ends with .us').waitFor();
+    await confirm.getByText('Your customer’s Microsoft login URL ends with .com').waitFor();
     await confirm.getByLabel('Tenant domain').fill(TAILSPIN_DOD.domain);
     await confirm.getByRole('button', { name: 'Detect' }).click();
     await confirm.getByText('DoD tenants use Microsoft 365 U.S. Government.', { exact: false }).waitFor();

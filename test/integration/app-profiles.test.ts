@@ -171,8 +171,8 @@ describe.each(testEngines())('partner app profiles on %s', (engine) => {
     it('offers no US Government cloud outside the US Gov Virginia data center (the sandbox serves 21Vianet too)', async () => {
       const { client } = await newAdmin();
       expect((await client.get('/api/app-profiles/clouds')).body.clouds).toEqual([
-        { id: 'global', label: 'Global Microsoft 365' },
-        { id: 'china', label: 'Microsoft 365 operated by 21Vianet' },
+        { id: 'global', label: 'Global Microsoft 365', loginHost: 'login.microsoftonline.com' },
+        { id: 'china', label: 'Microsoft 365 operated by 21Vianet', loginHost: 'login.partner.microsoftonline.cn' },
       ]);
       const res = await client.post('/api/app-profiles', { name: 'Gov', cloud: 'usgov' });
       expect(res.status).toBe(400);

@@ -27,9 +27,9 @@ export function registerAppProfileRoutes(
     '/api/app-profiles/clouds',
     {
       config: admin,
-      schema: { tags, summary: 'The Microsoft 365 versions this deployment offers', response: { 200: z.object({ clouds: z.array(z.object({ id: cloudSchema, label: z.string() })) }), ...errors } },
+      schema: { tags, summary: 'The Microsoft 365 versions this deployment offers', response: { 200: z.object({ clouds: z.array(z.object({ id: cloudSchema, label: z.string(), loginHost: z.string().describe("The cloud's Microsoft sign-in host, e.g. login.microsoftonline.us") })) }), ...errors } },
     },
-    async () => ({ clouds: deps.microsoft.offeredClouds.map((id) => ({ id, label: CLOUD_INFO[id].label })) }),
+    async () => ({ clouds: deps.microsoft.offeredClouds.map((id) => ({ id, label: CLOUD_INFO[id].label, loginHost: CLOUD_INFO[id].loginHost })) }),
   );
 
   r.get(

@@ -1695,6 +1695,8 @@ export interface paths {
                                 /** @enum {string} */
                                 id: "global" | "usgov" | "china";
                                 label: string;
+                                /** @description The cloud's Microsoft sign-in host, e.g. login.microsoftonline.us */
+                                loginHost: string;
                             }[];
                         };
                     };

@@ -28,7 +28,8 @@ import {
   useRenameAppProfile,
 } from '../api/hooks';
 import type { AppProfile, CloudId, DeleteProfilesAnswer } from '../api/models';
-import { validateProfileName } from '../format';
+import { loginHostHint, usersAndGroups } from '../format';
+import { nameProblem } from '../forms';
 import { AppLink } from './AppLink';
 import { useDangerStyles } from './danger';
 import { useLastValue } from './useLastValue';
@@ -44,12 +45,6 @@ const useStyles = makeStyles({
   detectRow: { display: 'flex', gap: tokens.spacingHorizontalS, alignItems: 'flex-start' },
   detectInput: { flexGrow: 1 },
 });
-
-const cloudHints: Record<CloudId, string> = {
-  global: 'Your customer’s Microsoft login URL ends with .com',
-  usgov: 'Your customer’s Microsoft login URL ends with .us',
-  china: 'Your customer’s Microsoft login URL ends with .cn',
-};
 
 /** Whether an error from creating or renaming belongs on the "Profile name" field. */
 function isNameError(error: unknown): error is ApiError {
@@ -100,8 +95,8 @@ function CreateProfileSteps({ returnTo, onClose }: { returnTo: string; onClose: 
 
   const onContinue = (event: FormEvent) => {
     event.preventDefault();
-    const problem = validateProfileName(name);
-    setNameError(problem ?? undefined);
+    const problem = nameProblem(name, 'profile');
+    setNameError(problem);
     if (problem) return;
     create.reset();
     setStep('confirm');
@@ -194,7 +189,7 @@ function CreateProfileSteps({ returnTo, onClose }: { returnTo: string; onClose: 
                         <>
                           {option.label}
                           <Text size={200} className={styles.hint} aria-hidden>
-                            {cloudHints[option.id] ?? ''}
+                            {loginHostHint(option.loginHost)}
                           </Text>
                         </>
                       ),
@@ -314,8 +309,8 @@ function RenameForm({
 
   const onSubmit = (event: FormEvent) => {
     event.preventDefault();
-    const problem = validateProfileName(name);
-    setNameError(problem ?? undefined);
+    const problem = nameProblem(name, 'profile');
+    setNameError(problem);
     if (problem) return;
     rename.mutate(
       { id: profile.id, name: name.trim() },
@@ -523,9 +518,5 @@ function DeleteConfirmation({
 
 /** "“Second” is used by 1 Microsoft 365 user and 2 groups in User management." */
 function inUseText(profile: AppProfile): string {
-  const { users, groups } = profile.inUse;
-  const parts: string[] = [];
-  if (users) parts.push(`${users} Microsoft 365 ${users === 1 ? 'user' : 'users'}`);
-  if (groups) parts.push(`${groups} ${groups === 1 ? 'group' : 'groups'}`);
-  return `“${profile.name}” is used by ${parts.join(' and ')} in User management.`;
+  return `“${profile.name}” is used by ${usersAndGroups(profile.inUse, 'Microsoft 365 user')} in User management.`;
 }

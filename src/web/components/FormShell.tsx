@@ -15,7 +15,6 @@ export function FormShell({
   error,
   submitLabel,
   busy,
-  submitDisabled,
   children,
   footer,
 }: {
@@ -24,7 +23,6 @@ export function FormShell({
   error?: unknown;
   submitLabel: string;
   busy?: boolean;
-  submitDisabled?: boolean;
   children: ReactNode;
   footer?: ReactNode;
 }) {
@@ -37,7 +35,7 @@ export function FormShell({
     <form className={styles.form} onSubmit={submit} noValidate>
       <ErrorBar error={error} />
       {children}
-      <Button appearance="primary" type="submit" disabled={busy || submitDisabled}>
+      <Button appearance="primary" type="submit" disabled={busy}>
         {submitLabel}
       </Button>
       {footer}

@@ -2,6 +2,7 @@ import { MessageBar, MessageBarActions, MessageBarBody, MessageBarTitle } from '
 import { useMemo } from 'react';
 import { useAppProfiles, useSession } from '../api/hooks';
 import type { AppProfile } from '../api/models';
+import { usersAndGroups } from '../format';
 import { AppLink } from './AppLink';
 
 /**
@@ -21,9 +22,7 @@ const plural = (n: number, one: string, many: string) => `${n} ${n === 1 ? one :
 export function affectedText(profiles: AppProfile[]): string {
   const users = profiles.reduce((sum, profile) => sum + profile.inUse.users, 0);
   const groups = profiles.reduce((sum, profile) => sum + profile.inUse.groups, 0);
-  const parts = [plural(users, 'user', 'users')];
-  if (groups > 0) parts.push(plural(groups, 'group', 'groups'));
-  return `${parts.join(' and ')} affected`;
+  return `${usersAndGroups({ users, groups })} affected`;
 }
 
 export function needsReauthorizationText(count: number): string {

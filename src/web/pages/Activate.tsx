@@ -43,7 +43,6 @@ export function ActivatePage() {
           error={errors.banner}
           submitLabel="Activate"
           busy={activate.isPending}
-          submitDisabled={!token}
           footer={<AppLink to="/signin">Sign in</AppLink>}
         >
           <Field label="New password" hint={PASSWORD_RULES} validationMessage={errors.on('password')}>

@@ -127,7 +127,7 @@ export function AppProfilesPage() {
 
   const onCheck = () => {
     if (!single) return;
-    setMessage(null);
+    // The command bar has already cleared the previous action's message (its onCommand).
     selection.clear();
     check.mutate(single.id, {
       onSuccess: (profile) => {

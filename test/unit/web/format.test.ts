@@ -4,9 +4,10 @@ import {
   blockedProfileMessage,
   cloudLabel,
   lapsesText,
+  loginHostHint,
   parseEmails,
   signInTypeLabel,
-  validateProfileName,
+  usersAndGroups,
 } from '../../../src/web/format';
 
 const now = new Date('2025-03-01T12:00:00Z');
@@ -48,20 +49,24 @@ describe('labels and validation', () => {
   it('labels clouds and sign-in types', () => {
     expect(cloudLabel('global')).toBe('Global');
     expect(cloudLabel('usgov')).toBe('U.S. Government');
+    expect(loginHostHint('login.microsoftonline.us')).toBe('Your customer’s Microsoft login URL ends with .us');
+    expect(loginHostHint('login.partner.microsoftonline.cn')).toBe('Your customer’s Microsoft login URL ends with .cn');
     expect(signInTypeLabel({ signInType: 'local', kind: 'user' })).toBe('Local user');
     expect(signInTypeLabel({ signInType: 'microsoft365', kind: 'user' })).toBe('Microsoft 365 user');
     expect(signInTypeLabel({ signInType: 'microsoft365', kind: 'group' })).toBe('Microsoft 365 group');
   });
 
-  it('checks the profile name length after trimming', () => {
-    expect(validateProfileName('   ')).not.toBeNull();
-    expect(validateProfileName(` ${'a'.repeat(100)} `)).toBeNull();
-    expect(validateProfileName('a'.repeat(101))).not.toBeNull();
+  it('counts users and groups, each in its number, leaving out a kind with none', () => {
+    expect(usersAndGroups({ users: 1, groups: 2 }, 'Microsoft 365 user')).toBe('1 Microsoft 365 user and 2 groups');
+    expect(usersAndGroups({ users: 3, groups: 1 })).toBe('3 users and 1 group');
+    expect(usersAndGroups({ users: 0, groups: 1 })).toBe('1 group');
+    expect(usersAndGroups({ users: 2, groups: 0 })).toBe('2 users');
+    expect(usersAndGroups({ users: 0, groups: 0 })).toBe('0 users');
   });
 
   it('explains a blocked deletion, preferring the server message', () => {
     expect(blockedProfileMessage({ name: 'Contoso', inUse: { users: 3, groups: 1 } })).toBe(
-      '“Contoso” cannot be deleted: used by 3 Microsoft 365 users and 1 groups in User management.',
+      '“Contoso” cannot be deleted: used by 3 Microsoft 365 users and 1 group in User management.',
     );
     expect(blockedProfileMessage({ name: 'Contoso', message: 'In use.' })).toBe('In use.');
   });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkActivation, checkSignIn, checkSignUp, inWords } from '../../../src/web/forms';
+import { checkActivation, checkSignIn, checkSignUp, inWords, nameProblem } from '../../../src/web/forms';
 
 describe('the public forms’ checks', () => {
   it('reports every problem of the sign-up form at once, in words', () => {
@@ -17,6 +17,14 @@ describe('the public forms’ checks', () => {
 
   it('refuses markup in an organization name', () => {
     expect(checkSignUp({ organizationName: '<b>Acme</b>', email: 'pat@example.com', password: 'violet-harbor-lantern-42' }).organizationName).toMatch(/everyday punctuation/);
+  });
+
+  it('holds an app profile name to the same rule as the server, in its own words', () => {
+    expect(nameProblem('   ', 'profile')).toBe('Enter a profile name.');
+    expect(nameProblem(` ${'a'.repeat(100)} `, 'profile')).toBeUndefined();
+    expect(nameProblem('a'.repeat(101), 'profile')).toBe('The profile name can have at most 100 characters.');
+    expect(nameProblem('Contoso <script>', 'profile')).toBe('Use letters, digits, spaces and everyday punctuation in the profile name.');
+    expect(nameProblem('Müller & Söhne (EMEA)', 'profile')).toBeUndefined();
   });
 
   it('asks for both sign-in fields together', () => {
