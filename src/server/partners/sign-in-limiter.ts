@@ -119,6 +119,38 @@ export function createSignInLimiter(db: Db, limits: SignInLimits = DEFAULT_SIGN_
   };
 }
 
+/** A stored attempt that keeps counting unless it is withdrawn (it turned out right, or was never checked). */
+export interface CountedAttempt {
+  withdrawn(): Promise<void>;
+}
+
+/**
+ * One attempt of `key` (say, a current password typed on a password change), stored before it is checked
+ * and counted after the insert, the way `begin` counts sign-ins: of a parallel burst the k-th stored attempt
+ * counts at least k, so no more than `limit` attempts are ever checked within `windowMs`. Past the limit it
+ * keeps no row and throws TooManyRequestsError with the wait until the oldest counted attempt leaves the window.
+ */
+export async function countAttempt(db: Db, key: string, limit: number, windowMs: number, refusal: (waitSeconds: number) => TooManyRequestsError): Promise<CountedAttempt> {
+  const now = Date.now();
+  const id = randomUUID();
+  await db.insertInto('sign_in_attempts').values({ id, key, at: new Date(now).toISOString() }).execute();
+  const row = await db
+    .selectFrom('sign_in_attempts')
+    .select((eb) => [eb.fn.countAll<number>().as('count'), eb.fn.min('at').as('oldest')])
+    .where('key', '=', key)
+    .where('at', '>', new Date(now - windowMs).toISOString())
+    .executeTakeFirst();
+  const withdrawn = async () => {
+    await db.deleteFrom('sign_in_attempts').where('id', '=', id).execute();
+  };
+  if (Number(row?.count ?? 0) > limit) {
+    await withdrawn();
+    const oldest = row?.oldest ? Date.parse(row.oldest as string) : now;
+    throw refusal(Math.max(1, Math.ceil((oldest + windowMs - now) / 1000)));
+  }
+  return { withdrawn };
+}
+
 function tooManyAttempts(waitMs: number): TooManyRequestsError {
   const seconds = Math.max(1, Math.ceil(waitMs / 1000));
   const minutes = Math.ceil(seconds / 60);
