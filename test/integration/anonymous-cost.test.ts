@@ -63,6 +63,9 @@ describe.each(testEngines())('unauthenticated cost on %s', (engine) => {
       expect(refused.status, `${method} ${path}`).toBe(429);
       expect(refused.body.error.code).toBe('TOO_MANY_REQUESTS');
       expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
+      // The same 429 as every other limit: when to retry, in the body too.
+      expect(refused.body.error.details).toEqual({ retryAfterSeconds: Number(refused.headers.get('retry-after')) });
+      expect(refused.body.error.message).toMatch(/^Too many requests from this address\. Try again in /);
       expect((await client.request(method, path, body, from(address))).status).toBe(429);
       expect(await count('partners')).toBe(partnersBefore);
       // Another address is not affected.

@@ -1,6 +1,7 @@
 import rateLimit from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { AuditLog } from '../audit/store';
+import { TooManyRequestsError } from '../http/errors';
 
 /**
  * Per-address limits on every route that answers without a session (sign-up, sign-in, activation, the
@@ -65,9 +66,7 @@ export async function registerAnonymousRateLimits(app: FastifyInstance, limits: 
     global: false,
     keyGenerator: (request) => request.ip,
     onExceeded: auditOnce,
-    // A plain error with statusCode 429: the shared error handler answers it in the API's error shape;
-    // the plugin has already set Retry-After.
-    errorResponseBuilder: (_request, context) =>
-      Object.assign(new Error(`Too many requests from this address. Try again in ${context.after}.`), { statusCode: context.statusCode }),
+    // The shared 429 of every limit: the error handler answers it with details.retryAfterSeconds and Retry-After.
+    errorResponseBuilder: (_request, context) => new TooManyRequestsError(`Too many requests from this address. Try again in ${context.after}.`, Math.max(1, Math.ceil(context.ttl / 1000))),
   });
 }
