@@ -40,6 +40,15 @@ describe.each(testEngines())('unauthenticated cost on %s', (engine) => {
     expect(statuses.get(429)).toBe(1000 - rows);
   });
 
+  it('counts an IPv6 client by its /64, so a fresh address per request does not escape the limit', async () => {
+    const client = new ApiClient(portal.url);
+    const status = async (address: string) => (await client.request('GET', '/api/sandbox', undefined, from(address))).status;
+    for (let i = 0; i < 60; i++) expect(await status(`2001:db8:7:7::${(i + 1).toString(16)}`), `request ${i}`).not.toBe(429);
+    expect(await status('2001:db8:7:7:ffff:1:2:3')).toBe(429);
+    // The next /64 is another client.
+    expect(await status('2001:db8:7:8::1')).not.toBe(429);
+  });
+
   it('limits every unauthenticated route per address, says when to retry, and audits the refusal once', async () => {
     const routes: [string, string, unknown, number][] = [
       ['POST', '/api/signup', { organizationName: 'Flood', email: 'flood@example.test', password: 'x' }, 10],

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Db } from '../db/database';
 import { TooManyRequestsError } from '../http/errors';
+import { addressKey } from '../security/address-key';
 
 /**
  * Sign-in attempts counted in the database (so every instance sees them). An attempt is recorded
@@ -53,7 +54,8 @@ export interface SignInAttempt {
 export type SignInLimiter = ReturnType<typeof createSignInLimiter>;
 
 export function createSignInLimiter(db: Db, limits: SignInLimits = DEFAULT_SIGN_IN_LIMITS) {
-  const keys = (email: string, address: string) => ({ pair: `pair:${email.toLowerCase()}|${address}`, address: `address:${address}` });
+  // An IPv6 client is counted by its /64 (addressKey): it could take a fresh address in it for every attempt.
+  const keys = (email: string, address: string) => ({ pair: `pair:${email.toLowerCase()}|${addressKey(address)}`, address: `address:${addressKey(address)}` });
   const iso = (ms: number) => new Date(ms).toISOString();
 
   async function stats(key: string, since: string, excludeId: string) {
