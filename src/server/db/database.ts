@@ -15,6 +15,9 @@ export interface DatabaseHandle {
   close(): Promise<void>;
 }
 
+/** The SQLite database's file name in the data folder (the backup copies it). */
+export const SQLITE_FILE_NAME = 'tenantgate.sqlite';
+
 /** Opens PostgreSQL when a URL is given, otherwise an SQLite file in the data folder. */
 export function openDatabase(options: { databaseUrl?: string; dataDir: string; sqliteFile?: string }): DatabaseHandle {
   if (options.databaseUrl) {
@@ -29,7 +32,7 @@ export function openDatabase(options: { databaseUrl?: string; dataDir: string; s
     return { db, engine: 'postgres', close: () => db.destroy() };
   }
   mkdirSync(options.dataDir, { recursive: true });
-  const file = options.sqliteFile ?? path.join(options.dataDir, 'tenantgate.sqlite');
+  const file = options.sqliteFile ?? path.join(options.dataDir, SQLITE_FILE_NAME);
   const sqlite = new SQLite(file);
   sqlite.pragma('journal_mode = WAL');
   // In WAL mode NORMAL stays corruption-safe and skips an fsync per commit (only the last commits
