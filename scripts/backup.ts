@@ -8,11 +8,10 @@
 import SQLite from 'better-sqlite3';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
+import { STATE_FILE_NAME as SANDBOX_STATE_FILE } from '../src/sandbox-cloud/persistence';
 import { ConfigError, loadConfig } from '../src/server/config';
-
-const DATABASE_FILE = 'tenantgate.sqlite';
-const KEY_FILE = 'encryption-key';
-const SANDBOX_STATE_FILE = 'state.sqlite';
+import { SQLITE_FILE_NAME as DATABASE_FILE } from '../src/server/db/database';
+import { KEY_FILE_NAME as KEY_FILE } from '../src/server/security/key-file';
 
 /** SQLite's online backup API: a transaction-consistent snapshot while other connections write. */
 async function backUpSqlite(source: string, target: string): Promise<void> {

@@ -8,8 +8,8 @@ import { ConfigError, loadConfig } from '../src/server/config';
 import { openDatabase } from '../src/server/db/database';
 import { migrationsApplied } from '../src/server/db/migrate';
 import { rotateStoredSecrets, sealedSecretCounts } from '../src/server/security/key-rotation';
+import { resolveKeyList } from '../src/server/security/key-file';
 import { createSecretBox, parseKeyList, SecretBoxError } from '../src/server/security/secret-box';
-import { resolveKeyList } from '../src/server/start';
 
 async function main(args: string[]): Promise<number> {
   const [command, ...rest] = args;

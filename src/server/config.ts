@@ -39,6 +39,9 @@ function isAddressOrCidr(value: string): boolean {
   return /^\d{1,3}$/.test(bits) && Number(bits) <= (version === 4 ? 32 : 128);
 }
 
+/** The app registration variables of every cloud (`MICROSOFT_CLIENT_ID`, ...), named by its CLOUD_INFO entry. */
+const APP_VARIABLES = CLOUDS.map((cloud) => CLOUD_INFO[cloud].env);
+
 const schema = z
   .object({
     PORT: port.default(3000),
@@ -96,18 +99,15 @@ const schema = z
     SMTP_FROM: z.email().optional(),
   })
   .superRefine((env, ctx) => {
-    const pairs: [keyof typeof env, keyof typeof env][] = [
-      ['MICROSOFT_CLIENT_ID', 'MICROSOFT_CLIENT_SECRET'],
-      ['MICROSOFT_USGOV_CLIENT_ID', 'MICROSOFT_USGOV_CLIENT_SECRET'],
-      ['MICROSOFT_CHINA_CLIENT_ID', 'MICROSOFT_CHINA_CLIENT_SECRET'],
-    ];
-    for (const [id, secret] of pairs) {
-      if (Boolean(env[id]) !== Boolean(env[secret])) {
-        const missing = env[id] ? secret : id;
+    // Each cloud's app registration variables come from its CLOUD_INFO entry.
+    const isSet = (name: string) => Boolean((env as Record<string, unknown>)[name]);
+    for (const { clientId: id, clientSecret: secret } of APP_VARIABLES) {
+      if (isSet(id) !== isSet(secret)) {
+        const missing = isSet(id) ? secret : id;
         ctx.addIssue({ code: 'custom', path: [missing], message: `is required when ${missing === id ? secret : id} is set` });
       }
     }
-    const live = env.MICROSOFT_CLIENT_ID || env.MICROSOFT_USGOV_CLIENT_ID || env.MICROSOFT_CHINA_CLIENT_ID;
+    const live = APP_VARIABLES.some(({ clientId }) => isSet(clientId));
     if (live && !env.TENANTGATE_ENCRYPTION_KEYS) {
       ctx.addIssue({
         code: 'custom',
@@ -140,7 +140,7 @@ type RawEnv = {
  */
 function sandboxModeIssues(env: RawEnv, live: boolean): { path: string[]; message: string }[] {
   if (env.TENANTGATE_SANDBOX === 'on' && live) {
-    return [{ path: ['TENANTGATE_SANDBOX'], message: 'is on, but a Microsoft app is configured (MICROSOFT_CLIENT_ID / MICROSOFT_USGOV_CLIENT_ID / MICROSOFT_CHINA_CLIENT_ID): remove one of them' }];
+    return [{ path: ['TENANTGATE_SANDBOX'], message: `is on, but a Microsoft app is configured (${APP_VARIABLES.map((v) => v.clientId).join(' / ')}): remove one of them` }];
   }
   if (env.TENANTGATE_SANDBOX === 'off' && !live) {
     return [{ path: ['MICROSOFT_CLIENT_ID'], message: 'is required when TENANTGATE_SANDBOX=off (live mode): set MICROSOFT_CLIENT_ID, MICROSOFT_CLIENT_SECRET and TENANTGATE_ENCRYPTION_KEYS' }];

@@ -4,7 +4,7 @@ import type { Config } from './config';
 import { openDatabase, type DatabaseHandle } from './db/database';
 import { migrateToLatest } from './db/migrate';
 import { CLOUDS, defaultCloudEndpoints, type Cloud, type CloudEndpoints } from './microsoft/clouds';
-import { loadOrCreateSandboxKeyFile } from './security/key-file';
+import { resolveKeyList } from './security/key-file';
 import { verifyStoredSecrets } from './security/key-rotation';
 import { createSecretBox, parseKeyList } from './security/secret-box';
 import { createServices, type MicrosoftSetup, type Services } from './services';
@@ -137,14 +137,6 @@ export async function startPortal(config: Config, options: { listen?: boolean; b
     await database.close().catch(() => undefined);
     throw error;
   }
-}
-
-/** TENANTGATE_ENCRYPTION_KEYS, or in sandbox mode the key file in the data folder (created once). */
-export function resolveKeyList(config: Pick<Config, 'encryptionKeys' | 'dataDir'>, notify: (notice: string) => void = () => undefined): string {
-  if (config.encryptionKeys) return config.encryptionKeys;
-  const keyFile = loadOrCreateSandboxKeyFile(config.dataDir);
-  if (keyFile.created) notify(`Sandbox mode: generated an encryption key in ${keyFile.file}`);
-  return keyFile.keys;
 }
 
 async function connectToSandbox(baseUrl: string, registration: { displayName: string; redirectUris: string[]; postLogoutRedirectUris: string[] }) {

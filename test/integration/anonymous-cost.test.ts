@@ -40,6 +40,15 @@ describe.each(testEngines())('unauthenticated cost on %s', (engine) => {
     expect(statuses.get(429)).toBe(1000 - rows);
   });
 
+  it('counts an IPv6 client by its /64, so a fresh address per request does not escape the limit', async () => {
+    const client = new ApiClient(portal.url);
+    const status = async (address: string) => (await client.request('GET', '/api/sandbox', undefined, from(address))).status;
+    for (let i = 0; i < 60; i++) expect(await status(`2001:db8:7:7::${(i + 1).toString(16)}`), `request ${i}`).not.toBe(429);
+    expect(await status('2001:db8:7:7:ffff:1:2:3')).toBe(429);
+    // The next /64 is another client.
+    expect(await status('2001:db8:7:8::1')).not.toBe(429);
+  });
+
   it('limits every unauthenticated route per address, says when to retry, and audits the refusal once', async () => {
     const routes: [string, string, unknown, number][] = [
       ['POST', '/api/signup', { organizationName: 'Flood', email: 'flood@example.test', password: 'x' }, 10],
@@ -63,6 +72,9 @@ describe.each(testEngines())('unauthenticated cost on %s', (engine) => {
       expect(refused.status, `${method} ${path}`).toBe(429);
       expect(refused.body.error.code).toBe('TOO_MANY_REQUESTS');
       expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
+      // The same 429 as every other limit: when to retry, in the body too.
+      expect(refused.body.error.details).toEqual({ retryAfterSeconds: Number(refused.headers.get('retry-after')) });
+      expect(refused.body.error.message).toMatch(/^Too many requests from this address\. Try again in /);
       expect((await client.request(method, path, body, from(address))).status).toBe(429);
       expect(await count('partners')).toBe(partnersBefore);
       // Another address is not affected.

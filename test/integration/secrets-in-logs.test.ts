@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { signUpPartner } from '../support/api-client';
+import { ApiClient, signUpPartner } from '../support/api-client';
 import { AdminBrowser, CONTOSO, SAMPLE_PASSWORD } from '../support/microsoft-round-trip';
 import { startTestPortal, type TestPortal } from '../support/portal';
 
@@ -41,5 +41,20 @@ describe('secrets never reach the log', () => {
     for (const secret of [refreshToken, code, state, authorizeUrl.searchParams.get('nonce')!, password, client.jar.get('tg_session')!, client.csrfToken!, portal.services.microsoft.apps.global!.clientSecret]) {
       expect(log.includes(secret), `a secret of ${secret.length} characters is in the log`).toBe(false);
     }
+  });
+
+  it('logs the opening of a consent link without its single-use token', async () => {
+    const { client } = await signUpPartner(portal.url, 'Log Link Partner');
+    const created = await client.post('/api/consent-links', { name: 'Logged link', cloud: 'global' });
+    expect(created.status).toBe(201);
+    const path = new URL((created.body as { url: string }).url).pathname;
+    const token = path.split('/').pop()!;
+    const before = lines.length;
+    const ga = new ApiClient(portal.url);
+    expect((await ga.get(path)).status).toBe(200);
+    expect((await ga.get(`${path}/continue`)).status).toBe(303);
+    const log = lines.slice(before).join('');
+    expect(log).toContain('/consent/[REDACTED]/continue');
+    expect(log.includes(token), 'the consent link token is in the log').toBe(false);
   });
 });

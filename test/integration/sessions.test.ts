@@ -165,5 +165,26 @@ describe.each(testEngines())('sessions on %s', (engine) => {
       expect((await elsewhere.get('/api/session')).status).toBe(200);
       expect((await new ApiClient(portal.url).post('/api/session', { email, password: PASSWORD })).status).toBe(200);
     });
+
+    it('lets no more than 5 wrong current passwords through, even when they are all sent at once', async () => {
+      const { email, clients: [here] } = await memberSignedIn(1);
+      const answers = await Promise.all(Array.from({ length: 10 }, (_, i) => here.post('/api/session/password', { currentPassword: `not-my-password-${i}`, newPassword: 'amber-canyon-whistle-31' })));
+      const statuses = answers.map((a) => a.status).sort();
+      expect(statuses).toEqual([400, 400, 400, 400, 400, 429, 429, 429, 429, 429]);
+      const refused = answers.find((a) => a.status === 429)!;
+      expect(refused.body.error.details.retryAfterSeconds).toBeGreaterThan(14 * 60);
+      expect(Number(refused.headers.get('retry-after'))).toBe(refused.body.error.details.retryAfterSeconds);
+      // The limit holds for the right password too, and nothing changed.
+      expect((await here.post('/api/session/password', { currentPassword: PASSWORD, newPassword: 'amber-canyon-whistle-31' })).status).toBe(429);
+      expect((await new ApiClient(portal.url).post('/api/session', { email, password: PASSWORD })).status).toBe(200);
+    });
+
+    it('does not count a right current password towards the limit', async () => {
+      const { clients: [here] } = await memberSignedIn(1);
+      for (let i = 0; i < 3; i++) expect((await here.post('/api/session/password', { currentPassword: `not-my-password-${i}`, newPassword: 'amber-canyon-whistle-31' })).status).toBe(400);
+      expect((await here.post('/api/session/password', { currentPassword: PASSWORD, newPassword: 'amber-canyon-whistle-31' })).status).toBe(200);
+      expect((await here.post('/api/session/password', { currentPassword: 'not-my-password-9', newPassword: 'cobalt-meadow-lantern-47' })).status).toBe(400);
+      expect((await here.post('/api/session/password', { currentPassword: 'amber-canyon-whistle-31', newPassword: 'cobalt-meadow-lantern-47' })).status).toBe(200);
+    });
   });
 });

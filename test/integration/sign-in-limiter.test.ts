@@ -37,6 +37,15 @@ describe.each(testEngines())('sign-in limiter on %s', (engine) => {
     expect(audit.filter((e) => JSON.parse(e.details!).reason === 'rate_limited')).toHaveLength(refused.length);
   });
 
+  it('counts parallel guesses from one IPv6 /64 as one address, each from a fresh address in it', async () => {
+    const { email } = await signUpPartner(portal.url);
+    const answers = await Promise.all(Array.from({ length: 20 }, (_, i) => signIn(email, `wrong-guess-number-${i}`, `2001:db8:5:5:${i + 1}::1`)));
+    const checked = answers.filter((a) => a.status === 401);
+    expect(checked.length).toBeGreaterThan(0);
+    expect(checked.length).toBeLessThanOrEqual(5);
+    expect(answers.filter((a) => a.status === 429)).toHaveLength(20 - checked.length);
+  });
+
   it('lets the owner sign in from their own address while the account is under attack from elsewhere', async () => {
     const { email, password } = await signUpPartner(portal.url);
     for (const attacker of ['198.51.100.20', '198.51.100.21']) {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, fastifyTrustProxy, loadConfig } from '../../src/server/config';
+import { CLOUD_INFO, CLOUDS } from '../../src/server/microsoft/clouds';
 
 describe('configuration', () => {
   it('runs in sandbox mode with defaults when nothing is set', () => {
@@ -27,6 +28,18 @@ describe('configuration', () => {
     const live = loadConfig({ MICROSOFT_CLIENT_ID: 'abc', MICROSOFT_CLIENT_SECRET: 's', TENANTGATE_ENCRYPTION_KEYS: 'k1:' + Buffer.alloc(32).toString('base64') });
     expect(live.sandboxMode).toBe(false);
     expect(live.microsoft.global).toEqual({ clientId: 'abc', clientSecret: 's' });
+  });
+
+  it.each(CLOUDS)('takes the %s app registration from the variables its CLOUD_INFO entry names', (cloud) => {
+    const { clientId, clientSecret } = CLOUD_INFO[cloud].env;
+    const keys = { TENANTGATE_ENCRYPTION_KEYS: 'k1:' + Buffer.alloc(32).toString('base64') };
+    expect(() => loadConfig({ [clientId]: 'abc', ...keys })).toThrow(new RegExp(`^Invalid setting ${clientSecret}: is required when ${clientId} is set`));
+    expect(() => loadConfig({ [clientSecret]: 's', ...keys })).toThrow(new RegExp(`^Invalid setting ${clientId}: is required when ${clientSecret} is set`));
+    expect(() => loadConfig({ [clientId]: 'abc', [clientSecret]: 's' })).toThrow(/Invalid setting TENANTGATE_ENCRYPTION_KEYS/);
+    expect(() => loadConfig({ [clientId]: 'abc', [clientSecret]: 's', ...keys, TENANTGATE_SANDBOX: 'on' })).toThrow(new RegExp(`TENANTGATE_SANDBOX: is on, but a Microsoft app is configured \\(.*${clientId}`));
+    const live = loadConfig({ [clientId]: 'abc', [clientSecret]: 's', ...keys });
+    expect(live.sandboxMode).toBe(false);
+    expect(live.microsoft[cloud]).toEqual({ clientId: 'abc', clientSecret: 's' });
   });
 
   it('uses secure cookies behind an https public URL', () => {

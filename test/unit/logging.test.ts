@@ -10,4 +10,13 @@ describe('log redaction', () => {
     expect(logged).toBe('/auth/microsoft/callback?code=[REDACTED]&state=[REDACTED]&session_state=[REDACTED]');
     expect(redactUrl('/api/users?search=bob')).toBe('/api/users?search=bob');
   });
+
+  it('removes the single-use token of a consent link from its path, and keeps the outcome page readable', () => {
+    const token = 'Qx7-secret_token_of_43_characters_abcdefghij';
+    expect(redactUrl(`/consent/${token}`)).toBe('/consent/[REDACTED]');
+    expect(redactUrl(`/consent/${token}/continue`)).toBe('/consent/[REDACTED]/continue');
+    expect(redactUrl(`/consent/${token}?x=1`)).toBe('/consent/[REDACTED]?x=1');
+    expect(redactUrl('/consent/done?link=abc')).toBe('/consent/done?link=abc');
+    expect(redactUrl('/api/consent-links/abc')).toBe('/api/consent-links/abc');
+  });
 });

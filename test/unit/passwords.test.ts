@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { checkPasswordStrength } from '../../src/server/partners/password-policy';
 import { randomBytes, scryptSync } from 'node:crypto';
 import { createHashGate, HashingBusyError } from '../../src/server/security/hash-gate';
-import { hashPassword, needsRehash, verifyPassword } from '../../src/server/security/passwords';
+import { decoyPasswordHash, hashPassword, needsRehash, setPasswordHashingLimits, verifyPassword } from '../../src/server/security/passwords';
 
 describe('passwords', () => {
   it('hashes with scrypt and a salt, and verifies', async () => {
@@ -12,6 +12,20 @@ describe('passwords', () => {
     expect(await verifyPassword('copper-meadow-sailing-7', a)).toBe(true);
     expect(await verifyPassword('copper-meadow-sailing-8', a)).toBe(false);
   }, 30_000); // scrypt at N=2^17 takes ~0.5 s per hash, more on a loaded machine
+
+  it('makes the decoy hash for unknown emails once, and tries again after a failure instead of keeping it', async () => {
+    setPasswordHashingLimits({ concurrency: 0, queue: 0 }); // every hash is refused as busy
+    try {
+      await expect(decoyPasswordHash()).rejects.toBeInstanceOf(HashingBusyError);
+    } finally {
+      setPasswordHashingLimits({ concurrency: 2, queue: 8 });
+    }
+    const first = decoyPasswordHash();
+    expect(decoyPasswordHash()).toBe(first); // shared while it is being made
+    const decoy = await first;
+    expect(decoy).toMatch(/^scrypt\$/);
+    expect(await decoyPasswordHash()).toBe(decoy); // and kept once made
+  }, 30_000);
 
   it('refuses short, common, repeated, sequential and self-named passwords', () => {
     for (const p of ['short', 'password123', 'Password1234', 'zzzzzzzzzzzz', 'abcdefghijk', '0123456789', 'qwertyuiop1']) {

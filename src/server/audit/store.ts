@@ -65,20 +65,6 @@ export function createAuditLog(db: Db) {
     },
 
     /** Newest first, keyset-paged on (at, id) and always scoped to one partner. */
-    /** How many failures of one action one person had since a moment (throttles that need no table of their own). */
-    async countFailures(partnerId: string, actorUserId: string, action: string, since: string): Promise<number> {
-      const row = await db
-        .selectFrom('audit_events')
-        .select((eb) => eb.fn.countAll<number>().as('n'))
-        .where('partner_id', '=', partnerId)
-        .where('actor_user_id', '=', actorUserId)
-        .where('action', '=', action)
-        .where('outcome', '=', 'failure')
-        .where('at', '>', since)
-        .executeTakeFirstOrThrow();
-      return Number(row.n);
-    },
-
     async list(partnerId: string, query: AuditQuery): Promise<{ items: AuditEvent[]; nextCursor: string | null }> {
       let q = db.selectFrom('audit_events').selectAll().where('partner_id', '=', partnerId);
       if (query.action) q = q.where('action', '=', query.action);

@@ -15,6 +15,9 @@ export interface DatabaseHandle {
   close(): Promise<void>;
 }
 
+/** The SQLite database's file name in the data folder (the backup copies it). */
+export const SQLITE_FILE_NAME = 'tenantgate.sqlite';
+
 /** Opens PostgreSQL when a URL is given, otherwise an SQLite file in the data folder. */
 export function openDatabase(options: { databaseUrl?: string; dataDir: string; sqliteFile?: string }): DatabaseHandle {
   if (options.databaseUrl) {
@@ -29,7 +32,7 @@ export function openDatabase(options: { databaseUrl?: string; dataDir: string; s
     return { db, engine: 'postgres', close: () => db.destroy() };
   }
   mkdirSync(options.dataDir, { recursive: true });
-  const file = options.sqliteFile ?? path.join(options.dataDir, 'tenantgate.sqlite');
+  const file = options.sqliteFile ?? path.join(options.dataDir, SQLITE_FILE_NAME);
   const sqlite = new SQLite(file);
   sqlite.pragma('journal_mode = WAL');
   // In WAL mode NORMAL stays corruption-safe and skips an fsync per commit (only the last commits
@@ -111,7 +114,8 @@ const NAMED_LIMIT = 200;
 /**
  * PostgreSQL parses and plans an unnamed statement on every run. The hot ones (the session look-up and
  * the list pages) are sent as named statements instead, which each connection prepares once. The number
- * of names is bounded, as every connection keeps the statements it prepared until it closes.
+ * of names is bounded, as every connection keeps the statements it prepared until it closes. A statement
+ * that outlived a schema change runs once more unnamed, and its connection is closed on release.
  */
 function withNamedStatements(pool: pg.Pool): PostgresPool {
   const runs = new Map<string, number>();
@@ -131,14 +135,30 @@ function withNamedStatements(pool: pg.Pool): PostgresPool {
     return name;
   };
   const wrapped = new WeakMap<pg.PoolClient, PostgresPoolClient>();
-  const wrap = (client: pg.PoolClient): PostgresPoolClient => ({
-    query: ((query: unknown, parameters?: unknown[]) => {
-      if (typeof query !== 'string') return client.query(query as pg.Submittable);
-      const name = nameFor(query);
-      return name ? client.query({ name, text: query, values: parameters }) : client.query(query, parameters);
-    }) as unknown as PostgresPoolClient['query'],
-    release: (destroy?: boolean) => client.release(destroy),
-  });
+  const wrap = (client: pg.PoolClient): PostgresPoolClient => {
+    // Set once a statement this connection prepared outlived a schema change: the pool closes it on release,
+    // and its successor prepares every statement afresh.
+    let stale = false;
+    const run = async (name: string, text: string, values?: unknown[]) => {
+      try {
+        return await client.query({ name, text, values });
+      } catch (error) {
+        if (!isStalePlan(error)) throw error;
+        stale = true;
+        // In a transaction the error has already aborted it: the transaction fails as a whole (and can be retried).
+        if (client.getTransactionStatus() !== 'I') throw error;
+        return client.query(text, values); // once, unnamed: planned against today's schema
+      }
+    };
+    return {
+      query: ((query: unknown, parameters?: unknown[]) => {
+        if (typeof query !== 'string') return client.query(query as pg.Submittable);
+        const name = nameFor(query);
+        return name ? run(name, query, parameters) : client.query(query, parameters);
+      }) as unknown as PostgresPoolClient['query'],
+      release: (destroy?: boolean) => client.release(destroy || stale),
+    };
+  };
   return {
     async connect() {
       const client = await pool.connect();
@@ -149,6 +169,15 @@ function withNamedStatements(pool: pg.Pool): PostgresPool {
     end: () => pool.end(),
   };
 }
+
+/**
+ * A named statement prepared before a schema change (a migration run by this or another instance) whose
+ * result columns changed since: PostgreSQL refuses to run it (0A000 "cached plan must not change result type").
+ */
+const isStalePlan = (error: unknown): boolean => {
+  const e = error as { code?: string; message?: string } | null;
+  return e?.code === '0A000' && /cached plan must not change result type/.test(e.message ?? '');
+};
 
 /** Unique-constraint violations on either engine, so they become 409s instead of 500s. */
 export function isUniqueViolation(error: unknown): boolean {

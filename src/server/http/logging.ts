@@ -3,7 +3,13 @@ import { LogController, type FastifyReply, type FastifyRequest, type FastifyServ
 /** Query parameters that carry secrets or one-time values; their values never reach a log line. */
 const SECRET_QUERY_PARAMS = /([?&](?:code|state|session_state|token|id_token|access_token|refresh_token|client_secret|code_verifier)=)[^&#]*/gi;
 
-export const redactUrl = (url: string): string => url.replace(SECRET_QUERY_PARAMS, '$1[REDACTED]');
+/**
+ * Paths that carry a single-use token: a consent link's `/consent/:token` (and `/continue` after it). The
+ * outcome page `/consent/done` carries no secret and stays readable.
+ */
+const SECRET_PATH_SEGMENTS = /^(\/consent\/)(?!done(?:[/?#]|$))[^/?#]+/;
+
+export const redactUrl = (url: string): string => url.replace(SECRET_PATH_SEGMENTS, '$1[REDACTED]').replace(SECRET_QUERY_PARAMS, '$1[REDACTED]');
 
 export const REDACT_PATHS = [
   'req.headers.authorization',

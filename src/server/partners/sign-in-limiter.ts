@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Db } from '../db/database';
 import { TooManyRequestsError } from '../http/errors';
+import { addressKey } from '../security/address-key';
 
 /**
  * Sign-in attempts counted in the database (so every instance sees them). An attempt is recorded
@@ -53,7 +54,8 @@ export interface SignInAttempt {
 export type SignInLimiter = ReturnType<typeof createSignInLimiter>;
 
 export function createSignInLimiter(db: Db, limits: SignInLimits = DEFAULT_SIGN_IN_LIMITS) {
-  const keys = (email: string, address: string) => ({ pair: `pair:${email.toLowerCase()}|${address}`, address: `address:${address}` });
+  // An IPv6 client is counted by its /64 (addressKey): it could take a fresh address in it for every attempt.
+  const keys = (email: string, address: string) => ({ pair: `pair:${email.toLowerCase()}|${addressKey(address)}`, address: `address:${addressKey(address)}` });
   const iso = (ms: number) => new Date(ms).toISOString();
 
   async function stats(key: string, since: string, excludeId: string) {
@@ -117,6 +119,38 @@ export function createSignInLimiter(db: Db, limits: SignInLimits = DEFAULT_SIGN_
       await db.deleteFrom('sign_in_attempts').where('at', '<', iso(oldest)).execute();
     },
   };
+}
+
+/** A stored attempt that keeps counting unless it is withdrawn (it turned out right, or was never checked). */
+export interface CountedAttempt {
+  withdrawn(): Promise<void>;
+}
+
+/**
+ * One attempt of `key` (say, a current password typed on a password change), stored before it is checked
+ * and counted after the insert, the way `begin` counts sign-ins: of a parallel burst the k-th stored attempt
+ * counts at least k, so no more than `limit` attempts are ever checked within `windowMs`. Past the limit it
+ * keeps no row and throws TooManyRequestsError with the wait until the oldest counted attempt leaves the window.
+ */
+export async function countAttempt(db: Db, key: string, limit: number, windowMs: number, refusal: (waitSeconds: number) => TooManyRequestsError): Promise<CountedAttempt> {
+  const now = Date.now();
+  const id = randomUUID();
+  await db.insertInto('sign_in_attempts').values({ id, key, at: new Date(now).toISOString() }).execute();
+  const row = await db
+    .selectFrom('sign_in_attempts')
+    .select((eb) => [eb.fn.countAll<number>().as('count'), eb.fn.min('at').as('oldest')])
+    .where('key', '=', key)
+    .where('at', '>', new Date(now - windowMs).toISOString())
+    .executeTakeFirst();
+  const withdrawn = async () => {
+    await db.deleteFrom('sign_in_attempts').where('id', '=', id).execute();
+  };
+  if (Number(row?.count ?? 0) > limit) {
+    await withdrawn();
+    const oldest = row?.oldest ? Date.parse(row.oldest as string) : now;
+    throw refusal(Math.max(1, Math.ceil((oldest + windowMs - now) / 1000)));
+  }
+  return { withdrawn };
 }
 
 function tooManyAttempts(waitMs: number): TooManyRequestsError {

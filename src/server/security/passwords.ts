@@ -53,9 +53,19 @@ export function needsRehash(stored: string): boolean {
   return !stored.startsWith(`scrypt$${N}$${r}$${p}$`);
 }
 
-/** A hash to compare against when the account does not exist, so timing does not reveal which emails exist. */
+/**
+ * A hash to compare against when the account does not exist, so timing does not reveal which emails exist.
+ * Made once and shared; a failure (say, the hashing gate was full) is not kept, so the next sign-in tries again
+ * instead of every unknown email failing for the life of the process.
+ */
 let decoyHash: Promise<string> | undefined;
-export const decoyPasswordHash = (): Promise<string> => (decoyHash ??= hashPassword(randomBytes(16).toString('hex')));
+export function decoyPasswordHash(): Promise<string> {
+  decoyHash ??= hashPassword(randomBytes(16).toString('hex')).catch((error: unknown) => {
+    decoyHash = undefined;
+    throw error;
+  });
+  return decoyHash;
+}
 
 export interface PasswordWeakness {
   code: 'PASSWORD_TOO_SHORT' | 'PASSWORD_TOO_LONG' | 'PASSWORD_TOO_WEAK';

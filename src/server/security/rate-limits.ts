@@ -1,6 +1,8 @@
 import rateLimit from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { AuditLog } from '../audit/store';
+import { TooManyRequestsError } from '../http/errors';
+import { addressKey } from './address-key';
 
 /**
  * Per-address limits on every route that answers without a session (sign-up, sign-in, activation, the
@@ -63,11 +65,10 @@ export async function registerAnonymousRateLimits(app: FastifyInstance, limits: 
 
   await app.register(rateLimit, {
     global: false,
-    keyGenerator: (request) => request.ip,
+    // One IPv6 client holds a whole /64: counted by its prefix, or it could take a fresh address per request.
+    keyGenerator: (request) => addressKey(request.ip),
     onExceeded: auditOnce,
-    // A plain error with statusCode 429: the shared error handler answers it in the API's error shape;
-    // the plugin has already set Retry-After.
-    errorResponseBuilder: (_request, context) =>
-      Object.assign(new Error(`Too many requests from this address. Try again in ${context.after}.`), { statusCode: context.statusCode }),
+    // The shared 429 of every limit: the error handler answers it with details.retryAfterSeconds and Retry-After.
+    errorResponseBuilder: (_request, context) => new TooManyRequestsError(`Too many requests from this address. Try again in ${context.after}.`, Math.max(1, Math.ceil(context.ttl / 1000))),
   });
 }

@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 
 /** The columns this migration reads and fills (its own view of the schema at this point). */
 interface Tables007 {
@@ -12,15 +12,9 @@ export async function up(db: Kysely<Tables007>): Promise<void> {
   // The last failed membership download of a group entry, kept on the row instead of being read back from the audit log.
   await db.schema.alterTable('users').addColumn('download_failed_at', 'text').execute();
   await db.schema.alterTable('users').addColumn('download_failure', 'text').execute();
-  const rows = await db.selectFrom('users').select(['id', 'email_key']).execute();
-  const byDomain = new Map<string, string[]>();
-  for (const row of rows) {
-    const domain = row.email_key.slice(row.email_key.lastIndexOf('@') + 1).toLowerCase();
-    byDomain.set(domain, [...(byDomain.get(domain) ?? []), row.id]);
-  }
-  for (const [domain, ids] of byDomain) {
-    for (let i = 0; i < ids.length; i += 500) await db.updateTable('users').set({ email_domain: domain }).where('id', 'in', ids.slice(i, i + 500)).execute();
-  }
+  // One set-based UPDATE on both engines: the text after the last '@' (the whole key when it has none), lower-cased.
+  // rtrim(key, <every character but '@'>) leaves the key up to its last '@'.
+  await sql`update users set email_domain = lower(substr(email_key, length(rtrim(email_key, replace(email_key, '@', ''))) + 1))`.execute(db);
   await db.schema.createIndex('users_email_domain').on('users').columns(['email_domain', 'sign_in_type']).execute();
 
   // Pending "choose a partner" answers of a Microsoft 365 sign-in, until now kept as marked rows of oauth_flows.
