@@ -4,11 +4,11 @@ import { z } from 'zod';
 import type { AuditLog } from '../audit/store';
 import { clientAddress } from '../http/context';
 import { errorResponseSchema } from '../http/schemas';
-import { outcomeUrl } from './outcome';
+import { outcomeUrl, SettledFlowError } from './outcome';
 import { portalPagePath } from './portal-pages';
 import { installBrowserBinding, readBrowserBinding, type BrowserBindingSettings } from './binding';
 import type { FlowPurpose, FlowStore } from './store';
-import type { FlowFinisher } from './types';
+import type { FlowFinisher, FlowResult } from './types';
 
 export type { FlowFinisher } from './types';
 
@@ -55,7 +55,14 @@ export function registerMicrosoftCallbackRoutes(
       }
       const finisher = deps.finishers[flow.purpose];
       if (!finisher) return reply.redirect('/', 303);
-      const result = await finisher(flow, { code: q.code, error: q.error, errorDescription: q.error_description }, request.auth, clientAddress(request));
+      let result: FlowResult;
+      try {
+        result = await finisher(flow, { code: q.code, error: q.error, errorDescription: q.error_description }, request.auth, clientAddress(request));
+      } catch (error) {
+        if (!(error instanceof SettledFlowError)) throw error;
+        request.log.error({ err: error.cause, purpose: flow.purpose }, 'A Microsoft round trip failed unexpectedly; its outcome page says so');
+        return reply.redirect(portalPagePath(error.location) ?? '/', 303);
+      }
       if (result.sessionToken) deps.setSessionCookie(reply, result.sessionToken);
       // The last gate before the browser moves: only the portal's own pages.
       return reply.redirect(portalPagePath(result.location) ?? '/', 303);
