@@ -27,9 +27,7 @@ export interface AuditEvent {
   details: Record<string, unknown> | null;
 }
 
-export interface AuditQuery {
-  limit: number;
-  cursor?: string;
+export interface AuditFilters {
   action?: string;
   outcome?: 'success' | 'failure';
   actor?: string;
@@ -39,10 +37,25 @@ export interface AuditQuery {
   to?: string;
 }
 
+export interface AuditQuery extends AuditFilters {
+  limit: number;
+  cursor?: string;
+}
 
 export type AuditLog = ReturnType<typeof createAuditLog>;
 
 export function createAuditLog(db: Db) {
+  function filtered(partnerId: string, filters: AuditFilters) {
+    let q = db.selectFrom('audit_events').selectAll().where('partner_id', '=', partnerId);
+    if (filters.action) q = q.where('action', '=', filters.action);
+    if (filters.outcome) q = q.where('outcome', '=', filters.outcome);
+    // Part of the actor's address is enough ("pat" finds pat@contoso.com), in any letter case.
+    if (filters.actor) q = q.where((eb) => eb(eb.fn('lower', ['actor_email']), 'like', containing(filters.actor!)));
+    if (filters.from) q = q.where('at', '>=', filters.from);
+    if (filters.to) q = q.where('at', '<', filters.to);
+    return q;
+  }
+
   return {
     async record(entry: AuditEntry, executor: Db = db): Promise<void> {
       await executor
@@ -64,7 +77,6 @@ export function createAuditLog(db: Db) {
         .execute();
     },
 
-    /** Newest first, keyset-paged on (at, id) and always scoped to one partner. */
     /** How many failures of one action one person had since a moment (throttles that need no table of their own). */
     async countFailures(partnerId: string, actorUserId: string, action: string, since: string): Promise<number> {
       const row = await db
@@ -79,14 +91,9 @@ export function createAuditLog(db: Db) {
       return Number(row.n);
     },
 
+    /** Newest first, keyset-paged on (at, id) and always scoped to one partner. */
     async list(partnerId: string, query: AuditQuery): Promise<{ items: AuditEvent[]; nextCursor: string | null }> {
-      let q = db.selectFrom('audit_events').selectAll().where('partner_id', '=', partnerId);
-      if (query.action) q = q.where('action', '=', query.action);
-      if (query.outcome) q = q.where('outcome', '=', query.outcome);
-      // Part of the actor's address is enough ("pat" finds pat@contoso.com), in any letter case.
-      if (query.actor) q = q.where((eb) => eb(eb.fn('lower', ['actor_email']), 'like', containing(query.actor!)));
-      if (query.from) q = q.where('at', '>=', query.from);
-      if (query.to) q = q.where('at', '<', query.to);
+      let q = filtered(partnerId, query);
       const after = decodeCursor(query.cursor);
       if (after) {
         q = q.where((eb) => eb.or([eb('at', '<', after.at), eb.and([eb('at', '=', after.at), eb('id', '<', after.id)])]));
@@ -98,6 +105,12 @@ export function createAuditLog(db: Db) {
         items: page.map(toEvent),
         nextCursor: rows.length > query.limit && last ? encodeCursor(last) : null,
       };
+    },
+
+    /** The newest `maxRows` entries matching the filters, in one query (the CSV export). */
+    async export(partnerId: string, filters: AuditFilters, maxRows: number): Promise<AuditEvent[]> {
+      const rows = await filtered(partnerId, filters).orderBy('at', 'desc').orderBy('id', 'desc').limit(maxRows).execute();
+      return rows.map(toEvent);
     },
   };
 }
