@@ -129,6 +129,20 @@ describe.each(testEngines())('consent links on %s', (engine) => {
     expect((await other.client.post(`/api/app-profiles/${(await profiles())[0].id}/consent-links`, {})).status).toBe(404);
   });
 
+  it('holds the suggested email to the portal’s one email rule, on both link routes', async () => {
+    const [profile] = await profiles();
+    const bad = [`${'a'.repeat(250)}@contoso.com`, 'pat@contoso', '"pat"@contoso.com'];
+    for (const email of bad) {
+      const created = await partner.client.post('/api/consent-links', { name: 'Bad email', cloud: 'global', email });
+      expect([created.status, created.body.error?.code, created.body.error?.details?.field], email).toEqual([400, 'VALIDATION_FAILED', 'email']);
+      const again = await partner.client.post(`/api/app-profiles/${profile.id}/consent-links`, { email });
+      expect([again.status, again.body.error?.details?.field], email).toEqual([400, 'email']);
+    }
+    const good = await partner.client.post('/api/consent-links', { name: 'Good email', cloud: 'global', email: ' Pat@Contoso.COM ' });
+    expect(good.status).toBe(201);
+    expect((await partner.client.get('/api/consent-links')).body.links.find((l: { id: string }) => l.id === good.body.id)).toMatchObject({ email: 'pat@contoso.com' });
+  });
+
   it('settles a link whose round trip fails unexpectedly: the outcome page shows, and the link works again', async () => {
     const db = portal.services.db;
     // A fault no refusal covers: the database refuses the new profile's row.

@@ -3,14 +3,13 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { browserBinding, readBrowserBinding } from '../auth-flows/binding';
 import { clientAddress, requireAuth } from '../http/context';
-import { errorResponseSchema, nameSchema } from '../http/schemas';
+import { emailSchema, errorResponseSchema, nameSchema } from '../http/schemas';
 import { CLOUDS } from '../microsoft/clouds';
 import { consentLinkClosedPage, consentOutcomePage, consentRequestPage } from './page';
 import type { ConsentLinkService } from './service';
 
 const errors = { 400: errorResponseSchema, 401: errorResponseSchema, 403: errorResponseSchema, 404: errorResponseSchema, 409: errorResponseSchema };
 const idParams = z.object({ id: z.string().min(1).max(100) });
-const emailSchema = z.string().trim().max(320).regex(/^[^@\s]+@[^@\s]+$/, 'Enter an email address.').optional();
 const createdAnswer = z.object({ id: z.string(), url: z.string(), expiresAt: z.string() });
 const linkSchema = z.object({
   id: z.string(),
@@ -36,7 +35,7 @@ export function registerConsentLinkRoutes(app: FastifyInstance, deps: { links: C
     '/api/consent-links',
     {
       config: admin,
-      schema: { tags, summary: 'A single-use link for a Global Administrator to create an app profile (shown once)', body: z.object({ name: nameSchema(100), cloud: z.enum(CLOUDS), email: emailSchema }).strict(), response: { 201: createdAnswer, ...errors } },
+      schema: { tags, summary: 'A single-use link for a Global Administrator to create an app profile (shown once)', body: z.object({ name: nameSchema(100), cloud: z.enum(CLOUDS), email: emailSchema.optional() }).strict(), response: { 201: createdAnswer, ...errors } },
     },
     async (request, reply) => reply.code(201).send(await links.createForNewProfile(requireAuth(request), request.body, clientAddress(request))),
   );
@@ -45,7 +44,7 @@ export function registerConsentLinkRoutes(app: FastifyInstance, deps: { links: C
     '/api/app-profiles/:id/consent-links',
     {
       config: admin,
-      schema: { tags, summary: 'A single-use link for a Global Administrator to re-authorize this app profile (shown once)', params: idParams, body: z.object({ email: emailSchema }).strict(), response: { 201: createdAnswer, ...errors } },
+      schema: { tags, summary: 'A single-use link for a Global Administrator to re-authorize this app profile (shown once)', params: idParams, body: z.object({ email: emailSchema.optional() }).strict(), response: { 201: createdAnswer, ...errors } },
     },
     async (request, reply) => reply.code(201).send(await links.createForProfile(requireAuth(request), request.params.id, request.body, clientAddress(request))),
   );
