@@ -2,11 +2,12 @@ import { randomUUID } from 'node:crypto';
 import type { Db } from '../db/database';
 import type { AuditEventsTable } from '../db/tables';
 import { containing } from '../db/like';
+import type { AuditAction } from './actions';
 
 export interface AuditEntry {
   partnerId: string | null;
   actor?: { userId?: string | null; email?: string | null };
-  action: string;
+  action: AuditAction;
   target?: { type: string; id?: string | null; name?: string | null };
   outcome: 'success' | 'failure';
   clientAddress?: string | null;
@@ -78,7 +79,7 @@ export function createAuditLog(db: Db) {
     },
 
     /** How many failures of one action one person had since a moment (throttles that need no table of their own). */
-    async countFailures(partnerId: string, actorUserId: string, action: string, since: string): Promise<number> {
+    async countFailures(partnerId: string, actorUserId: string, action: AuditAction, since: string): Promise<number> {
       const row = await db
         .selectFrom('audit_events')
         .select((eb) => eb.fn.countAll<number>().as('n'))
