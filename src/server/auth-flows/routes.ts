@@ -63,6 +63,7 @@ export function registerMicrosoftCallbackRoutes(
         request.log.error({ err: error.cause, purpose: flow.purpose }, 'A Microsoft round trip failed unexpectedly; its outcome page says so');
         return reply.redirect(portalPagePath(error.location) ?? '/', 303);
       }
+      for (const incident of result.incidents ?? []) request.log.error({ err: incident, purpose: flow.purpose }, 'A Microsoft round trip went on past an unexpected failure');
       if (result.sessionToken) deps.setSessionCookie(reply, result.sessionToken);
       // The last gate before the browser moves: only the portal's own pages.
       return reply.redirect(portalPagePath(result.location) ?? '/', 303);
