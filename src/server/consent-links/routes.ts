@@ -25,7 +25,7 @@ const linkSchema = z.object({
 });
 
 /** Consent links: the partner's API, and the public page a Global Administrator without a portal account opens. */
-export function registerConsentLinkRoutes(app: FastifyInstance, deps: { links: ConsentLinkService; secureCookies: boolean }): void {
+export function registerConsentLinkRoutes(app: FastifyInstance, deps: { links: ConsentLinkService }): void {
   const r = app.withTypeProvider<ZodTypeProvider>();
   const { links } = deps;
   const admin = { access: 'admin' as const };
@@ -99,7 +99,7 @@ export function registerConsentLinkRoutes(app: FastifyInstance, deps: { links: C
     '/consent/:token/continue',
     { config: { access: 'public' }, schema: { tags, summary: '"Continue to Microsoft" from a consent link (redirects to Microsoft)', params: tokenParams, response: { ...htmlPageAnswers, 303: z.null().describe('On to Microsoft') } } },
     async (request, reply) => {
-      const url = await links.start(request.params.token, browserBinding(request, reply, deps.secureCookies));
+      const url = await links.start(request.params.token, browserBinding(request, reply));
       if (url) return reply.redirect(url, 303);
       const found = await links.lookup(request.params.token);
       return reply.code(found ? 410 : 404).type('text/html; charset=utf-8').send(consentLinkClosedPage(found && found.state !== 'waiting' ? found.state : 'unknown'));
