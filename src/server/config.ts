@@ -63,9 +63,9 @@ const schema = z
     TENANTGATE_RATE_LIMIT_ANONYMOUS_PER_MINUTE: count.default(60),
     /** Password hashes (128 MiB each) run at once; default: half the cores, at least one. */
     TENANTGATE_PASSWORD_HASH_CONCURRENCY: count.max(64).optional(),
-    /** Password hashes that may wait; past this a request is refused with 503 and Retry-After. */
     /** Invitations one partner may send per hour. */
     TENANTGATE_INVITATIONS_PER_HOUR: count.default(100),
+    /** Password hashes that may wait; past this a request is refused with 503 and Retry-After. */
     TENANTGATE_PASSWORD_HASH_QUEUE: z.coerce.number().int().min(0).max(1000).default(8),
     /** However busy, a session ends this long after sign-in (default 7 days). */
     SESSION_ABSOLUTE_LIFETIME_HOURS: z.coerce.number().positive().max(24 * 365).default(168),

@@ -12,7 +12,7 @@ import { registerConsentLinkRoutes } from './consent-links/routes';
 /** Routes of the Microsoft 365 features (app profiles, users, single sign-on), each wired in its own folder. */
 export async function registerFeatureRoutes(app: FastifyInstance, config: Config, services: Services): Promise<void> {
   const { appProfiles } = services;
-  registerAppProfileRoutes(app, { service: appProfiles.service, authorization: appProfiles.authorization, microsoft: services.microsoft, secureCookies: config.secureCookies });
+  registerAppProfileRoutes(app, { service: appProfiles.service, authorization: appProfiles.authorization, microsoft: services.microsoft });
   registerMicrosoftCallbackRoutes(app, {
     flows: services.flows,
     setSessionCookie: (reply, token) => setSessionCookie(reply, token, config),
@@ -28,5 +28,5 @@ export async function registerFeatureRoutes(app: FastifyInstance, config: Config
   registerUserRoutes(app, { service: services.users.service });
   registerCloudRoutes(app, { detector: services.clouds });
   registerSsoRoutes(app, { sso: services.sso, cookies: config });
-  registerConsentLinkRoutes(app, { links: services.consentLinks, secureCookies: config.secureCookies });
+  registerConsentLinkRoutes(app, { links: services.consentLinks });
 }

@@ -1,4 +1,6 @@
+import type { KyselyPlugin } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createAuditLog } from '../../src/server/audit/store';
 import { ApiClient, signUpPartner } from '../support/api-client';
 import { testEngines } from '../support/engines';
 import { startTestPortal, type TestPortal } from '../support/portal';
@@ -71,5 +73,42 @@ describe.each(testEngines())('admin page routes on %s', (engine) => {
     // Scoped to the partner: another partner's export holds none of these entries.
     const b = await signUpPartner(portal.url, 'Other Audit Partners');
     expect(String((await b.client.get('/api/audit/export.csv')).body)).not.toContain(a.email);
+  });
+
+  it('exports every row of a log longer than a page, newest first, with its columns, in one query', async () => {
+    const a = await signUpPartner(portal.url, 'Busy Audit Partners');
+    const rows = 450;
+    const base = Date.parse('2026-01-01T00:00:00.000Z');
+    const values = Array.from({ length: rows }, (_, i) => ({
+      id: `busy-${String(i).padStart(4, '0')}-${a.partnerId}`,
+      partner_id: a.partnerId,
+      at: new Date(base + i * 1000).toISOString(),
+      actor_user_id: null,
+      actor_email: 'pat@contoso.com',
+      action: 'user.add',
+      target_type: 'user',
+      target_id: `u${i}`,
+      target_name: `user${i}@contoso.com`,
+      outcome: 'success' as const,
+      client_address: '203.0.113.9',
+      details: JSON.stringify({ n: i }),
+    }));
+    for (let i = 0; i < rows; i += 100) await portal.services.db.insertInto('audit_events').values(values.slice(i, i + 100)).execute();
+
+    const csv = await a.client.get('/api/audit/export.csv?action=user.add');
+    expect(csv.status).toBe(200);
+    const lines = String(csv.body).trim().split('\r\n');
+    expect(lines[0]).toBe('Time (UTC),Actor,Action,Action code,Target type,Target,Outcome,Cause,Fix,Client address,Details');
+    expect(lines).toHaveLength(rows + 1);
+    expect(lines[1]).toBe(`${values[rows - 1].at},pat@contoso.com,User added,user.add,user,user${rows - 1}@contoso.com,Success,,,203.0.113.9,"{""n"":${rows - 1}}"`);
+    expect(lines[rows]).toContain(`,user0@contoso.com,`);
+    expect(new Set(lines.slice(1).map((l) => l.split(',')[5])).size).toBe(rows);
+
+    // One query, however many rows: count what reaches the database.
+    let queries = 0;
+    const counter: KyselyPlugin = { transformQuery: (args) => ((queries += 1), args.node), transformResult: async (args) => args.result };
+    const exported = await createAuditLog(portal.services.db.withPlugin(counter)).export(a.partnerId, { action: 'user.add' }, 10_000);
+    expect(exported).toHaveLength(rows);
+    expect(queries).toBe(1);
   });
 });

@@ -92,6 +92,27 @@ describe.each(testEngines())('unauthenticated cost on %s', (engine) => {
     expect(audit.find((e) => e.client_address === '198.51.100.100')).toMatchObject({ outcome: 'failure', target_name: 'POST /api/signup' });
   });
 
+  it('audits made-up OAuth states from an address without a session once per window, and each one a session delivers', async () => {
+    const stateAudit = async (address: string) =>
+      (await portal.services.db.selectFrom('audit_events').select(['partner_id', 'outcome', 'details']).where('action', '=', 'microsoft.callback').where('client_address', '=', address).execute()).map((e) => ({
+        ...e,
+        details: JSON.parse(e.details ?? '{}'),
+      }));
+    const anonymous = new ApiClient(portal.url);
+    for (let i = 0; i < 30; i++) {
+      const res = await anonymous.request('GET', `/auth/microsoft/callback?state=made-up-${i}&code=x`, undefined, from('198.51.100.200'));
+      expect([res.status, res.headers.get('location')]).toEqual([303, '/signin?error=STATE_INVALID']);
+    }
+    expect(await stateAudit('198.51.100.200')).toEqual([{ partner_id: null, outcome: 'failure', details: expect.objectContaining({ code: 'STATE_INVALID' }) }]);
+    // Another address leaves its own single trace.
+    for (let i = 0; i < 3; i++) await anonymous.request('GET', `/auth/microsoft/callback?state=other-${i}`, undefined, from('198.51.100.201'));
+    expect(await stateAudit('198.51.100.201')).toHaveLength(1);
+    // A portal session that delivers a foreign state is a partner's concern: every one is in its audit log.
+    const partner = await signUpPartner(portal.url);
+    for (let i = 0; i < 3; i++) await partner.client.request('GET', `/auth/microsoft/callback?state=foreign-${i}&code=x`, undefined, from('198.51.100.202'));
+    expect((await stateAudit('198.51.100.202')).map((e) => e.partner_id)).toEqual([partner.partnerId, partner.partnerId, partner.partnerId]);
+  });
+
   it('refuses sign-ups past the password-hash queue with 503 and Retry-After, and keeps answering signed-in users', async () => {
     const owner = await signUpPartner(portal.url);
     const partnersBefore = await count('partners');

@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiClient, signUpPartner } from '../support/api-client';
 import { testEngines } from '../support/engines';
@@ -126,6 +127,51 @@ describe.each(testEngines())('consent links on %s', (engine) => {
 
     expect((await new ApiClient(portal.url).get('/consent/not-a-real-token')).status).toBe(404);
     expect((await other.client.post(`/api/app-profiles/${(await profiles())[0].id}/consent-links`, {})).status).toBe(404);
+  });
+
+  it('holds the suggested email to the portal’s one email rule, on both link routes', async () => {
+    const [profile] = await profiles();
+    const bad = [`${'a'.repeat(250)}@contoso.com`, 'pat@contoso', '"pat"@contoso.com'];
+    for (const email of bad) {
+      const created = await partner.client.post('/api/consent-links', { name: 'Bad email', cloud: 'global', email });
+      expect([created.status, created.body.error?.code, created.body.error?.details?.field], email).toEqual([400, 'VALIDATION_FAILED', 'email']);
+      const again = await partner.client.post(`/api/app-profiles/${profile.id}/consent-links`, { email });
+      expect([again.status, again.body.error?.details?.field], email).toEqual([400, 'email']);
+    }
+    const good = await partner.client.post('/api/consent-links', { name: 'Good email', cloud: 'global', email: ' Pat@Contoso.COM ' });
+    expect(good.status).toBe(201);
+    expect((await partner.client.get('/api/consent-links')).body.links.find((l: { id: string }) => l.id === good.body.id)).toMatchObject({ email: 'pat@contoso.com' });
+  });
+
+  it('settles a link whose round trip fails unexpectedly: the outcome page shows, and the link works again', async () => {
+    const db = portal.services.db;
+    // A fault no refusal covers: the database refuses the new profile's row.
+    const fault =
+      engine === 'postgres'
+        ? [
+            sql`CREATE FUNCTION tg_fault() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'injected fault'; END $$`,
+            sql`CREATE TRIGGER tg_fault BEFORE INSERT ON app_profiles FOR EACH ROW EXECUTE FUNCTION tg_fault()`,
+          ]
+        : [sql`CREATE TRIGGER tg_fault BEFORE INSERT ON app_profiles BEGIN SELECT RAISE(ABORT, 'injected fault'); END`];
+    const cure = engine === 'postgres' ? [sql`DROP TRIGGER tg_fault ON app_profiles`, sql`DROP FUNCTION tg_fault()`] : [sql`DROP TRIGGER tg_fault`];
+    const faulty = await signUpPartner(portal.url, 'Faulty Partner');
+    const link = (await faulty.client.post('/api/consent-links', { name: 'Contoso at fault', cloud: 'global' })).body as { id: string; url: string };
+    for (const statement of fault) await statement.execute(db);
+    let used: Awaited<ReturnType<typeof useLink>>;
+    try {
+      used = await useLink(link.url, { email: CONTOSO.admin });
+    } finally {
+      for (const statement of cure) await statement.execute(db);
+    }
+    expect(used.donePath).toBe(`/consent/done?link=${link.id}`);
+    expect(used.doneStatus).toBe(200);
+    expect(used.done).toContain('The portal could not finish the connection');
+    expect(used.done).toContain('the link still works');
+    expect((await faulty.client.get('/api/consent-links')).body.links[0]).toMatchObject({ id: link.id, state: 'waiting', outcome: 'UNEXPECTED_ERROR' });
+    // Given back, not stuck: the same link then connects the tenant.
+    const second = await useLink(link.url, { email: CONTOSO.admin });
+    expect(second.done).toContain('is now connected');
+    expect((await faulty.client.get('/api/consent-links')).body.links[0]).toMatchObject({ id: link.id, state: 'used', outcome: 'created' });
   });
 });
 

@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import { Writable } from 'node:stream';
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiClient, signUpPartner } from '../support/api-client';
 import { insertLocalUser } from '../support/db-fixtures';
@@ -14,6 +16,13 @@ const FIELD_AGENTS = 'e4e4e4e4-0001-4000-8000-000000000001';
 
 describe.each(testEngines())('single sign-on with Microsoft 365 on %s', (engine) => {
   let portal: TestPortal;
+  const logLines: { level: number; msg: string; err?: { message?: string } }[] = [];
+  const logStream = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      for (const line of chunk.toString().split('\n').filter(Boolean)) logLines.push(JSON.parse(line) as (typeof logLines)[number]);
+      done();
+    },
+  });
   const sandbox = (method: string, path: string, body?: unknown) =>
     fetch(`${portal.sandbox!.baseUrl}/_sandbox${path}`, { method, headers: body === undefined && method !== 'POST' ? {} : { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
   const objectId = async (tenantId: string, upn: string): Promise<string> => {
@@ -24,7 +33,7 @@ describe.each(testEngines())('single sign-on with Microsoft 365 on %s', (engine)
 
   beforeAll(async () => {
     // The US Gov Virginia data center offers both clouds (global and usgov profiles side by side).
-    portal = await startTestPortal(engine, { TENANTGATE_DATA_CENTER: 'us-gov-virginia' });
+    portal = await startTestPortal(engine, { TENANTGATE_DATA_CENTER: 'us-gov-virginia', LOG_LEVEL: 'error' }, { logStream });
   });
   afterAll(async () => {
     await portal?.close();
@@ -242,5 +251,34 @@ describe.each(testEngines())('single sign-on with Microsoft 365 on %s', (engine)
     expect(global.headers.get('location')!.startsWith(clouds.global.login)).toBe(true);
     const forced = await new ApiClient(portal.url).get('/auth/microsoft/sign-in?cloud=usgov');
     expect(forced.headers.get('location')!.startsWith(clouds.usgov.login)).toBe(true);
+  });
+
+  it('refuses only the partner where an unexpected failure struck, audits it there and logs the failure', async () => {
+    // diego enters Contoso Partner through Sales (his member record exists after this).
+    expect((await signIn('diego@contoso.com')).location).toBe('/');
+    const faulty = await partnerWithProfile('Faulty Partner', CONTOSO.admin);
+    await addGroupEntry(faulty.partnerId, faulty.profileId, CONTOSO.id, SALES, [], 'member');
+    // A fault no refusal covers: the database refuses the member record Faulty Partner would create.
+    const db = portal.services.db;
+    const fault =
+      engine === 'postgres'
+        ? [
+            sql`CREATE FUNCTION tg_sso_fault() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'injected sso fault'; END $$`,
+            sql`CREATE TRIGGER tg_sso_fault BEFORE INSERT ON users FOR EACH ROW EXECUTE FUNCTION tg_sso_fault()`,
+          ]
+        : [sql`CREATE TRIGGER tg_sso_fault BEFORE INSERT ON users BEGIN SELECT RAISE(ABORT, 'injected sso fault'); END`];
+    const cure = engine === 'postgres' ? [sql`DROP TRIGGER tg_sso_fault ON users`, sql`DROP FUNCTION tg_sso_fault()`] : [sql`DROP TRIGGER tg_sso_fault`];
+    for (const statement of fault) await statement.execute(db);
+    let res: Awaited<ReturnType<typeof signIn>>;
+    try {
+      res = await signIn('diego@contoso.com');
+    } finally {
+      for (const statement of cure) await statement.execute(db);
+    }
+    expect(res.location).toBe('/');
+    expect((await res.client.get('/api/session')).body.partner.id).toBe(contoso.partnerId);
+    expect((await auditOf(faulty.partnerId))[0]).toMatchObject({ outcome: 'failure', details: { method: 'microsoft365', code: 'MICROSOFT_ERROR' } });
+    const logged = logLines.filter((l) => l.level >= 50 && l.msg.includes('unexpected failure'));
+    expect(logged).toEqual([expect.objectContaining({ err: expect.objectContaining({ message: expect.stringContaining('injected sso fault') }) })]);
   });
 });

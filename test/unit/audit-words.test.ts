@@ -1,6 +1,9 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { AUDIT_ACTIONS } from '../../src/server/audit/actions';
 import { auditCsv } from '../../src/server/audit/csv';
-import { auditActionName, explainAudit } from '../../src/server/audit/explain';
+import { AUDIT_ACTION_NAMES, auditActionName, explainAudit } from '../../src/server/audit/explain';
 import type { AuditEvent } from '../../src/server/audit/store';
 
 const event = (over: Partial<AuditEvent>): AuditEvent => ({
@@ -21,6 +24,26 @@ describe('audit entries in words', () => {
   it('names actions readably, also ones it does not know', () => {
     expect(auditActionName('app_profile.reauthorize')).toBe('App re-authorized');
     expect(auditActionName('widget.frobnicate_all')).toBe('Widget frobnicate all');
+  });
+
+  it('has a name of its own for every action the portal writes', () => {
+    for (const action of AUDIT_ACTIONS) expect(Object.hasOwn(AUDIT_ACTION_NAMES, action) && AUDIT_ACTION_NAMES[action].trim(), action).toBeTruthy();
+    expect(Object.keys(AUDIT_ACTION_NAMES).sort()).toEqual([...AUDIT_ACTIONS].sort());
+    expect(new Set(Object.values(AUDIT_ACTION_NAMES)).size).toBe(AUDIT_ACTIONS.length);
+  });
+
+  it('lists every action written in src/server among the audit actions (no action slips past the type)', () => {
+    const root = path.resolve(__dirname, '../../src/server');
+    const files = readdirSync(root, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ts') && !f.startsWith(`db${path.sep}migrations`));
+    const written = new Set<string>();
+    // `action: 'x.y'` in an entry, and the first argument of the per-feature helpers (`record('x.y', ...)`, `audited(...)('x.y', ...)`).
+    const patterns = [/\baction: (?:[^,}]*?\? )?'([a-z_]+\.[a-z_.]+)'(?: : '([a-z_]+\.[a-z_.]+)')?/g, /\b(?:record|audited\([^)]*\))\('([a-z_]+\.[a-z_.]+)'/g];
+    for (const file of files) {
+      const source = readFileSync(path.join(root, file), 'utf8');
+      for (const pattern of patterns) for (const m of source.matchAll(pattern)) m.slice(1).forEach((a) => a && written.add(a));
+    }
+    expect(written.size).toBeGreaterThan(15);
+    expect([...written].filter((a) => !(AUDIT_ACTIONS as readonly string[]).includes(a))).toEqual([]);
   });
 
   it('explains a failure from its stored reason or Microsoft code', () => {

@@ -50,4 +50,18 @@ describe('browser binding cookie', () => {
     expect((await app.inject({ url: '/read', cookies: { '__Host-tg_oauth': set.value } })).json().binding).toBe(set.value);
     await app.close();
   });
+
+  it('sets the cookie under the name it reads: the https flag comes from the installed settings, never from a caller', async () => {
+    const app = Fastify();
+    await app.register(cookie);
+    installBrowserBinding(app, { key: randomBytes(32), secure: true });
+    // A caller that still passes its own flag (the old third parameter) cannot make the cookie unreadable.
+    // @ts-expect-error browserBinding takes no https flag
+    app.get('/start', async (request, reply) => ({ binding: browserBinding(request, reply, false) }));
+    app.get('/read', async (request) => ({ binding: readBrowserBinding(request) ?? null }));
+    const res = await app.inject({ url: '/start' });
+    expect(res.cookies.map((c) => c.name)).toEqual(['__Host-tg_oauth']);
+    expect((await app.inject({ url: '/read', cookies: { '__Host-tg_oauth': res.json().binding } })).json().binding).toBe(res.json().binding);
+    await app.close();
+  });
 });

@@ -17,7 +17,7 @@ const authorizationUrlAnswer = z.object({ authorizationUrl: z.string() });
 
 export function registerAppProfileRoutes(
   app: FastifyInstance,
-  deps: { service: AppProfileService; authorization: ProfileAuthorization; microsoft: MicrosoftSetup; secureCookies: boolean },
+  deps: { service: AppProfileService; authorization: ProfileAuthorization; microsoft: MicrosoftSetup },
 ) {
   const r = app.withTypeProvider<ZodTypeProvider>();
   const admin = { access: 'admin' as const };
@@ -71,7 +71,7 @@ export function registerAppProfileRoutes(
     async (request, reply) => {
       const auth = requireAuth(request);
       await deps.service.assertNameFree(auth.partner.id, request.body.name);
-      const binding = browserBinding(request, reply, deps.secureCookies);
+      const binding = browserBinding(request, reply);
       const authorizationUrl = await deps.authorization.startCreate(auth, binding, request.body);
       return reply.code(201).send({ authorizationUrl });
     },
@@ -100,7 +100,7 @@ export function registerAppProfileRoutes(
     },
     async (request, reply) => {
       const auth = requireAuth(request);
-      const binding = browserBinding(request, reply, deps.secureCookies);
+      const binding = browserBinding(request, reply);
       return { authorizationUrl: await deps.authorization.startReauthorize(auth, binding, request.params.id, request.body.account, request.body.returnTo) };
     },
   );

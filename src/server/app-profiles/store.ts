@@ -141,10 +141,10 @@ export function createAppProfileStore(db: Db) {
       });
     },
 
-    /** Active profiles due for a health check, oldest check first, across partners (the sweep). */
     /** A profile by id alone: for jobs that hold only the id (the directory sync). */
     byId: (id: string) => db.selectFrom('app_profiles').selectAll().where('id', '=', id).executeTakeFirst(),
 
+    /** Active profiles due for a health check, oldest check first, across partners (the sweep). */
     dueForCheck: (checkedBefore: string, limit: number, afterId: string | null) => {
       let q = db
         .selectFrom('app_profiles')

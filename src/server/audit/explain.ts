@@ -1,13 +1,16 @@
 // Audit entries in words: readable action names, and the cause and fix of a failure from the facts stored with
 // it. Pure (no I/O), shared by the CSV export and the web app's audit page.
 import { describeAadsts } from '../microsoft/aadsts';
+import type { AuditAction } from './actions';
 
-export const AUDIT_ACTION_NAMES: Readonly<Record<string, string>> = Object.freeze({
+/** A name for every action the portal writes (the Record makes the compiler ask for a new one). */
+export const AUDIT_ACTION_NAMES: Readonly<Record<AuditAction, string>> = Object.freeze({
   'partner.signup': 'Partner account created',
   'session.signin': 'Sign-in',
   'session.signout': 'Sign-out',
   'session.signout_everywhere': 'Signed out everywhere',
   'request.rate_limited': 'Too many attempts',
+  'microsoft.callback': 'Answer from Microsoft',
   'user.add': 'User added',
   'user.remove': 'User removed',
   'user.role_change': 'Role changed',
@@ -16,17 +19,20 @@ export const AUDIT_ACTION_NAMES: Readonly<Record<string, string>> = Object.freez
   'user.invitation_resend': 'Invitation sent again',
   'user.password_change': 'Password changed',
   'user.group_members.download': 'Group members downloaded',
+  'user.group_members.restart': 'Group members download restarted',
   'app_profile.create': 'App profile created',
   'app_profile.rename': 'App profile renamed',
   'app_profile.reauthorize': 'App re-authorized',
   'app_profile.check': 'App profile checked',
   'app_profile.expired': 'App authorization expired',
   'app_profile.delete': 'App profile deleted',
+  'consent_link.create': 'Consent link created',
+  'consent_link.revoke': 'Consent link revoked',
 });
 
 /** "App profile created" for `app_profile.create`; an unknown code still reads as words. */
 export function auditActionName(action: string): string {
-  const known = AUDIT_ACTION_NAMES[action];
+  const known = Object.hasOwn(AUDIT_ACTION_NAMES, action) ? AUDIT_ACTION_NAMES[action as AuditAction] : undefined;
   if (known) return known;
   const words = action.replace(/[._]+/g, ' ').trim();
   return words.charAt(0).toUpperCase() + words.slice(1);

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { requireAuth } from '../http/context';
 import { errorResponseSchema } from '../http/schemas';
 import { auditCsv } from './csv';
-import type { AuditEvent, AuditLog } from './store';
+import type { AuditLog } from './store';
 
 const eventSchema = z.object({
   id: z.string(),
@@ -65,18 +65,12 @@ export function registerAuditRoutes(app: FastifyInstance, deps: { audit: AuditLo
     async (request, reply) => {
       const partnerId = requireAuth(request).partner.id;
       const filters = request.query as z.infer<typeof filtersSchema>;
-      const events: AuditEvent[] = [];
-      let cursor: string | undefined;
-      do {
-        const page = await deps.audit.list(partnerId, { ...filters, limit: 200, cursor });
-        events.push(...page.items);
-        cursor = page.nextCursor ?? undefined;
-      } while (cursor && events.length < CSV_EXPORT_MAX_ROWS);
+      const events = await deps.audit.export(partnerId, filters, CSV_EXPORT_MAX_ROWS);
       const day = new Date().toISOString().slice(0, 10);
       return reply
         .type('text/csv; charset=utf-8')
         .header('content-disposition', `attachment; filename="tenantgate-audit-${day}.csv"`)
-        .send(auditCsv(events.slice(0, CSV_EXPORT_MAX_ROWS)));
+        .send(auditCsv(events));
     },
   );
 }

@@ -2,11 +2,12 @@ import { randomUUID } from 'node:crypto';
 import type { Db } from '../db/database';
 import type { AuditEventsTable } from '../db/tables';
 import { containing } from '../db/like';
+import type { AuditAction } from './actions';
 
 export interface AuditEntry {
   partnerId: string | null;
   actor?: { userId?: string | null; email?: string | null };
-  action: string;
+  action: AuditAction;
   target?: { type: string; id?: string | null; name?: string | null };
   outcome: 'success' | 'failure';
   clientAddress?: string | null;
@@ -27,9 +28,7 @@ export interface AuditEvent {
   details: Record<string, unknown> | null;
 }
 
-export interface AuditQuery {
-  limit: number;
-  cursor?: string;
+export interface AuditFilters {
   action?: string;
   outcome?: 'success' | 'failure';
   actor?: string;
@@ -39,10 +38,25 @@ export interface AuditQuery {
   to?: string;
 }
 
+export interface AuditQuery extends AuditFilters {
+  limit: number;
+  cursor?: string;
+}
 
 export type AuditLog = ReturnType<typeof createAuditLog>;
 
 export function createAuditLog(db: Db) {
+  function filtered(partnerId: string, filters: AuditFilters) {
+    let q = db.selectFrom('audit_events').selectAll().where('partner_id', '=', partnerId);
+    if (filters.action) q = q.where('action', '=', filters.action);
+    if (filters.outcome) q = q.where('outcome', '=', filters.outcome);
+    // Part of the actor's address is enough ("pat" finds pat@contoso.com), in any letter case.
+    if (filters.actor) q = q.where((eb) => eb(eb.fn('lower', ['actor_email']), 'like', containing(filters.actor!)));
+    if (filters.from) q = q.where('at', '>=', filters.from);
+    if (filters.to) q = q.where('at', '<', filters.to);
+    return q;
+  }
+
   return {
     async record(entry: AuditEntry, executor: Db = db): Promise<void> {
       await executor
@@ -66,13 +80,7 @@ export function createAuditLog(db: Db) {
 
     /** Newest first, keyset-paged on (at, id) and always scoped to one partner. */
     async list(partnerId: string, query: AuditQuery): Promise<{ items: AuditEvent[]; nextCursor: string | null }> {
-      let q = db.selectFrom('audit_events').selectAll().where('partner_id', '=', partnerId);
-      if (query.action) q = q.where('action', '=', query.action);
-      if (query.outcome) q = q.where('outcome', '=', query.outcome);
-      // Part of the actor's address is enough ("pat" finds pat@contoso.com), in any letter case.
-      if (query.actor) q = q.where((eb) => eb(eb.fn('lower', ['actor_email']), 'like', containing(query.actor!)));
-      if (query.from) q = q.where('at', '>=', query.from);
-      if (query.to) q = q.where('at', '<', query.to);
+      let q = filtered(partnerId, query);
       const after = decodeCursor(query.cursor);
       if (after) {
         q = q.where((eb) => eb.or([eb('at', '<', after.at), eb.and([eb('at', '=', after.at), eb('id', '<', after.id)])]));
@@ -84,6 +92,12 @@ export function createAuditLog(db: Db) {
         items: page.map(toEvent),
         nextCursor: rows.length > query.limit && last ? encodeCursor(last) : null,
       };
+    },
+
+    /** The newest `maxRows` entries matching the filters, in one query (the CSV export). */
+    async export(partnerId: string, filters: AuditFilters, maxRows: number): Promise<AuditEvent[]> {
+      const rows = await filtered(partnerId, filters).orderBy('at', 'desc').orderBy('id', 'desc').limit(maxRows).execute();
+      return rows.map(toEvent);
     },
   };
 }

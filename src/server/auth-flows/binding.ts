@@ -36,10 +36,11 @@ export function readBrowserBinding(request: FastifyRequest): string | undefined 
 /**
  * The browser-binding cookie of round trips to Microsoft: a callback is honoured only in the browser
  * that started it. One value serves every flow of that browser (several tabs work). Values are minted
- * by the server only: one the browser made up (or a sibling site planted) is replaced, never adopted.
+ * by the server only: one the browser made up (or a sibling site planted) is replaced, never adopted. Set under
+ * the name readBrowserBinding reads (the installed settings decide both).
  */
-export function browserBinding(request: FastifyRequest, reply: FastifyReply, secure = request.server.browserBindingSettings.secure): string {
-  const { key } = request.server.browserBindingSettings;
+export function browserBinding(request: FastifyRequest, reply: FastifyReply): string {
+  const { key, secure } = request.server.browserBindingSettings;
   const existing = readBrowserBinding(request);
   const nonce = randomToken();
   const value = existing ?? `${nonce}.${sign(key, nonce)}`;

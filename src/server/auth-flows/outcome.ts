@@ -51,3 +51,16 @@ export class FlowRefusal extends Error {
     super(message);
   }
 }
+
+/**
+ * An unexpected failure (not a refusal) after the feature put its own state right: the callback route logs
+ * `cause` and still sends the browser to `location`, the page that tells the outcome.
+ */
+export class SettledFlowError extends Error {
+  constructor(
+    readonly location: string,
+    cause: unknown,
+  ) {
+    super('A round trip to Microsoft failed unexpectedly', { cause });
+  }
+}

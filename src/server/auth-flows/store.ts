@@ -47,15 +47,15 @@ export interface RedeemedFlow {
 
 export type FlowStore = ReturnType<typeof createFlowStore>;
 
+/** What binds a flow's sealed secrets (nonce, PKCE verifier) and continue URL to its row (also used by key rotation). */
+export const flowSecretsAad = (id: string) => id;
+export const flowContinueAad = (id: string) => `${id}:continue`;
+
 /**
  * Pending authorizations. Only the SHA-256 of `state` is stored; nonce and PKCE verifier are sealed.
  * A flow is bound to the browser that started it and is consumed by one atomic update, so a replayed,
  * forged or stale callback finds nothing to act on.
  */
-/** What binds a flow's sealed secrets (nonce, PKCE verifier) and continue URL to its row (also used by key rotation). */
-export const flowSecretsAad = (id: string) => id;
-export const flowContinueAad = (id: string) => `${id}:continue`;
-
 export function createFlowStore(db: Db, box: SecretBox) {
   return {
     async create(flow: NewFlow): Promise<void> {

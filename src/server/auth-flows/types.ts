@@ -12,6 +12,8 @@ export interface CallbackParams {
 export interface FlowResult {
   location: string;
   sessionToken?: string;
+  /** Unexpected failures the finisher answered for (a partner refused) without failing the round trip: the route logs them. */
+  incidents?: unknown[];
 }
 
 /** Each feature finishes its own kind of round trip. */

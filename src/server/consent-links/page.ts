@@ -76,6 +76,7 @@ const REFUSALS: Record<string, string> = {
   PROFILE_NOT_FOUND: 'The partner deleted the connection this link was for. Ask the partner for a new link.',
   STATE_INVALID: 'The answer from Microsoft could not be verified. Open the link again in the same browser.',
   MICROSOFT_ERROR: 'Microsoft’s answer could not be used. Open the link again in a few minutes.',
+  UNEXPECTED_ERROR: 'The portal could not finish the connection. Open the link again in a few minutes; if it keeps failing, tell the partner.',
 };
 
 /** What the Global Administrator reads after Microsoft: the outcome, and what to do on a refusal. */

@@ -3,14 +3,13 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { browserBinding, readBrowserBinding } from '../auth-flows/binding';
 import { clientAddress, requireAuth } from '../http/context';
-import { errorResponseSchema, nameSchema } from '../http/schemas';
+import { emailSchema, errorResponseSchema, nameSchema } from '../http/schemas';
 import { CLOUDS } from '../microsoft/clouds';
 import { consentLinkClosedPage, consentOutcomePage, consentRequestPage } from './page';
 import type { ConsentLinkService } from './service';
 
 const errors = { 400: errorResponseSchema, 401: errorResponseSchema, 403: errorResponseSchema, 404: errorResponseSchema, 409: errorResponseSchema };
 const idParams = z.object({ id: z.string().min(1).max(100) });
-const emailSchema = z.string().trim().max(320).regex(/^[^@\s]+@[^@\s]+$/, 'Enter an email address.').optional();
 const createdAnswer = z.object({ id: z.string(), url: z.string(), expiresAt: z.string() });
 const linkSchema = z.object({
   id: z.string(),
@@ -26,7 +25,7 @@ const linkSchema = z.object({
 });
 
 /** Consent links: the partner's API, and the public page a Global Administrator without a portal account opens. */
-export function registerConsentLinkRoutes(app: FastifyInstance, deps: { links: ConsentLinkService; secureCookies: boolean }): void {
+export function registerConsentLinkRoutes(app: FastifyInstance, deps: { links: ConsentLinkService }): void {
   const r = app.withTypeProvider<ZodTypeProvider>();
   const { links } = deps;
   const admin = { access: 'admin' as const };
@@ -36,7 +35,7 @@ export function registerConsentLinkRoutes(app: FastifyInstance, deps: { links: C
     '/api/consent-links',
     {
       config: admin,
-      schema: { tags, summary: 'A single-use link for a Global Administrator to create an app profile (shown once)', body: z.object({ name: nameSchema(100), cloud: z.enum(CLOUDS), email: emailSchema }).strict(), response: { 201: createdAnswer, ...errors } },
+      schema: { tags, summary: 'A single-use link for a Global Administrator to create an app profile (shown once)', body: z.object({ name: nameSchema(100), cloud: z.enum(CLOUDS), email: emailSchema.optional() }).strict(), response: { 201: createdAnswer, ...errors } },
     },
     async (request, reply) => reply.code(201).send(await links.createForNewProfile(requireAuth(request), request.body, clientAddress(request))),
   );
@@ -45,7 +44,7 @@ export function registerConsentLinkRoutes(app: FastifyInstance, deps: { links: C
     '/api/app-profiles/:id/consent-links',
     {
       config: admin,
-      schema: { tags, summary: 'A single-use link for a Global Administrator to re-authorize this app profile (shown once)', params: idParams, body: z.object({ email: emailSchema }).strict(), response: { 201: createdAnswer, ...errors } },
+      schema: { tags, summary: 'A single-use link for a Global Administrator to re-authorize this app profile (shown once)', params: idParams, body: z.object({ email: emailSchema.optional() }).strict(), response: { 201: createdAnswer, ...errors } },
     },
     async (request, reply) => reply.code(201).send(await links.createForProfile(requireAuth(request), request.params.id, request.body, clientAddress(request))),
   );
@@ -100,7 +99,7 @@ export function registerConsentLinkRoutes(app: FastifyInstance, deps: { links: C
     '/consent/:token/continue',
     { config: { access: 'public' }, schema: { tags, summary: '"Continue to Microsoft" from a consent link (redirects to Microsoft)', params: tokenParams, response: { ...htmlPageAnswers, 303: z.null().describe('On to Microsoft') } } },
     async (request, reply) => {
-      const url = await links.start(request.params.token, browserBinding(request, reply, deps.secureCookies));
+      const url = await links.start(request.params.token, browserBinding(request, reply));
       if (url) return reply.redirect(url, 303);
       const found = await links.lookup(request.params.token);
       return reply.code(found ? 410 : 404).type('text/html; charset=utf-8').send(consentLinkClosedPage(found && found.state !== 'waiting' ? found.state : 'unknown'));

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { consentAuthorizationUrl, type ProfileAuthorization } from '../app-profiles/authorization';
 import type { AppProfileStore } from '../app-profiles/store';
-import type { FlowOutcome } from '../auth-flows/outcome';
+import { SettledFlowError, type FlowOutcome } from '../auth-flows/outcome';
 import type { FlowStore } from '../auth-flows/store';
 import type { FlowFinisher } from '../auth-flows/types';
 import type { AuditLog } from '../audit/store';
@@ -17,6 +17,9 @@ export const CONSENT_LINK_LIFETIME_MS = 72 * 3600_000;
 
 /** Where a round trip started from a link ends: a page of the link's own, bound to the visiting browser. */
 export const CONSENT_DONE_PAGE = '/consent/done';
+
+/** The outcome of a round trip that failed for a reason other than a refusal (logged by the callback route). */
+const UNEXPECTED_ERROR = 'UNEXPECTED_ERROR';
 
 export type ConsentLinkState = 'waiting' | 'used' | 'expired' | 'revoked';
 
@@ -123,11 +126,18 @@ export function createConsentLinkService(deps: ConsentLinkDeps) {
     // Used, expired or revoked meanwhile: nothing changes.
     if (!(await store.claim(link.id, now().toISOString()))) return done(link.id);
     // The partner, cloud and profile are the link's, whatever the browser sent.
-    const outcome: FlowOutcome = await deps.authorization.finishFromLink(
-      { ...flow, partnerId: link.partner_id, userId: null, sessionId: null, cloud: link.cloud, profileId: link.profile_id, profileName: link.profile_name, account: null },
-      params,
-      clientAddress,
-    );
+    let outcome: FlowOutcome;
+    try {
+      outcome = await deps.authorization.finishFromLink(
+        { ...flow, partnerId: link.partner_id, userId: null, sessionId: null, cloud: link.cloud, profileId: link.profile_id, profileName: link.profile_name, account: null },
+        params,
+        clientAddress,
+      );
+    } catch (error) {
+      // Not a refusal: give the link back (the Global Administrator may try again) and still show its page.
+      await store.settle(link.id, UNEXPECTED_ERROR, null, false);
+      throw new SettledFlowError(done(link.id).location, error);
+    }
     const succeeded = outcome.result !== 'error';
     await store.settle(link.id, succeeded ? outcome.result : (outcome.code ?? 'MICROSOFT_ERROR'), outcome.profileId ?? null, succeeded);
     return done(link.id);

@@ -194,7 +194,7 @@ export interface ConsentLinksTable {
   used_at: string | null;
   revoked_at: string | null;
   visit_binding: string | null;
-  /** `created`, `reauthorized`, or the refusal code of the last attempt. */
+  /** `created`, `reauthorized`, or the refusal code of the last attempt (`UNEXPECTED_ERROR` when it failed otherwise). */
   outcome: string | null;
   outcome_profile_id: string | null;
 }

@@ -1,7 +1,4 @@
-/**
- * The delegated Microsoft Graph permissions the "Tenantgate - User Management" app asks for, with their
- * well-known permission ids (identical in every cloud) and the text Microsoft's consent screen shows.
- */
+/** The application id of Microsoft Graph, the resource the permissions below belong to (the same in every cloud). */
 export const MICROSOFT_GRAPH_APP_ID = '00000003-0000-0000-c000-000000000000';
 
 export type GraphPermission =
@@ -22,6 +19,10 @@ export interface GraphPermissionInfo {
   adminConsent: boolean;
 }
 
+/**
+ * The delegated Microsoft Graph permissions the "Tenantgate - User Management" app asks for, with their
+ * well-known permission ids (identical in every cloud) and the text Microsoft's consent screen shows.
+ */
 export const GRAPH_PERMISSIONS: Readonly<Record<GraphPermission, GraphPermissionInfo>> = Object.freeze({
   'User.Read': { id: 'e1fe6dd8-ba31-4d61-89e7-88639da4683d', consentText: 'Sign in and read user profile', adminConsent: false },
   'User.Read.All': { id: 'a154be20-db9c-4678-8ab7-66f6cc099a59', consentText: "Read all users' full profiles", adminConsent: true },

@@ -3,6 +3,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { AuditLog } from '../audit/store';
 import { TooManyRequestsError } from '../http/errors';
 import { addressKey } from './address-key';
+import { oncePerWindow } from './once-per-window';
 
 /**
  * Per-address limits on every route that answers without a session (sign-up, sign-in, activation, the
@@ -26,8 +27,6 @@ const PASSWORD_ROUTES = new Set(['POST /api/signup', 'POST /api/session', 'POST 
 /** Probes and the web app's files stay unlimited; every other public route is counted. */
 const COUNTED_PREFIXES = ['/api/', '/auth/', '/consent/'];
 const MINUTE = 60_000;
-/** At most one audit entry per address, group and window, so a flood does not become a flood of rows. */
-const AUDITED_KEYS_MAX = 10_000;
 
 export async function registerAnonymousRateLimits(app: FastifyInstance, limits: AnonymousRateLimits, audit: AuditLog): Promise<void> {
   // Must run before the plugin's own onRoute hook, which reads `config.rateLimit`.
@@ -44,12 +43,10 @@ export async function registerAnonymousRateLimits(app: FastifyInstance, limits: 
     };
   });
 
-  const audited = new Map<string, number>();
+  // At most one audit entry per address, group and window, so a flood does not become a flood of rows.
+  const firstInWindow = oncePerWindow(MINUTE);
   const auditOnce = (request: FastifyRequest, key: string) => {
-    const now = Date.now();
-    if ((audited.get(key) ?? 0) > now) return;
-    if (audited.size >= AUDITED_KEYS_MAX) audited.clear();
-    audited.set(key, now + MINUTE);
+    if (!firstInWindow(key)) return;
     void audit
       .record({
         partnerId: null,

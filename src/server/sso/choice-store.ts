@@ -13,14 +13,13 @@ export interface PartnerChoice {
   groupRole?: 'administrator' | 'member' | null;
 }
 
+/** What binds a sealed choice list to its row (also used by key rotation). */
+export const ssoChoicesAad = (id: string) => `${id}:sso-choices`;
 
 /**
  * Pending partner choices, sealed and bound to the browser that signed in (the SHA-256 of its binding):
  * the only writer of `sso_choices`. A choice lives 10 minutes and is taken once.
  */
-/** What binds a sealed choice list to its row (also used by key rotation). */
-export const ssoChoicesAad = (id: string) => `${id}:sso-choices`;
-
 export function createChoiceStore(db: Db, box: SecretBox) {
   const aad = ssoChoicesAad;
   return {

@@ -16,7 +16,13 @@ interface PersonToken {
   accessToken: string;
 }
 
-export type PartnerOutcome = { ok: true; choice: PartnerChoice; via: 'user' | 'group' } | { ok: false; code: SsoRefusalCode; partnerId: string; userId: string | null };
+/** What sign-in needs of an app profile: its id and the tenant's domain (never its sealed token). */
+type ProfileForSignIn = Pick<AppProfileRow, 'id' | 'tenant_domain'>;
+
+/** `error`: the unexpected failure behind a refusal, for the log (the person reads only the code). */
+export type PartnerOutcome =
+  | { ok: true; choice: PartnerChoice; via: 'user' | 'group' }
+  | { ok: false; code: SsoRefusalCode; partnerId: string; userId: string | null; error?: unknown };
 
 /**
  * Which partners let a signed-in person in. Each partner is evaluated on its own (decisions.ts decides,
@@ -26,8 +32,8 @@ export function createPartnerEvaluation(deps: Pick<CoreServices, 'db' | 'session
   const { db, users } = deps;
 
   /** Every entry of every partner that may concern this person: their user entries and member records, and group entries of their tenant. */
-  async function candidates(cloud: Cloud, tid: string, oid: string): Promise<{ entries: Entry[]; profiles: Map<string, AppProfileRow> }> {
-    const profiles = await db.selectFrom('app_profiles').selectAll().where('cloud', '=', cloud).where('tenant_id', '=', tid).execute();
+  async function candidates(cloud: Cloud, tid: string, oid: string): Promise<{ entries: Entry[]; profiles: Map<string, ProfileForSignIn> }> {
+    const profiles = await db.selectFrom('app_profiles').select(['id', 'tenant_domain']).where('cloud', '=', cloud).where('tenant_id', '=', tid).execute();
     if (profiles.length === 0) return { entries: [], profiles: new Map() };
     const rows = await db
       .selectFrom('users as u')
@@ -64,7 +70,7 @@ export function createPartnerEvaluation(deps: Pick<CoreServices, 'db' | 'session
     }
   }
 
-  async function evaluatePartner(entries: Entry[], profile: AppProfileRow, claims: IdTokenClaims, person: PersonToken): Promise<PartnerOutcome> {
+  async function evaluatePartner(entries: Entry[], profile: ProfileForSignIn, claims: IdTokenClaims, person: PersonToken): Promise<PartnerOutcome> {
     const p = classifyEntries(entries);
     const refuse = (code: SsoRefusalCode): PartnerOutcome => ({ ok: false, code, partnerId: p.partnerId, userId: p.direct?.id ?? p.record?.id ?? null });
     const early = refusalBeforeGraph(p);
@@ -89,7 +95,7 @@ export function createPartnerEvaluation(deps: Pick<CoreServices, 'db' | 'session
    * The record of a member who signs in through a group: created at first sign-in, kept in step after.
    * Null when another entry of the partner (a local user) already has the person's address.
    */
-  async function upsertMemberRecord(partnerId: string, profile: AppProfileRow, group: Entry, claims: IdTokenClaims, record: Entry | null): Promise<string | null> {
+  async function upsertMemberRecord(partnerId: string, profile: ProfileForSignIn, group: Entry, claims: IdTokenClaims, record: Entry | null): Promise<string | null> {
     const email = (claims.preferredUsername ?? claims.email ?? `${claims.oid}@${profile.tenant_domain}`).toLowerCase();
     const displayName = claims.name ?? email.split('@')[0];
     if (record) {
@@ -118,7 +124,10 @@ export function createPartnerEvaluation(deps: Pick<CoreServices, 'db' | 'session
     }
   }
 
-  /** Each partner on its own: an unexpected failure in one refuses that partner, not the sign-in everywhere. */
+  /**
+   * Each partner on its own: an unexpected failure in one refuses that partner (MICROSOFT_ERROR), not the sign-in
+   * everywhere; the outcome carries the error so the callback route logs it.
+   */
   async function evaluateAll(cloud: Cloud, claims: IdTokenClaims, accessToken: string): Promise<PartnerOutcome[]> {
     const person: PersonToken = { cloud, tenantId: claims.tid, accessToken };
     const { entries, profiles } = await candidates(cloud, claims.tid, claims.oid);
@@ -128,8 +137,8 @@ export function createPartnerEvaluation(deps: Pick<CoreServices, 'db' | 'session
     for (const [partnerId, list] of byPartner) {
       try {
         outcomes.push(await evaluatePartner(list, profiles.get(list[0].app_profile_id)!, claims, person));
-      } catch {
-        outcomes.push({ ok: false, code: 'MICROSOFT_ERROR', partnerId, userId: null });
+      } catch (error) {
+        outcomes.push({ ok: false, code: 'MICROSOFT_ERROR', partnerId, userId: null, error });
       }
     }
     return outcomes;

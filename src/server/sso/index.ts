@@ -1,6 +1,6 @@
 import type { TenantGraphs } from '../app-profiles/tenant-graph';
 import type { FlowStore, RedeemedFlow } from '../auth-flows/store';
-import type { FlowFinisher } from '../auth-flows/types';
+import type { FlowFinisher, FlowResult } from '../auth-flows/types';
 import type { Config } from '../config';
 import type { CoreServices } from '../core-types';
 import type { Cloud } from '../microsoft/clouds';
@@ -22,6 +22,9 @@ export interface SsoDeps {
 }
 
 export type SsoFeature = ReturnType<typeof createSsoFeature>;
+
+/** Audits a refusal and sends the person back to sign-in with its code. */
+type Refuse = (code: SsoRefusalCode, partnerId?: string | null, claims?: Partial<IdTokenClaims> | null, userId?: string | null) => Promise<FlowResult>;
 
 /**
  * Single sign-on with Microsoft 365. A person is identified by `tid` + `oid` of a validated ID token and let
@@ -91,7 +94,7 @@ export function createSsoFeature(core: Pick<CoreServices, 'db' | 'audit' | 'secr
   }
 
   const finish: FlowFinisher = async (flow, params, _auth, clientAddress) => {
-    const fail = async (code: SsoRefusalCode, partnerId: string | null = null, claims: Partial<IdTokenClaims> | null = null, userId: string | null = null) => {
+    const fail: Refuse = async (code, partnerId = null, claims = null, userId = null) => {
       await recordAudit(partnerId, claims, userId, 'failure', code, clientAddress);
       return { location: `/signin?error=${code}` };
     };
@@ -106,6 +109,13 @@ export function createSsoFeature(core: Pick<CoreServices, 'db' | 'audit' | 'secr
     }
     claims = { ...claims, tid: claims.tid.toLowerCase(), oid: claims.oid.toLowerCase() };
     const outcomes = await evaluateAll(flow.cloud, claims, accessToken);
+    const incidents = outcomes.flatMap((o) => (!o.ok && o.error !== undefined ? [o.error] : []));
+    const result = await enter(outcomes, flow, claims, clientAddress, fail);
+    return incidents.length > 0 ? { ...result, incidents } : result;
+  };
+
+  /** Into the one partner that let the person in, to the choice between several, or back to sign-in with the strongest refusal. */
+  async function enter(outcomes: PartnerOutcome[], flow: RedeemedFlow, claims: IdTokenClaims, clientAddress: string, fail: Refuse): Promise<FlowResult> {
     const allowed = outcomes.filter((o): o is Extract<PartnerOutcome, { ok: true }> => o.ok);
     const refused = outcomes.filter((o): o is Extract<PartnerOutcome, { ok: false }> => !o.ok);
     // Every partner whose entry refused this person sees why in its audit log.
@@ -129,7 +139,7 @@ export function createSsoFeature(core: Pick<CoreServices, 'db' | 'audit' | 'secr
       allowed.map((a) => a.choice),
     );
     return { location: '/signin?choose=1' };
-  };
+  }
 
   return {
     finish,

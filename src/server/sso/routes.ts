@@ -31,7 +31,7 @@ export function registerSsoRoutes(app: FastifyInstance, deps: { sso: Pick<SsoFea
     },
     async (request, reply) => {
       const email = request.query.email && /^[^@\s]+@[^@\s]+$/.test(request.query.email.trim()) ? request.query.email.trim() : undefined;
-      const url = await sso.start(browserBinding(request, reply, cookies.secureCookies), { email, cloud: request.query.cloud });
+      const url = await sso.start(browserBinding(request, reply), { email, cloud: request.query.cloud });
       return reply.redirect(url, 303);
     },
   );

@@ -13,6 +13,10 @@ export function createActivation(deps: Pick<UserServiceDeps, 'store' | 'audit' |
   const { audited } = support;
 
   return {
+    /**
+     * Whether an activation link still works, asked when the page opens (before a password is typed). Says only
+     * the invited address, which the link's holder was sent anyway.
+     */
     async checkActivation(token: string): Promise<{ email: string; expiresAt: string }> {
       const row = await store.findByActivationHash(activationHash(token));
       if (!row || !row.activation_expires_at || row.activation_expires_at <= new Date().toISOString()) throw activationInvalid();

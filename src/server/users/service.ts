@@ -64,10 +64,6 @@ export function createUserService(deps: UserServiceDeps) {
       return result;
     },
 
-    /**
-     * Whether an activation link still works, asked when the page opens (before a password is typed). Says only
-     * the invited address, which the link's holder was sent anyway.
-     */
     ...createActivation(deps, support),
 
     browse: browser.browse,

@@ -54,7 +54,6 @@ export async function insertUserRow(executor: Db, row: UserRow): Promise<void> {
   await executor.insertInto('users').values(row).execute();
 }
 
-/** What the directory sync may change on an entry. */
 /** Invitations whose activation link expired unused (never accounts), across partners; for the clean-up job. */
 export async function expiredInvitations(db: Db, at: string): Promise<Pick<UserRow, 'id' | 'partner_id' | 'email'>[]> {
   return db.selectFrom('users').select(['id', 'partner_id', 'email']).where('status', '=', 'invited').where('activation_expires_at', '<=', at).execute();
@@ -82,6 +81,7 @@ export async function setPasswordHash(executor: Db, userId: string, passwordHash
   await q.execute();
 }
 
+/** What the directory sync may change on an entry. */
 export interface SyncedChanges {
   status?: 'active' | 'disabled';
   display_name?: string;
@@ -96,7 +96,6 @@ export interface SyncedEntry {
   email_key: string;
   status: 'invited' | 'active' | 'disabled';
 }
-
 
 /**
  * The SQL of the `users` and `group_members` tables: the only module that writes them. Every query is

@@ -1,3 +1,4 @@
+import type { AuditAction } from '../audit/actions';
 import { MicrosoftUnreachableError, ProfileExpiredError, reasonOf } from '../app-profiles/errors';
 import type { AppProfileRow } from '../app-profiles/store';
 import type { AuthContext } from '../http/context';
@@ -50,7 +51,7 @@ export function createUserSupport(deps: Pick<UserServiceDeps, 'store' | 'audit' 
   }
 
   function audited(auth: AuthContext, clientAddress: string) {
-    return (action: string, target: { id: string | null; name: string }, outcome: 'success' | 'failure', details: Record<string, unknown>) =>
+    return (action: AuditAction, target: { id: string | null; name: string }, outcome: 'success' | 'failure', details: Record<string, unknown>) =>
       audit.record({
         partnerId: auth.partner.id,
         actor: { userId: auth.user.id, email: auth.user.email },
