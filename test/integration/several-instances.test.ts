@@ -4,7 +4,7 @@ import { startSandboxCloud, type SandboxCloud } from '../../src/sandbox-cloud/in
 import type { RunningPortal } from '../../src/server/start';
 import { openDatabase } from '../../src/server/db/database';
 import { ApiClient, signUpPartner } from '../support/api-client';
-import { CONTOSO, followCallback, SAMPLE_PASSWORD } from '../support/microsoft-round-trip';
+import { CONTOSO, followCallback, NORTHWIND, SAMPLE_PASSWORD } from '../support/microsoft-round-trip';
 import { SandboxUserAgent } from '../support/sandbox-user-agent';
 import { newKey, sharedStorage, startInstance, type SharedStorage } from '../support/instances';
 
@@ -13,6 +13,8 @@ describe.runIf(process.env.TEST_DATABASE_URL)('several instances on one PostgreS
   let sandbox: SandboxCloud;
   let storage: SharedStorage;
   const instances: RunningPortal[] = [];
+  /** The partner signed up on A (by the second test), signed in in its browser. */
+  let partnerOnA: ApiClient | undefined;
   const keys = newKey('k1');
   // One PUBLIC_URL for all: the load balancer's address.
   const publicUrl = 'http://portal.example.test';
@@ -53,6 +55,7 @@ describe.runIf(process.env.TEST_DATABASE_URL)('several instances on one PostgreS
 
   it('share one app registration at the shared sandbox: an authorization begun on A finishes on B', async () => {
     const { client: onA } = await signUpPartner(addressOf(instances[0]));
+    partnerOnA = onA;
     const start = await onA.post('/api/app-profiles', { name: 'Contoso via A', cloud: 'global' });
     expect(start.status).toBe(201);
     const { db, close } = openDatabase({ databaseUrl: storage.env.DATABASE_URL, dataDir: storage.dataDir });
@@ -77,5 +80,29 @@ describe.runIf(process.env.TEST_DATABASE_URL)('several instances on one PostgreS
     }
     const checked = await sameBrowserAt(onA, addressOf(instances[2])).post(`/api/app-profiles/${outcome.profileId}/check`);
     expect(checked.body.status).toBe('active');
+  }, 60_000);
+
+  it('a consent link made on A is opened and completed on C, and A sees the profile it created', async () => {
+    const onA = partnerOnA!;
+    const made = await onA.post('/api/consent-links', { name: 'Northwind via link', cloud: 'global', email: NORTHWIND.admin });
+    expect(made.status).toBe(201);
+    // The link carries the load balancer's address; the Global Administrator's browser reaches C through it.
+    expect(made.body.url).toMatch(new RegExp(`^${publicUrl}/consent/`));
+    const linkPath = new URL(made.body.url).pathname;
+    const ga = new ApiClient(addressOf(instances[2]));
+    const page = await ga.get(linkPath);
+    expect(page.status).toBe(200);
+    const go = await ga.get(`${linkPath}/continue`);
+    expect(go.status).toBe(303);
+    const redirect = await new SandboxUserAgent().authorize(go.headers.get('location')!, { email: NORTHWIND.admin, password: SAMPLE_PASSWORD, consent: 'accept' });
+    expect(redirect.origin).toBe(publicUrl);
+    const callback = await ga.get(`${redirect.pathname}${redirect.search}`);
+    expect(callback.status).toBe(303);
+    const done = await ga.get(callback.headers.get('location')!);
+    expect(done.body).toContain('Your tenant is now connected as “Northwind via link”');
+    const links = (await onA.get('/api/consent-links')).body.links;
+    expect(links).toEqual([expect.objectContaining({ id: made.body.id, state: 'used', outcome: 'created' })]);
+    const profiles = (await onA.get('/api/app-profiles')).body.items.map((p: { name: string; status: string }) => [p.name, p.status]);
+    expect(profiles.sort()).toEqual([['Contoso via A', 'active'], ['Northwind via link', 'active']]);
   }, 60_000);
 });
