@@ -232,4 +232,43 @@ describe.runIf(process.env.TEST_DATABASE_URL)('several instances on one PostgreS
       await close();
     }
   }, 60_000);
+
+  it("the per-tenant Graph budget holds across three instances: the sandbox refuses none of their requests for budget", async () => {
+    const unitsPer10s = 40;
+    const env = { ...storage.env, TENANTGATE_SANDBOX_URL: sandbox.baseUrl, TENANTGATE_ENCRYPTION_KEYS: keys, PUBLIC_URL: publicUrl, TENANTGATE_GRAPH_UNITS_PER_10S: String(unitsPer10s) };
+    const hammering = await Promise.all([startInstance(env), startInstance(env), startInstance(env)]);
+    try {
+      const contosoId = ((await partnerOnA!.get('/api/app-profiles')).body.items as { id: string; name: string }[]).find((p) => p.name === 'Contoso via A')!.id;
+      // Graph's own budget for the tenant, as the sandbox enforces it, is exactly the portal's.
+      expect((await sandboxControl('/throttle', { tenantId: CONTOSO.id, resourceUnitsPer10s: unitsPer10s })).status).toBe(204);
+      await sandboxControl('/requests/reset', {});
+      const statuses = new Map<number, number>();
+      const startedAt = Date.now();
+      const runForMs = 21_000;
+      // Four browsers per instance, each browsing the tenant's directory again as soon as it has an answer.
+      await Promise.all(
+        hammering.flatMap((instance) =>
+          [1, 2, 3, 4].map(async () => {
+            const browser = sameBrowserAt(partnerOnA!, addressOf(instance));
+            while (Date.now() - startedAt < runForMs) {
+              const res = await browser.get(`/api/app-profiles/${contosoId}/directory?type=user`);
+              statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
+            }
+          }),
+        ),
+      );
+      const tookMs = Date.now() - startedAt;
+      const usage = await usageOf(CONTOSO.id);
+      const windows = Math.ceil(tookMs / 10_000);
+      console.log(`budget ${unitsPer10s} units/10 s, 3 instances x 4 browsers for ${tookMs} ms (${windows} windows): answers ${JSON.stringify(Object.fromEntries(statuses))}, Graph requests ${usage.requests}, units served ${usage.resourceUnits}, refused over budget ${usage.overBudget ?? 0}`);
+      expect(usage.overBudget ?? 0).toBe(0);
+      expect([...statuses.keys()]).toEqual([200]);
+      // The browsers asked for more than the budget: it was what limited them (every window spent nearly whole).
+      expect(usage.resourceUnits).toBeGreaterThanOrEqual(unitsPer10s * (windows - 1));
+      expect(usage.resourceUnits).toBeLessThanOrEqual(unitsPer10s * (windows + 1));
+    } finally {
+      await sandboxControl('/throttle', { tenantId: CONTOSO.id, resourceUnitsPer10s: null });
+      await Promise.all(hammering.map((instance) => instance.close({ graceMs: 2_000 })));
+    }
+  }, 60_000);
 });
