@@ -95,6 +95,10 @@ const schema = z
     TENANTGATE_SANDBOX_URL: z.url({ protocol: /^https?$/ }).optional(),
     TENANTGATE_HEALTH_CHECK_INTERVAL_MINUTES: positiveMinutes.default(24 * 60),
     TENANTGATE_DIRECTORY_SYNC_INTERVAL_MINUTES: positiveMinutes.default(15),
+    /** Graph resource units per tenant per 10 s that all instances together may spend (Graph's smallest tenant budget). */
+    TENANTGATE_GRAPH_UNITS_PER_10S: z.coerce.number().int().min(1).max(100_000).default(3_500),
+    /** How long a background job's lease outlives an instance that died running it (renewed every third of it). */
+    TENANTGATE_JOB_LEASE_SECONDS: z.coerce.number().min(3).max(3600).default(60),
     SMTP_URL: z.url({ protocol: /^smtps?$/ }).optional(),
     SMTP_FROM: z.email().optional(),
   })
@@ -196,6 +200,8 @@ export interface Config {
   sandbox: { port: number; host: string; allowRemote: boolean; fixturePath?: string; url?: string; stateDir?: string };
   healthCheckIntervalMs: number;
   directorySyncIntervalMs: number;
+  jobLeaseMs: number;
+  graphUnitsPer10s: number;
   smtp?: { url: string; from: string };
   /** Port of the Prometheus endpoint (bound like `host`); undefined: off. */
   metricsPort?: number;
@@ -260,6 +266,8 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     },
     healthCheckIntervalMs: env.TENANTGATE_HEALTH_CHECK_INTERVAL_MINUTES * minute,
     directorySyncIntervalMs: env.TENANTGATE_DIRECTORY_SYNC_INTERVAL_MINUTES * minute,
+    jobLeaseMs: env.TENANTGATE_JOB_LEASE_SECONDS * 1000,
+    graphUnitsPer10s: env.TENANTGATE_GRAPH_UNITS_PER_10S,
     metricsPort: env.METRICS_PORT,
     smtp: env.SMTP_URL ? { url: env.SMTP_URL, from: env.SMTP_FROM ?? 'tenantgate@localhost' } : undefined,
   };

@@ -45,7 +45,7 @@ export function createServices(config: Config, database: DatabaseHandle, extra: 
   });
   const flows = createFlowStore(core.db, core.secretBox);
   const userStore = createUserStore(core.db, core.engine);
-  const appProfiles = createAppProfilesFeature(core, { oauth, flows, publicUrl: config.publicUrl });
+  const appProfiles = createAppProfilesFeature(core, { oauth, flows, publicUrl: config.publicUrl, graphUnitsPer10s: config.graphUnitsPer10s });
   const directorySync = createDirectorySync(core, { graphs: appProfiles.graphs, users: userStore, profiles: appProfiles.store });
   const users = createUsersFeature(core, { appProfiles, config, store: userStore });
   const sso = createSsoFeature(core, { oauth, flows, graphs: appProfiles.graphs, users: userStore, config });

@@ -21,6 +21,10 @@ export interface TrafficUsage {
   resourceUnits: number;
   /** Requests refused with 429 because the app had spent the tenant's resource-unit budget of the window. */
   overBudget?: number;
+  /** Token-endpoint requests naming the tenant in the path (faults included). */
+  tokenRequests?: number;
+  /** Refresh-token grants of the tenant answered with tokens. */
+  refreshes?: number;
 }
 
 /** `delayMs`: answer only after that long; `reset`: drop the connection without an answer. */
@@ -70,6 +74,14 @@ export class GraphTraffic {
 
   allUsage(): Map<string, TrafficUsage> {
     return this.usage;
+  }
+
+  /** Counts a token-endpoint request naming the tenant; `refreshed`: a refresh-token grant answered with tokens. */
+  countToken(tenantId: string, what: 'request' | 'refreshed'): void {
+    const usage = this.usage.get(tenantId) ?? { requests: 0, resourceUnits: 0 };
+    this.usage.set(tenantId, usage);
+    if (what === 'request') usage.tokenRequests = (usage.tokenRequests ?? 0) + 1;
+    else usage.refreshes = (usage.refreshes ?? 0) + 1;
   }
 
   throttleNext(tenantId: string, requests: number, retryAfterSeconds: number): void {

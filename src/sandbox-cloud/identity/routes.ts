@@ -96,6 +96,7 @@ function registerCloud(app: FastifyInstance, state: SandboxState, cloud: Sandbox
       return jsonError(reply, new AadError('invalid_request', 900144, "The request body must contain the following parameter: 'grant_type'."));
     }
     const pathTenant = state.directory.resolve(cloud, request.params.tenant);
+    if (pathTenant) state.traffic.countToken(pathTenant.id, 'request');
     const fault = pathTenant ? state.traffic.takeTokenFault(pathTenant.id) : null;
     if (fault) {
       // An outage of the identity platform, as Entra answers one: transient, with Retry-After.
@@ -105,7 +106,9 @@ function registerCloud(app: FastifyInstance, state: SandboxState, cloud: Sandbox
         .send({ error: 'temporarily_unavailable', error_description: 'AADSTS90033: A transient error has occurred. Please try again.', error_codes: [90033] });
     }
     try {
-      const body = await handleTokenRequest(state, cloud, request.params.tenant, stringParams(request.body), request.headers.authorization);
+      const form = stringParams(request.body);
+      const body = await handleTokenRequest(state, cloud, request.params.tenant, form, request.headers.authorization);
+      if (pathTenant && form.grant_type === 'refresh_token') state.traffic.countToken(pathTenant.id, 'refreshed');
       return reply.header('cache-control', 'no-store').header('pragma', 'no-cache').send(body);
     } catch (error) {
       if (error instanceof AadError) return jsonError(reply, error);

@@ -23,10 +23,47 @@ export function graphRequestCost(url: URL, method: string): number {
 
 export type GraphBudget = ReturnType<typeof createGraphBudget>;
 
+/** The budget is kept per second; any 10 s span, wherever it starts, lies within 11 consecutive seconds. */
+const SLOT_MS = 1_000;
+const SLOTS = BUDGET_WINDOW_MS / SLOT_MS + 1;
+
+/** Units spent per second, oldest first, the last entry being second `last` (seconds since the epoch). */
+interface Slots {
+  last: number;
+  counts: number[];
+}
+
+/** The saved slots moved on to second `now` (never back: another instance's clock may run a little ahead). */
+export function slotsAt(saved: string | null, now: number): Slots {
+  const empty = (): number[] => new Array<number>(SLOTS).fill(0);
+  if (!saved) return { last: now, counts: empty() };
+  const slots = JSON.parse(saved) as Slots;
+  const shift = now - slots.last;
+  if (shift <= 0) return slots;
+  if (shift >= SLOTS) return { last: now, counts: empty() };
+  return { last: now, counts: [...slots.counts.slice(shift), ...new Array<number>(shift).fill(0)] };
+}
+
 /**
- * A per-tenant resource-unit budget shared by every portal instance through the `graph_budget` table.
- * A reservation is one conditional UPDATE: it either starts a new window or adds to the current one while
- * the sum stays within the limit, so two instances can never both spend the last units.
+ * Spends `cost` in the newest second if the last 11 seconds then hold at most `limit`; otherwise answers how
+ * many seconds must pass before enough of the oldest spending drops out.
+ */
+export function spend(slots: Slots, cost: number, limit: number): { slots: Slots } | { waitSlots: number } {
+  let held = slots.counts.reduce((a, b) => a + b, 0);
+  if (held + cost <= limit) return { slots: { last: slots.last, counts: [...slots.counts.slice(0, -1), slots.counts.at(-1)! + cost] } };
+  for (let wait = 1; wait <= SLOTS; wait++) {
+    held -= slots.counts[wait - 1];
+    if (held + cost <= limit) return { waitSlots: wait };
+  }
+  return { waitSlots: SLOTS };
+}
+
+/**
+ * A per-tenant resource-unit budget shared by every portal instance through the `graph_budget` table. Graph
+ * counts units per 10 seconds, but where its window starts is unknown: the budget keeps the units spent in each
+ * of the last 11 seconds and admits a request only while they sum to at most the limit, so no span of 10 seconds
+ * ever holds more. A reservation is a compare-and-set of the tenant's row: of two instances spending the same
+ * units, one writes and the other reads again, so they never both spend the last units.
  */
 export function createGraphBudget(db: Db, options: { unitsPerWindow?: number; sleep?: (ms: number) => Promise<void>; now?: () => number } = {}) {
   const limit = options.unitsPerWindow ?? DEFAULT_UNITS_PER_WINDOW;
@@ -34,37 +71,35 @@ export function createGraphBudget(db: Db, options: { unitsPerWindow?: number; sl
   const now = options.now ?? Date.now;
   const known = new Set<string>();
 
-  /** Tries to spend `cost` units now; answers 0 on success, else how long to wait for the next window. */
+  /** Tries to spend `cost` units now; answers 0 on success, -1 when another instance wrote first, else how long to wait. */
   async function tryReserve(key: string, cost: number): Promise<number> {
-    const at = now();
-    const windowStartMs = Math.floor(at / BUDGET_WINDOW_MS) * BUDGET_WINDOW_MS;
-    const windowStart = new Date(windowStartMs).toISOString();
     if (!known.has(key)) {
-      await db.insertInto('graph_budget').values({ key, window_start: new Date(0).toISOString(), units: 0 }).onConflict((oc) => oc.column('key').doNothing()).execute();
+      await db.insertInto('graph_budget').values({ key, window_start: new Date(0).toISOString(), units: 0, slots: null }).onConflict((oc) => oc.column('key').doNothing()).execute();
       known.add(key);
     }
+    const at = now();
+    const second = Math.floor(at / SLOT_MS);
+    const row = await db.selectFrom('graph_budget').select('slots').where('key', '=', key).executeTakeFirstOrThrow();
+    const outcome = spend(slotsAt(row.slots, second), cost, limit);
+    if ('waitSlots' in outcome) return (second + outcome.waitSlots) * SLOT_MS - at + 5;
     const result = await db
       .updateTable('graph_budget')
-      .set((eb) => ({
-        units: eb.case().when('window_start', '<', windowStart).then(cost).else(eb('units', '+', cost)).end(),
-        window_start: eb.case().when('window_start', '<', windowStart).then(windowStart).else(eb.ref('window_start')).end(),
-      }))
+      .set({ slots: JSON.stringify(outcome.slots), units: outcome.slots.counts.reduce((a, b) => a + b, 0), window_start: new Date(outcome.slots.last * SLOT_MS).toISOString() })
       .where('key', '=', key)
-      .where((eb) => eb.or([eb('window_start', '<', windowStart), eb(eb('units', '+', cost), '<=', limit)]))
+      .where((eb) => (row.slots === null ? eb('slots', 'is', null) : eb('slots', '=', row.slots)))
       .executeTakeFirst();
-    if (Number(result.numUpdatedRows) === 1) return 0;
-    return windowStartMs + BUDGET_WINDOW_MS - at + 5;
+    return Number(result.numUpdatedRows) === 1 ? 0 : -1;
   }
 
   return {
     limit,
-    /** Waits until `cost` units of the tenant's budget are reserved (at most until the window ends, then again). */
+    /** Waits until `cost` units of the tenant's budget are reserved. */
     async reserve(key: string, cost: number): Promise<void> {
       const units = Math.min(Math.max(1, cost), limit);
       for (;;) {
         const wait = await tryReserve(key, units);
         if (wait === 0) return;
-        await sleep(wait);
+        if (wait > 0) await sleep(wait);
       }
     },
   };

@@ -14,11 +14,11 @@ export type AppProfilesFeature = ReturnType<typeof createAppProfilesFeature>;
 /** Wires the app-profile feature; `graphs` is the one way every feature reaches Graph through a profile. */
 export function createAppProfilesFeature(
   core: Pick<CoreServices, 'db' | 'secretBox' | 'microsoft' | 'audit'> & Partial<Pick<CoreServices, 'metrics'>>,
-  deps: { oauth: MicrosoftOAuth; flows: FlowStore; publicUrl: string; budget?: GraphBudget; graph?: TenantGraphOptions },
+  deps: { oauth: MicrosoftOAuth; flows: FlowStore; publicUrl: string; budget?: GraphBudget; graphUnitsPer10s?: number; graph?: TenantGraphOptions },
 ) {
   const store = createAppProfileStore(core.db);
   const health = createProfileHealth({ store, box: core.secretBox, oauth: deps.oauth, audit: core.audit });
-  const budget = deps.budget ?? createGraphBudget(core.db);
+  const budget = deps.budget ?? createGraphBudget(core.db, { unitsPerWindow: deps.graphUnitsPer10s });
   const graphs = createTenantGraphs({ microsoft: core.microsoft, tokens: health, budget, metrics: core.metrics }, deps.graph);
   const service = createAppProfileService({ store, check: (row) => checkProfile({ store, health, graphs }, row), audit: core.audit });
   const authorization = createProfileAuthorization({

@@ -69,8 +69,12 @@ export interface DirectorySyncStateTable {
 /** Graph resource units spent per tenant in the current 10-second window, shared by every instance. */
 export interface GraphBudgetTable {
   key: string;
+  /** Start of the newest second with spending (ISO). */
   window_start: string;
+  /** Units spent in the last 11 seconds. */
   units: number;
+  /** `{"last": second, "counts": [units per second, oldest first]}`, 11 seconds; null before the first spend. */
+  slots: string | null;
 }
 
 export interface SessionsTable {

@@ -26,8 +26,8 @@ export interface BackgroundJobDeps {
 }
 
 /** The recurring jobs of the portal; each runs once per interval across all instances. */
-export function startBackgroundJobs(config: Pick<Config, 'healthCheckIntervalMs' | 'directorySyncIntervalMs'>, services: BackgroundJobDeps, log: FastifyBaseLogger): JobRunner {
-  const runner = createJobRunner(services.db, log, { metrics: services.metrics });
+export function startBackgroundJobs(config: Pick<Config, 'healthCheckIntervalMs' | 'directorySyncIntervalMs' | 'jobLeaseMs'>, services: BackgroundJobDeps, log: FastifyBaseLogger): JobRunner {
+  const runner = createJobRunner(services.db, log, { metrics: services.metrics, leaseMs: config.jobLeaseMs });
   runner.every('purge-expired-sessions', 15 * 60_000, async () => {
     await services.sessions.purgeExpired();
     await services.limiter.purgeOld();

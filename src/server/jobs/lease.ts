@@ -2,16 +2,17 @@ import { randomUUID } from 'node:crypto';
 import type { Db } from '../db/database';
 
 export interface ClaimOptions {
-  /** How long the lease holds if its holder dies without releasing it. */
+  /** How long the lease holds if its holder dies without releasing it (a running holder renews it). */
   leaseMs: number;
-  /** Claim only when the last run started at least this long ago (recurring jobs). */
+  /** Claim only when the last run started at least this long ago, or was abandoned (recurring jobs). */
   dueAfterMs?: number;
 }
-
 
 /**
  * Named leases in `job_leases` (the only module that writes that table). A claim is one conditional
  * UPDATE, atomic on both engines, so of several instances sharing one database exactly one wins.
+ * A lease that lapsed while it still names a holder marks a run that never finished (its instance was
+ * killed): that job is due at once, whenever it last started.
  */
 export function createLeases(db: Db, holder: string = randomUUID()) {
   const known = new Set<string>();
@@ -33,14 +34,31 @@ export function createLeases(db: Db, holder: string = randomUUID()) {
         .where('lease_until', '<', nowIso);
       if (options.dueAfterMs !== undefined) {
         const dueBefore = new Date(now.getTime() - options.dueAfterMs).toISOString();
-        claim = claim.where((eb) => eb.or([eb('last_run_at', 'is', null), eb('last_run_at', '<', dueBefore)]));
+        claim = claim.where((eb) => eb.or([eb('last_run_at', 'is', null), eb('last_run_at', '<', dueBefore), eb('holder', 'is not', null)]));
       }
       const result = await claim.executeTakeFirst();
       return Number(result.numUpdatedRows) === 1;
     },
 
+    /** Extends a lease this holder still has; false when it lapsed and another instance may have taken it. */
+    async renew(name: string, leaseMs: number): Promise<boolean> {
+      const result = await db
+        .updateTable('job_leases')
+        .set({ lease_until: new Date(Date.now() + leaseMs).toISOString() })
+        .where('name', '=', name)
+        .where('holder', '=', holder)
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows) === 1;
+    },
+
+    /** The run finished: the job is next due an interval after it started. */
     async release(name: string): Promise<void> {
       await db.updateTable('job_leases').set({ holder: null, lease_until: new Date(0).toISOString() }).where('name', '=', name).where('holder', '=', holder).execute();
+    },
+
+    /** The run did not finish (shutdown): released and due at once, so another instance runs the job at its next tick. */
+    async abandon(name: string): Promise<void> {
+      await db.updateTable('job_leases').set({ holder: null, lease_until: new Date(0).toISOString(), last_run_at: null }).where('name', '=', name).where('holder', '=', holder).execute();
     },
   };
 }

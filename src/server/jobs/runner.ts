@@ -11,37 +11,61 @@ export interface JobRunner {
   start(): void;
   /**
    * Stops scheduling and waits up to `graceMs` for running jobs; the leases of jobs still running then
-   * are released, so another instance takes their work over at once instead of when the lease lapses.
+   * are given up, so another instance takes their work over at its next tick instead of when the lease lapses.
    */
   stop(graceMs?: number): Promise<void>;
 }
 
 const TICK_MS = 30_000;
+const MIN_TICK_MS = 1_000;
+/** How long a job's lease outlives a holder that stopped renewing it (a killed instance). */
+const JOB_LEASE_MS = 60_000;
+
+/**
+ * How often an instance looks for due jobs: every 30 s, or a tenth of the shortest interval when that is
+ * shorter (at least 1 s), so a job is never late by more than a tenth of its interval.
+ */
+function tickFor(intervalsMs: number[]): number {
+  return Math.min(TICK_MS, Math.max(MIN_TICK_MS, Math.min(...intervalsMs) / 10));
+}
 
 /**
  * Recurring jobs over the database: a job runs when its interval has passed and this instance wins
  * its lease with a conditional update (atomic on both engines), so several instances sharing one
- * PostgreSQL run each job once.
+ * PostgreSQL run each job once. A running job renews its lease every third of `leaseMs`; when its
+ * instance dies, the lease lapses after at most `leaseMs` and another instance runs the job at its next tick.
  */
-export function createJobRunner(db: Db, log: FastifyBaseLogger, options: { tickMs?: number; metrics?: Pick<Metrics, 'jobRun'> } = {}): JobRunner {
+export function createJobRunner(db: Db, log: FastifyBaseLogger, options: { tickMs?: number; leaseMs?: number; metrics?: Pick<Metrics, 'jobRun'> } = {}): JobRunner {
   const leases = createLeases(db);
+  const leaseMs = options.leaseMs ?? JOB_LEASE_MS;
   const jobs = new Map<string, { intervalMs: number; run: (log: FastifyBaseLogger) => Promise<void> }>();
   let timer: NodeJS.Timeout | undefined;
   const running = new Set<Promise<unknown>>();
-  const held = new Set<string>();
+  /** Jobs running here whose lease this instance holds, each with the function that stops renewing it. */
+  const held = new Map<string, () => void>();
 
-  const claim = (name: string, intervalMs: number, force: boolean) =>
-    leases.claim(name, { leaseMs: Math.max(intervalMs, 60_000), dueAfterMs: force ? undefined : intervalMs });
-  const release = (name: string) => leases.release(name);
+  const claim = (name: string, intervalMs: number, force: boolean) => leases.claim(name, { leaseMs, dueAfterMs: force ? undefined : intervalMs });
+
+  /** Keeps the lease of a running job from lapsing; answers the function that stops renewing. */
+  function keepLease(name: string, runLog: FastifyBaseLogger): () => void {
+    const timer = setInterval(() => {
+      leases.renew(name, leaseMs).then(
+        (kept) => kept || runLog.warn('job lease lost: another instance may run this job too'),
+        (error) => runLog.warn({ err: error }, 'job lease renewal failed'),
+      );
+    }, leaseMs / 3);
+    timer.unref();
+    return () => clearInterval(timer);
+  }
 
   async function execute(name: string, force: boolean): Promise<boolean> {
     const job = jobs.get(name);
     if (!job) return false;
     if (!(await claim(name, job.intervalMs, force))) return false;
-    held.add(name);
     // Every line this run logs carries its job name and run id (the job's own lines included).
     const runLog = log.child({ job: name, jobRunId: randomUUID() });
     const startedAt = performance.now();
+    held.set(name, keepLease(name, runLog));
     try {
       await job.run(runLog);
       options.metrics?.jobRun(name, 'success', (performance.now() - startedAt) / 1000);
@@ -49,7 +73,12 @@ export function createJobRunner(db: Db, log: FastifyBaseLogger, options: { tickM
       options.metrics?.jobRun(name, 'failure', (performance.now() - startedAt) / 1000);
       runLog.error({ err: error }, 'background job failed');
     } finally {
-      if (held.delete(name)) await release(name).catch(() => undefined);
+      const stopRenewing = held.get(name);
+      if (stopRenewing) {
+        stopRenewing();
+        held.delete(name);
+        await leases.release(name).catch(() => undefined);
+      }
     }
     return true;
   }
@@ -69,7 +98,7 @@ export function createJobRunner(db: Db, log: FastifyBaseLogger, options: { tickM
     runNow: (name) => execute(name, true),
     start() {
       tick();
-      timer = setInterval(tick, options.tickMs ?? TICK_MS);
+      timer = setInterval(tick, options.tickMs ?? tickFor([...jobs.values()].map((job) => job.intervalMs)));
       timer.unref();
     },
     async stop(graceMs = Infinity) {
@@ -78,10 +107,11 @@ export function createJobRunner(db: Db, log: FastifyBaseLogger, options: { tickM
       const grace = Number.isFinite(graceMs) ? new Promise((resolve) => (graceTimer = setTimeout(resolve, graceMs))) : new Promise(() => undefined);
       await Promise.race([Promise.allSettled([...running]), grace]);
       clearTimeout(graceTimer);
-      const unfinished = [...held];
+      const unfinished = [...held.keys()];
+      for (const stopRenewing of held.values()) stopRenewing();
       held.clear();
-      if (unfinished.length > 0) log.warn({ jobs: unfinished }, 'shutting down: leases of unfinished jobs released');
-      await Promise.allSettled(unfinished.map((name) => release(name)));
+      if (unfinished.length > 0) log.warn({ jobs: unfinished }, 'shutting down: leases of unfinished jobs given up');
+      await Promise.allSettled(unfinished.map((name) => leases.abandon(name)));
     },
   };
 }
