@@ -8,8 +8,11 @@ export const PASSWORD_MIN_LENGTH = 10;
 export const PASSWORD_RULES = `At least ${PASSWORD_MIN_LENGTH} characters. Not a common password, and not your name or email.`;
 
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
-/** Letters, marks, digits, spaces and everyday punctuation, as the server's name rule (src/server/http/schemas.ts). */
-const NAME = /^[\p{L}\p{M}\p{N} .,'&()\-_/+@#:]+$/u;
+/**
+ * The server's one rule for names (src/server/http/schemas.ts, NAME_PATTERN): everyday punctuation is welcome,
+ * only control characters and the markup characters < and > are refused.
+ */
+const NAME = /^[^\p{Cc}\p{Cs}\u2028\u2029\u200E\u200F\u202A-\u202E\u2066-\u2069<>]+$/u;
 
 export function emailProblem(email: string): string | undefined {
   const value = email.trim();
@@ -36,7 +39,7 @@ export function nameProblem(name: string, of: keyof typeof NAMES): string | unde
   const value = name.trim();
   if (!value) return empty;
   if (value.length > 100) return `The ${label} can have at most 100 characters.`;
-  if (!NAME.test(value)) return `Use letters, digits, spaces and everyday punctuation in the ${label}.`;
+  if (!NAME.test(value)) return `The ${label} cannot contain line breaks, tabs or other control characters, nor < or >.`;
   return undefined;
 }
 

@@ -102,6 +102,28 @@ describe.each(testEngines())('partner app profiles on %s', (engine) => {
       expect(res.body.error).toMatchObject({ code: 'NAME_TAKEN', details: { field: 'name' } });
     });
 
+    it('answers on step one whether a name is free: taken whatever its case, free for another partner, everyday punctuation accepted', async () => {
+      const { client, browser } = await newAdmin();
+      await createContoso(browser, 'Contoso – O’Brien & Sons (EMEA)!');
+      const available = (name: string) => client.get(`/api/app-profiles/name-available?name=${encodeURIComponent(name)}`);
+
+      const taken = await available('  contoso – o’brien & sons (emea)!  ');
+      expect(taken.status).toBe(200);
+      expect(taken.body).toEqual({ available: false, message: 'An app profile named “contoso – o’brien & sons (emea)!” already exists. Choose another name.' });
+      expect((await available('Fabrikam – Müller’s “Team” #2!')).body).toEqual({ available: true, message: null });
+      // Scoped to the partner: another partner may use the same name.
+      const other = await newAdmin('Other Partners');
+      expect((await other.client.get(`/api/app-profiles/name-available?name=${encodeURIComponent('Contoso – O’Brien & Sons (EMEA)!')}`)).body.available).toBe(true);
+      // What the rule refuses answers 400 on the name field, in words.
+      for (const name of ['Contoso <b>', 'Tab\there', '']) {
+        const refused = await available(name);
+        expect(refused.status, name).toBe(400);
+        expect(refused.body.error.details.field, name).toBe('name');
+      }
+      // And the name goes through creation as it was checked.
+      expect((await client.post('/api/app-profiles', { name: 'Fabrikam – Müller’s “Team” #2!', cloud: 'global' })).status).toBe(201);
+    });
+
     it.each([
       ['empty after trimming', '   ', 'name'],
       ['too long', 'x'.repeat(101), 'name'],

@@ -52,6 +52,20 @@ export function registerAppProfileRoutes(
   );
 
   r.get(
+    '/api/app-profiles/name-available',
+    {
+      config: admin,
+      schema: {
+        tags,
+        summary: "Whether a name is free for a new app profile of the partner (checked on Create's first step); a name the rule for names refuses answers 400",
+        querystring: z.object({ name: nameSchema(100) }),
+        response: { 200: z.object({ available: z.boolean(), message: z.string().nullable().describe('Why the name cannot be used, in words') }), ...errors },
+      },
+    },
+    async (request) => deps.service.nameAvailability(requireAuth(request).partner.id, request.query.name),
+  );
+
+  r.get(
     '/api/app-profiles/:id',
     { config: admin, schema: { tags, summary: 'One app profile', params: idParams, response: { 200: appProfileSchema, ...errors } } },
     async (request) => deps.service.view(requireAuth(request).partner.id, request.params.id),

@@ -33,6 +33,12 @@ export function createAppProfileService(deps: { store: AppProfileStore; check: (
     view,
     assertNameFree,
 
+    /** Step one of Create: whether the partner already has a profile of this name (case aside), in words. */
+    async nameAvailability(partnerId: string, name: string): Promise<{ available: boolean; message: string | null }> {
+      const existing = await store.findByName(partnerId, name.toLowerCase());
+      return existing ? { available: false, message: nameTaken(name).message } : { available: true, message: null };
+    },
+
     async list(partnerId: string, query: ListQuery): Promise<{ items: AppProfileView[]; nextCursor: string | null }> {
       const { rows, nextCursor } = await store.list(partnerId, query);
       const counts = await store.inUseCounts(partnerId, rows.map((r) => r.id));

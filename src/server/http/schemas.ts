@@ -1,11 +1,13 @@
 import { z } from 'zod';
 
 /**
- * Names shown to people (organizations, app profiles): trimmed, 1..max characters of letters, marks,
- * digits, spaces and everyday punctuation. Control characters, emoji and other symbols are refused
- * so names render the same everywhere (audit log, exports, Microsoft-adjacent admin UIs).
+ * Names shown to people (organizations, app profiles): trimmed, 1..max characters. Any letter, digit, symbol
+ * or punctuation people write in names is accepted (the en dash "–", "’", "!", "&", parentheses, accents...);
+ * refused are only what is not text or could be taken for markup: control characters (tabs, line breaks, the
+ * Unicode line and paragraph separators, bidirectional overrides that reorder what follows, lone surrogates)
+ * and the angle brackets "<" and ">". The web app's `nameProblem` (src/web/forms.ts) applies the same rule.
  */
-const NAME_PATTERN = /^[\p{L}\p{M}\p{N} .,'&()\-_/+@#:]+$/u;
+export const NAME_PATTERN = /^[^\p{Cc}\p{Cs}\u2028\u2029\u200E\u200F\u202A-\u202E\u2066-\u2069<>]+$/u;
 
 export const nameSchema = (max = 100) =>
   z
@@ -13,7 +15,7 @@ export const nameSchema = (max = 100) =>
     .trim()
     .min(1, 'must not be empty')
     .max(max, `must have at most ${max} characters`)
-    .regex(NAME_PATTERN, "may contain letters, digits, spaces and . , ' & ( ) - _ / + @ # : only");
+    .regex(NAME_PATTERN, 'must not contain control characters (such as line breaks) or the markup characters < and >');
 
 export const emailSchema = z
   .string()

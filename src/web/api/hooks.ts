@@ -14,6 +14,7 @@ import type {
   ConsentLinkAnswer,
   DeleteProfilesAnswer,
   DirectoryPage,
+  NameAvailability,
   RemoveUsersAnswer,
   ResendInvitationAnswer,
   Role,
@@ -169,6 +170,13 @@ export function useAppProfiles(enabled = true) {
     queryFn: allAppProfiles,
     select: (data) => data.items,
     enabled,
+  });
+}
+
+/** Create's first step: whether the partner already has a profile of that name (asked as Continue is chosen). */
+export function useProfileNameCheck() {
+  return useMutation({
+    mutationFn: (name: string) => api.get<NameAvailability>(`/api/app-profiles/name-available${query({ name })}`),
   });
 }
 

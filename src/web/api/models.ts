@@ -26,6 +26,7 @@ export type CloudId = CloudOption['id'];
 export type CloudDetection = Ok<'/api/clouds/detect', 'get'>;
 
 export type AppProfile = Ok<'/api/app-profiles/{id}', 'get'>;
+export type NameAvailability = Ok<'/api/app-profiles/name-available', 'get'>;
 export type AuthorizationUrlAnswer = Ok<'/api/app-profiles', 'post'>;
 export type DeleteProfilesAnswer = Ok<'/api/app-profiles/delete', 'post'>;
 export type ConsentLinkAnswer = Ok<'/api/consent-links', 'post'>;

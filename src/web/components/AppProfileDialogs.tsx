@@ -24,6 +24,7 @@ import {
   useCreateAppProfile,
   useDetectCloud,
   useDeleteAppProfiles,
+  useProfileNameCheck,
   useReauthorizeAppProfile,
   useRenameAppProfile,
 } from '../api/hooks';
@@ -87,6 +88,7 @@ function CreateProfileSteps({ returnTo, onClose }: { returnTo: string; onClose: 
   const [cloudError, setCloudError] = useState<string | undefined>();
   const clouds = useClouds();
   const create = useCreateAppProfile();
+  const nameCheck = useProfileNameCheck();
   const options = clouds.data?.clouds ?? [];
   const chooseCloud = options.length > 1;
   // Global vs U.S. Government is where partners go wrong, so that choice is never made for them; where it is
@@ -98,8 +100,20 @@ function CreateProfileSteps({ returnTo, onClose }: { returnTo: string; onClose: 
     const problem = nameProblem(name, 'profile');
     setNameError(problem);
     if (problem) return;
-    create.reset();
-    setStep('confirm');
+    // A name already used is said here, on the name, not after the Microsoft 365 step.
+    nameCheck.mutate(name.trim(), {
+      onSuccess: (answer) => {
+        if (!answer.available) {
+          setNameError(answer.message ?? 'An app profile of that name already exists. Choose another name.');
+          return;
+        }
+        create.reset();
+        setStep('confirm');
+      },
+      onError: (error) => {
+        if (isNameError(error)) setNameError(error.message);
+      },
+    });
   };
 
   /** The version to connect, or null (with the field's message) when one must still be chosen. */
@@ -142,9 +156,10 @@ function CreateProfileSteps({ returnTo, onClose }: { returnTo: string; onClose: 
             <Field label="Profile name" validationMessage={nameError}>
               <Input value={name} onChange={(_, d) => setName(d.value)} autoFocus />
             </Field>
+            {nameCheck.error && !isNameError(nameCheck.error) ? <ErrorBar error={nameCheck.error} /> : null}
           </DialogContent>
           <DialogActions>
-            <Button appearance="primary" type="submit">
+            <Button appearance="primary" type="submit" disabled={nameCheck.isPending}>
               Continue
             </Button>
             <Button onClick={onClose}>Cancel</Button>
