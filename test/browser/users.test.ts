@@ -203,7 +203,7 @@ describe('user management in the browser', () => {
     const groups = browse.getByRole('list', { name: 'Groups' });
     await groups.getByRole('checkbox', { name: 'Select Sales EMEA' }).waitFor();
     await groups.getByRole('checkbox', { name: 'Select Sales', exact: true }).check();
-    await browse.getByText('1 selected').waitFor();
+    await browse.getByText('1 group selected').waitFor();
     await browse.getByRole('button', { name: 'Add selected' }).click();
     await browse.waitFor({ state: 'hidden' });
     expect(await drawer.getByRole('textbox', { name: 'Email addresses' }).inputValue()).toBe(SALES);

@@ -365,6 +365,24 @@ describe.each(testEngines())('user management on %s', (engine) => {
       expect(bad.body.error.code).toBe('INVALID_CURSOR');
     });
 
+    it('marks the users and groups the partner already added, and only those of this partner', async () => {
+      const { client, profileId } = await contosoAdmin();
+      const before = await client.get(`/api/app-profiles/${profileId}/directory?type=user&search=alex`);
+      expect(before.body.items).toEqual([expect.objectContaining({ email: CONTOSO.user, added: false })]);
+      expect((await addM365(client, profileId, [CONTOSO.user, 'sales@contoso.com'])).body.added).toHaveLength(2);
+
+      const users = await client.get(`/api/app-profiles/${profileId}/directory?type=user&search=alex`);
+      expect(users.body.items).toEqual([expect.objectContaining({ email: CONTOSO.user, added: true })]);
+      const groups = await client.get(`/api/app-profiles/${profileId}/directory?type=group&search=sales`);
+      const addedByEmail = Object.fromEntries(groups.body.items.map((g: { email: string; added: boolean }) => [g.email, g.added]));
+      expect(addedByEmail).toEqual({ 'sales@contoso.com': true, 'sales-emea@contoso.com': false });
+
+      // Another partner with a profile of the same tenant has added nobody.
+      const other = await contosoAdmin();
+      const theirs = await other.client.get(`/api/app-profiles/${other.profileId}/directory?type=user&search=alex`);
+      expect(theirs.body.items).toEqual([expect.objectContaining({ email: CONTOSO.user, added: false })]);
+    });
+
     it('refuses a crafted or foreign cursor with 400 and leaves the profile Active', async () => {
       const { client, browser, profileId } = await contosoAdmin();
       for (let i = 0; i < 26; i++) {

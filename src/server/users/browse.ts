@@ -7,7 +7,7 @@ import type { UserSupport } from './support';
 const BROWSE_PAGE_SIZE = 25;
 
 /** The browse dialog's reads of the tenant, with cursors sealed to the partner, the profile and the list. */
-export function createDirectoryBrowser(deps: Pick<UserServiceDeps, 'box'>, support: UserSupport) {
+export function createDirectoryBrowser(deps: Pick<UserServiceDeps, 'box' | 'store'>, support: UserSupport) {
   const { usableProfile, throughGraph } = support;
   return {
     /** The browse dialog: users or groups of the profile's tenant, straight from Graph, a page at a time. */
@@ -28,11 +28,15 @@ export function createDirectoryBrowser(deps: Pick<UserServiceDeps, 'box'>, suppo
           throw error;
         }
       });
-      const items = (page.items as { id: string; displayName?: string | null; mail?: string | null; userPrincipalName?: string }[]).map((o) => ({
+      const objects = page.items as { id: string; displayName?: string | null; mail?: string | null; userPrincipalName?: string }[];
+      // Those the partner already added (themselves, or a person through an added group) are marked, so nobody adds them twice.
+      const added = await deps.store.existingObjects(partnerId, profile.tenant_id, objects.map((o) => o.id.toLowerCase()));
+      const items = objects.map((o) => ({
         id: o.id,
         displayName: o.displayName ?? o.mail ?? o.userPrincipalName ?? o.id,
         email: o.mail ?? o.userPrincipalName ?? null,
         kind: query.type,
+        added: added.has(o.id.toLowerCase()),
       }));
       // Sealed and bound to this partner, profile and list: a caller can only hand back what Graph gave us.
       return { items, nextCursor: page.nextCursor ? deps.box.seal(page.nextCursor, cursorAad) : null };

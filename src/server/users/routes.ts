@@ -133,7 +133,7 @@ export function registerUserRoutes(app: FastifyInstance, deps: { service: UserSe
         }),
         response: {
           200: z.object({
-            items: z.array(z.object({ id: z.string(), displayName: z.string(), email: z.string().nullable(), kind: z.enum(['user', 'group']) })),
+            items: z.array(z.object({ id: z.string(), displayName: z.string(), email: z.string().nullable(), kind: z.enum(['user', 'group']), added: z.boolean().describe('Already one of the partner’s users') })),
             nextCursor: z.string().nullable(),
           }),
           ...errors,

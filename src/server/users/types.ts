@@ -34,6 +34,8 @@ export interface DirectoryEntry {
   displayName: string;
   email: string | null;
   kind: 'user' | 'group';
+  /** Already one of the partner's users (added, or a member record through an added group). */
+  added: boolean;
 }
 
 export interface UserServiceDeps {

@@ -1362,6 +1362,8 @@ export interface paths {
                     content: {
                         "application/json": {
                             items: {
+                                /** @description Already one of the partner’s users */
+                                added: boolean;
                                 displayName: string;
                                 email: string | null;
                                 id: string;

@@ -37,11 +37,43 @@ const useStyles = makeStyles({
   link: { display: 'flex', gap: tokens.spacingHorizontalS, alignItems: 'center' },
   linkInput: { flexGrow: 1 },
   footer: { display: 'flex', gap: tokens.spacingHorizontalS },
+  reason: { color: tokens.colorNeutralForeground3 },
 });
 
 export const NEW_PROFILE_PATH = `/settings/app-profiles?create=1&returnTo=${encodeURIComponent('/settings/users?add=1')}`;
 
 type SignInType = 'local' | 'microsoft365';
+
+const LAST_PROFILE_KEY = 'tenantgate.addUser.appProfile';
+
+/** The app profile last used to add people, remembered in this browser. */
+function rememberProfile(id: string): void {
+  try {
+    window.localStorage.setItem(LAST_PROFILE_KEY, id);
+  } catch {
+    // Storage may be off (private windows); preselection then just falls back.
+  }
+}
+
+function lastUsedProfile(): string | null {
+  try {
+    return window.localStorage.getItem(LAST_PROFILE_KEY);
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The app profile the form starts with: the only one; else the only Active one; else the Active one last used
+ * here; else none (the administrator chooses).
+ */
+function preselectedProfile(items: AppProfile[]): string | null {
+  if (items.length === 1) return items[0].id;
+  const active = items.filter((p) => p.status === 'active');
+  if (active.length === 1) return active[0].id;
+  const last = lastUsedProfile();
+  return active.find((p) => p.id === last)?.id ?? null;
+}
 
 function profileOptionText(profile: AppProfile): string {
   return profile.status === 'active' ? profile.name : `${profile.name} (App authorization expired)`;
@@ -79,9 +111,9 @@ function AddUserForm({ onClose }: { onClose: () => void }) {
   const [profileError, setProfileError] = useState<string | undefined>();
 
   const items = profiles.data ?? [];
-  // With a single app profile there is nothing to choose: it is taken unless another is picked.
-  const chosenId = profileId ?? (items.length === 1 ? items[0].id : null);
+  const chosenId = profileId ?? preselectedProfile(items);
   const profile = items.find((p) => p.id === chosenId) ?? null;
+  const expired = profile !== null && profile.status !== 'active';
   const microsoft = signInType === 'microsoft365';
   const errors = formErrors(add.error, ['emails', 'appProfileId', 'role', 'signInType']);
 
@@ -97,6 +129,7 @@ function AddUserForm({ onClose }: { onClose: () => void }) {
       { signInType, emails, role, ...(microsoft && chosenId ? { appProfileId: chosenId } : {}) },
       {
         onSuccess: (answer) => {
+          if (microsoft && chosenId) rememberProfile(chosenId);
           setResult(answer);
           setText(answer.rejected.map((r) => r.email).join('\n'));
         },
@@ -174,10 +207,22 @@ function AddUserForm({ onClose }: { onClose: () => void }) {
             ) : null}
             <div className={styles.row}>
               <Button onClick={() => navigate(NEW_PROFILE_PATH)}>New app profile</Button>
-              <Button {...restoreFocusTarget} onClick={() => setBrowseOpen(true)} disabled={!chosenId}>
+              <Button
+                {...restoreFocusTarget}
+                onClick={() => setBrowseOpen(true)}
+                disabled={!chosenId}
+                // Focusable while expired, so its reason is read with it.
+                disabledFocusable={expired}
+                aria-describedby={expired ? 'browse-unavailable' : undefined}
+              >
                 Browse
               </Button>
             </div>
+            {expired ? (
+              <Caption1 id="browse-unavailable" className={styles.reason}>
+                Browse is unavailable: the app authorization of this profile has expired.
+              </Caption1>
+            ) : null}
           </>
         ) : null}
         <Field
@@ -197,7 +242,7 @@ function AddUserForm({ onClose }: { onClose: () => void }) {
       </DrawerFooter>
       <BrowseDialog
         open={browseOpen}
-        profileId={chosenId}
+        profileId={expired ? null : chosenId}
         onClose={() => setBrowseOpen(false)}
         onAdd={(emails) => {
           setText((current) => appendEmails(current, emails));

@@ -1,4 +1,5 @@
 import {
+  Badge,
   Button,
   Caption1,
   Checkbox,
@@ -33,6 +34,7 @@ const useStyles = makeStyles({
   },
   item: { display: 'flex', alignItems: 'center', gap: tokens.spacingHorizontalS, padding: '2px 8px' },
   muted: { color: tokens.colorNeutralForeground3 },
+  added: { flexShrink: 0, marginLeft: 'auto' },
 });
 
 export function BrowseDialog({
@@ -95,8 +97,8 @@ function BrowseContent({
           onTabSelect={(_, d) => setType(d.value as 'user' | 'group')}
           aria-label="Directory object type"
         >
-          <Tab value="user">Users</Tab>
-          <Tab value="group">Groups</Tab>
+          <Tab value="user">Users{counted(chosen, 'user')}</Tab>
+          <Tab value="group">Groups{counted(chosen, 'group')}</Tab>
         </TabList>
         <SearchBox
           aria-label="Search directory"
@@ -114,8 +116,9 @@ function BrowseContent({
               <li key={entry.id} className={styles.item}>
                 <Checkbox
                   aria-label={`Select ${entry.displayName}`}
-                  checked={chosen.has(entry.id)}
-                  disabled={!entry.email}
+                  aria-describedby={entry.added ? `added-${entry.id}` : undefined}
+                  checked={!entry.added && chosen.has(entry.id)}
+                  disabled={!entry.email || entry.added}
                   onChange={(_, d) => toggle(entry, d.checked === true)}
                   label={
                     <span>
@@ -124,6 +127,11 @@ function BrowseContent({
                     </span>
                   }
                 />
+                {entry.added ? (
+                  <Badge id={`added-${entry.id}`} appearance="tint" color="informative" className={styles.added}>
+                    Added
+                  </Badge>
+                ) : null}
               </li>
             ))}
           </ul>
@@ -133,7 +141,7 @@ function BrowseContent({
             Load more
           </Button>
         ) : null}
-        <Caption1>{chosen.size} selected</Caption1>
+        <Caption1 aria-live="polite">{selectedText(chosen)}</Caption1>
       </DialogContent>
       <DialogActions>
         <Button appearance="primary" onClick={onAddSelected} disabled={chosen.size === 0}>
@@ -143,4 +151,24 @@ function BrowseContent({
       </DialogActions>
     </DialogBody>
   );
+}
+
+const countOf = (chosen: Map<string, DirectoryEntry>, kind: DirectoryEntry['kind']) =>
+  [...chosen.values()].filter((entry) => entry.kind === kind).length;
+
+/** A tab's count of choices, so a choice on the other tab is never hidden. */
+function counted(chosen: Map<string, DirectoryEntry>, kind: DirectoryEntry['kind']): string {
+  const n = countOf(chosen, kind);
+  return n ? ` (${n})` : '';
+}
+
+/** "2 users and 1 group selected": what Add selected adds, by tab. */
+function selectedText(chosen: Map<string, DirectoryEntry>): string {
+  const users = countOf(chosen, 'user');
+  const groups = countOf(chosen, 'group');
+  const parts = [
+    users ? `${users} ${users === 1 ? 'user' : 'users'}` : '',
+    groups ? `${groups} ${groups === 1 ? 'group' : 'groups'}` : '',
+  ].filter(Boolean);
+  return parts.length ? `${parts.join(' and ')} selected` : 'Nothing selected';
 }
