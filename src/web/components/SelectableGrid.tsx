@@ -23,6 +23,8 @@ const useStyles = makeStyles({
   cardTitle: { fontWeight: tokens.fontWeightSemibold, overflowWrap: 'anywhere' },
   field: { display: 'flex', gap: tokens.spacingHorizontalS, overflowWrap: 'anywhere' },
   fieldName: { color: tokens.colorNeutralForeground3, flexShrink: 0, minWidth: '96px' },
+  // Lets a value's text be cut to the card's width instead of widening it.
+  fieldValue: { minWidth: 0, flexGrow: 1 },
 });
 
 /** The rows ticked in a list page, kept by id so a refetch keeps them; cleared after every action. */
@@ -152,7 +154,7 @@ function SelectableCards<T>({ label, items, columns, getRowId, itemName, isSelec
                 {details.map((column) => (
                   <div key={column.columnId} className={styles.field}>
                     <span className={styles.fieldName}>{column.renderHeaderCell()}</span>
-                    <span>{column.renderCell(item)}</span>
+                    <span className={styles.fieldValue}>{column.renderCell(item)}</span>
                   </div>
                 ))}
               </div>

@@ -5,6 +5,7 @@ import {
   Caption1,
   createTableColumn,
   makeStyles,
+  mergeClasses,
   tokens,
   type TableColumnDefinition,
 } from '@fluentui/react-components';
@@ -31,6 +32,7 @@ import { AppLink } from '../components/AppLink';
 import { CommandBar } from '../components/CommandBar';
 import { ErrorBar, Loading, Notice } from '../components/Feedback';
 import { SelectableGrid, useSelection } from '../components/SelectableGrid';
+import { TruncatedText } from '../components/TruncatedText';
 import { blockedProfileMessage, cloudLabel, formatTime, lapsesText, statusLabel } from '../format';
 import { safeNextPath } from '../outcomes';
 import { PageHeader } from '../components/PageHeader';
@@ -39,12 +41,13 @@ import { WaitingConsentLinks } from '../components/WaitingConsentLinks';
 const PAGE_PATH = '/settings/app-profiles';
 
 const useStyles = makeStyles({
-  status: { display: 'flex', flexDirection: 'column', alignItems: 'flex-start', gap: tokens.spacingVerticalXXS },
+  status: { display: 'flex', flexDirection: 'column', alignItems: 'flex-start', gap: tokens.spacingVerticalXXS, minWidth: 0, maxWidth: '100%' },
   warning: { color: tokens.colorPaletteDarkOrangeForeground1, display: 'flex', gap: '4px', alignItems: 'center' },
   muted: { color: tokens.colorNeutralForeground3 },
   empty: { maxWidth: '760px', display: 'flex', flexDirection: 'column', gap: tokens.spacingVerticalS },
   wide: { flexGrow: 2 },
   badge: { whiteSpace: 'nowrap' },
+  fit: { display: 'block', minWidth: 0, maxWidth: '100%' },
 });
 
 const profileId = (profile: AppProfile) => profile.id;
@@ -163,7 +166,7 @@ export function AppProfilesPage() {
       createTableColumn<AppProfile>({
         columnId: 'name',
         renderHeaderCell: () => 'Name',
-        renderCell: (p) => p.name,
+        renderCell: (p) => <TruncatedText text={p.name} lines={2} />,
       }),
       createTableColumn<AppProfile>({
         columnId: 'status',
@@ -175,15 +178,17 @@ export function AppProfilesPage() {
         renderHeaderCell: () => 'Tenant',
         renderCell: (p) => (
           <div className={styles.status}>
-            <span>{p.tenantName ?? '—'}</span>
-            <Caption1 className={styles.muted}>{p.tenantId}</Caption1>
+            <TruncatedText text={p.tenantName ?? '—'} />
+            <Caption1 className={mergeClasses(styles.muted, styles.fit)}>
+              <TruncatedText text={p.tenantId} />
+            </Caption1>
           </div>
         ),
       }),
       createTableColumn<AppProfile>({
         columnId: 'domain',
         renderHeaderCell: () => 'Domain',
-        renderCell: (p) => p.tenantDomain ?? '—',
+        renderCell: (p) => <TruncatedText text={p.tenantDomain ?? '—'} />,
       }),
       createTableColumn<AppProfile>({
         columnId: 'cloud',
@@ -193,17 +198,17 @@ export function AppProfilesPage() {
       createTableColumn<AppProfile>({
         columnId: 'authorizedBy',
         renderHeaderCell: () => 'Authorized by',
-        renderCell: (p) => p.authorizedBy ?? '—',
+        renderCell: (p) => <TruncatedText text={p.authorizedBy ?? '—'} />,
       }),
       createTableColumn<AppProfile>({
         columnId: 'authorizedAt',
         renderHeaderCell: () => 'Authorized at',
-        renderCell: (p) => formatTime(p.authorizedAt),
+        renderCell: (p) => <TruncatedText text={formatTime(p.authorizedAt)} />,
       }),
       createTableColumn<AppProfile>({
         columnId: 'lastCheckedAt',
         renderHeaderCell: () => 'Last checked',
-        renderCell: (p) => formatTime(p.lastCheckedAt),
+        renderCell: (p) => <TruncatedText text={formatTime(p.lastCheckedAt)} />,
       }),
     ],
     [styles],
@@ -346,12 +351,15 @@ function StatusCell({ profile, onReauthorize }: { profile: AppProfile; onReautho
         <Button
           size="small"
           appearance="primary"
+          // The row already names the profile: the visible label stays short and on one line; the accessible name keeps it.
+          aria-label={`Re-authorize ${profile.name}`}
+          className={styles.badge}
           onClick={(event) => {
             event.stopPropagation();
             onReauthorize();
           }}
         >
-          Re-authorize {profile.name}
+          Re-authorize
         </Button>
       ) : null}
       {profile.lastCheckError ? (

@@ -29,6 +29,7 @@ import { ChangeRoleDialog } from '../components/ChangeRoleDialog';
 import { CommandBar } from '../components/CommandBar';
 import { useDangerStyles } from '../components/danger';
 import { ErrorBar, Loading, Notice } from '../components/Feedback';
+import { TruncatedText } from '../components/TruncatedText';
 import { SelectableGrid, useSelection } from '../components/SelectableGrid';
 import { useDebounced } from '../components/useDebounced';
 import { useLastValue } from '../components/useLastValue';
@@ -38,7 +39,10 @@ import { ExpiredProfilesBanner, useExpiredProfiles } from '../components/Profile
 
 const useStyles = makeStyles({
   toolbar: { display: 'flex', gap: tokens.spacingHorizontalM, alignItems: 'center', flexWrap: 'wrap' },
-  email: { display: 'flex', gap: tokens.spacingHorizontalS, alignItems: 'center', flexWrap: 'wrap' },
+  email: { display: 'flex', gap: tokens.spacingHorizontalS, alignItems: 'center', minWidth: 0, maxWidth: '100%' },
+  badge: { flexShrink: 0, whiteSpace: 'nowrap' },
+  // A long profile name would size the filter past a phone's width: the box stays narrow, its options show all.
+  filter: { maxWidth: '100%', width: '240px', '& select': { textOverflow: 'ellipsis' } },
   status: { display: 'flex', flexDirection: 'column', gap: '2px', width: '100%' },
   list: { margin: 0, paddingLeft: tokens.spacingHorizontalXL },
   expired: { color: tokens.colorPaletteRedForeground1, fontSize: '16px', flexShrink: 0 },
@@ -142,9 +146,9 @@ export function UsersPage() {
         renderCell: (user) => (
           <span className={styles.email}>
             <ExpiredProfileIcon user={user} expired={expiredProfiles} className={styles.expired} />
-            {user.email}
+            <TruncatedText text={user.email} />
             {user.isOwner ? (
-              <Badge appearance="tint" color="brand">
+              <Badge appearance="tint" color="brand" className={styles.badge}>
                 Tenant owner
               </Badge>
             ) : null}
@@ -154,7 +158,7 @@ export function UsersPage() {
       createTableColumn<User>({
         columnId: 'name',
         renderHeaderCell: () => 'Name',
-        renderCell: (user) => user.displayName ?? '—',
+        renderCell: (user) => <TruncatedText text={user.displayName ?? '—'} lines={2} />,
       }),
       createTableColumn<User>({
         columnId: 'signInType',
@@ -169,7 +173,7 @@ export function UsersPage() {
       createTableColumn<User>({
         columnId: 'appProfile',
         renderHeaderCell: () => 'App profile',
-        renderCell: (user) => user.appProfileName ?? '—',
+        renderCell: (user) => <TruncatedText text={user.appProfileName ?? '—'} lines={2} />,
       }),
       createTableColumn<User>({
         columnId: 'status',
@@ -226,6 +230,7 @@ export function UsersPage() {
         </Select>
         <Select
           aria-label="App profile filter"
+          className={styles.filter}
           value={appProfileFilter}
           onChange={(_, d) => setAppProfileFilter(d.value)}
         >
