@@ -18,6 +18,8 @@ import { createSsoFeature, type SsoFeature } from './sso/index';
 import { createDirectorySync, type DirectorySync } from './directory-sync/index';
 import { createConsentLinkService, type ConsentLinkService } from './consent-links/service';
 import { createConsentLinkStore } from './consent-links/store';
+import { createNotificationService, type NotificationService } from './notifications/service';
+import { createNotificationStore } from './notifications/store';
 
 export type { CoreServices, MicrosoftSetup } from './core-types';
 
@@ -30,6 +32,7 @@ export interface Services extends CoreServices {
   directorySync: DirectorySync;
   clouds: CloudDetector;
   consentLinks: ConsentLinkService;
+  notifications: NotificationService;
 }
 
 export function createServices(config: Config, database: DatabaseHandle, extra: { secretBox: SecretBox; microsoft: MicrosoftSetup; sandboxBaseUrl?: string; metrics: Metrics }): Services {
@@ -45,9 +48,11 @@ export function createServices(config: Config, database: DatabaseHandle, extra: 
   });
   const flows = createFlowStore(core.db, core.secretBox);
   const userStore = createUserStore(core.db, core.engine);
-  const appProfiles = createAppProfilesFeature(core, { oauth, flows, publicUrl: config.publicUrl });
+  const notifications = createNotificationService({ store: createNotificationStore(core.db), log: (message, error) => console.warn(JSON.stringify({ level: 'warn', msg: message, reason: (error as Error)?.message })) });
+  const { notify } = notifications;
+  const appProfiles = createAppProfilesFeature(core, { oauth, flows, publicUrl: config.publicUrl, notify });
   const directorySync = createDirectorySync(core, { graphs: appProfiles.graphs, users: userStore, profiles: appProfiles.store });
-  const users = createUsersFeature(core, { appProfiles, config, store: userStore });
+  const users = createUsersFeature(core, { appProfiles, config, store: userStore, notify });
   const sso = createSsoFeature(core, { oauth, flows, graphs: appProfiles.graphs, users: userStore, config });
   const consentLinks = createConsentLinkService({
     store: createConsentLinkStore(core.db),
@@ -58,9 +63,10 @@ export function createServices(config: Config, database: DatabaseHandle, extra: 
     audit: core.audit,
     offeredClouds: microsoft.offeredClouds,
     publicUrl: config.publicUrl,
+    notify,
   });
   const clouds = createCloudDetector({ endpoints: microsoft.endpoints, offeredClouds: microsoft.offeredClouds, perMinute: config.cloudDetectPerMinute });
-  return { ...core, oauth, flows, appProfiles, users, sso, directorySync, clouds, consentLinks };
+  return { ...core, oauth, flows, appProfiles, users, sso, directorySync, clouds, consentLinks, notifications };
 }
 
 export function createCoreServices(config: Config, database: DatabaseHandle, extra: { secretBox: SecretBox; microsoft: MicrosoftSetup; sandboxBaseUrl?: string; metrics: Metrics }): CoreServices {

@@ -9,6 +9,7 @@ import * as m007 from './migrations/007_table_owners';
 import * as m005 from './migrations/005_read_path_indexes';
 import * as m008 from './migrations/008_graph_host';
 import * as m010 from './migrations/010_consent_links';
+import * as m011 from './migrations/011_notifications';
 
 /**
  * The numbered migrations, listed explicitly so they run the same from source (tsx) and from tests.
@@ -24,6 +25,7 @@ const migrations: Record<string, Migration> = {
   '005_read_path_indexes': m005,
   '008_graph_host': m008,
   '010_consent_links': m010,
+  '011_notifications': m011,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

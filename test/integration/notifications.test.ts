@@ -1,0 +1,177 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createProfileHealth } from '../../src/server/app-profiles/health';
+import { ApiClient, signUpPartner } from '../support/api-client';
+import { testEngines } from '../support/engines';
+import { AdminBrowser, CONTOSO, NORTHWIND, SAMPLE_PASSWORD } from '../support/microsoft-round-trip';
+import { startTestPortal, type TestPortal } from '../support/portal';
+import { SandboxUserAgent } from '../support/sandbox-user-agent';
+
+const DAY = 24 * 3600_000;
+
+/** Issue 10, section 2: alerts before and at loss of access, once per condition, per partner. */
+describe.each(testEngines())('notifications on %s', (engine) => {
+  let portal: TestPortal;
+  const sandbox = (path: string, body: unknown = {}) =>
+    fetch(`${portal.sandbox!.baseUrl}/_sandbox${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const db = () => portal.services.db;
+
+  beforeAll(async () => {
+    portal = await startTestPortal(engine);
+  });
+  afterAll(async () => {
+    await portal?.close();
+  });
+
+  async function partnerWithProfile(name: string, account: string = CONTOSO.admin) {
+    const partner = await signUpPartner(portal.url, name);
+    const browser = new AdminBrowser(partner.client);
+    const outcome = await browser.createProfile(`${name} profile`, { email: account, password: SAMPLE_PASSWORD, consent: 'accept' });
+    expect(outcome.result, outcome.location).toBe('created');
+    return { ...partner, browser, profileId: outcome.profileId! };
+  }
+
+  /** The partner's stored notifications, oldest first. */
+  const stored = (partnerId: string) => db().selectFrom('notifications').selectAll().where('partner_id', '=', partnerId).orderBy('created_at').orderBy('key').execute();
+  const types = async (partnerId: string) => (await stored(partnerId)).map((n) => n.type);
+  const revokeSessions = (account: string) => sandbox(`/tenants/${CONTOSO.id}/users/${account}/revoke-sessions`);
+
+  describe('app profile expired and restored', () => {
+    it('notifies once with the cause and the fix, resolves when Active again, and a later lapse notifies again', async () => {
+      const p = await partnerWithProfile('Expiry Partner');
+      const other = await partnerWithProfile('Bystander Partner', NORTHWIND.admin);
+      expect((await revokeSessions(CONTOSO.admin)).status).toBeLessThan(300);
+      expect((await p.client.post(`/api/app-profiles/${p.profileId}/check`, {})).body.status).toBe('authorization_expired');
+      // The same condition seen again (another check, the scheduled sweep): no second notification.
+      expect((await p.client.post(`/api/app-profiles/${p.profileId}/check`, {})).body.status).toBe('authorization_expired');
+      await portal.services.appProfiles.health.sweep({ olderThanMs: 0 });
+      const [expired, ...rest] = await stored(p.partnerId);
+      expect(rest).toEqual([]);
+      expect(expired).toMatchObject({ type: 'profile_expired', severity: 'error', app_profile_id: p.profileId, title: 'App authorization expired: Expiry Partner profile', in_portal: 1 });
+      expect(expired.message).toMatch(/revoked|signed out|sessions/i);
+      expect(expired.fix).toMatch(/Authorize the app profile again/);
+      expect(JSON.parse(expired.data!)).toMatchObject({ appProfile: { id: p.profileId, tenantId: CONTOSO.id }, code: expect.stringMatching(/^AADSTS/) });
+
+      const back = await p.browser.reauthorize(p.profileId, 'current', { email: CONTOSO.admin, password: SAMPLE_PASSWORD, consent: 'accept' });
+      expect(back.result).toBe('reauthorized');
+      expect(await types(p.partnerId)).toEqual(['profile_expired', 'profile_restored']);
+      // A check of the Active profile resolves nothing more.
+      expect((await p.client.post(`/api/app-profiles/${p.profileId}/check`, {})).body.status).toBe('active');
+      expect(await types(p.partnerId)).toEqual(['profile_expired', 'profile_restored']);
+
+      // A new lapse is a new episode: notified again.
+      await revokeSessions(CONTOSO.admin);
+      expect((await p.client.post(`/api/app-profiles/${p.profileId}/check`, {})).body.status).toBe('authorization_expired');
+      expect(await types(p.partnerId)).toEqual(['profile_expired', 'profile_restored', 'profile_expired']);
+      expect(new Set((await stored(p.partnerId)).map((n) => n.key)).size).toBe(3);
+      // The other partner's profile (another tenant) is Active; it was told nothing.
+      expect(await stored(other.partnerId)).toEqual([]);
+    });
+
+    it('resolves an expired episode when Check now succeeds again', async () => {
+      const p = await partnerWithProfile('Check Partner', NORTHWIND.admin);
+      await db().updateTable('app_profiles').set({ status: 'authorization_expired', status_code: 'AADSTS50173', status_message: 'The grant was revoked.', status_fix: 'Re-authorize.' }).where('id', '=', p.profileId).execute();
+      await portal.services.notifications.notify({ partnerId: p.partnerId, type: 'profile_expired', severity: 'error', key: `profile-expired:${p.profileId}`, episode: 'open', title: 'expired', message: 'm' });
+      expect((await p.client.post(`/api/app-profiles/${p.profileId}/check`, {})).body.status).toBe('active');
+      const notes = await stored(p.partnerId);
+      expect(notes.map((n) => n.type)).toEqual(['profile_expired', 'profile_restored']);
+      expect(notes[1]).toMatchObject({ severity: 'resolved', title: 'App authorization restored: Check Partner profile' });
+    });
+  });
+
+  describe('no successful refresh for 76 and 87 days', () => {
+    it('warns 14 and then 3 days before the 90-day lapse, once each, and again after a later gap', async () => {
+      const p = await partnerWithProfile('Lapse Partner', NORTHWIND.admin);
+      const start = Date.now();
+      let clock = new Date(start);
+      // The portal's health monitor with a clock the test sets; Microsoft (the sandbox) keeps true time.
+      const health = createProfileHealth({
+        store: portal.services.appProfiles.store,
+        box: portal.services.secretBox,
+        oauth: portal.services.oauth,
+        audit: portal.services.audit,
+        notify: portal.services.notifications.notify,
+        now: () => clock,
+        sleep: async () => undefined,
+      });
+      const tokenEndpointDown = (requests: number) => sandbox('/faults', { tenantId: NORTHWIND.id, status: 503, requests, target: 'token' });
+      const warnings = async () => (await stored(p.partnerId)).filter((n) => n.type === 'refresh_lapse_warning').map((n) => JSON.parse(n.data!).daysLeft as number);
+
+      await tokenEndpointDown(1000);
+      clock = new Date(start + 75 * DAY);
+      await health.sweep({ olderThanMs: 0 });
+      expect(await warnings()).toEqual([]);
+      clock = new Date(start + 76 * DAY + 3600_000);
+      await health.sweep({ olderThanMs: 0 });
+      clock = new Date(start + 80 * DAY);
+      await health.sweep({ olderThanMs: 0 });
+      expect(await warnings()).toEqual([14]);
+      const [first] = (await stored(p.partnerId)).filter((n) => n.type === 'refresh_lapse_warning');
+      expect(first).toMatchObject({ severity: 'warning', app_profile_id: p.profileId, title: 'Lapse Partner profile: authorization lapses in 14 days' });
+      expect(first.fix).toMatch(/Check now/);
+      clock = new Date(start + 87 * DAY + 3600_000);
+      await health.sweep({ olderThanMs: 0 });
+      await health.sweep({ olderThanMs: 0 });
+      expect(await warnings()).toEqual([14, 3]);
+
+      // Microsoft answers again: the refresh succeeds and the window starts over; a later gap warns again.
+      await tokenEndpointDown(0);
+      await health.sweep({ olderThanMs: 0 });
+      const row = await portal.services.appProfiles.store.get(p.partnerId, p.profileId);
+      expect(row).toMatchObject({ status: 'active', token_used_at: clock.toISOString() });
+      await tokenEndpointDown(1000);
+      clock = new Date(clock.getTime() + 77 * DAY);
+      await health.sweep({ olderThanMs: 0 });
+      await tokenEndpointDown(0);
+      expect(await warnings()).toEqual([14, 3, 14]);
+    });
+  });
+
+  describe('group member download', () => {
+    it('notifies a failed download once and resolves when a later download succeeds', async () => {
+      const p = await partnerWithProfile('Group Partner');
+      const added = await p.client.post('/api/users', { signInType: 'microsoft365', emails: ['support@contoso.com'], appProfileId: p.profileId, role: 'member' });
+      const group = added.body.added[0];
+      await portal.services.users.downloadGroupMembers(p.partnerId, group.id);
+      expect(await types(p.partnerId)).toEqual([]);
+      for (let i = 0; i < 2; i++) {
+        await sandbox('/faults', { tenantId: CONTOSO.id, status: 500, requests: 1 });
+        await expect(portal.services.users.downloadGroupMembers(p.partnerId, group.id)).rejects.toThrow();
+      }
+      const [failed] = await stored(p.partnerId);
+      expect(await types(p.partnerId)).toEqual(['group_download_failed']);
+      expect(failed).toMatchObject({ title: 'Member download failed: support@contoso.com', link: '/settings/users', app_profile_id: p.profileId });
+      expect(failed.message).toMatch(/stopped after/);
+      await expect(portal.services.users.downloadGroupMembers(p.partnerId, group.id)).resolves.toEqual({ members: 2 });
+      expect(await types(p.partnerId)).toEqual(['group_download_failed', 'group_download_restored']);
+    });
+  });
+
+  describe('consent links', () => {
+    const pathOf = (url: string) => new URL(url).pathname;
+
+    it('notifies when a link is used, revoked or expires, each once', async () => {
+      const partner = await signUpPartner(portal.url, 'Link Alerts Partner');
+      const used = (await partner.client.post('/api/consent-links', { name: 'Northwind via link', cloud: 'global' })).body;
+      const ga = new ApiClient(portal.url);
+      const go = await ga.get(`${pathOf(used.url)}/continue`);
+      const redirect = await new SandboxUserAgent().authorize(go.headers.get('location')!, { email: NORTHWIND.admin, password: SAMPLE_PASSWORD, consent: 'accept' });
+      await ga.get(`${redirect.pathname}${redirect.search}`);
+      const usedNote = (await stored(partner.partnerId)).find((n) => n.type === 'consent_link_used');
+      expect(usedNote).toMatchObject({ title: 'Consent link used: Northwind via link', severity: 'info' });
+      expect(usedNote!.message).toContain('connected the tenant');
+      expect(usedNote!.app_profile_id).toBeTruthy();
+
+      const revoked = (await partner.client.post('/api/consent-links', { name: 'Revoked link', cloud: 'global' })).body;
+      expect((await partner.client.delete(`/api/consent-links/${revoked.id}`)).status).toBe(204);
+      expect((await partner.client.delete(`/api/consent-links/${revoked.id}`)).status).toBe(204);
+
+      const expired = (await partner.client.post('/api/consent-links', { name: 'Expired link', cloud: 'global' })).body;
+      await db().updateTable('consent_links').set({ expires_at: new Date(Date.now() - 1000).toISOString() }).where('id', '=', expired.id).execute();
+      expect(await portal.services.consentLinks.notifyExpired()).toBeGreaterThanOrEqual(1);
+      await portal.services.consentLinks.notifyExpired();
+      expect((await types(partner.partnerId)).sort()).toEqual(['consent_link_expired', 'consent_link_revoked', 'consent_link_used']);
+      const expiredNote = (await stored(partner.partnerId)).find((n) => n.type === 'consent_link_expired');
+      expect(expiredNote).toMatchObject({ title: 'Consent link expired: Expired link', severity: 'warning' });
+    });
+  });
+});
