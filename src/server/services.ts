@@ -48,7 +48,7 @@ export function createServices(config: Config, database: DatabaseHandle, extra: 
   });
   const flows = createFlowStore(core.db, core.secretBox);
   const userStore = createUserStore(core.db, core.engine);
-  const notifications = createNotificationService({ store: createNotificationStore(core.db), log: (message, error) => console.warn(JSON.stringify({ level: 'warn', msg: message, reason: (error as Error)?.message })) });
+  const notifications = createNotificationService({ store: createNotificationStore(core.db), audit: core.audit, log: (message, error) => console.warn(JSON.stringify({ level: 'warn', msg: message, reason: (error as Error)?.message })) });
   const { notify } = notifications;
   const appProfiles = createAppProfilesFeature(core, { oauth, flows, publicUrl: config.publicUrl, notify });
   const directorySync = createDirectorySync(core, { graphs: appProfiles.graphs, users: userStore, profiles: appProfiles.store });

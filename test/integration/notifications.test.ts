@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createProfileHealth } from '../../src/server/app-profiles/health';
 import { ApiClient, signUpPartner } from '../support/api-client';
+import { insertLocalUser } from '../support/db-fixtures';
 import { testEngines } from '../support/engines';
 import { AdminBrowser, CONTOSO, NORTHWIND, SAMPLE_PASSWORD } from '../support/microsoft-round-trip';
 import { startTestPortal, type TestPortal } from '../support/portal';
@@ -172,6 +173,87 @@ describe.each(testEngines())('notifications on %s', (engine) => {
       expect((await types(partner.partnerId)).sort()).toEqual(['consent_link_expired', 'consent_link_revoked', 'consent_link_used']);
       const expiredNote = (await stored(partner.partnerId)).find((n) => n.type === 'consent_link_expired');
       expect(expiredNote).toMatchObject({ title: 'Consent link expired: Expired link', severity: 'warning' });
+    });
+  });
+
+  describe('API', () => {
+    const event = (partnerId: string, key: string, title = key) => portal.services.notifications.notify({ partnerId, type: 'consent_link_revoked', severity: 'info', key, title, message: 'm' });
+
+    async function memberOf(partnerId: string) {
+      const email = `member-${Math.random().toString(36).slice(2)}@acme-partner.test`;
+      await insertLocalUser(db(), partnerId, { email, password: 'silver-forest-river-9', role: 'member' });
+      const client = new ApiClient(portal.url);
+      expect((await client.post('/api/session', { email, password: 'silver-forest-river-9' })).status).toBe(200);
+      return client;
+    }
+
+    it('lists newest first with the unread count, pages, filters unread, and keeps read state per person', async () => {
+      const partner = await signUpPartner(portal.url, 'List Partner');
+      const member = await memberOf(partner.partnerId);
+      for (const key of ['one', 'two', 'three']) {
+        await event(partner.partnerId, key);
+        await new Promise((r) => setTimeout(r, 3)); // distinct times: the order is by time
+      }
+      const all = await partner.client.get('/api/notifications');
+      expect(all.status).toBe(200);
+      expect(all.body.items.map((n: { title: string }) => n.title)).toEqual(['three', 'two', 'one']);
+      expect(all.body).toMatchObject({ unread: 3, nextCursor: null });
+      expect(all.body.items[0]).toMatchObject({ type: 'consent_link_revoked', severity: 'info', read: false, fix: null, link: null });
+
+      const first = await partner.client.get('/api/notifications?limit=2');
+      expect(first.body.items.map((n: { title: string }) => n.title)).toEqual(['three', 'two']);
+      const second = await partner.client.get(`/api/notifications?limit=2&cursor=${first.body.nextCursor}`);
+      expect(second.body.items.map((n: { title: string }) => n.title)).toEqual(['one']);
+      expect(second.body.nextCursor).toBeNull();
+      expect((await partner.client.get('/api/notifications?cursor=nonsense')).status).toBe(400);
+
+      const threeId = all.body.items[0].id;
+      expect((await partner.client.post('/api/notifications/read', { ids: [threeId] })).status).toBe(204);
+      const unread = await partner.client.get('/api/notifications?unread=true');
+      expect(unread.body.items.map((n: { title: string }) => n.title)).toEqual(['two', 'one']);
+      expect(unread.body.unread).toBe(2);
+      expect((await partner.client.get('/api/notifications')).body.items[0]).toMatchObject({ id: threeId, read: true });
+      // Read state is each person's: the Member still has all three unread, and may mark them too.
+      expect((await member.get('/api/notifications')).body.unread).toBe(3);
+      expect((await member.post('/api/notifications/read', { ids: [threeId] })).status).toBe(204);
+      expect((await member.get('/api/notifications')).body.unread).toBe(2);
+    });
+
+    it('never shows one partner’s notifications to another, nor lets it mark them', async () => {
+      const a = await signUpPartner(portal.url, 'Partner A');
+      const b = await signUpPartner(portal.url, 'Partner B');
+      await event(a.partnerId, 'secret', 'A only');
+      const [mine] = (await a.client.get('/api/notifications')).body.items;
+      expect((await b.client.get('/api/notifications')).body).toEqual({ items: [], unread: 0, nextCursor: null });
+      expect((await b.client.post('/api/notifications/read', { ids: [mine.id] })).status).toBe(204);
+      expect(await db().selectFrom('notification_reads').selectAll().where('notification_id', '=', mine.id).execute()).toEqual([]);
+      // The same key in another partner is another partner's event.
+      await event(b.partnerId, 'secret', 'B only');
+      expect((await b.client.get('/api/notifications')).body.items.map((n: { title: string }) => n.title)).toEqual(['B only']);
+      expect((await a.client.get('/api/notifications')).body.items.map((n: { title: string }) => n.title)).toEqual(['A only']);
+    });
+
+    it('lets Administrators turn channels off and opt out of email; a Member reads the settings but cannot change them', async () => {
+      const partner = await signUpPartner(portal.url, 'Settings Partner');
+      const member = await memberOf(partner.partnerId);
+      expect((await partner.client.get('/api/notification-settings')).body).toEqual({ channels: { portal: true, email: true }, emailOptOut: false });
+      const denied = await member.put('/api/notification-settings', { channels: { portal: false } });
+      expect(denied.status).toBe(403);
+      expect((await member.get('/api/notification-settings')).body.channels).toEqual({ portal: true, email: true });
+
+      const saved = await partner.client.put('/api/notification-settings', { channels: { portal: false }, emailOptOut: true });
+      expect(saved.status).toBe(200);
+      expect(saved.body).toEqual({ channels: { portal: false, email: true }, emailOptOut: true });
+      expect((await member.get('/api/notification-settings')).body).toEqual({ channels: { portal: false, email: true }, emailOptOut: false });
+      expect((await partner.client.put('/api/notification-settings', { channels: { portal: 'yes' } })).status).toBe(400);
+      // With the portal channel off, an event is not shown in the portal.
+      await event(partner.partnerId, 'hidden');
+      expect((await partner.client.get('/api/notifications')).body).toMatchObject({ items: [], unread: 0 });
+      await partner.client.put('/api/notification-settings', { channels: { portal: true } });
+      await event(partner.partnerId, 'shown');
+      expect((await partner.client.get('/api/notifications')).body.items.map((n: { title: string }) => n.title)).toEqual(['shown']);
+      const audit = await partner.client.get('/api/audit?action=notification_settings.update');
+      expect(audit.body.items).toHaveLength(2);
     });
   });
 });

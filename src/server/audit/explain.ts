@@ -22,6 +22,7 @@ export const AUDIT_ACTION_NAMES: Readonly<Record<string, string>> = Object.freez
   'app_profile.check': 'App profile checked',
   'app_profile.expired': 'App authorization expired',
   'app_profile.delete': 'App profile deleted',
+  'notification_settings.update': 'Alert settings changed',
 });
 
 /** "App profile created" for `app_profile.create`; an unknown code still reads as words. */

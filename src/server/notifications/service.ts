@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { AuditLog } from '../audit/store';
 import type { AuthContext } from '../http/context';
 import { BadRequestError } from '../http/errors';
 import type { NotificationEvent, NotificationSeverity, NotificationType, Notify } from './events';
@@ -25,6 +26,7 @@ export interface NotificationChannel {
 
 export interface NotificationServiceDeps {
   store: NotificationStore;
+  audit: AuditLog;
   /** Channels besides the portal, each asked whether the partner has it on. */
   channels?: { name: 'email'; channel: NotificationChannel }[];
   now?: () => Date;
@@ -138,10 +140,19 @@ export function createNotificationService(deps: NotificationServiceDeps) {
       return { channels, emailOptOut: optedOut.has(auth.user.id) };
     },
 
-    async saveSettings(auth: AuthContext, input: { channels?: Partial<{ portal: boolean; email: boolean }>; emailOptOut?: boolean }) {
+    async saveSettings(auth: AuthContext, input: { channels?: Partial<{ portal: boolean; email: boolean }>; emailOptOut?: boolean }, clientAddress: string) {
       const at = now().toISOString();
       if (input.channels) await store.saveSettings(auth.partner.id, { ...(await store.settings(auth.partner.id)), ...input.channels }, at);
       if (input.emailOptOut !== undefined) await store.setEmailOptOut(auth.partner.id, auth.user.id, input.emailOptOut, at);
+      await deps.audit.record({
+        partnerId: auth.partner.id,
+        actor: { userId: auth.user.id, email: auth.user.email },
+        action: 'notification_settings.update',
+        target: { type: 'partner', id: auth.partner.id, name: auth.partner.name },
+        outcome: 'success',
+        clientAddress,
+        details: { ...input },
+      });
     },
   };
 }
