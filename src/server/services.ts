@@ -20,6 +20,8 @@ import { createConsentLinkService, type ConsentLinkService } from './consent-lin
 import { createConsentLinkStore } from './consent-links/store';
 import { createNotificationService, type NotificationService } from './notifications/service';
 import { createNotificationStore } from './notifications/store';
+import { createEmailChannel } from './notifications/email';
+import type { UserStore } from './users/store';
 
 export type { CoreServices, MicrosoftSetup } from './core-types';
 
@@ -48,7 +50,7 @@ export function createServices(config: Config, database: DatabaseHandle, extra: 
   });
   const flows = createFlowStore(core.db, core.secretBox);
   const userStore = createUserStore(core.db, core.engine);
-  const notifications = createNotificationService({ store: createNotificationStore(core.db), audit: core.audit, log: (message, error) => console.warn(JSON.stringify({ level: 'warn', msg: message, reason: (error as Error)?.message })) });
+  const notifications = createNotifications(config, core, userStore);
   const { notify } = notifications;
   const appProfiles = createAppProfilesFeature(core, { oauth, flows, publicUrl: config.publicUrl, notify });
   const directorySync = createDirectorySync(core, { graphs: appProfiles.graphs, users: userStore, profiles: appProfiles.store });
@@ -67,6 +69,19 @@ export function createServices(config: Config, database: DatabaseHandle, extra: 
   });
   const clouds = createCloudDetector({ endpoints: microsoft.endpoints, offeredClouds: microsoft.offeredClouds, perMinute: config.cloudDetectPerMinute });
   return { ...core, oauth, flows, appProfiles, users, sso, directorySync, clouds, consentLinks, notifications };
+}
+
+/** Alerts: the portal's list always, email to the partner's Administrators when SMTP is configured. */
+function createNotifications(config: Config, core: CoreServices, users: Pick<UserStore, 'administrators'>): NotificationService {
+  const warn = (details: object, msg: string) => console.warn(JSON.stringify({ level: 'warn', msg, ...details }));
+  const store = createNotificationStore(core.db);
+  const email = config.smtp ? createEmailChannel({ smtp: config.smtp, store, administrators: (partnerId) => users.administrators(partnerId), publicUrl: config.publicUrl, log: { warn } }) : null;
+  return createNotificationService({
+    store,
+    audit: core.audit,
+    channels: email ? [{ name: 'email', channel: email }] : [],
+    log: (msg, error) => warn({ reason: (error as Error)?.message }, msg),
+  });
 }
 
 export function createCoreServices(config: Config, database: DatabaseHandle, extra: { secretBox: SecretBox; microsoft: MicrosoftSetup; sandboxBaseUrl?: string; metrics: Metrics }): CoreServices {

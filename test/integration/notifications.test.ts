@@ -6,6 +6,7 @@ import { testEngines } from '../support/engines';
 import { AdminBrowser, CONTOSO, NORTHWIND, SAMPLE_PASSWORD } from '../support/microsoft-round-trip';
 import { startTestPortal, type TestPortal } from '../support/portal';
 import { SandboxUserAgent } from '../support/sandbox-user-agent';
+import { startSmtpServer } from '../support/smtp-server';
 
 const DAY = 24 * 3600_000;
 
@@ -255,5 +256,75 @@ describe.each(testEngines())('notifications on %s', (engine) => {
       const audit = await partner.client.get('/api/audit?action=notification_settings.update');
       expect(audit.body.items).toHaveLength(2);
     });
+  });
+});
+
+describe.each(testEngines())('alert emails on %s', (engine) => {
+  let portal: TestPortal;
+  let smtp: Awaited<ReturnType<typeof startSmtpServer>>;
+  beforeAll(async () => {
+    smtp = await startSmtpServer({ refuse: ['bounce@acme-partner.test'] });
+    portal = await startTestPortal(engine, { SMTP_URL: smtp.url, SMTP_FROM: 'alerts@tenantgate.test' });
+  });
+  afterAll(async () => {
+    await portal?.close();
+    await smtp?.close();
+  });
+
+  const db = () => portal.services.db;
+  const mailsTo = (email: string) => smtp.mails.filter((m) => m.to.includes(email));
+  const body = (data: string) => data.replace(/=\n/g, '').replace(/=([0-9A-F]{2})/g, (_m, hex: string) => String.fromCharCode(parseInt(hex, 16)));
+  const signIn = async (email: string, password: string) => {
+    const client = new ApiClient(portal.url);
+    expect((await client.post('/api/session', { email, password })).status).toBe(200);
+    return client;
+  };
+
+  it('mails an expired profile once to each Administrator who did not opt out, never to Members', async () => {
+    const owner = await signUpPartner(portal.url, 'Mail Partner');
+    const password = 'silver-forest-river-9';
+    const admin2 = `second-${Date.now()}@acme-partner.test`;
+    const quiet = `quiet-${Date.now()}@acme-partner.test`;
+    const member = `member-${Date.now()}@acme-partner.test`;
+    await insertLocalUser(db(), owner.partnerId, { email: admin2, password, role: 'administrator' });
+    await insertLocalUser(db(), owner.partnerId, { email: quiet, password, role: 'administrator' });
+    await insertLocalUser(db(), owner.partnerId, { email: member, password, role: 'member' });
+    expect((await (await signIn(quiet, password)).put('/api/notification-settings', { emailOptOut: true })).status).toBe(200);
+
+    const browser = new AdminBrowser(owner.client);
+    const outcome = await browser.createProfile('Mailed profile', { email: NORTHWIND.admin, password: SAMPLE_PASSWORD, consent: 'accept' });
+    expect(outcome.result).toBe('created');
+    await fetch(`${portal.sandbox!.baseUrl}/_sandbox/tenants/${NORTHWIND.id}/users/${NORTHWIND.admin}/revoke-sessions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    for (let i = 0; i < 2; i++) expect((await owner.client.post(`/api/app-profiles/${outcome.profileId}/check`, {})).body.status).toBe('authorization_expired');
+
+    await expect.poll(() => mailsTo(owner.email).length + mailsTo(admin2).length).toBe(2);
+    const [mail] = mailsTo(owner.email);
+    expect(mail.from).toBe('alerts@tenantgate.test');
+    expect(mail.data).toContain('Subject: Tenantgate alert: App authorization expired: Mailed profile');
+    const text = body(mail.data);
+    expect(text).toContain('How to fix: Authorize the app profile again');
+    expect(text).toContain(`Open it in Tenantgate: ${portal.url}/settings/app-profiles`);
+    expect(text).toContain('Settings > Alerts');
+    // Opted out, a Member, or the same condition seen again: nothing more.
+    await new Promise((r) => setTimeout(r, 300));
+    expect(mailsTo(quiet)).toEqual([]);
+    expect(mailsTo(member)).toEqual([]);
+    expect(mailsTo(owner.email)).toHaveLength(1);
+    const deliveries = await db().selectFrom('notification_deliveries').select(['recipient', 'status']).where('partner_id', '=', owner.partnerId).orderBy('recipient').execute();
+    expect(deliveries).toEqual([{ recipient: owner.email, status: 'sent' }, { recipient: admin2, status: 'sent' }].sort((a, b) => a.recipient.localeCompare(b.recipient)));
+  });
+
+  it('sends nothing by email while the partner has the email channel off, records a refused address, and still shows the bell', async () => {
+    const owner = await signUpPartner(portal.url, 'Quiet Mail Partner');
+    await insertLocalUser(db(), owner.partnerId, { email: 'bounce@acme-partner.test', password: 'silver-forest-river-9', role: 'administrator' });
+    const event = (key: string) => portal.services.notifications.notify({ partnerId: owner.partnerId, type: 'consent_link_revoked', severity: 'info', key, title: `Alert ${key}`, message: 'm' });
+    expect((await owner.client.put('/api/notification-settings', { channels: { email: false } })).status).toBe(200);
+    await event('off');
+    await owner.client.put('/api/notification-settings', { channels: { email: true } });
+    await event('on');
+    await expect.poll(() => mailsTo(owner.email).length).toBe(1);
+    expect(mailsTo(owner.email)[0].data).toContain('Subject: Tenantgate alert: Alert on');
+    await expect.poll(async () => (await db().selectFrom('notification_deliveries').select('status').where('recipient', '=', 'bounce@acme-partner.test').executeTakeFirst())?.status).toBe('failed');
+    expect((await owner.client.get('/api/notifications')).body.items.map((n: { title: string }) => n.title)).toEqual(['Alert on', 'Alert off']);
   });
 });

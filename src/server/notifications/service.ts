@@ -104,9 +104,10 @@ export function createNotificationService(deps: NotificationServiceDeps) {
       created_at: at,
     };
     if (!(await store.insert(row))) return;
+    // Other channels deliver in the background: a slow mail server never holds up the check that raised the event.
     for (const { name, channel } of deps.channels ?? []) {
       if (name === 'email' && !settings.email) continue;
-      await channel.deliver(row).catch((error: unknown) => deps.log?.(`notification could not be delivered by ${name}`, error));
+      void channel.deliver(row).catch((error: unknown) => deps.log?.(`notification could not be delivered by ${name}`, error));
     }
   }
 
