@@ -53,7 +53,7 @@ export function createServices(config: Config, database: DatabaseHandle, extra: 
   const notifications = createNotifications(config, core, userStore);
   const { notify } = notifications;
   const appProfiles = createAppProfilesFeature(core, { oauth, flows, publicUrl: config.publicUrl, notify });
-  const directorySync = createDirectorySync(core, { graphs: appProfiles.graphs, users: userStore, profiles: appProfiles.store });
+  const directorySync = createDirectorySync(core, { graphs: appProfiles.graphs, users: userStore, profiles: appProfiles.store, notify });
   const users = createUsersFeature(core, { appProfiles, config, store: userStore, notify });
   const sso = createSsoFeature(core, { oauth, flows, graphs: appProfiles.graphs, users: userStore, config });
   const consentLinks = createConsentLinkService({

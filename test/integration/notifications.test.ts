@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createProfileHealth } from '../../src/server/app-profiles/health';
+import { createDirectorySync } from '../../src/server/directory-sync/index';
 import { ApiClient, signUpPartner } from '../support/api-client';
 import { insertLocalUser } from '../support/db-fixtures';
 import { testEngines } from '../support/engines';
@@ -125,6 +126,69 @@ describe.each(testEngines())('notifications on %s', (engine) => {
       await health.sweep({ olderThanMs: 0 });
       await tokenEndpointDown(0);
       expect(await warnings()).toEqual([14, 3, 14]);
+    });
+  });
+
+  describe('checks and directory sync failing for a day', () => {
+    it('alerts health checks failing for 24 hours once, and resolves when a refresh succeeds again', async () => {
+      const p = await partnerWithProfile('Failing Partner', NORTHWIND.admin);
+      const start = Date.now();
+      let clock = new Date(start);
+      const health = createProfileHealth({
+        store: portal.services.appProfiles.store,
+        box: portal.services.secretBox,
+        oauth: portal.services.oauth,
+        audit: portal.services.audit,
+        notify: portal.services.notifications.notify,
+        now: () => clock,
+        sleep: async () => undefined,
+      });
+      const ofType = async (type: string) => (await stored(p.partnerId)).filter((n) => n.type === type);
+      await sandbox('/faults', { tenantId: NORTHWIND.id, status: 503, requests: 1000, target: 'token' });
+      clock = new Date(start + 12 * 3600_000);
+      await health.sweep({ olderThanMs: 0 });
+      expect(await ofType('checks_failing')).toEqual([]);
+      clock = new Date(start + 25 * 3600_000);
+      await health.sweep({ olderThanMs: 0 });
+      clock = new Date(start + 30 * 3600_000);
+      await health.sweep({ olderThanMs: 0 });
+      const [failing, ...again] = await ofType('checks_failing');
+      expect(again).toEqual([]);
+      expect(failing).toMatchObject({ title: 'Checks failing for 24 hours: Failing Partner profile', severity: 'warning', app_profile_id: p.profileId });
+      expect(failing.message).toMatch(/could not be refreshed since/);
+      await sandbox('/faults', { tenantId: NORTHWIND.id, status: 503, requests: 0, target: 'token' });
+      await health.sweep({ olderThanMs: 0 });
+      expect(await ofType('checks_restored')).toHaveLength(1);
+      await health.sweep({ olderThanMs: 0 });
+      expect(await ofType('checks_restored')).toHaveLength(1);
+    });
+
+    it('alerts a directory sync failing for a day since its last completed run, once, and resolves when it completes', async () => {
+      const p = await partnerWithProfile('Sync Partner');
+      expect((await p.client.post('/api/users', { signInType: 'microsoft365', emails: [CONTOSO.user], appProfileId: p.profileId, role: 'member' })).status).toBe(200);
+      let clock = new Date();
+      const sync = createDirectorySync(
+        { db: db(), sessions: portal.services.sessions },
+        { graphs: portal.services.appProfiles.graphs, users: portal.services.users.store, profiles: portal.services.appProfiles.store, notify: portal.services.notifications.notify, now: () => clock },
+      );
+      expect((await sync.syncProfile(p.profileId)).error).toBeUndefined();
+      const ofType = async (type: string) => (await stored(p.partnerId)).filter((n) => n.type === type);
+      const failOnce = () => sandbox('/faults', { tenantId: CONTOSO.id, status: 500, requests: 1 });
+
+      await failOnce();
+      expect((await sync.syncProfile(p.profileId)).error).toBe('GRAPH_500');
+      expect(await ofType('directory_sync_failing')).toEqual([]);
+      clock = new Date(clock.getTime() + 25 * 3600_000);
+      for (let i = 0; i < 2; i++) {
+        await failOnce();
+        expect((await sync.syncProfile(p.profileId)).error).toBe('GRAPH_500');
+      }
+      const [failing, ...again] = await ofType('directory_sync_failing');
+      expect(again).toEqual([]);
+      expect(failing).toMatchObject({ title: 'Directory sync failing for a day: Sync Partner profile', app_profile_id: p.profileId });
+      expect(failing.message).toContain('GRAPH_500');
+      expect((await sync.syncProfile(p.profileId)).error).toBeUndefined();
+      expect(await ofType('directory_sync_restored')).toHaveLength(1);
     });
   });
 

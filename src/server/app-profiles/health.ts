@@ -6,7 +6,7 @@ import type { GraphError } from '../microsoft/graph';
 import type { MicrosoftOAuth } from '../microsoft/oauth';
 import { APP_PROFILE_REFRESH_SCOPES } from '../microsoft/permissions';
 import type { SecretBox } from '../security/secret-box';
-import { profileExpired, refreshLapseWarning, type Notify } from '../notifications/events';
+import { checksFailing, checksRestored, profileExpired, refreshLapseWarning, type Notify } from '../notifications/events';
 import { GraphRefusedError, graphRefusalMessage, MicrosoftUnreachableError, ProfileExpiredError, reasonOf } from './errors';
 import type { AppProfileRow, AppProfileStore, RefreshUpdate } from './store';
 
@@ -34,6 +34,15 @@ async function warnBeforeLapse(rows: AppProfileRow[], notify: Notify, now: Date)
     const warning = refreshLapseWarning(profileRef(row), row.token_used_at, REFRESH_TOKEN_INACTIVITY_MS, now);
     if (warning) await notify(warning);
   }
+}
+
+/**
+ * Checks failing since the last successful refresh for 24 hours open a "checks failing" episode; the next
+ * successful refresh of a profile with a failure on record resolves it.
+ */
+async function alertIfFailingLong(row: AppProfileRow, failure: string, notify: Notify, now: Date): Promise<void> {
+  const event = checksFailing(profileRef(row), row.token_used_at, failure, now);
+  if (event) await notify(event);
 }
 
 type RefreshWrite = (row: AppProfileRow, changes: Partial<AppProfileRow>) => Promise<void>;
@@ -106,6 +115,7 @@ export function createProfileHealth(deps: ProfileHealthDeps) {
           changes.refresh_token_key_id = box.currentKeyId;
         }
         await write(row, changes);
+        if (row.last_check_error_at) await notify(checksRestored(profileRef(row)));
         Object.assign(row, changes);
         const entry = { token: tokens.accessToken, expiresAt: tokens.accessTokenExpiresAt.getTime(), sealed: row.refresh_token_sealed };
         accessTokens.set(row.id, entry);
@@ -135,6 +145,7 @@ export function createProfileHealth(deps: ProfileHealthDeps) {
 
   async function recordCheckFailure(row: AppProfileRow, message: string): Promise<void> {
     await store.update(row.partner_id, row.id, { last_check_error_at: clock().toISOString(), last_check_error_message: message.slice(0, 300) });
+    await alertIfFailingLong(row, message.slice(0, 300), notify, clock());
   }
 
   /** A valid access token for Graph calls through this profile, refreshing when needed. */

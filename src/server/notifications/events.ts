@@ -7,6 +7,10 @@ export const NOTIFICATION_TYPES = [
   'profile_expired',
   'profile_restored',
   'refresh_lapse_warning',
+  'checks_failing',
+  'checks_restored',
+  'directory_sync_failing',
+  'directory_sync_restored',
   'group_download_failed',
   'group_download_restored',
   'consent_link_used',
@@ -111,6 +115,75 @@ export function refreshLapseWarning(profile: ProfileRef, tokenUsedAt: string, la
     fix: 'Click Check now on the profile. If Microsoft still cannot be reached, re-authorize the app before that day.',
     link: PROFILES_PAGE,
     data: { ...profileData(profile), daysLeft, lastRefreshAt: tokenUsedAt, lapsesAt: new Date(lapsesAt).toISOString() },
+  };
+}
+
+/** Checks of a profile may fail this long (Microsoft unreachable, refreshes refused for a non-grant reason) before an alert. */
+export const FAILING_ALERT_AFTER_MS = DAY_MS;
+
+/** Health checks failing for 24 hours since the last successful refresh (`tokenUsedAt`), or null before that. */
+export function checksFailing(profile: ProfileRef, tokenUsedAt: string, failure: string, now: Date): NotificationEvent | null {
+  if (now.getTime() - Date.parse(tokenUsedAt) < FAILING_ALERT_AFTER_MS) return null;
+  return {
+    partnerId: profile.partnerId,
+    type: 'checks_failing',
+    severity: 'warning',
+    key: `checks-failing:${profile.id}`,
+    episode: 'open',
+    appProfileId: profile.id,
+    title: `Checks failing for 24 hours: ${profile.name}`,
+    message: `The authorization of this profile could not be refreshed since ${tokenUsedAt.slice(0, 16).replace('T', ' ')} UTC. Last failure: ${failure}`,
+    fix: 'Nothing is lost yet: Tenantgate keeps trying. If it lasts, check Microsoft 365 service health and the portal’s outbound network, then click Check now.',
+    link: PROFILES_PAGE,
+    data: { ...profileData(profile), lastRefreshAt: tokenUsedAt, failure },
+  };
+}
+
+export function checksRestored(profile: ProfileRef): NotificationEvent {
+  return {
+    partnerId: profile.partnerId,
+    type: 'checks_restored',
+    severity: 'resolved',
+    key: `checks-failing:${profile.id}`,
+    episode: 'resolve',
+    appProfileId: profile.id,
+    title: `Checks succeed again: ${profile.name}`,
+    message: 'Microsoft accepted a refresh of the authorization again.',
+    link: PROFILES_PAGE,
+    data: profileData(profile),
+  };
+}
+
+/** The directory sync of a profile failing for a day since its last completed run (`lastSyncedAt`), or null before that. */
+export function directorySyncFailing(profile: ProfileRef, lastSyncedAt: string, reason: string, now: Date): NotificationEvent | null {
+  if (now.getTime() - Date.parse(lastSyncedAt) < FAILING_ALERT_AFTER_MS) return null;
+  return {
+    partnerId: profile.partnerId,
+    type: 'directory_sync_failing',
+    severity: 'warning',
+    key: `directory-sync:${profile.id}`,
+    episode: 'open',
+    appProfileId: profile.id,
+    title: `Directory sync failing for a day: ${profile.name}`,
+    message: `Names, disabled accounts and group memberships from this tenant were last brought up to date at ${lastSyncedAt.slice(0, 16).replace('T', ' ')} UTC (${reason}). People disabled or removed in Microsoft 365 since then keep their portal sessions until it works again.`,
+    fix: 'Click Check now on the profile; if Microsoft refuses, re-authorize the app.',
+    link: PROFILES_PAGE,
+    data: { ...profileData(profile), lastSyncedAt, reason },
+  };
+}
+
+export function directorySyncRestored(profile: ProfileRef): NotificationEvent {
+  return {
+    partnerId: profile.partnerId,
+    type: 'directory_sync_restored',
+    severity: 'resolved',
+    key: `directory-sync:${profile.id}`,
+    episode: 'resolve',
+    appProfileId: profile.id,
+    title: `Directory sync works again: ${profile.name}`,
+    message: 'The tenant’s users and groups are up to date again.',
+    link: PROFILES_PAGE,
+    data: profileData(profile),
   };
 }
 
