@@ -14,7 +14,7 @@ import {
 } from '@fluentui/react-components';
 import { AlertRegular, DismissRegular } from '@fluentui/react-icons';
 import { useState } from 'react';
-import { useMarkNotificationsRead, useNotifications } from '../api/hooks';
+import { useMarkNotificationsRead, useNotifications, useSession } from '../api/hooks';
 import type { AppNotification } from '../api/models';
 import { formatTime } from '../format';
 import { AppLink } from './AppLink';
@@ -55,7 +55,7 @@ function linkText(link: string): string {
   return 'Open';
 }
 
-function NotificationItem({ item, onNavigate }: { item: AppNotification; onNavigate: () => void }) {
+function NotificationItem({ item, onNavigate, canOpen }: { item: AppNotification; onNavigate: () => void; canOpen: boolean }) {
   const styles = useStyles();
   const markRead = useMarkNotificationsRead();
   const badge = severityBadge[item.severity];
@@ -76,7 +76,7 @@ function NotificationItem({ item, onNavigate }: { item: AppNotification; onNavig
       {item.fix ? <Body1>How to fix: {item.fix}</Body1> : null}
       <Caption1>{formatTime(item.createdAt)}</Caption1>
       <div className={styles.actions}>
-        {item.link ? (
+        {item.link && canOpen ? (
           <span onClickCapture={onNavigate}>
             <AppLink to={item.link}>{linkText(item.link)}</AppLink>
           </span>
@@ -96,6 +96,8 @@ export function NotificationsBell() {
   const styles = useStyles();
   const [open, setOpen] = useState(false);
   const notifications = useNotifications(true);
+  // The affected pages are Settings pages: only Administrators get the links.
+  const isAdministrator = useSession().data?.user.role === 'administrator';
   const markRead = useMarkNotificationsRead();
   const unread = notifications.data?.unread ?? 0;
   const items = notifications.data?.items ?? [];
@@ -135,7 +137,7 @@ export function NotificationsBell() {
           ) : (
             <ul className={styles.list} aria-label="Notifications">
               {items.map((item) => (
-                <NotificationItem key={item.id} item={item} onNavigate={() => setOpen(false)} />
+                <NotificationItem key={item.id} item={item} onNavigate={() => setOpen(false)} canOpen={isAdministrator} />
               ))}
             </ul>
           )}
