@@ -71,6 +71,19 @@ export class ConsentStore {
     return [...scopes].filter((s) => !blocked?.has(s));
   }
 
+  /** Takes permissions out of an app's grants in a tenant (an administrator removing them in Entra); the grants stay. */
+  removeScopes(tenantId: string, clientId: string, scopes: Iterable<string>): void {
+    const gone = new Set([...scopes].map((s) => s.toLowerCase()));
+    const prefix = `${tenantId}|${clientId}`;
+    for (const map of [this.tenantGrants, this.userGrants]) {
+      for (const [key, granted] of map) {
+        if (key !== prefix && !key.startsWith(`${prefix}|`)) continue;
+        for (const scope of [...granted]) if (gone.has(scope.toLowerCase())) granted.delete(scope);
+      }
+    }
+    this.save();
+  }
+
   /** Removes the consent of one app (or of every app) in a tenant, tenant-wide and per user. Answers how many grants went. */
   revoke(tenantId: string, clientId?: string): number {
     let removed = 0;
