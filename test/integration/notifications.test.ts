@@ -129,6 +129,29 @@ describe.each(testEngines())('notifications on %s', (engine) => {
     });
   });
 
+  describe('permission drift', () => {
+    it('notifies once when a refresh lacks a required permission, and resolves when the app is re-authorized', async () => {
+      const p = await partnerWithProfile('Drift Partner', NORTHWIND.admin);
+      const clientId = portal.services.microsoft.apps.global!.clientId;
+      expect((await sandbox(`/tenants/${NORTHWIND.id}/remove-permissions`, { clientId, scopes: ['Domain.Read.All'] })).status).toBe(204);
+      await portal.services.appProfiles.health.sweep({ olderThanMs: 0 });
+      await portal.services.appProfiles.health.sweep({ olderThanMs: 0 });
+      const drift = (await stored(p.partnerId)).filter((n) => n.type === 'permission_drift');
+      expect(drift).toHaveLength(1);
+      expect(drift[0]).toMatchObject({ title: 'Permissions missing: Drift Partner profile', severity: 'error', app_profile_id: p.profileId });
+      expect(JSON.parse(drift[0].data!)).toMatchObject({ missing: ['Domain.Read.All'] });
+      const profile = (await p.client.get(`/api/app-profiles/${p.profileId}`)).body;
+      expect(profile.status).toBe('active');
+      expect(profile.grantedScopes).not.toContain('Domain.Read.All');
+
+      const back = await p.browser.reauthorize(p.profileId, 'current', { email: NORTHWIND.admin, password: SAMPLE_PASSWORD, consent: 'accept' });
+      expect(back.result).toBe('reauthorized');
+      expect((await stored(p.partnerId)).map((n) => n.type)).toEqual(['permission_drift', 'permissions_restored']);
+      await portal.services.appProfiles.health.sweep({ olderThanMs: 0 });
+      expect((await stored(p.partnerId)).map((n) => n.type)).toEqual(['permission_drift', 'permissions_restored']);
+    });
+  });
+
   describe('checks and directory sync failing for a day', () => {
     it('alerts health checks failing for 24 hours once, and resolves when a refresh succeeds again', async () => {
       const p = await partnerWithProfile('Failing Partner', NORTHWIND.admin);

@@ -4,9 +4,9 @@ import { errorExpiresAuthorization, statusReasonFor, type StatusReason } from '.
 import { MicrosoftTokenError, MicrosoftUnavailableError } from '../microsoft/errors';
 import type { GraphError } from '../microsoft/graph';
 import type { MicrosoftOAuth } from '../microsoft/oauth';
-import { APP_PROFILE_REFRESH_SCOPES } from '../microsoft/permissions';
+import { APP_PROFILE_REFRESH_SCOPES, missingPermissions } from '../microsoft/permissions';
 import type { SecretBox } from '../security/secret-box';
-import { checksFailing, checksRestored, profileExpired, refreshLapseWarning, type Notify } from '../notifications/events';
+import { checksFailing, checksRestored, permissionDrift, permissionsRestored, profileExpired, refreshLapseWarning, type Notify } from '../notifications/events';
 import { GraphRefusedError, graphRefusalMessage, MicrosoftUnreachableError, ProfileExpiredError, reasonOf } from './errors';
 import type { AppProfileRow, AppProfileStore, RefreshUpdate } from './store';
 
@@ -43,6 +43,29 @@ async function warnBeforeLapse(rows: AppProfileRow[], notify: Notify, now: Date)
 async function alertIfFailingLong(row: AppProfileRow, failure: string, notify: Notify, now: Date): Promise<void> {
   const event = checksFailing(profileRef(row), row.token_used_at, failure, now);
   if (event) await notify(event);
+}
+
+/** What a successful refresh records: Microsoft's 90-day window restarts, the rotated token, the granted scopes. */
+function refreshedColumns(box: SecretBox, profileId: string, tokens: { refreshToken?: string | null; grantedScopes: readonly string[] }, now: string): Partial<AppProfileRow> {
+  const changes: Partial<AppProfileRow> = { token_used_at: now, last_checked_at: now, last_check_error_at: null, last_check_error_message: null };
+  if (tokens.refreshToken) {
+    changes.refresh_token_sealed = box.seal(tokens.refreshToken, refreshTokenAad(profileId));
+    changes.refresh_token_key_id = box.currentKeyId;
+  }
+  if (tokens.grantedScopes.length > 0) changes.granted_scopes = JSON.stringify(tokens.grantedScopes);
+  return changes;
+}
+
+/**
+ * After a successful refresh (`row` as it was before): a failing spell ends, and the granted scopes decide
+ * permission drift: permissions missing now open an episode; complete again after missing ones resolve it.
+ */
+async function alertAfterRefresh(row: AppProfileRow, grantedScopes: readonly string[], notify: Notify): Promise<void> {
+  if (row.last_check_error_at) await notify(checksRestored(profileRef(row)));
+  if (grantedScopes.length === 0) return;
+  const missing = missingPermissions(grantedScopes);
+  if (missing.length > 0) await notify(permissionDrift(profileRef(row), missing));
+  else if (missingPermissions(JSON.parse(row.granted_scopes) as string[]).length > 0) await notify(permissionsRestored(profileRef(row)));
 }
 
 type RefreshWrite = (row: AppProfileRow, changes: Partial<AppProfileRow>) => Promise<void>;
@@ -108,14 +131,9 @@ export function createProfileHealth(deps: ProfileHealthDeps) {
     for (let attempt = 0; ; attempt++) {
       try {
         const tokens = await refreshOnce(row);
-        const now = clock().toISOString();
-        const changes: Partial<AppProfileRow> = { token_used_at: now, last_checked_at: now, last_check_error_at: null, last_check_error_message: null };
-        if (tokens.refreshToken) {
-          changes.refresh_token_sealed = box.seal(tokens.refreshToken, refreshTokenAad(row.id));
-          changes.refresh_token_key_id = box.currentKeyId;
-        }
+        const changes = refreshedColumns(box, row.id, tokens, clock().toISOString());
         await write(row, changes);
-        if (row.last_check_error_at) await notify(checksRestored(profileRef(row)));
+        await alertAfterRefresh(row, tokens.grantedScopes, notify);
         Object.assign(row, changes);
         const entry = { token: tokens.accessToken, expiresAt: tokens.accessTokenExpiresAt.getTime(), sealed: row.refresh_token_sealed };
         accessTokens.set(row.id, entry);

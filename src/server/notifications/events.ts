@@ -7,6 +7,8 @@ export const NOTIFICATION_TYPES = [
   'profile_expired',
   'profile_restored',
   'refresh_lapse_warning',
+  'permission_drift',
+  'permissions_restored',
   'checks_failing',
   'checks_restored',
   'directory_sync_failing',
@@ -115,6 +117,38 @@ export function refreshLapseWarning(profile: ProfileRef, tokenUsedAt: string, la
     fix: 'Click Check now on the profile. If Microsoft still cannot be reached, re-authorize the app before that day.',
     link: PROFILES_PAGE,
     data: { ...profileData(profile), daysLeft, lastRefreshAt: tokenUsedAt, lapsesAt: new Date(lapsesAt).toISOString() },
+  };
+}
+
+/** The refreshed token lacks permissions the profile needs (for example one removed in Entra). */
+export function permissionDrift(profile: ProfileRef, missing: readonly string[]): NotificationEvent {
+  return {
+    partnerId: profile.partnerId,
+    type: 'permission_drift',
+    severity: 'error',
+    key: `permission-drift:${profile.id}`,
+    episode: 'open',
+    appProfileId: profile.id,
+    title: `Permissions missing: ${profile.name}`,
+    message: `Microsoft no longer grants ${missing.join(', ')} to Tenantgate in this tenant (removed from the app's consent, for example in Microsoft Entra). What needs ${missing.length === 1 ? 'it' : 'them'} fails: adding users and groups, Browse, or the directory sync.`,
+    fix: 'Re-authorize the app with a Global Administrator, who consents to every permission again.',
+    link: PROFILES_PAGE,
+    data: { ...profileData(profile), missing: [...missing] },
+  };
+}
+
+export function permissionsRestored(profile: ProfileRef): NotificationEvent {
+  return {
+    partnerId: profile.partnerId,
+    type: 'permissions_restored',
+    severity: 'resolved',
+    key: `permission-drift:${profile.id}`,
+    episode: 'resolve',
+    appProfileId: profile.id,
+    title: `Permissions complete again: ${profile.name}`,
+    message: 'Microsoft grants every permission Tenantgate needs in this tenant again.',
+    link: PROFILES_PAGE,
+    data: profileData(profile),
   };
 }
 

@@ -3015,7 +3015,7 @@ export interface paths {
                                 severity: "error" | "warning" | "info" | "resolved";
                                 title: string;
                                 /** @enum {string} */
-                                type: "profile_expired" | "profile_restored" | "refresh_lapse_warning" | "checks_failing" | "checks_restored" | "directory_sync_failing" | "directory_sync_restored" | "group_download_failed" | "group_download_restored" | "consent_link_used" | "consent_link_expired" | "consent_link_revoked";
+                                type: "profile_expired" | "profile_restored" | "refresh_lapse_warning" | "permission_drift" | "permissions_restored" | "checks_failing" | "checks_restored" | "directory_sync_failing" | "directory_sync_restored" | "group_download_failed" | "group_download_restored" | "consent_link_used" | "consent_link_expired" | "consent_link_revoked";
                             }[];
                             nextCursor: string | null;
                             unread: number;
