@@ -92,6 +92,19 @@ export class ConsentStore {
     return [...scopes].filter((s) => !blocked?.has(s));
   }
 
+  /** Takes permissions out of an app's grants in a tenant (an administrator removing them in Entra); the grants stay. */
+  removeScopes(tenantId: string, clientId: string, scopes: Iterable<string>): void {
+    const gone = new Set([...scopes].map((s) => s.toLowerCase()));
+    const prefix = `${tenantId}|${clientId}`;
+    for (const kind of ['tenant', 'user'] as const) {
+      for (const [key, granted] of this.maps[kind]) {
+        if (key !== prefix && !key.startsWith(`${prefix}|`)) continue;
+        for (const scope of [...granted]) if (gone.has(scope.toLowerCase())) granted.delete(scope);
+        this.save(kind, key);
+      }
+    }
+  }
+
   /** Removes the consent of one app (or of every app) in a tenant, tenant-wide and per user. Answers how many grants went. */
   revoke(tenantId: string, clientId?: string): number {
     let removed = 0;

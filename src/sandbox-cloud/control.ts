@@ -195,6 +195,14 @@ export function registerControlRoutes(app: FastifyInstance, state: SandboxState)
     return reply.code(204).send();
   });
 
+  // An administrator removes permissions from an app's consent in Entra: later tokens carry only the rest.
+  app.post<{ Params: { tenantId: string } }>('/_sandbox/tenants/:tenantId/remove-permissions', async (request, reply) => {
+    const tenant = tenantOf(request.params.tenantId);
+    const { clientId, scopes } = parse(z.object({ clientId: z.string().min(1), scopes: z.array(z.string().min(1).max(100)).min(1).max(50) }), request.body);
+    state.consents.removeScopes(tenant.id, clientId.toLowerCase(), scopes);
+    return reply.code(204).send();
+  });
+
   // The tenant's app consent policy: consent grants every requested permission except these.
   app.post<{ Params: { tenantId: string } }>('/_sandbox/tenants/:tenantId/consent-policy', async (request, reply) => {
     const tenant = tenantOf(request.params.tenantId);

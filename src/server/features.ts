@@ -8,6 +8,7 @@ import type { Services } from './services';
 import { registerUserRoutes } from './users/routes';
 import { registerSsoRoutes } from './sso/routes';
 import { registerConsentLinkRoutes } from './consent-links/routes';
+import { registerNotificationRoutes } from './notifications/routes';
 
 /** Routes of the Microsoft 365 features (app profiles, users, single sign-on), each wired in its own folder. */
 export async function registerFeatureRoutes(app: FastifyInstance, config: Config, services: Services): Promise<void> {
@@ -29,4 +30,5 @@ export async function registerFeatureRoutes(app: FastifyInstance, config: Config
   registerCloudRoutes(app, { detector: services.clouds });
   registerSsoRoutes(app, { sso: services.sso, cookies: config });
   registerConsentLinkRoutes(app, { links: services.consentLinks });
+  registerNotificationRoutes(app, { notifications: services.notifications });
 }

@@ -18,6 +18,10 @@ import { createSsoFeature, type SsoFeature } from './sso/index';
 import { createDirectorySync, type DirectorySync } from './directory-sync/index';
 import { createConsentLinkService, type ConsentLinkService } from './consent-links/service';
 import { createConsentLinkStore } from './consent-links/store';
+import { createNotificationService, type NotificationService } from './notifications/service';
+import { createNotificationStore } from './notifications/store';
+import { createEmailChannel } from './notifications/email';
+import type { UserStore } from './users/store';
 
 export type { CoreServices, MicrosoftSetup } from './core-types';
 
@@ -30,6 +34,7 @@ export interface Services extends CoreServices {
   directorySync: DirectorySync;
   clouds: CloudDetector;
   consentLinks: ConsentLinkService;
+  notifications: NotificationService;
 }
 
 export function createServices(config: Config, database: DatabaseHandle, extra: { secretBox: SecretBox; microsoft: MicrosoftSetup; sandboxBaseUrl?: string; metrics: Metrics }): Services {
@@ -45,9 +50,11 @@ export function createServices(config: Config, database: DatabaseHandle, extra: 
   });
   const flows = createFlowStore(core.db, core.secretBox);
   const userStore = createUserStore(core.db, core.engine);
-  const appProfiles = createAppProfilesFeature(core, { oauth, flows, publicUrl: config.publicUrl, graphUnitsPer10s: config.graphUnitsPer10s });
-  const directorySync = createDirectorySync(core, { graphs: appProfiles.graphs, users: userStore, profiles: appProfiles.store });
-  const users = createUsersFeature(core, { appProfiles, config, store: userStore });
+  const notifications = createNotifications(config, core, userStore);
+  const { notify } = notifications;
+  const appProfiles = createAppProfilesFeature(core, { oauth, flows, publicUrl: config.publicUrl, graphUnitsPer10s: config.graphUnitsPer10s, notify });
+  const directorySync = createDirectorySync(core, { graphs: appProfiles.graphs, users: userStore, profiles: appProfiles.store, notify });
+  const users = createUsersFeature(core, { appProfiles, config, store: userStore, notify });
   const sso = createSsoFeature(core, { oauth, flows, graphs: appProfiles.graphs, users: userStore, config });
   const consentLinks = createConsentLinkService({
     store: createConsentLinkStore(core.db),
@@ -58,9 +65,23 @@ export function createServices(config: Config, database: DatabaseHandle, extra: 
     audit: core.audit,
     offeredClouds: microsoft.offeredClouds,
     publicUrl: config.publicUrl,
+    notify,
   });
   const clouds = createCloudDetector({ endpoints: microsoft.endpoints, offeredClouds: microsoft.offeredClouds, perMinute: config.cloudDetectPerMinute });
-  return { ...core, oauth, flows, appProfiles, users, sso, directorySync, clouds, consentLinks };
+  return { ...core, oauth, flows, appProfiles, users, sso, directorySync, clouds, consentLinks, notifications };
+}
+
+/** Alerts: the portal's list always, email to the partner's Administrators when SMTP is configured. */
+function createNotifications(config: Config, core: CoreServices, users: Pick<UserStore, 'administrators'>): NotificationService {
+  const warn = (details: object, msg: string) => console.warn(JSON.stringify({ level: 'warn', msg, ...details }));
+  const store = createNotificationStore(core.db);
+  const email = config.smtp ? createEmailChannel({ smtp: config.smtp, store, administrators: (partnerId) => users.administrators(partnerId), publicUrl: config.publicUrl, log: { warn } }) : null;
+  return createNotificationService({
+    store,
+    audit: core.audit,
+    channels: email ? [{ name: 'email', channel: email }] : [],
+    log: (msg, error) => warn({ reason: (error as Error)?.message }, msg),
+  });
 }
 
 export function createCoreServices(config: Config, database: DatabaseHandle, extra: { secretBox: SecretBox; microsoft: MicrosoftSetup; sandboxBaseUrl?: string; metrics: Metrics }): CoreServices {

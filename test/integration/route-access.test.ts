@@ -10,7 +10,16 @@ import { startTestPortal, type TestPortal } from '../support/portal';
  * A new route that forgets its access rule fails this test.
  */
 const PUBLIC = new Set(['GET /healthz', 'GET /readyz', 'GET /api/sandbox', 'POST /api/signup', 'POST /api/session', 'POST /api/activate', 'POST /api/activate/check']);
-const ANY_SIGNED_IN_USER = new Set(['GET /api/session', 'DELETE /api/session', 'DELETE /api/sessions', 'POST /api/session/password']);
+const ANY_SIGNED_IN_USER = new Set([
+  'GET /api/session',
+  'DELETE /api/session',
+  'DELETE /api/sessions',
+  'POST /api/session/password',
+  // Alerts are for everyone of the partner (read state is per person); changing the settings is not.
+  'GET /api/notifications',
+  'POST /api/notifications/read',
+  'GET /api/notification-settings',
+]);
 /**
  * Browser round trips with Microsoft: public by nature, protected by state and the binding cookie instead.
  * The consent-link pages are public too: a Global Administrator without a portal account opens them, and

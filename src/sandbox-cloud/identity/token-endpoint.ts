@@ -102,9 +102,12 @@ async function redeemRefreshToken(state: SandboxState, cloud: SandboxCloudName, 
     if (requested.unknown.length > 0) throw aad.invalidScope(requested.unknown[0]);
     if (requested.graph.length > 0) graphScopes = requested.graph;
   }
+  // As Entra: permissions removed from the consent since are left out of the new tokens (the answer's `scope`
+  // names what is granted); only when none of the asked permissions is consented any more is it refused.
   const consented = state.consents.consentedScopes(tenant.id, app.clientId, user.id);
-  if (graphScopes.some((s) => !consented.has(s))) throw aad.consentMissing(app.clientId, app.displayName);
-  return mintTokens(state, { cloud, app, tenant, user, oidcScopes: grant.oidcScopes, requestedGraphScopes: graphScopes, authTimeMs: grant.authTimeMs });
+  const stillGranted = graphScopes.filter((s) => consented.has(s));
+  if (graphScopes.length > 0 && stillGranted.length === 0) throw aad.consentMissing(app.clientId, app.displayName);
+  return mintTokens(state, { cloud, app, tenant, user, oidcScopes: grant.oidcScopes, requestedGraphScopes: stillGranted, authTimeMs: grant.authTimeMs });
 }
 
 /** The grant's user must still exist, be enabled, and not have had sessions revoked since signing in. */

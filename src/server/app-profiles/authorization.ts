@@ -15,6 +15,7 @@ import type { TenantGraphs } from './tenant-graph';
 import { freshAuthorizationColumns, verifyConsentAnswer } from './consent';
 import type { AppProfileStore } from './store';
 import { isUniqueViolation } from '../db/database';
+import { permissionsRestored, profileRestored, type Notify } from '../notifications/events';
 
 export const APP_PROFILES_PAGE = '/settings/app-profiles';
 
@@ -29,6 +30,7 @@ export interface AuthorizationDeps {
   graphs: Pick<TenantGraphs, 'forToken'>;
   audit: AuditLog;
   publicUrl: string;
+  notify?: Notify;
 }
 
 export type ProfileAuthorization = ReturnType<typeof createProfileAuthorization>;
@@ -124,6 +126,10 @@ export function createProfileAuthorization(deps: AuthorizationDeps) {
       clientAddress,
       details: { account: flow.account, tenantId, microsoftAccount: upn, previousMicrosoftAccount: profile.authorized_by_upn, ...linkDetails(flow) },
     });
+    // Every permission was consented again (verifyConsent refuses less): an expiry or a drift ends.
+    const ref = { partnerId, id: profile.id, name: profile.name, tenantId: profile.tenant_id };
+    await deps.notify?.(profileRestored(ref, 'reauthorize'));
+    await deps.notify?.(permissionsRestored(ref));
     return { result: 'reauthorized', profileId: profile.id };
   }
 

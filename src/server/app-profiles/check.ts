@@ -1,4 +1,5 @@
 import { GraphError } from '../microsoft/graph';
+import { profileRestored, type Notify } from '../notifications/events';
 import { GraphRefusedError, MicrosoftUnreachableError, ProfileExpiredError } from './errors';
 import type { ProfileHealth } from './health';
 import type { AppProfileRow, AppProfileStore } from './store';
@@ -11,7 +12,7 @@ export type CheckOutcome = 'active' | 'expired' | 'unreachable' | 'refused';
  * "Check now": a refresh and a small Graph read that also refreshes the tenant's name and domain. An
  * expired profile is checked too: its grant may have been restored in the tenant.
  */
-export async function checkProfile(deps: { store: AppProfileStore; health: Pick<ProfileHealth, 'refresh' | 'recordCheckFailure'>; graphs: TenantGraphs }, row: AppProfileRow): Promise<CheckOutcome> {
+export async function checkProfile(deps: { store: AppProfileStore; health: Pick<ProfileHealth, 'refresh' | 'recordCheckFailure'>; graphs: TenantGraphs; notify?: Notify }, row: AppProfileRow): Promise<CheckOutcome> {
   if (row.status !== 'active') row = { ...row, status: 'active' };
   try {
     await deps.health.refresh(row, 'check');
@@ -24,6 +25,8 @@ export async function checkProfile(deps: { store: AppProfileStore; health: Pick<
       tenant_name: org.displayName,
       tenant_domain: org.defaultDomain ?? row.tenant_domain,
     });
+    // Ends an "expired" episode, if one is open: a later lapse notifies again.
+    await deps.notify?.(profileRestored({ partnerId: row.partner_id, id: row.id, name: row.name, tenantId: row.tenant_id }, 'check'));
     return 'active';
   } catch (error) {
     if (error instanceof ProfileExpiredError) return 'expired';

@@ -4,8 +4,9 @@ import { errorExpiresAuthorization, statusReasonFor, type StatusReason } from '.
 import { MicrosoftTokenError, MicrosoftUnavailableError } from '../microsoft/errors';
 import type { GraphError } from '../microsoft/graph';
 import type { MicrosoftOAuth } from '../microsoft/oauth';
-import { APP_PROFILE_REFRESH_SCOPES } from '../microsoft/permissions';
+import { APP_PROFILE_REFRESH_SCOPES, missingPermissions } from '../microsoft/permissions';
 import type { SecretBox } from '../security/secret-box';
+import { checksFailing, checksRestored, permissionDrift, permissionsRestored, profileExpired, refreshLapseWarning, type Notify } from '../notifications/events';
 import { GraphRefusedError, graphRefusalMessage, MicrosoftUnreachableError, ProfileExpiredError, reasonOf } from './errors';
 import type { AppProfileRow, AppProfileStore, RefreshUpdate } from './store';
 
@@ -20,6 +21,51 @@ export interface ProfileHealthDeps {
   oauth: Pick<MicrosoftOAuth, 'refresh'>;
   audit: AuditLog;
   sleep?: (ms: number) => Promise<void>;
+  /** The portal's clock: refresh times, the sweep's schedule and the lapse warnings read it. */
+  now?: () => Date;
+  notify?: Notify;
+}
+
+const profileRef = (row: AppProfileRow) => ({ partnerId: row.partner_id, id: row.id, name: row.name, tenantId: row.tenant_id });
+
+/** Profiles Microsoft did not refresh for 76 or 87 days (unreachable all along) are warned of the 90-day lapse. */
+async function warnBeforeLapse(rows: AppProfileRow[], notify: Notify, now: Date): Promise<void> {
+  for (const row of rows) {
+    const warning = refreshLapseWarning(profileRef(row), row.token_used_at, REFRESH_TOKEN_INACTIVITY_MS, now);
+    if (warning) await notify(warning);
+  }
+}
+
+/**
+ * Checks failing since the last successful refresh for 24 hours open a "checks failing" episode; the next
+ * successful refresh of a profile with a failure on record resolves it.
+ */
+async function alertIfFailingLong(row: AppProfileRow, failure: string, notify: Notify, now: Date): Promise<void> {
+  const event = checksFailing(profileRef(row), row.token_used_at, failure, now);
+  if (event) await notify(event);
+}
+
+/** What a successful refresh records: Microsoft's 90-day window restarts, the rotated token, the granted scopes. */
+function refreshedColumns(box: SecretBox, profileId: string, tokens: { refreshToken?: string | null; grantedScopes: readonly string[] }, now: string): Partial<AppProfileRow> {
+  const changes: Partial<AppProfileRow> = { token_used_at: now, last_checked_at: now, last_check_error_at: null, last_check_error_message: null };
+  if (tokens.refreshToken) {
+    changes.refresh_token_sealed = box.seal(tokens.refreshToken, refreshTokenAad(profileId));
+    changes.refresh_token_key_id = box.currentKeyId;
+  }
+  if (tokens.grantedScopes.length > 0) changes.granted_scopes = JSON.stringify(tokens.grantedScopes);
+  return changes;
+}
+
+/**
+ * After a successful refresh (`row` as it was before): a failing spell ends, and the granted scopes decide
+ * permission drift: permissions missing now open an episode; complete again after missing ones resolve it.
+ */
+async function alertAfterRefresh(row: AppProfileRow, grantedScopes: readonly string[], notify: Notify): Promise<void> {
+  if (row.last_check_error_at) await notify(checksRestored(profileRef(row)));
+  if (grantedScopes.length === 0) return;
+  const missing = missingPermissions(grantedScopes);
+  if (missing.length > 0) await notify(permissionDrift(profileRef(row), missing));
+  else if (missingPermissions(JSON.parse(row.granted_scopes) as string[]).length > 0) await notify(permissionsRestored(profileRef(row)));
 }
 
 type RefreshWrite = (row: AppProfileRow, changes: Partial<AppProfileRow>) => Promise<void>;
@@ -38,6 +84,8 @@ export const refreshTokenAad = (profileId: string) => `app-profile:${profileId}:
 export function createProfileHealth(deps: ProfileHealthDeps) {
   const { store, box, oauth, audit } = deps;
   const sleep = deps.sleep ?? ((ms: number) => new Promise((r) => setTimeout(r, ms)));
+  const clock = deps.now ?? (() => new Date());
+  const notify: Notify = deps.notify ?? (async () => undefined);
   const accessTokens = new Map<string, { token: string; expiresAt: number; sealed: string }>();
 
   async function refreshOnce(row: AppProfileRow) {
@@ -47,7 +95,7 @@ export function createProfileHealth(deps: ProfileHealthDeps) {
 
   async function markExpired(row: AppProfileRow, reason: StatusReason, via: string): Promise<void> {
     accessTokens.delete(row.id);
-    const now = new Date().toISOString();
+    const now = clock().toISOString();
     await store.update(row.partner_id, row.id, {
       status: 'authorization_expired',
       status_code: reason.code,
@@ -67,6 +115,8 @@ export function createProfileHealth(deps: ProfileHealthDeps) {
         details: { code: reason.code, tenantId: row.tenant_id, microsoftAccount: row.authorized_by_upn, detectedBy: via },
       });
     }
+    // Once per episode however often it is seen; Check now or Re-authorize app ends the episode.
+    await notify(profileExpired(profileRef(row), reason));
   }
 
   const asUpdate = (row: AppProfileRow, changes: Partial<AppProfileRow>): RefreshUpdate => ({ partnerId: row.partner_id, id: row.id, usedSealed: row.refresh_token_sealed, changes });
@@ -81,13 +131,9 @@ export function createProfileHealth(deps: ProfileHealthDeps) {
     for (let attempt = 0; ; attempt++) {
       try {
         const tokens = await refreshOnce(row);
-        const now = new Date().toISOString();
-        const changes: Partial<AppProfileRow> = { token_used_at: now, last_checked_at: now, last_check_error_at: null, last_check_error_message: null };
-        if (tokens.refreshToken) {
-          changes.refresh_token_sealed = box.seal(tokens.refreshToken, refreshTokenAad(row.id));
-          changes.refresh_token_key_id = box.currentKeyId;
-        }
+        const changes = refreshedColumns(box, row.id, tokens, clock().toISOString());
         await write(row, changes);
+        await alertAfterRefresh(row, tokens.grantedScopes, notify);
         Object.assign(row, changes);
         const entry = { token: tokens.accessToken, expiresAt: tokens.accessTokenExpiresAt.getTime(), sealed: row.refresh_token_sealed };
         accessTokens.set(row.id, entry);
@@ -116,7 +162,8 @@ export function createProfileHealth(deps: ProfileHealthDeps) {
   }
 
   async function recordCheckFailure(row: AppProfileRow, message: string): Promise<void> {
-    await store.update(row.partner_id, row.id, { last_check_error_at: new Date().toISOString(), last_check_error_message: message.slice(0, 300) });
+    await store.update(row.partner_id, row.id, { last_check_error_at: clock().toISOString(), last_check_error_message: message.slice(0, 300) });
+    await alertIfFailingLong(row, message.slice(0, 300), notify, clock());
   }
 
   /** A valid access token for Graph calls through this profile, refreshing when needed. */
@@ -148,7 +195,7 @@ export function createProfileHealth(deps: ProfileHealthDeps) {
     async sweep(options: { olderThanMs: number; concurrency?: number; batchSize?: number }): Promise<{ checked: number; expired: number; unreachable: number }> {
       const concurrency = options.concurrency ?? 16;
       const batchSize = options.batchSize ?? 500;
-      const checkedBefore = new Date(Date.now() - options.olderThanMs).toISOString();
+      const checkedBefore = new Date(clock().getTime() - options.olderThanMs).toISOString();
       const totals = { checked: 0, expired: 0, unreachable: 0 };
       let afterId: string | null = null;
       for (;;) {
@@ -159,17 +206,21 @@ export function createProfileHealth(deps: ProfileHealthDeps) {
         // crash before it loses only rotations, and the previous refresh tokens stay valid at Microsoft.
         const pending: RefreshUpdate[] = [];
         const deferWrite: RefreshWrite = async (row, changes) => void pending.push(asUpdate(row, changes));
+        const unrefreshed: AppProfileRow[] = [];
         await mapPool(rows, concurrency, async (row) => {
           try {
             await refresh(row, 'schedule', deferWrite);
             totals.checked++;
           } catch (error) {
             if (error instanceof ProfileExpiredError) totals.expired++;
-            else if (error instanceof MicrosoftUnreachableError) totals.unreachable++;
-            else throw error;
+            else if (error instanceof MicrosoftUnreachableError) {
+              totals.unreachable++;
+              unrefreshed.push(row);
+            } else throw error;
           }
         });
         await store.recordRefreshes(pending);
+        await warnBeforeLapse(unrefreshed, notify, clock());
       }
       return totals;
     },

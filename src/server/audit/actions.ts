@@ -26,6 +26,7 @@ export const AUDIT_ACTIONS = [
   'app_profile.delete',
   'consent_link.create',
   'consent_link.revoke',
+  'notification_settings.update',
 ] as const;
 
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];

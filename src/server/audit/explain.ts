@@ -28,6 +28,7 @@ export const AUDIT_ACTION_NAMES: Readonly<Record<AuditAction, string>> = Object.
   'app_profile.delete': 'App profile deleted',
   'consent_link.create': 'Consent link created',
   'consent_link.revoke': 'Consent link revoked',
+  'notification_settings.update': 'Alert settings changed',
 });
 
 /** "App profile created" for `app_profile.create`; an unknown code still reads as words. */

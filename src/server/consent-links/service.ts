@@ -9,11 +9,14 @@ import type { AuthContext } from '../http/context';
 import { BadRequestError, NotFoundError } from '../http/errors';
 import type { Cloud } from '../microsoft/clouds';
 import type { MicrosoftOAuth } from '../microsoft/oauth';
+import { consentLinkEvent, type Notify } from '../notifications/events';
 import { randomToken, sha256 } from '../security/random';
 import type { ConsentLinkRow, ConsentLinkStore } from './store';
 
 /** A link waits 72 hours for its Global Administrator unless revoked or used first. */
 export const CONSENT_LINK_LIFETIME_MS = 72 * 3600_000;
+/** Links that expired this recently are alerted (the alert is keyed per link, so a rerun repeats nothing). */
+const EXPIRED_LINK_ALERT_WINDOW_MS = 7 * 24 * 3600_000;
 
 /** Where a round trip started from a link ends: a page of the link's own, bound to the visiting browser. */
 export const CONSENT_DONE_PAGE = '/consent/done';
@@ -46,6 +49,7 @@ export interface ConsentLinkDeps {
   offeredClouds: readonly Cloud[];
   publicUrl: string;
   now?: () => Date;
+  notify?: Notify;
 }
 
 export type ConsentLinkService = ReturnType<typeof createConsentLinkService>;
@@ -77,6 +81,8 @@ const view = (row: ConsentLinkRow, now: Date): ConsentLinkView => ({
 export function createConsentLinkService(deps: ConsentLinkDeps) {
   const { store } = deps;
   const now = deps.now ?? (() => new Date());
+  const notify: Notify = deps.notify ?? (async () => undefined);
+  const linkRef = (row: ConsentLinkRow, profileId = row.profile_id) => ({ partnerId: row.partner_id, id: row.id, profileName: row.profile_name, profileId });
 
   async function issue(auth: AuthContext, input: { cloud: Cloud; profileName: string; profileId: string | null; email?: string }, clientAddress: string) {
     const token = randomToken();
@@ -140,6 +146,7 @@ export function createConsentLinkService(deps: ConsentLinkDeps) {
     }
     const succeeded = outcome.result !== 'error';
     await store.settle(link.id, succeeded ? outcome.result : (outcome.code ?? 'MICROSOFT_ERROR'), outcome.profileId ?? null, succeeded);
+    if (succeeded) await notify(consentLinkEvent(linkRef(link, outcome.profileId ?? link.profile_id), 'used', outcome.result));
     return done(link.id);
   };
 
@@ -177,6 +184,15 @@ export function createConsentLinkService(deps: ConsentLinkDeps) {
         clientAddress,
         details: { kind: row.profile_id ? 'reauthorize' : 'create' },
       });
+      await notify(consentLinkEvent(linkRef(row), 'revoked'));
+    },
+
+    /** Alerts each link that expired unused within the last week (once per link, however often it runs). */
+    async notifyExpired(): Promise<number> {
+      const at = now();
+      const expired = await store.expiredUnused(new Date(at.getTime() - EXPIRED_LINK_ALERT_WINDOW_MS).toISOString(), at.toISOString());
+      for (const row of expired) await notify(consentLinkEvent(linkRef(row), 'expired'));
+      return expired.length;
     },
 
     /** "Continue to Microsoft" on the link's page: a round trip bound to this browser, or null when the link no longer waits. */

@@ -37,6 +37,10 @@ export function createConsentLinkStore(db: Db) {
       return Number(res.numUpdatedRows) === 1;
     },
 
+    /** Links that expired unused and unrevoked between the two moments. */
+    expiredUnused: (since: string, until: string) =>
+      db.selectFrom('consent_links').selectAll().where('expires_at', '>', since).where('expires_at', '<=', until).where('used_at', 'is', null).where('revoked_at', 'is', null).limit(1000).execute(),
+
     /** Records the outcome; a refused attempt gives the link back so the Global Administrator can try again. */
     settle: (id: string, outcome: string, profileId: string | null, keepUsed: boolean) =>
       db

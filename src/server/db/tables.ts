@@ -225,6 +225,72 @@ export interface Tables {
   sso_choices: SsoChoicesTable;
   invitation_sends: InvitationSendsTable;
   consent_links: ConsentLinksTable;
+  notifications: NotificationsTable;
+  notification_reads: NotificationReadsTable;
+  notification_conditions: NotificationConditionsTable;
+  notification_settings: NotificationSettingsTable;
+  notification_email_optouts: NotificationEmailOptOutsTable;
+  notification_deliveries: NotificationDeliveriesTable;
+}
+
+/** A partner's alerts (migration 011); `key` is the event's idempotency key, unique per partner. */
+export interface NotificationsTable {
+  id: string;
+  partner_id: string;
+  key: string;
+  type: string;
+  severity: 'error' | 'warning' | 'info' | 'resolved';
+  app_profile_id: string | null;
+  title: string;
+  message: string;
+  fix: string | null;
+  /** Portal path of the affected object. */
+  link: string | null;
+  /** JSON object with the event's details. */
+  data: string | null;
+  /** 1 when the portal channel was on as the event happened. */
+  in_portal: number;
+  created_at: string;
+}
+
+export interface NotificationReadsTable {
+  notification_id: string;
+  user_id: string;
+  partner_id: string;
+  read_at: string;
+}
+
+/** A lasting condition's episodes: notified once while open; "resolved" closes it (migration 011). */
+export interface NotificationConditionsTable {
+  partner_id: string;
+  condition: string;
+  episode: number;
+  open: number;
+  updated_at: string;
+}
+
+export interface NotificationSettingsTable {
+  partner_id: string;
+  portal_enabled: number;
+  email_enabled: number;
+  updated_at: string;
+}
+
+export interface NotificationEmailOptOutsTable {
+  user_id: string;
+  partner_id: string;
+  created_at: string;
+}
+
+/** One row per notification, channel and recipient, taken before sending (each goes out once). */
+export interface NotificationDeliveriesTable {
+  notification_id: string;
+  channel: string;
+  recipient: string;
+  partner_id: string;
+  status: 'sending' | 'sent' | 'failed';
+  detail: string | null;
+  created_at: string;
 }
 
 /** Pending "choose a partner" answers of a Microsoft 365 sign-in (migration 007), bound to the browser. */

@@ -5,6 +5,7 @@ import type { CoreServices } from '../core-types';
 import { createLeases } from '../jobs/lease';
 import { mapPool } from '../jobs/pool';
 import { GraphError, isResyncRequired, type GraphClient } from '../microsoft/graph';
+import { directorySyncFailing, directorySyncRestored, type Notify } from '../notifications/events';
 import type { UserStore } from '../users/store';
 import { createSyncStateStore, type SyncResource } from './state-store';
 import { changedGroups, diffSyncedUser, type DeltaGroup, type DeltaUser } from './user-diff';
@@ -42,10 +43,32 @@ function stopReason(error: unknown): string | null {
   return null;
 }
 
+const profileRef = (row: AppProfileRow) => ({ partnerId: row.partner_id, id: row.id, name: row.name, tenantId: row.tenant_id });
+
+/**
+ * A sync failing for a day since its last completed run is alerted once (an expired profile has its own
+ * alert); a completed run resolves it.
+ */
+function syncAlerts(state: Pick<ReturnType<typeof createSyncStateStore>, 'lastCompletedAt'>, deps: Pick<DirectorySyncDeps, 'notify' | 'now'>) {
+  const notify: Notify = deps.notify ?? (async () => undefined);
+  const now = deps.now ?? (() => new Date());
+  return {
+    async failing(row: AppProfileRow, reason: string): Promise<void> {
+      const lastSyncedAt = reason === 'PROFILE_EXPIRED' ? null : await state.lastCompletedAt(row.id);
+      const event = lastSyncedAt ? directorySyncFailing(profileRef(row), lastSyncedAt, reason, now()) : null;
+      if (event) await notify(event);
+    },
+    restored: (row: AppProfileRow) => notify(directorySyncRestored(profileRef(row))),
+  };
+}
+
 export interface DirectorySyncDeps {
   graphs: Pick<TenantGraphs, 'run'>;
   users: UserStore;
   profiles: Pick<AppProfileStore, 'byId'>;
+  notify?: Notify;
+  /** The portal's clock, for how long a sync has been failing. */
+  now?: () => Date;
 }
 
 export type DirectorySync = ReturnType<typeof createDirectorySync>;
@@ -68,6 +91,7 @@ export function createDirectorySync(core: Pick<CoreServices, 'db' | 'sessions'>,
   const state = createSyncStateStore(core.db);
   const leases = createLeases(core.db);
   const running = new Map<string, Promise<SyncCounts>>();
+  const alerts = syncAlerts(state, deps);
 
   /** Reads a whole delta round (from the stored link, or from scratch after a 410), page by page. */
   async function runDelta<T>(graph: GraphClient, row: AppProfileRow, resource: SyncResource, initial: string, counts: SyncCounts, onPage: (items: T[], full: boolean) => Promise<void>): Promise<{ link: string; full: boolean }> {
@@ -179,10 +203,12 @@ export function createDirectorySync(core: Pick<CoreServices, 'db' | 'sessions'>,
     } catch (error) {
       const reason = stopReason(error);
       if (reason === null) throw error;
+      await alerts.failing(row, reason);
       return { ...counts, error: reason };
     } finally {
       await leases.release(lease).catch(() => undefined);
     }
+    await alerts.restored(row);
     return counts;
   }
 

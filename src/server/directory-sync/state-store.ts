@@ -11,6 +11,12 @@ export function createSyncStateStore(db: Db) {
       return state?.delta_link ?? null;
     },
 
+    /** When the profile's sync last completed for every resource it keeps (the oldest of its delta links), or null. */
+    async lastCompletedAt(profileId: string): Promise<string | null> {
+      const row = await db.selectFrom('directory_sync_state').select((eb) => eb.fn.min('updated_at').as('at')).where('app_profile_id', '=', profileId).executeTakeFirst();
+      return (row?.at as string | null | undefined) ?? null;
+    },
+
     async storeDeltaLink(partnerId: string, profileId: string, resource: SyncResource, link: string): Promise<void> {
       const now = new Date().toISOString();
       const updated = await db.updateTable('directory_sync_state').set({ delta_link: link, updated_at: now }).where('app_profile_id', '=', profileId).where('resource', '=', resource).executeTakeFirst();

@@ -10,6 +10,7 @@ import type { SsoFeature } from '../sso/index';
 import type { AuditLog } from '../audit/store';
 import { purgeExpiredInvitations } from '../users/invitations';
 import type { Metrics } from '../metrics/index';
+import type { ConsentLinkService } from '../consent-links/service';
 import { createJobRunner, type JobRunner } from './runner';
 
 /** What the recurring jobs use, and nothing more. */
@@ -21,6 +22,7 @@ export interface BackgroundJobDeps {
   appProfiles: { health: Pick<ProfileHealth, 'sweep'> };
   directorySync: Pick<DirectorySync, 'syncAll'>;
   sso: Pick<SsoFeature, 'purgeExpiredChoices'>;
+  consentLinks: Pick<ConsentLinkService, 'notifyExpired'>;
   audit: AuditLog;
   metrics?: Pick<Metrics, 'jobRun'>;
 }
@@ -38,6 +40,11 @@ export function startBackgroundJobs(config: Pick<Config, 'healthCheckIntervalMs'
   runner.every('purge-expired-invitations', 60 * 60_000, async (runLog) => {
     const removed = await purgeExpiredInvitations(services.db, services.audit);
     if (removed) runLog.info({ removed }, 'expired invitations removed');
+  });
+  // Consent links that expired unused are alerted once each.
+  runner.every('consent-link-expiry-alerts', 60 * 60_000, async (runLog) => {
+    const expired = await services.consentLinks.notifyExpired();
+    if (expired) runLog.info({ expired }, 'expired consent links alerted');
   });
   // Refreshing every authorization keeps Microsoft's 90-day inactivity window open and rotates tokens.
   runner.every('app-profile-health', config.healthCheckIntervalMs, async (runLog) => {

@@ -2,6 +2,7 @@ import type { AuditLog } from '../audit/store';
 import type { AppProfileRow } from '../app-profiles/store';
 import type { TenantGraphs } from '../app-profiles/tenant-graph';
 import type { GraphClient } from '../microsoft/graph';
+import { groupDownloadFailed, groupDownloadRestored, type Notify } from '../notifications/events';
 import type { UserStore } from './store';
 
 /** Members per Graph page: the largest page Graph serves for transitiveMembers. */
@@ -19,6 +20,7 @@ export interface GroupMemberDownloadDeps {
   profileOf: (partnerId: string, profileId: string) => Promise<AppProfileRow | undefined>;
   graphs: Pick<TenantGraphs, 'run'>;
   log?: (message: string, error: unknown) => void;
+  notify?: Notify;
 }
 
 export type GroupMemberDownloads = ReturnType<typeof createGroupMemberDownloads>;
@@ -74,6 +76,7 @@ export function createGroupMemberDownloads(deps: GroupMemberDownloadDeps) {
       throw new Error('The group was not found among the partner’s Microsoft 365 groups.');
     }
     const target = { type: 'user', id: group.id, name: group.email };
+    const groupRef = { partnerId, id: group.id, email: group.email, appProfileId: group.app_profile_id };
     let done = 0;
     let total = 0;
     try {
@@ -98,6 +101,7 @@ export function createGroupMemberDownloads(deps: GroupMemberDownloadDeps) {
         outcome: 'success',
         details: { members: seen.size, removed, tenantId: group.ms_tenant_id, groupObjectId: group.ms_object_id },
       });
+      await deps.notify?.(groupDownloadRestored(groupRef, seen.size));
       return { members: seen.size };
     } catch (error) {
       const message = `The membership download stopped after ${done} of ${total} members: ${error instanceof Error ? error.message : 'unknown error'}`;
@@ -112,6 +116,7 @@ export function createGroupMemberDownloads(deps: GroupMemberDownloadDeps) {
           details: { message, done, total, tenantId: group.ms_tenant_id, groupObjectId: group.ms_object_id },
         })
         .catch((auditError: unknown) => deps.log?.('could not audit a failed membership download', auditError));
+      await deps.notify?.(groupDownloadFailed(groupRef, message));
       throw error;
     }
   }

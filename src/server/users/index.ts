@@ -1,6 +1,7 @@
 import type { AppProfilesFeature } from '../app-profiles/index';
 import type { Config } from '../config';
 import type { CoreServices } from '../core-types';
+import type { Notify } from '../notifications/events';
 import { createGroupMemberDownloads } from './group-members';
 import { createInvitationQuota, showToAdministrator } from './invitations';
 import { smtpDelivery } from './mail-delivery';
@@ -13,13 +14,14 @@ export type UsersFeature = ReturnType<typeof createUsersFeature>;
  * Wires user management from the core services. Invitations go out by SMTP when it is configured;
  * otherwise (and for any the mail server refuses) the links are handed to the administrator once.
  */
-export function createUsersFeature(core: Pick<CoreServices, 'db' | 'engine' | 'audit' | 'sessions' | 'secretBox'>, deps: { appProfiles: Pick<AppProfilesFeature, 'store' | 'graphs'>; config: Pick<Config, 'smtp' | 'publicUrl' | 'invitationsPerHour'>; store?: UserStore }) {
+export function createUsersFeature(core: Pick<CoreServices, 'db' | 'engine' | 'audit' | 'sessions' | 'secretBox'>, deps: { appProfiles: Pick<AppProfilesFeature, 'store' | 'graphs'>; config: Pick<Config, 'smtp' | 'publicUrl' | 'invitationsPerHour'>; store?: UserStore; notify?: Notify }) {
   const store = deps.store ?? createUserStore(core.db, core.engine);
   const downloads = createGroupMemberDownloads({
     store,
     audit: core.audit,
     profileOf: (partnerId, profileId) => deps.appProfiles.store.get(partnerId, profileId),
     graphs: deps.appProfiles.graphs,
+    notify: deps.notify,
   });
   const service = createUserService({
     store,

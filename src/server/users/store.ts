@@ -147,6 +147,10 @@ function entryQueries(db: Db) {
 
     get: (partnerId: string, id: string) => db.selectFrom('users').selectAll().where('partner_id', '=', partnerId).where('id', '=', id).executeTakeFirst(),
 
+    /** The partner's active Administrators (people, not groups): who is emailed alerts. */
+    administrators: (partnerId: string) =>
+      db.selectFrom('users').select(['id', 'email']).where('partner_id', '=', partnerId).where('role', '=', 'administrator').where('status', '=', 'active').where('kind', '=', 'user').orderBy('email').limit(500).execute(),
+
     setRole: (partnerId: string, id: string, role: 'administrator' | 'member') =>
       db.updateTable('users').set({ role, updated_at: new Date().toISOString() }).where('partner_id', '=', partnerId).where('id', '=', id).execute(),
 

@@ -15,6 +15,9 @@ import type {
   DeleteProfilesAnswer,
   DirectoryPage,
   NameAvailability,
+  NotificationSettings,
+  NotificationSettingsChange,
+  NotificationsPage,
   RemoveUsersAnswer,
   ResendInvitationAnswer,
   Role,
@@ -35,6 +38,8 @@ export const keys = {
   usersAll: ['users'] as const,
   audit: (filters: AuditFilters) => ['audit', filters] as const,
   directory: (profileId: string, type: string, search: string) => ['directory', profileId, type, search] as const,
+  notifications: ['notifications'] as const,
+  notificationSettings: ['notification-settings'] as const,
 };
 
 // ---- session ----
@@ -210,7 +215,8 @@ export function useCheckAppProfile() {
   const client = useQueryClient();
   return useMutation({
     mutationFn: (id: string) => api.post<AppProfile>(`/api/app-profiles/${encodeURIComponent(id)}/check`),
-    onSettled: () => client.invalidateQueries({ queryKey: keys.appProfiles }),
+    // A check can raise or resolve an alert: the bell shows it at once.
+    onSettled: () => Promise.all([client.invalidateQueries({ queryKey: keys.appProfiles }), client.invalidateQueries({ queryKey: keys.notifications })]),
   });
 }
 
@@ -337,5 +343,38 @@ export function useAudit(filters: AuditFilters) {
       api.get<AuditPage>(`/api/audit${query({ limit: 50, cursor: pageParam, ...filters })}`),
     initialPageParam: '',
     getNextPageParam: (last) => last.nextCursor || undefined,
+  });
+}
+
+// ---- notifications ----
+
+/** The newest alerts and the unread count, polled so the bell shows what happens while the page is open. */
+export function useNotifications(enabled: boolean) {
+  return useQuery({
+    queryKey: keys.notifications,
+    queryFn: () => api.get<NotificationsPage>(`/api/notifications${query({ limit: 50 })}`),
+    enabled,
+    refetchInterval: 60_000,
+  });
+}
+
+export function useMarkNotificationsRead() {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: (ids: string[]) => api.post<null>('/api/notifications/read', { ids }),
+    onSettled: () => client.invalidateQueries({ queryKey: keys.notifications }),
+  });
+}
+
+export function useNotificationSettings() {
+  return useQuery({ queryKey: keys.notificationSettings, queryFn: () => api.get<NotificationSettings>('/api/notification-settings') });
+}
+
+export function useSaveNotificationSettings() {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: (body: NotificationSettingsChange) => api.put<NotificationSettings>('/api/notification-settings', body),
+    onSuccess: (settings) => client.setQueryData(keys.notificationSettings, settings),
+    onSettled: () => client.invalidateQueries({ queryKey: keys.notifications }),
   });
 }

@@ -46,3 +46,8 @@ export type AuditPage = Ok<'/api/audit', 'get'>;
 export type AuditEntry = AuditPage['items'][number];
 
 export type SignInChoice = Ok<'/auth/microsoft/choices', 'get'>['choices'][number];
+
+export type NotificationsPage = Ok<'/api/notifications', 'get'>;
+export type AppNotification = NotificationsPage['items'][number];
+export type NotificationSettings = Ok<'/api/notification-settings', 'get'>;
+export type NotificationSettingsChange = Body<'/api/notification-settings', 'put'>;

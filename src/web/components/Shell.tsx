@@ -5,6 +5,7 @@ import { Link as RouterLink, Outlet, useNavigate } from 'react-router';
 import { api, setCsrfToken } from '../api/client';
 import { keys, useSandbox, useSession, useSignOut } from '../api/hooks';
 import { ErrorBar } from './Feedback';
+import { NotificationsBell } from './NotificationsBell';
 
 const useStyles = makeStyles({
   skip: {
@@ -94,6 +95,7 @@ export function Shell() {
           </Badge>
         ) : null}
         <span className={styles.spacer} />
+        {user ? <NotificationsBell /> : null}
         {user ? (
           <Menu>
             <MenuTrigger disableButtonEnhancement>

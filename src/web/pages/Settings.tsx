@@ -2,6 +2,7 @@ import { Badge, Caption1, Card, CardHeader, makeStyles, tokens } from '@fluentui
 import { AppsRegular, DocumentBulletListRegular, PeopleRegular } from '@fluentui/react-icons';
 import type { ReactElement } from 'react';
 import { AppLink } from '../components/AppLink';
+import { NotificationSettingsCard } from '../components/NotificationSettingsCard';
 import { PageHeader } from '../components/PageHeader';
 import { ExpiredProfilesBanner, needsReauthorizationText, useExpiredProfiles } from '../components/ProfileHealth';
 
@@ -74,6 +75,7 @@ export function SettingsPage() {
             />
           </Card>
         ))}
+        <NotificationSettingsCard />
       </div>
     </>
   );

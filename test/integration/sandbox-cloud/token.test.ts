@@ -107,6 +107,19 @@ describe('token endpoint: refresh tokens', () => {
     expect(denied.body.error!.code).toBe('Authorization_RequestDenied');
   });
 
+  it('remove-permissions leaves those permissions out of later refreshes, which keep working (permission drift)', async () => {
+    const app = h.sandbox.registerApp({ displayName: 'Drifting', redirectUris: [REDIRECT_URI] });
+    const probe = { ...h, ...app };
+    const tokens = await signIn(probe, 'admin@contoso.com', { scope: 'openid offline_access User.Read Domain.Read.All Group.Read.All' });
+    expect(tokens.scope).toContain('Domain.Read.All');
+    expect((await control(h, 'POST', `/tenants/${CONTOSO}/remove-permissions`, { clientId: app.clientId, scopes: ['Domain.Read.All'] })).status).toBe(204);
+    const refreshed = await tokenRequest(probe, 'global', 'organizations', { grant_type: 'refresh_token', refresh_token: tokens.refresh_token, scope: 'offline_access User.Read Domain.Read.All Group.Read.All' });
+    expect(refreshed.status).toBe(200);
+    const scope = String((refreshed.body as { scope: string }).scope).split(' ');
+    expect(scope).toEqual(expect.arrayContaining(['User.Read', 'Group.Read.All']));
+    expect(scope).not.toContain('Domain.Read.All');
+  });
+
   it('a refresh token unused for 90 days fails with AADSTS700082; the access token has expired too', async () => {
     const tokens = await signIn(h, 'megan@contoso.com');
     await control(h, 'POST', '/clock', { advanceSeconds: 90 * 24 * 3600 + 60 });
