@@ -18,6 +18,8 @@ import { createSsoFeature, type SsoFeature } from './sso/index';
 import { createDirectorySync, type DirectorySync } from './directory-sync/index';
 import { createConsentLinkService, type ConsentLinkService } from './consent-links/service';
 import { createConsentLinkStore } from './consent-links/store';
+import { createJobQueue } from './jobs/queue';
+import { createQueueWorker } from './jobs/worker';
 
 export type { CoreServices, MicrosoftSetup } from './core-types';
 
@@ -68,7 +70,9 @@ export function createCoreServices(config: Config, database: DatabaseHandle, ext
   const sessions = createSessionStore(db, { idleTimeoutMs: config.sessionIdleTimeoutMs, absoluteLifetimeMs: config.sessionAbsoluteLifetimeMs });
   const limiter = createSignInLimiter(db);
   const audit = countingSignIns(createAuditLog(db), extra.metrics);
+  const queue = createJobQueue(db, database.engine);
   return {
+    jobs: { queue, worker: createQueueWorker(queue, { leaseMs: config.jobLeaseMs }) },
     db,
     engine: database.engine,
     sessions,

@@ -10,6 +10,7 @@ import * as m005 from './migrations/005_read_path_indexes';
 import * as m008 from './migrations/008_graph_host';
 import * as m010 from './migrations/010_consent_links';
 import * as m011 from './migrations/011_graph_budget_slots';
+import * as m013 from './migrations/013_job_queue';
 
 /**
  * The numbered migrations, listed explicitly so they run the same from source (tsx) and from tests.
@@ -26,6 +27,7 @@ const migrations: Record<string, Migration> = {
   '008_graph_host': m008,
   '010_consent_links': m010,
   '011_graph_budget_slots': m011,
+  '013_job_queue': m013,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };
