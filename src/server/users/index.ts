@@ -13,13 +13,14 @@ export type UsersFeature = ReturnType<typeof createUsersFeature>;
  * Wires user management from the core services. Invitations go out by SMTP when it is configured;
  * otherwise (and for any the mail server refuses) the links are handed to the administrator once.
  */
-export function createUsersFeature(core: Pick<CoreServices, 'db' | 'engine' | 'audit' | 'sessions' | 'secretBox'>, deps: { appProfiles: Pick<AppProfilesFeature, 'store' | 'graphs'>; config: Pick<Config, 'smtp' | 'publicUrl' | 'invitationsPerHour'>; store?: UserStore }) {
+export function createUsersFeature(core: Pick<CoreServices, 'db' | 'engine' | 'audit' | 'sessions' | 'secretBox' | 'jobs'>, deps: { appProfiles: Pick<AppProfilesFeature, 'store' | 'graphs'>; config: Pick<Config, 'smtp' | 'publicUrl' | 'invitationsPerHour'>; store?: UserStore }) {
   const store = deps.store ?? createUserStore(core.db, core.engine);
   const downloads = createGroupMemberDownloads({
     store,
     audit: core.audit,
     profileOf: (partnerId, profileId) => deps.appProfiles.store.get(partnerId, profileId),
     graphs: deps.appProfiles.graphs,
+    jobs: core.jobs,
   });
   const service = createUserService({
     store,
