@@ -155,10 +155,11 @@ export function createJobQueue(db: Db, engine: Engine, owner: string = randomUUI
       return Number(result.numUpdatedRows) === 1;
     },
 
-    async complete(id: string): Promise<void> {
+    /** The job is done; `erasePayload` blanks a payload that held a secret. */
+    async complete(id: string, options: { erasePayload?: boolean } = {}): Promise<void> {
       await db
         .updateTable('jobs')
-        .set({ state: 'done', lease_owner: null, lease_until: null, last_error: null, checkpoint: null, updated_at: now() })
+        .set({ state: 'done', lease_owner: null, lease_until: null, last_error: null, checkpoint: null, updated_at: now(), ...(options.erasePayload ? { payload: '{}' } : {}) })
         .where('id', '=', id)
         .where('lease_owner', '=', owner)
         .execute();
@@ -166,15 +167,16 @@ export function createJobQueue(db: Db, engine: Engine, owner: string = randomUUI
 
     /**
      * An attempt failed: the job waits `backoffMs` and is tried again (from its checkpoint), or, after its last
-     * attempt or when `permanent`, it fails for good. Answers when it runs again, or null.
+     * attempt or when `permanent`, it fails for good (`erasePayload` then blanks its payload). Answers when it
+     * runs again, or null.
      */
-    async fail(job: Pick<ClaimedJob, 'id' | 'attempts' | 'maxAttempts'>, error: unknown, options: { permanent?: boolean; random?: () => number } = {}): Promise<{ retryAt: string | null }> {
+    async fail(job: Pick<ClaimedJob, 'id' | 'attempts' | 'maxAttempts'>, error: unknown, options: { permanent?: boolean; random?: () => number; erasePayload?: boolean } = {}): Promise<{ retryAt: string | null }> {
       const message = (error instanceof Error ? error.message : String(error)).slice(0, 1000);
       const final = options.permanent || job.attempts >= job.maxAttempts;
       const retryAt = final ? null : new Date(Date.now() + backoffMs(job.attempts, options.random)).toISOString();
       await db
         .updateTable('jobs')
-        .set({ state: final ? 'failed' : 'queued', run_after: retryAt ?? now(), lease_owner: null, lease_until: null, last_error: message, updated_at: now() })
+        .set({ state: final ? 'failed' : 'queued', run_after: retryAt ?? now(), lease_owner: null, lease_until: null, last_error: message, updated_at: now(), ...(final && options.erasePayload ? { payload: '{}' } : {}) })
         .where('id', '=', job.id)
         .where('lease_owner', '=', owner)
         .execute();

@@ -34,7 +34,8 @@ export class PermanentJobError extends Error {}
 export type JobOutcome = { state: 'done' } | { state: 'queued'; error: unknown; retryAt: string } | { state: 'failed'; error: unknown } | { state: 'released' };
 
 export interface QueueWorker {
-  handle<P, C>(kind: string, handler: JobHandler<P, C>): void;
+  /** `erasePayload`: the payload holds a secret (a sealed link), blanked once the job is done or failed for good. */
+  handle<P, C>(kind: string, handler: JobHandler<P, C>, options?: { erasePayload?: boolean }): void;
   /** Runs one given job here now if it is due and no worker holds it; undefined otherwise. */
   runJob(id: string): Promise<JobOutcome | undefined>;
   /** Looks for due jobs at once (after an enqueue) instead of at the next poll. */
@@ -55,7 +56,7 @@ const POLL_MS = 1_000;
  * each job's lease every third of `leaseMs` while its handler runs, and completes or fails it after.
  */
 export function createQueueWorker(queue: JobQueue, options: { leaseMs: number; pollMs?: number; concurrency?: number }): QueueWorker {
-  const handlers = new Map<string, JobHandler>();
+  const handlers = new Map<string, { run: JobHandler; erasePayload: boolean }>();
   const running = new Map<string, { controller: AbortController; done: Promise<JobOutcome> }>();
   const concurrency = options.concurrency ?? 2;
   let timer: NodeJS.Timeout | undefined;
@@ -64,7 +65,7 @@ export function createQueueWorker(queue: JobQueue, options: { leaseMs: number; p
   let log = silentLog;
 
   async function execute(job: ClaimedJob, controller: AbortController): Promise<JobOutcome> {
-    const handler = handlers.get(job.kind)!;
+    const { run: handler, erasePayload } = handlers.get(job.kind)!;
     const jobLog = log.child({ jobId: job.id, jobKind: job.kind, attempt: job.attempts });
     let lost = false;
     const loseLease = () => {
@@ -91,7 +92,7 @@ export function createQueueWorker(queue: JobQueue, options: { leaseMs: number; p
     try {
       await handler(job, context);
       if (lost) return { state: 'released' };
-      await queue.complete(job.id);
+      await queue.complete(job.id, { erasePayload });
       return { state: 'done' };
     } catch (error) {
       if (lost || error instanceof LeaseLostError) return { state: 'released' };
@@ -99,7 +100,7 @@ export function createQueueWorker(queue: JobQueue, options: { leaseMs: number; p
         await queue.release(job.id);
         return { state: 'released' };
       }
-      const { retryAt } = await queue.fail(job, error, { permanent: error instanceof PermanentJobError });
+      const { retryAt } = await queue.fail(job, error, { permanent: error instanceof PermanentJobError, erasePayload });
       jobLog.warn({ err: error, retryAt }, retryAt ? 'job attempt failed; it will be retried' : 'job failed');
       return retryAt ? { state: 'queued', error, retryAt } : { state: 'failed', error };
     } finally {
@@ -131,8 +132,8 @@ export function createQueueWorker(queue: JobQueue, options: { leaseMs: number; p
   }
 
   return {
-    handle(kind, handler) {
-      handlers.set(kind, handler as JobHandler);
+    handle(kind, handler, handlerOptions) {
+      handlers.set(kind, { run: handler as JobHandler, erasePayload: handlerOptions?.erasePayload ?? false });
     },
     async runJob(id) {
       const current = running.get(id);

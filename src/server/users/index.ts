@@ -31,7 +31,12 @@ export function createUsersFeature(core: Pick<CoreServices, 'db' | 'engine' | 'a
     box: core.secretBox,
     downloads,
     invitations: deps.config.smtp
-      ? smtpDelivery(deps.config.smtp, { warn: (details, message) => console.warn(JSON.stringify({ level: 'warn', msg: message, ...details })) })
+      ? smtpDelivery(deps.config.smtp, {
+          box: core.secretBox,
+          jobs: core.jobs,
+          store,
+          log: { warn: (details, message) => console.warn(JSON.stringify({ level: 'warn', msg: message, ...details })) },
+        })
       : showToAdministrator,
     invitationQuota: createInvitationQuota(core.db, deps.config.invitationsPerHour),
     publicUrl: deps.config.publicUrl,
