@@ -4,6 +4,8 @@
  */
 import type { AuditLog } from './audit/store';
 import type { Db, Engine } from './db/database';
+import type { JobQueue } from './jobs/queue';
+import type { QueueWorker } from './jobs/worker';
 import type { Metrics } from './metrics/index';
 import type { Cloud, CloudEndpoints } from './microsoft/clouds';
 import type { PartnerService } from './partners/service';
@@ -30,4 +32,6 @@ export interface CoreServices {
   microsoft: MicrosoftSetup;
   sandboxBaseUrl?: string;
   metrics: Metrics;
+  /** The durable job queue and this instance's worker (started with the background jobs). */
+  jobs: { queue: JobQueue; worker: QueueWorker };
 }

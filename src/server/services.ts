@@ -22,6 +22,8 @@ import { createNotificationService, type NotificationService } from './notificat
 import { createNotificationStore } from './notifications/store';
 import { createEmailChannel } from './notifications/email';
 import type { UserStore } from './users/store';
+import { createJobQueue } from './jobs/queue';
+import { createQueueWorker } from './jobs/worker';
 
 export type { CoreServices, MicrosoftSetup } from './core-types';
 
@@ -89,7 +91,9 @@ export function createCoreServices(config: Config, database: DatabaseHandle, ext
   const sessions = createSessionStore(db, { idleTimeoutMs: config.sessionIdleTimeoutMs, absoluteLifetimeMs: config.sessionAbsoluteLifetimeMs });
   const limiter = createSignInLimiter(db);
   const audit = countingSignIns(createAuditLog(db), extra.metrics);
+  const queue = createJobQueue(db, database.engine);
   return {
+    jobs: { queue, worker: createQueueWorker(queue, { leaseMs: config.jobLeaseMs }) },
     db,
     engine: database.engine,
     sessions,

@@ -24,7 +24,8 @@ export interface RunningPortal {
   /**
    * Graceful stop (SIGTERM): stops accepting connections, lets in-flight requests and running jobs
    * finish for at most `graceMs` (10 s), then cuts the remaining connections, releases the job
-   * leases, stops the sandbox cloud and closes the database pool.
+   * leases, gives the queue's running jobs back (their checkpoints kept), stops the sandbox cloud and
+   * closes the database pool.
    */
   close(options?: { graceMs?: number }): Promise<void>;
 }
@@ -102,6 +103,8 @@ export async function startPortal(config: Config, options: { listen?: boolean; b
     }
 
     const jobs = options.backgroundJobs === false ? undefined : startBackgroundJobs(config, services, app.log);
+    // The durable queue's worker (group member downloads): with the recurring jobs, as it is background work too.
+    if (jobs) services.jobs.worker.start(app.log);
     return {
       app,
       url,
@@ -120,7 +123,7 @@ export async function startPortal(config: Config, options: { listen?: boolean; b
           app.server.closeAllConnections();
         }, graceMs);
         try {
-          await Promise.all([app.close(), jobs?.stop(graceMs)]);
+          await Promise.all([app.close(), jobs?.stop(graceMs), services.jobs.worker.stop(graceMs)]);
         } finally {
           clearInterval(closeIdle);
           clearTimeout(cutOff);

@@ -8,9 +8,9 @@ export interface ReceivedMail {
 
 /**
  * A minimal SMTP server for tests (plain text, no TLS, no auth): records what it is sent, and
- * refuses recipients listed in `refuse` with 550 like a real server would.
+ * refuses recipients listed in `refuse` with 550 like a real server would; listens on `port` when given.
  */
-export async function startSmtpServer(options: { refuse?: string[] } = {}): Promise<{ url: string; mails: ReceivedMail[]; close(): Promise<void> }> {
+export async function startSmtpServer(options: { refuse?: string[]; port?: number } = {}): Promise<{ url: string; mails: ReceivedMail[]; close(): Promise<void> }> {
   const mails: ReceivedMail[] = [];
   const refuse = new Set((options.refuse ?? []).map((a) => a.toLowerCase()));
   const server = net.createServer((socket) => {
@@ -62,7 +62,7 @@ export async function startSmtpServer(options: { refuse?: string[] } = {}): Prom
     });
     socket.on('error', () => undefined);
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(options.port ?? 0, '127.0.0.1', resolve));
   const { port } = server.address() as net.AddressInfo;
   return {
     url: `smtp://127.0.0.1:${port}`,

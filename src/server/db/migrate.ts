@@ -11,6 +11,7 @@ import * as m008 from './migrations/008_graph_host';
 import * as m010 from './migrations/010_consent_links';
 import * as m011 from './migrations/011_graph_budget_slots';
 import * as m012 from './migrations/012_notifications';
+import * as m013 from './migrations/013_job_queue';
 
 /**
  * The numbered migrations, listed explicitly so they run the same from source (tsx) and from tests.
@@ -28,6 +29,7 @@ const migrations: Record<string, Migration> = {
   '010_consent_links': m010,
   '011_graph_budget_slots': m011,
   '012_notifications': m012,
+  '013_job_queue': m013,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -54,6 +54,8 @@ export interface GroupMembersTable {
   partner_id: string;
   group_user_id: string;
   member_object_id: string;
+  /** The member download run that last stored this row (migration 013); null for rows stored otherwise. */
+  download_run: string | null;
 }
 
 export interface DirectorySyncStateTable {
@@ -112,6 +114,25 @@ export interface SignInAttemptsTable {
   /** `account:<email>` or `address:<ip>`. */
   key: string;
   at: string;
+}
+
+/** The durable job queue (migration 013); JSON columns are text. */
+export interface JobsTable {
+  id: string;
+  kind: string;
+  partner_id: string | null;
+  key: string;
+  payload: string;
+  state: 'queued' | 'running' | 'done' | 'failed';
+  attempts: number;
+  max_attempts: number;
+  run_after: string;
+  lease_owner: string | null;
+  lease_until: string | null;
+  last_error: string | null;
+  checkpoint: string | null;
+  created_at: string;
+  updated_at: string;
 }
 
 export interface JobLeasesTable {
@@ -222,6 +243,7 @@ export interface Tables {
   audit_events: AuditEventsTable;
   sign_in_attempts: SignInAttemptsTable;
   job_leases: JobLeasesTable;
+  jobs: JobsTable;
   sso_choices: SsoChoicesTable;
   invitation_sends: InvitationSendsTable;
   consent_links: ConsentLinksTable;

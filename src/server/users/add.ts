@@ -136,7 +136,7 @@ export function createUserAdding(deps: Pick<UserServiceDeps, 'store' | 'download
     for (const r of rejected) {
       await record('user.add', { id: null, name: r.email }, 'failure', { signInType: 'microsoft365', code: r.code, appProfileId: profile.id, tenantId: profile.tenant_id });
     }
-    downloads.startInBackground(partnerId, groupIds);
+    await downloads.startInBackground(partnerId, groupIds);
     return { added: await viewsById(partnerId, addedIds), rejected };
   }
 

@@ -14,7 +14,7 @@ export type UsersFeature = ReturnType<typeof createUsersFeature>;
  * Wires user management from the core services. Invitations go out by SMTP when it is configured;
  * otherwise (and for any the mail server refuses) the links are handed to the administrator once.
  */
-export function createUsersFeature(core: Pick<CoreServices, 'db' | 'engine' | 'audit' | 'sessions' | 'secretBox'>, deps: { appProfiles: Pick<AppProfilesFeature, 'store' | 'graphs'>; config: Pick<Config, 'smtp' | 'publicUrl' | 'invitationsPerHour'>; store?: UserStore; notify?: Notify }) {
+export function createUsersFeature(core: Pick<CoreServices, 'db' | 'engine' | 'audit' | 'sessions' | 'secretBox' | 'jobs'>, deps: { appProfiles: Pick<AppProfilesFeature, 'store' | 'graphs'>; config: Pick<Config, 'smtp' | 'publicUrl' | 'invitationsPerHour'>; store?: UserStore; notify?: Notify }) {
   const store = deps.store ?? createUserStore(core.db, core.engine);
   const downloads = createGroupMemberDownloads({
     store,
@@ -22,6 +22,7 @@ export function createUsersFeature(core: Pick<CoreServices, 'db' | 'engine' | 'a
     profileOf: (partnerId, profileId) => deps.appProfiles.store.get(partnerId, profileId),
     graphs: deps.appProfiles.graphs,
     notify: deps.notify,
+    jobs: core.jobs,
   });
   const service = createUserService({
     store,
@@ -32,7 +33,12 @@ export function createUsersFeature(core: Pick<CoreServices, 'db' | 'engine' | 'a
     box: core.secretBox,
     downloads,
     invitations: deps.config.smtp
-      ? smtpDelivery(deps.config.smtp, { warn: (details, message) => console.warn(JSON.stringify({ level: 'warn', msg: message, ...details })) })
+      ? smtpDelivery(deps.config.smtp, {
+          box: core.secretBox,
+          jobs: core.jobs,
+          store,
+          log: { warn: (details, message) => console.warn(JSON.stringify({ level: 'warn', msg: message, ...details })) },
+        })
       : showToAdministrator,
     invitationQuota: createInvitationQuota(core.db, deps.config.invitationsPerHour),
     publicUrl: deps.config.publicUrl,

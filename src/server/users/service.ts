@@ -94,7 +94,7 @@ export function createUserService(deps: UserServiceDeps) {
       if (row.kind !== 'group') throw new BadRequestError('NOT_A_GROUP', `${row.email} is not a Microsoft 365 group; only groups have members to download.`);
       await usableProfile(auth.partner.id, row.app_profile_id!);
       await store.setProgress(auth.partner.id, id, { done: 0, total: 0 });
-      downloads.startInBackground(auth.partner.id, [id]);
+      await downloads.startInBackground(auth.partner.id, [id]);
       await audited(auth, clientAddress)('user.group_members.restart', { id, name: row.email }, 'success', { tenantId: row.ms_tenant_id });
       return (await viewsById(auth.partner.id, [id]))[0];
     },

@@ -277,8 +277,46 @@ function memberQueries(db: Db, engine: Engine) {
 
 
   return {
-    insertMembers,
     memberIds,
+
+    /**
+     * Stores one downloaded page of a group's members, stamped with the download's run: a page stored twice
+     * (a resumed download) adds no row, and the stamp marks members the run has seen however it was interrupted.
+     */
+    async storeDownloadedMembers(partnerId: string, groupUserId: string, objectIds: string[], run: string): Promise<void> {
+      const ids = [...new Set(objectIds)];
+      for (let i = 0; i < ids.length; i += MEMBER_INSERT_BATCH) {
+        const batch = ids.slice(i, i + MEMBER_INSERT_BATCH);
+        const source =
+          engine === 'postgres'
+            ? sql`select ${partnerId}, ${groupUserId}, m, ${run} from unnest(${batch}::text[]) as m`
+            : sql`select ${partnerId}, ${groupUserId}, value, ${run} from json_each(${JSON.stringify(batch)}) where true`;
+        await sql`insert into group_members (partner_id, group_user_id, member_object_id, download_run) ${source} on conflict (group_user_id, member_object_id) do update set download_run = excluded.download_run`.execute(db);
+      }
+    },
+
+    /**
+     * A download run finished: the group's members it did not store are no longer members and are removed, and
+     * the entry is stamped as synced, in one transaction. Answers how many were removed and how many remain.
+     */
+    async finishDownload(partnerId: string, groupUserId: string, run: string, syncedAt: string): Promise<{ removed: number; members: number }> {
+      return db.transaction().execute(async (trx) => {
+        const removed = await trx
+          .deleteFrom('group_members')
+          .where('partner_id', '=', partnerId)
+          .where('group_user_id', '=', groupUserId)
+          .where((eb) => eb.or([eb('download_run', 'is', null), eb('download_run', '!=', run)]))
+          .executeTakeFirst();
+        const { members } = await trx
+          .selectFrom('group_members')
+          .select((eb) => eb.fn.countAll<number | string>().as('members'))
+          .where('partner_id', '=', partnerId)
+          .where('group_user_id', '=', groupUserId)
+          .executeTakeFirstOrThrow();
+        await trx.updateTable('users').set({ last_synced_at: syncedAt }).where('partner_id', '=', partnerId).where('id', '=', groupUserId).execute();
+        return { removed: Number(removed.numDeletedRows), members: Number(members) };
+      });
+    },
 
     /**
      * The one membership reconciler: brings a group entry's group_members rows to exactly `members`
