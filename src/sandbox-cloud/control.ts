@@ -53,15 +53,15 @@ const serviceFaultBody = z
     status: z.number().int().min(400).max(599).optional(),
     /** Graph only: drop the connection without an answer. */
     reset: z.boolean().optional(),
-    /** Graph only: answer after this long (with `status` or `reset`, or else normally). */
+    /** Answer after this long (with `status` or `reset`, or else normally); Graph or the token endpoint. */
     delayMs: z.number().int().min(0).max(120_000).optional(),
     requests: z.number().int().min(0).default(1),
     retryAfterSeconds: z.number().min(0).optional(),
     /** `graph` (default) or `token`: the identity platform's token endpoint for that tenant. */
     target: z.enum(['graph', 'token']).default('graph'),
   })
-  .refine((b) => (b.target === 'token' ? b.status !== undefined && !b.reset && b.delayMs === undefined : b.status !== undefined || b.reset || b.delayMs !== undefined), {
-    message: 'give status (graph or token), or reset / delayMs (graph only)',
+  .refine((b) => (b.status !== undefined || b.delayMs !== undefined || (b.reset === true && b.target === 'graph')) && !(b.reset && b.target === 'token'), {
+    message: 'give status or delayMs (graph or token), or reset (graph only)',
   });
 const idTokenFaultBody = z.object({
   target: z.literal('id_token'),
@@ -234,7 +234,7 @@ export function registerControlRoutes(app: FastifyInstance, state: SandboxState)
     }
     const body = parse(serviceFaultBody, request.body);
     const tenantId = tenantOf(body.tenantId).id;
-    if (body.target === 'token') state.traffic.failNextTokenRequests(tenantId, body.status!, body.requests, body.retryAfterSeconds);
+    if (body.target === 'token') state.traffic.failNextTokenRequests(tenantId, { status: body.status, delayMs: body.delayMs }, body.requests, body.retryAfterSeconds);
     else state.traffic.failNext(tenantId, { status: body.status, reset: body.reset, delayMs: body.delayMs }, body.requests, body.retryAfterSeconds);
     return reply.code(204).send();
   });

@@ -4,7 +4,8 @@
  */
 import { inMemoryOnly, type StateSink } from '../state-sink';
 
-type Pending = { remaining: number; status: number; retryAfterSeconds: number };
+/** A token-endpoint fault: an error status and/or a delay before the answer (delay alone: answered normally, late). */
+type TokenFault = { remaining: number; status?: number; retryAfterSeconds: number; delayMs?: number };
 /** A Graph fault: an error status, a reset connection, and/or a delay before the answer. */
 export type GraphFault = { remaining: number; status?: number; retryAfterSeconds: number; reset?: boolean; delayMs?: number };
 
@@ -12,7 +13,7 @@ export type GraphFault = { remaining: number; status?: number; retryAfterSeconds
 export interface PendingTraffic {
   forcedThrottle: [string, { remaining: number; retryAfterSeconds: number }][];
   faults: [string, GraphFault][];
-  tokenFaults: [string, Pending][];
+  tokenFaults: [string, TokenFault][];
   budgets: [string, number][];
 }
 
@@ -48,7 +49,7 @@ export class GraphTraffic {
   private readonly budgets = new Map<string, number>();
   private readonly windows = new Map<string, { startMs: number; used: number }>();
   /** Faults of the token endpoint (requests naming the tenant in the path): an identity-platform outage. */
-  private readonly tokenFaults = new Map<string, Pending>();
+  private readonly tokenFaults = new Map<string, TokenFault>();
 
   constructor(private readonly sink: StateSink = inMemoryOnly) {}
 
@@ -101,12 +102,12 @@ export class GraphTraffic {
     this.save();
   }
 
-  failNextTokenRequests(tenantId: string, status: number, requests: number, retryAfterSeconds = 1): void {
-    this.tokenFaults.set(tenantId, { remaining: requests, status, retryAfterSeconds: Math.max(1, Math.ceil(retryAfterSeconds)) });
+  failNextTokenRequests(tenantId: string, fault: { status?: number; delayMs?: number }, requests: number, retryAfterSeconds = 1): void {
+    this.tokenFaults.set(tenantId, { ...fault, remaining: requests, retryAfterSeconds: Math.max(1, Math.ceil(retryAfterSeconds)) });
     this.save();
   }
 
-  takeTokenFault(tenantId: string): { status: number; retryAfterSeconds: number } | null {
+  takeTokenFault(tenantId: string): { status?: number; retryAfterSeconds: number; delayMs?: number } | null {
     const fault = this.tokenFaults.get(tenantId);
     if (!fault || fault.remaining <= 0) return null;
     fault.remaining--;

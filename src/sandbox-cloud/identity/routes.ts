@@ -98,7 +98,8 @@ function registerCloud(app: FastifyInstance, state: SandboxState, cloud: Sandbox
     const pathTenant = state.directory.resolve(cloud, request.params.tenant);
     if (pathTenant) state.traffic.countToken(pathTenant.id, 'request');
     const fault = pathTenant ? state.traffic.takeTokenFault(pathTenant.id) : null;
-    if (fault) {
+    if (fault?.delayMs) await new Promise((resolve) => setTimeout(resolve, fault.delayMs));
+    if (fault?.status) {
       // An outage of the identity platform, as Entra answers one: transient, with Retry-After.
       return reply
         .code(fault.status)

@@ -10,9 +10,12 @@ import type { UserStore } from '../users/store';
 import { createSyncStateStore, type SyncResource } from './state-store';
 import { changedGroups, diffSyncedUser, type DeltaGroup, type DeltaUser } from './user-diff';
 
+type SyncStateStore = ReturnType<typeof createSyncStateStore>;
+
 const USERS_DELTA = '/users/delta?$select=id,displayName,mail,userPrincipalName,accountEnabled';
 const GROUPS_DELTA = '/groups/delta?$select=id,displayName,members';
-const LEASE_MS = 15 * 60_000;
+/** A profile's sync lease when none is configured: renewed while the run lasts, it lapses this soon after a crash. */
+const DEFAULT_LEASE_MS = 60_000;
 const CHUNK = 400;
 
 export interface SyncCounts {
@@ -62,6 +65,36 @@ function syncAlerts(state: Pick<ReturnType<typeof createSyncStateStore>, 'lastCo
   };
 }
 
+/** Reads a whole delta round (from the stored link, or from scratch after a 410), page by page. */
+async function runDelta<T>(
+  state: Pick<SyncStateStore, 'deltaLink'>,
+  graph: GraphClient,
+  row: AppProfileRow,
+  resource: SyncResource,
+  initial: string,
+  counts: SyncCounts,
+  onPage: (items: T[], full: boolean) => Promise<void>,
+): Promise<{ link: string; full: boolean }> {
+  const stored = await state.deltaLink(row.id, resource);
+  let from = stored ?? initial;
+  let full = stored === null;
+  for (;;) {
+    try {
+      const run = graph.delta<T>(from);
+      for await (const page of run) await onPage(page, full);
+      return { link: run.deltaLink, full };
+    } catch (error) {
+      if (!full && isResyncRequired(error)) {
+        counts.resynced.push(resource);
+        from = initial;
+        full = true;
+        continue;
+      }
+      throw error;
+    }
+  }
+}
+
 export interface DirectorySyncDeps {
   graphs: Pick<TenantGraphs, 'run'>;
   users: UserStore;
@@ -69,6 +102,8 @@ export interface DirectorySyncDeps {
   notify?: Notify;
   /** The portal's clock, for how long a sync has been failing. */
   now?: () => Date;
+  /** How long a profile's sync lease outlives an instance that died during the run (the job lease). */
+  leaseMs?: number;
 }
 
 export type DirectorySync = ReturnType<typeof createDirectorySync>;
@@ -92,28 +127,6 @@ export function createDirectorySync(core: Pick<CoreServices, 'db' | 'sessions'>,
   const leases = createLeases(core.db);
   const running = new Map<string, Promise<SyncCounts>>();
   const alerts = syncAlerts(state, deps);
-
-  /** Reads a whole delta round (from the stored link, or from scratch after a 410), page by page. */
-  async function runDelta<T>(graph: GraphClient, row: AppProfileRow, resource: SyncResource, initial: string, counts: SyncCounts, onPage: (items: T[], full: boolean) => Promise<void>): Promise<{ link: string; full: boolean }> {
-    const stored = await state.deltaLink(row.id, resource);
-    let from = stored ?? initial;
-    let full = stored === null;
-    for (;;) {
-      try {
-        const run = graph.delta<T>(from);
-        for await (const page of run) await onPage(page, full);
-        return { link: run.deltaLink, full };
-      } catch (error) {
-        if (!full && isResyncRequired(error)) {
-          counts.resynced.push(resource);
-          from = initial;
-          full = true;
-          continue;
-        }
-        throw error;
-      }
-    }
-  }
 
   async function endSessions(partnerId: string, userIds: string[]): Promise<void> {
     for (let i = 0; i < userIds.length; i += CHUNK) await core.sessions.destroyForUsers(partnerId, userIds.slice(i, i + CHUNK));
@@ -158,7 +171,7 @@ export function createDirectorySync(core: Pick<CoreServices, 'db' | 'sessions'>,
     if (entries.length === 0) return;
     const seen = { changed: new Set<string>(), names: new Map<string, string>() };
     let fullRound = false;
-    const { link } = await runDelta<DeltaGroup>(graph, row, 'groups', GROUPS_DELTA, counts, async (items, full) => {
+    const { link } = await runDelta<DeltaGroup>(state, graph, row, 'groups', GROUPS_DELTA, counts, async (items, full) => {
       fullRound ||= full;
       counts.groups.received += items.length;
       changedGroups(items, seen);
@@ -183,7 +196,7 @@ export function createDirectorySync(core: Pick<CoreServices, 'db' | 'sessions'>,
   async function syncUsers(graph: GraphClient, row: AppProfileRow, counts: SyncCounts): Promise<void> {
     // Without entries yet, a group still makes first sign-ins create records: keep the link warm only when someone is there.
     if (!(await users.hasEntries(row.partner_id, row.id))) return;
-    const { link } = await runDelta<DeltaUser>(graph, row, 'users', USERS_DELTA, counts, (items) => applyUsers(row, items, counts));
+    const { link } = await runDelta<DeltaUser>(state, graph, row, 'users', USERS_DELTA, counts, (items) => applyUsers(row, items, counts));
     await state.storeDeltaLink(row.partner_id, row.id, 'users', link);
   }
 
@@ -193,7 +206,10 @@ export function createDirectorySync(core: Pick<CoreServices, 'db' | 'sessions'>,
     if (!row || row.status !== 'active') return { ...counts, skipped: 'inactive' };
     if (!(await users.hasEntries(row.partner_id, row.id))) return { ...counts, skipped: 'unused' };
     const lease = `directory-sync:${profileId}`;
-    if (!(await leases.claim(lease, { leaseMs: LEASE_MS }))) return { ...counts, skipped: 'busy' };
+    const leaseMs = deps.leaseMs ?? DEFAULT_LEASE_MS;
+    if (!(await leases.claim(lease, { leaseMs }))) return { ...counts, skipped: 'busy' };
+    // Renewed while the round lasts: a round killed with its instance is taken up again once the lease lapses.
+    const stopRenewing = leases.keep(lease, leaseMs);
     try {
       // Jobs ride out throttling (background policy); a refusal only expires the profile on the token endpoint's verdict.
       await deps.graphs.run(row, 'background', async (graph) => {
@@ -206,6 +222,7 @@ export function createDirectorySync(core: Pick<CoreServices, 'db' | 'sessions'>,
       await alerts.failing(row, reason);
       return { ...counts, error: reason };
     } finally {
+      stopRenewing();
       await leases.release(lease).catch(() => undefined);
     }
     await alerts.restored(row);

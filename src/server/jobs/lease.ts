@@ -17,6 +17,17 @@ export interface ClaimOptions {
 export function createLeases(db: Db, holder: string = randomUUID()) {
   const known = new Set<string>();
 
+  /** Extends a lease this holder still has; false when it lapsed and another instance may have taken it. */
+  async function renew(name: string, leaseMs: number): Promise<boolean> {
+    const result = await db
+      .updateTable('job_leases')
+      .set({ lease_until: new Date(Date.now() + leaseMs).toISOString() })
+      .where('name', '=', name)
+      .where('holder', '=', holder)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1;
+  }
+
   return {
     holder,
 
@@ -40,15 +51,17 @@ export function createLeases(db: Db, holder: string = randomUUID()) {
       return Number(result.numUpdatedRows) === 1;
     },
 
-    /** Extends a lease this holder still has; false when it lapsed and another instance may have taken it. */
-    async renew(name: string, leaseMs: number): Promise<boolean> {
-      const result = await db
-        .updateTable('job_leases')
-        .set({ lease_until: new Date(Date.now() + leaseMs).toISOString() })
-        .where('name', '=', name)
-        .where('holder', '=', holder)
-        .executeTakeFirst();
-      return Number(result.numUpdatedRows) === 1;
+    /**
+     * Keeps a lease this holder claimed from lapsing while its work runs: renewed every third of `leaseMs`, so
+     * if this process dies the lease lapses within `leaseMs` and the work is taken up again. `onLost` hears of a
+     * renewal that found the lease gone or failed. Answers the function that stops renewing.
+     */
+    keep(name: string, leaseMs: number, onLost: (error?: unknown) => void = () => undefined): () => void {
+      const timer = setInterval(() => {
+        renew(name, leaseMs).then((kept) => kept || onLost(), onLost);
+      }, leaseMs / 3);
+      timer.unref();
+      return () => clearInterval(timer);
     },
 
     /** The run finished: the job is next due an interval after it started. */

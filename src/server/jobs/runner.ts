@@ -47,16 +47,10 @@ export function createJobRunner(db: Db, log: FastifyBaseLogger, options: { tickM
   const claim = (name: string, intervalMs: number, force: boolean) => leases.claim(name, { leaseMs, dueAfterMs: force ? undefined : intervalMs });
 
   /** Keeps the lease of a running job from lapsing; answers the function that stops renewing. */
-  function keepLease(name: string, runLog: FastifyBaseLogger): () => void {
-    const timer = setInterval(() => {
-      leases.renew(name, leaseMs).then(
-        (kept) => kept || runLog.warn('job lease lost: another instance may run this job too'),
-        (error) => runLog.warn({ err: error }, 'job lease renewal failed'),
-      );
-    }, leaseMs / 3);
-    timer.unref();
-    return () => clearInterval(timer);
-  }
+  const keepLease = (name: string, runLog: FastifyBaseLogger): (() => void) =>
+    leases.keep(name, leaseMs, (error) =>
+      error === undefined ? runLog.warn('job lease lost: another instance may run this job too') : runLog.warn({ err: error }, 'job lease renewal failed'),
+    );
 
   async function execute(name: string, force: boolean): Promise<boolean> {
     const job = jobs.get(name);

@@ -39,7 +39,7 @@ describe('sandbox fault tools', () => {
     expect(Date.now() - started).toBeLessThan(450);
   });
 
-  it('refuses a token-endpoint fault without a status, and reset/delay there', async () => {
+  it('refuses a fault that does nothing, and reset on the token endpoint', async () => {
     expect((await control(h, 'POST', '/faults', { tenantId: CONTOSO, target: 'token', reset: true })).status).toBe(400);
     expect((await control(h, 'POST', '/faults', { tenantId: CONTOSO })).status).toBe(400);
     expect((await control(h, 'POST', '/faults', { target: 'id_token', tamper: 'sideways' })).status).toBe(400);

@@ -105,6 +105,18 @@ describe('identity-platform outages and consent policies', () => {
     expect(again.status).toBe(200);
   });
 
+  it('answers the next N token requests of a tenant late with "delayMs", normally, then on time again', async () => {
+    const { refresh_token } = await signIn(h, 'megan@contoso.com');
+    expect((await control(h, 'POST', '/faults', { tenantId: CONTOSO, delayMs: 600, requests: 1, target: 'token' })).status).toBe(204);
+    let started = Date.now();
+    const late = await tokenRequest(h, 'global', CONTOSO, { grant_type: 'refresh_token', refresh_token });
+    expect(late.status).toBe(200);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(550);
+    started = Date.now();
+    expect((await tokenRequest(h, 'global', CONTOSO, { grant_type: 'refresh_token', refresh_token })).status).toBe(200);
+    expect(Date.now() - started).toBeLessThan(550);
+  });
+
   it('grants every requested permission but those the tenant consent policy excludes', async () => {
     expect((await control(h, 'POST', `/tenants/${NORTHWIND}/consent-policy`, { blockedScopes: ['Domain.Read.All'] })).status).toBe(204);
     const granted = await signIn(h, 'admin@northwind.com', { scope: ADMIN_SCOPES });
