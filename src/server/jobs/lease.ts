@@ -40,6 +40,12 @@ export function createLeases(db: Db, holder: string = randomUUID()) {
       return Number(result.numUpdatedRows) === 1;
     },
 
+    /** When the job last started and whether an instance holds it now (for showing its schedule); undefined before its first run. */
+    async peek(name: string): Promise<{ lastRunAt: string | null; running: boolean } | undefined> {
+      const row = await db.selectFrom('job_leases').select(['holder', 'lease_until', 'last_run_at']).where('name', '=', name).executeTakeFirst();
+      return row && { lastRunAt: row.last_run_at, running: row.holder !== null && row.lease_until > new Date().toISOString() };
+    },
+
     /** Extends a lease this holder still has; false when it lapsed and another instance may have taken it. */
     async renew(name: string, leaseMs: number): Promise<boolean> {
       const result = await db
