@@ -444,7 +444,6 @@ function syncQueries(db: Db) {
       return rows.map((r) => r.id);
     },
 
-    /** Active profiles with Microsoft 365 entries: what the scheduled sync visits. */
     /** The groups added through a profile, with their membership download's progress and last outcome (the background work page). */
     groupsOfProfile(partnerId: string, profileId: string) {
       return db
@@ -457,6 +456,7 @@ function syncQueries(db: Db) {
         .execute();
     },
 
+    /** Active profiles with Microsoft 365 entries: what the scheduled sync visits. */
     async profilesInUse(): Promise<string[]> {
       const rows = await db
         .selectFrom('app_profiles as p')
