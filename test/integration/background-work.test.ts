@@ -22,7 +22,7 @@ describe.each(testEngines())('background work of an app profile on %s', (engine)
   const work = async () => {
     const res = await client.get(`/api/app-profiles/${profileId}/background-work`);
     expect(res.status, JSON.stringify(res.body)).toBe(200);
-    return res.body as { downloads: { jobId: string | null; groupId: string; state: string; reason: string | null; retryAt: string | null; progress: unknown; retryable: boolean; completedAt: string | null }[]; healthCheck: Record<string, unknown>; directorySync: Record<string, unknown> };
+    return res.body as { downloads: { jobId: string | null; groupId: string; state: string; reason: string | null; retryAt: string | null; progress: unknown; retryable: boolean; completedAt: string | null }[]; healthCheck: Record<string, unknown>; directorySync: { outcome: string; lastStartedAt: string | null; lastCompletedAt: string | null; reason: string | null } };
   };
   const download = async () => (await work()).downloads.find((d) => d.groupId === groupId)!;
 
@@ -44,7 +44,20 @@ describe.each(testEngines())('background work of an app profile on %s', (engine)
     expect(shown.healthCheck).toMatchObject({ outcome: 'succeeded', lastCheckedAt: expect.any(String), lastError: null, nextDueAt: expect.any(String) });
     expect(shown.directorySync).toMatchObject({ outcome: 'never', lastCompletedAt: null, nextDueAt: expect.any(String) });
     await portal.services.directorySync.syncAll();
-    expect((await work()).directorySync).toMatchObject({ outcome: 'completed', lastCompletedAt: expect.any(String) });
+    const completed = (await work()).directorySync;
+    expect(completed).toMatchObject({ outcome: 'completed', lastCompletedAt: expect.any(String), reason: null, running: false });
+  });
+
+  it('a directory sync round stopped by a Graph fault reads as failed until a round completes', async () => {
+    expect((await sandboxFault({ status: 500, requests: 100 })).status).toBeLessThan(300);
+    const [round] = await portal.services.directorySync.syncAll();
+    expect(round.error).toBeTruthy();
+    const failed = (await work()).directorySync;
+    expect(failed).toMatchObject({ outcome: 'failed', lastStartedAt: expect.any(String), lastCompletedAt: expect.any(String), reason: expect.stringMatching(/stopped before it completed/) });
+    expect(failed.lastStartedAt! > failed.lastCompletedAt!).toBe(true);
+    expect((await sandboxFault({ status: 500, requests: 0 })).status).toBeLessThan(300);
+    await portal.services.directorySync.syncAll();
+    expect((await work()).directorySync).toMatchObject({ outcome: 'completed', reason: null });
   });
 
   it('a download failing on a Graph fault waits to retry with when and why; Retry completes it', async () => {

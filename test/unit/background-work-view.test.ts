@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { downloadWork, nextHealthCheckAt, nextRunAt } from '../../src/server/background-work/view';
+import { downloadWork, nextHealthCheckAt, nextRunAt, syncOutcome } from '../../src/server/background-work/view';
 import type { JobsTable } from '../../src/server/db/tables';
 
 const NOW = '2026-12-01T12:00:00.000Z';
@@ -42,5 +42,20 @@ describe('when the recurring jobs next take a profile up', () => {
   it('the health sweep skips a profile checked within half its interval, taking it up one sweep later', () => {
     expect(nextHealthCheckAt('2026-12-01T11:30:00.000Z', '2026-12-01T11:00:00.000Z', hour, now).toISOString()).toBe('2026-12-01T12:30:00.000Z');
     expect(nextHealthCheckAt('2026-12-01T11:30:00.000Z', '2026-12-01T12:10:00.000Z', hour, now).toISOString()).toBe('2026-12-01T13:30:00.000Z');
+  });
+});
+
+describe('where the directory sync stands for a profile', () => {
+  const base = { active: true, inUse: true, running: false, lastStartedAt: '2026-12-01T11:00:00.000Z', lastCompletedAt: '2026-12-01T11:00:05.000Z' };
+  it('completed when the last run stored its delta links; failed when a later run stopped short; not while it runs', () => {
+    expect(syncOutcome(base).outcome).toBe('completed');
+    expect(syncOutcome({ ...base, lastStartedAt: '2026-12-01T11:15:00.000Z' }).outcome).toBe('failed');
+    expect(syncOutcome({ ...base, lastCompletedAt: null }).outcome).toBe('failed');
+    expect(syncOutcome({ ...base, lastStartedAt: '2026-12-01T11:15:00.000Z', running: true }).outcome).toBe('completed');
+    expect(syncOutcome({ ...base, lastStartedAt: null, lastCompletedAt: null }).outcome).toBe('never');
+  });
+  it('paused for an expired profile, not needed without Microsoft 365 entries', () => {
+    expect(syncOutcome({ ...base, active: false }).outcome).toBe('paused');
+    expect(syncOutcome({ ...base, inUse: false }).outcome).toBe('not_needed');
   });
 });

@@ -9,7 +9,7 @@ import type { JobQueue } from '../jobs/queue';
 import { GROUP_MEMBERS_JOB, groupMembersJobKey } from '../users/group-members';
 import type { UserService } from '../users/service';
 import type { UserStore } from '../users/store';
-import { downloadWork, nextHealthCheckAt, nextRunAt, type BackgroundWork } from './view';
+import { downloadWork, nextHealthCheckAt, nextRunAt, syncOutcome, type BackgroundWork } from './view';
 
 /** The recurring jobs' names in the runner (jobs/background.ts) and the directory sync's per-profile lease. */
 const HEALTH_JOB = 'app-profile-health';
@@ -44,7 +44,7 @@ export function createBackgroundWorkService(deps: BackgroundWorkDeps) {
     const now = clock();
     const groups = await deps.users.groupsOfProfile(partnerId, profileId);
     const jobs = new Map((await deps.queue.byKeys(groups.map((g) => groupMembersJobKey(g.id)))).map((job) => [job.key, job]));
-    const [health, sync, profileSync, lastCompletedAt, inUse] = await Promise.all([
+    const [health, syncRound, profileSync, lastCompletedAt, inUse] = await Promise.all([
       leases.peek(HEALTH_JOB),
       leases.peek(SYNC_JOB),
       leases.peek(syncLease(profileId)),
@@ -54,10 +54,9 @@ export function createBackgroundWorkService(deps: BackgroundWorkDeps) {
     const active = profile.status === 'active';
     const failedLast = profile.last_check_error_at !== null && (profile.last_checked_at === null || profile.last_check_error_at > profile.last_checked_at);
     const healthOutcome = !active ? 'expired' : failedLast ? 'failed' : profile.last_checked_at ? 'succeeded' : 'never';
-    let syncOutcome: BackgroundWork['directorySync']['outcome'] = lastCompletedAt ? 'completed' : 'never';
-    let syncReason: string | null = null;
-    if (!active) [syncOutcome, syncReason] = ['paused', 'The authorization expired: re-authorize the app profile to sync again.'];
-    else if (!inUse) [syncOutcome, syncReason] = ['not_needed', 'No Microsoft 365 users or groups were added through this app profile.'];
+    const syncRunning = profileSync?.running ?? false;
+    const lastStartedAt = profileSync?.lastRunAt ?? null;
+    const sync = syncOutcome({ active, inUse, running: syncRunning, lastStartedAt, lastCompletedAt });
     return {
       downloads: groups.map((group) => downloadWork(group, jobs.get(groupMembersJobKey(group.id)), now.toISOString())),
       healthCheck: {
@@ -68,11 +67,11 @@ export function createBackgroundWorkService(deps: BackgroundWorkDeps) {
         nextDueAt: active ? nextHealthCheckAt(health?.lastRunAt ?? null, profile.last_checked_at, deps.config.healthCheckIntervalMs, now).toISOString() : null,
       },
       directorySync: {
-        outcome: syncOutcome,
+        ...sync,
         lastCompletedAt,
-        reason: syncReason,
-        running: profileSync?.running ?? false,
-        nextDueAt: active && inUse ? nextRunAt(sync?.lastRunAt ?? null, deps.config.directorySyncIntervalMs, now).toISOString() : null,
+        lastStartedAt,
+        running: syncRunning,
+        nextDueAt: active && inUse ? nextRunAt(syncRound?.lastRunAt ?? null, deps.config.directorySyncIntervalMs, now).toISOString() : null,
       },
     };
   }

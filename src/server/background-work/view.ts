@@ -31,8 +31,9 @@ export const backgroundWorkSchema = z.object({
     lastError: z.object({ at: z.string(), message: z.string() }).nullable(),
   }),
   directorySync: recurringSchema.extend({
-    outcome: z.enum(['never', 'completed', 'paused', 'not_needed']),
+    outcome: z.enum(['never', 'completed', 'failed', 'paused', 'not_needed']).describe('failed: the last run for this profile started after the last completed one and stopped before the end'),
     lastCompletedAt: z.string().nullable(),
+    lastStartedAt: z.string().nullable(),
     reason: z.string().nullable(),
   }),
 });
@@ -81,4 +82,18 @@ export function nextHealthCheckAt(lastRunAt: string | null, lastCheckedAt: strin
   const sweep = nextRunAt(lastRunAt, intervalMs, now);
   if (lastCheckedAt && sweep.getTime() - Date.parse(lastCheckedAt) < intervalMs / 2) return new Date(sweep.getTime() + intervalMs);
   return sweep;
+}
+
+/**
+ * Where the directory sync stands for a profile: a run for it starts by taking the profile's lease (stamping when)
+ * and completes by storing its delta links, so a run that started after the last completed one and holds no lease
+ * any more stopped before the end (Graph refused or was unreachable); the next run tries again.
+ */
+export function syncOutcome(input: { active: boolean; inUse: boolean; running: boolean; lastStartedAt: string | null; lastCompletedAt: string | null }): { outcome: BackgroundWork['directorySync']['outcome']; reason: string | null } {
+  if (!input.active) return { outcome: 'paused', reason: 'The authorization expired: re-authorize the app profile to sync again.' };
+  if (!input.inUse) return { outcome: 'not_needed', reason: 'No Microsoft 365 users or groups were added through this app profile.' };
+  if (!input.running && input.lastStartedAt && (!input.lastCompletedAt || input.lastCompletedAt < input.lastStartedAt)) {
+    return { outcome: 'failed', reason: 'The last run stopped before it completed (Microsoft Graph refused or could not be reached); the next run tries again.' };
+  }
+  return { outcome: input.lastCompletedAt ? 'completed' : 'never', reason: null };
 }

@@ -1040,10 +1040,14 @@ export interface paths {
                         "application/json": {
                             directorySync: {
                                 lastCompletedAt: string | null;
+                                lastStartedAt: string | null;
                                 /** @description When the next scheduled run takes this profile up; null while it is paused */
                                 nextDueAt: string | null;
-                                /** @enum {string} */
-                                outcome: "never" | "completed" | "paused" | "not_needed";
+                                /**
+                                 * @description failed: the last run for this profile started after the last completed one and stopped before the end
+                                 * @enum {string}
+                                 */
+                                outcome: "never" | "completed" | "failed" | "paused" | "not_needed";
                                 reason: string | null;
                                 running: boolean;
                             };
@@ -1240,10 +1244,14 @@ export interface paths {
                         "application/json": {
                             directorySync: {
                                 lastCompletedAt: string | null;
+                                lastStartedAt: string | null;
                                 /** @description When the next scheduled run takes this profile up; null while it is paused */
                                 nextDueAt: string | null;
-                                /** @enum {string} */
-                                outcome: "never" | "completed" | "paused" | "not_needed";
+                                /**
+                                 * @description failed: the last run for this profile started after the last completed one and stopped before the end
+                                 * @enum {string}
+                                 */
+                                outcome: "never" | "completed" | "failed" | "paused" | "not_needed";
                                 reason: string | null;
                                 running: boolean;
                             };

@@ -84,6 +84,12 @@ function syncWords(sync: BackgroundWork['directorySync']): { label: string; colo
   switch (sync.outcome) {
     case 'completed':
       return { label: 'Completed', color: 'success', detail: `Completed at ${formatTime(sync.lastCompletedAt)}.${next}` };
+    case 'failed':
+      return {
+        label: 'Failed',
+        color: 'danger',
+        detail: `Started at ${formatTime(sync.lastStartedAt)}. ${sync.reason ?? ''}${sync.lastCompletedAt ? ` Last completed at ${formatTime(sync.lastCompletedAt)}.` : ''}${next}`,
+      };
     case 'paused':
       return { label: 'Paused', color: 'danger', detail: sync.reason ?? '' };
     case 'not_needed':
