@@ -9,6 +9,8 @@ import { registerUserRoutes } from './users/routes';
 import { registerSsoRoutes } from './sso/routes';
 import { registerConsentLinkRoutes } from './consent-links/routes';
 import { registerNotificationRoutes } from './notifications/routes';
+import { registerBackgroundWorkRoutes } from './background-work/routes';
+import { createBackgroundWorkService } from './background-work/service';
 
 /** Routes of the Microsoft 365 features (app profiles, users, single sign-on), each wired in its own folder. */
 export async function registerFeatureRoutes(app: FastifyInstance, config: Config, services: Services): Promise<void> {
@@ -31,4 +33,13 @@ export async function registerFeatureRoutes(app: FastifyInstance, config: Config
   registerSsoRoutes(app, { sso: services.sso, cookies: config });
   registerConsentLinkRoutes(app, { links: services.consentLinks });
   registerNotificationRoutes(app, { notifications: services.notifications });
+  const backgroundWork = createBackgroundWorkService({
+    db: services.db,
+    profiles: appProfiles.store,
+    users: services.users.store,
+    queue: services.jobs.queue,
+    restartDownload: services.users.service.restartDownload,
+    config,
+  });
+  registerBackgroundWorkRoutes(app, { service: backgroundWork });
 }

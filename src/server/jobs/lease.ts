@@ -64,6 +64,12 @@ export function createLeases(db: Db, holder: string = randomUUID()) {
       return () => clearInterval(timer);
     },
 
+    /** When the job last started and whether an instance holds it now (for showing its schedule); undefined before its first run. */
+    async peek(name: string): Promise<{ lastRunAt: string | null; running: boolean } | undefined> {
+      const row = await db.selectFrom('job_leases').select(['holder', 'lease_until', 'last_run_at']).where('name', '=', name).executeTakeFirst();
+      return row && { lastRunAt: row.last_run_at, running: row.holder !== null && row.lease_until > new Date().toISOString() };
+    },
+
     /** The run finished: the job is next due an interval after it started. */
     async release(name: string): Promise<void> {
       await db.updateTable('job_leases').set({ holder: null, lease_until: new Date(0).toISOString() }).where('name', '=', name).where('holder', '=', holder).execute();

@@ -195,5 +195,7 @@ export function createJobQueue(db: Db, engine: Engine, owner: string = randomUUI
     },
 
     get: (id: string) => db.selectFrom('jobs').selectAll().where('id', '=', id).executeTakeFirst(),
+    /** The jobs with these keys (any state), for showing a partner's background work. */
+    byKeys: (keys: readonly string[]) => (keys.length === 0 ? Promise.resolve([]) : db.selectFrom('jobs').selectAll().where('key', 'in', keys).execute()),
   };
 }

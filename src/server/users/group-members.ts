@@ -47,7 +47,8 @@ interface DownloadCheckpoint {
   total: number;
 }
 
-const jobKey = (groupUserId: string) => `${GROUP_MEMBERS_JOB}:${groupUserId}`;
+/** The queue key of a group's member download (one job per group entry). */
+export const groupMembersJobKey = (groupUserId: string) => `${GROUP_MEMBERS_JOB}:${groupUserId}`;
 const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 /** How often download() looks at a job another worker runs. */
 const JOIN_POLL_MS = 100;
@@ -173,7 +174,7 @@ export function createGroupMemberDownloads(deps: GroupMemberDownloadDeps) {
      * when its attempt failed (the queue retries it later) or it failed for good.
      */
     async download(partnerId: string, groupUserId: string): Promise<{ members: number }> {
-      const { id } = await jobs.queue.enqueue({ kind: GROUP_MEMBERS_JOB, key: jobKey(groupUserId), partnerId, payload: { groupUserId } });
+      const { id } = await jobs.queue.enqueue({ kind: GROUP_MEMBERS_JOB, key: groupMembersJobKey(groupUserId), partnerId, payload: { groupUserId } });
       for (;;) {
         const outcome = await jobs.worker.runJob(id);
         const failure = outcome && failureOf(outcome);
@@ -192,7 +193,7 @@ export function createGroupMemberDownloads(deps: GroupMemberDownloadDeps) {
     /** Queues the downloads of these groups (a finished one starts afresh) and has the worker look at once. */
     async startInBackground(partnerId: string, groupUserIds: string[]): Promise<void> {
       for (const id of groupUserIds) {
-        await jobs.queue.enqueue({ kind: GROUP_MEMBERS_JOB, key: jobKey(id), partnerId, payload: { groupUserId: id }, restart: true });
+        await jobs.queue.enqueue({ kind: GROUP_MEMBERS_JOB, key: groupMembersJobKey(id), partnerId, payload: { groupUserId: id }, restart: true });
       }
       if (groupUserIds.length > 0) jobs.worker.wake();
     },

@@ -444,6 +444,18 @@ function syncQueries(db: Db) {
       return rows.map((r) => r.id);
     },
 
+    /** The groups added through a profile, with their membership download's progress and last outcome (the background work page). */
+    groupsOfProfile(partnerId: string, profileId: string) {
+      return db
+        .selectFrom('users')
+        .select(['id', 'email', 'display_name', 'sync_done', 'sync_total', 'last_synced_at', 'download_failed_at', 'download_failure'])
+        .where('partner_id', '=', partnerId)
+        .where('app_profile_id', '=', profileId)
+        .where('kind', '=', 'group')
+        .orderBy('email_key')
+        .execute();
+    },
+
     /** Active profiles with Microsoft 365 entries: what the scheduled sync visits. */
     async profilesInUse(): Promise<string[]> {
       const rows = await db

@@ -7,6 +7,7 @@ import type {
   AppProfile,
   AuditPage,
   AuthorizationUrlAnswer,
+  BackgroundWork,
   CloudDetection,
   CloudId,
   CloudOption,
@@ -34,6 +35,7 @@ export const keys = {
   clouds: ['clouds'] as const,
   appProfiles: ['app-profiles'] as const,
   consentLinks: ['consent-links'] as const,
+  backgroundWork: (profileId: string) => ['background-work', profileId] as const,
   users: (role: string, search: string, appProfileId: string) => ['users', role, search, appProfileId] as const,
   usersAll: ['users'] as const,
   audit: (filters: AuditFilters) => ['audit', filters] as const,
@@ -217,6 +219,25 @@ export function useCheckAppProfile() {
     mutationFn: (id: string) => api.post<AppProfile>(`/api/app-profiles/${encodeURIComponent(id)}/check`),
     // A check can raise or resolve an alert: the bell shows it at once.
     onSettled: () => Promise.all([client.invalidateQueries({ queryKey: keys.appProfiles }), client.invalidateQueries({ queryKey: keys.notifications })]),
+  });
+}
+
+/** A profile's background work, followed every 2 s while a download is queued or running, every 15 s otherwise. */
+export function useBackgroundWork(profileId: string) {
+  return useQuery({
+    queryKey: keys.backgroundWork(profileId),
+    queryFn: () => api.get<BackgroundWork>(`/api/app-profiles/${encodeURIComponent(profileId)}/background-work`),
+    refetchInterval: (q) => (q.state.data?.downloads.some((d) => d.state === 'queued' || d.state === 'running') ? 2_000 : 15_000),
+  });
+}
+
+export function useRetryBackgroundJob(profileId: string) {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: (jobId: string) =>
+      api.post<BackgroundWork>(`/api/app-profiles/${encodeURIComponent(profileId)}/background-work/${encodeURIComponent(jobId)}/retry`),
+    onSuccess: (work) => client.setQueryData(keys.backgroundWork(profileId), work),
+    onSettled: () => Promise.all([client.invalidateQueries({ queryKey: keys.backgroundWork(profileId) }), client.invalidateQueries({ queryKey: keys.usersAll })]),
   });
 }
 

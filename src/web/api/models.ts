@@ -31,6 +31,8 @@ export type AuthorizationUrlAnswer = Ok<'/api/app-profiles', 'post'>;
 export type DeleteProfilesAnswer = Ok<'/api/app-profiles/delete', 'post'>;
 export type ConsentLinkAnswer = Ok<'/api/consent-links', 'post'>;
 export type ConsentLink = Ok<'/api/consent-links', 'get'>['links'][number];
+export type BackgroundWork = Ok<'/api/app-profiles/{id}/background-work', 'get'>;
+export type DownloadWork = BackgroundWork['downloads'][number];
 export type DirectoryPage = Ok<'/api/app-profiles/{id}/directory', 'get'>;
 export type DirectoryEntry = DirectoryPage['items'][number];
 

@@ -1012,6 +1012,405 @@ export interface paths {
         };
         trace?: never;
     };
+    "/api/app-profiles/{id}/background-work": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The profile's background work: its groups' member downloads (running, waiting to retry, failed), its health check and directory sync */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            directorySync: {
+                                lastCompletedAt: string | null;
+                                lastStartedAt: string | null;
+                                /** @description When the next scheduled run takes this profile up; null while it is paused */
+                                nextDueAt: string | null;
+                                /**
+                                 * @description failed: the last run for this profile started after the last completed one and stopped before the end
+                                 * @enum {string}
+                                 */
+                                outcome: "never" | "completed" | "failed" | "paused" | "not_needed";
+                                reason: string | null;
+                                running: boolean;
+                            };
+                            downloads: {
+                                attempts: number;
+                                /** @description When a download of the group last completed */
+                                completedAt: string | null;
+                                displayName: string;
+                                /** @description The group's email */
+                                group: string;
+                                groupId: string;
+                                /** @description The queue job; null for a group whose download predates the queue */
+                                jobId: string | null;
+                                maxAttempts: number;
+                                progress: {
+                                    done: number;
+                                    total: number;
+                                } | null;
+                                /** @description Why the last attempt failed (waiting, failed) */
+                                reason: string | null;
+                                retryable: boolean;
+                                retryAt: string | null;
+                                /**
+                                 * @description waiting: an attempt failed and the queue tries again at retryAt
+                                 * @enum {string}
+                                 */
+                                state: "queued" | "running" | "waiting" | "failed" | "done";
+                            }[];
+                            healthCheck: {
+                                lastCheckedAt: string | null;
+                                lastError: {
+                                    at: string;
+                                    message: string;
+                                } | null;
+                                /** @description When the next scheduled run takes this profile up; null while it is paused */
+                                nextDueAt: string | null;
+                                /** @enum {string} */
+                                outcome: "never" | "succeeded" | "failed" | "expired";
+                                running: boolean;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                message: string;
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                message: string;
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                message: string;
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                message: string;
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                message: string;
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                message: string;
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/app-profiles/{id}/background-work/{jobId}/retry": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Retry a failed group member download, or one waiting to retry, at once; answers the background work */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                    jobId: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": Record<string, never>;
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            directorySync: {
+                                lastCompletedAt: string | null;
+                                lastStartedAt: string | null;
+                                /** @description When the next scheduled run takes this profile up; null while it is paused */
+                                nextDueAt: string | null;
+                                /**
+                                 * @description failed: the last run for this profile started after the last completed one and stopped before the end
+                                 * @enum {string}
+                                 */
+                                outcome: "never" | "completed" | "failed" | "paused" | "not_needed";
+                                reason: string | null;
+                                running: boolean;
+                            };
+                            downloads: {
+                                attempts: number;
+                                /** @description When a download of the group last completed */
+                                completedAt: string | null;
+                                displayName: string;
+                                /** @description The group's email */
+                                group: string;
+                                groupId: string;
+                                /** @description The queue job; null for a group whose download predates the queue */
+                                jobId: string | null;
+                                maxAttempts: number;
+                                progress: {
+                                    done: number;
+                                    total: number;
+                                } | null;
+                                /** @description Why the last attempt failed (waiting, failed) */
+                                reason: string | null;
+                                retryable: boolean;
+                                retryAt: string | null;
+                                /**
+                                 * @description waiting: an attempt failed and the queue tries again at retryAt
+                                 * @enum {string}
+                                 */
+                                state: "queued" | "running" | "waiting" | "failed" | "done";
+                            }[];
+                            healthCheck: {
+                                lastCheckedAt: string | null;
+                                lastError: {
+                                    at: string;
+                                    message: string;
+                                } | null;
+                                /** @description When the next scheduled run takes this profile up; null while it is paused */
+                                nextDueAt: string | null;
+                                /** @enum {string} */
+                                outcome: "never" | "succeeded" | "failed" | "expired";
+                                running: boolean;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                message: string;
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                message: string;
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                message: string;
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                message: string;
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                message: string;
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                message: string;
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/app-profiles/{id}/check": {
         parameters: {
             query?: never;

@@ -29,6 +29,7 @@ import {
   RenameProfileDialog,
 } from '../components/AppProfileDialogs';
 import { AppLink } from '../components/AppLink';
+import { BackgroundWorkSection } from '../components/BackgroundWork';
 import { CommandBar } from '../components/CommandBar';
 import { ErrorBar, Loading, Notice } from '../components/Feedback';
 import { SelectableGrid, useSelection } from '../components/SelectableGrid';
@@ -48,6 +49,7 @@ const useStyles = makeStyles({
   wide: { flexGrow: 2 },
   badge: { whiteSpace: 'nowrap' },
   fit: { display: 'block', minWidth: 0, maxWidth: '100%' },
+  hint: { display: 'block', marginTop: tokens.spacingVerticalL },
 });
 
 const profileId = (profile: AppProfile) => profile.id;
@@ -77,6 +79,8 @@ export function AppProfilesPage() {
   const selection = useSelection(items, profileId);
   const selectedProfiles = selection.selectedItems;
   const single = selectedProfiles.length === 1 ? selectedProfiles[0] : null;
+  // The background work of the selected profile, or of the only one.
+  const shownWork = single ?? (items.length === 1 ? items[0] : null);
 
   // "?reauthorize=<id>" (the expired-profile banner's action elsewhere) opens that profile's Re-authorize dialog.
   const reauthorizeId = params.get('reauthorize');
@@ -284,6 +288,11 @@ export function AppProfilesPage() {
           minWidth="1200px"
           columnClassName={(columnId) => (columnId === 'status' ? styles.wide : undefined)}
         />
+      ) : null}
+      {shownWork ? (
+        <BackgroundWorkSection profile={shownWork} />
+      ) : items.length > 1 ? (
+        <Caption1 className={mergeClasses(styles.muted, styles.hint)}>Select one app profile to see its background work.</Caption1>
       ) : null}
 
       <WaitingConsentLinks />
