@@ -77,7 +77,7 @@ export function createServices(config: Config, database: DatabaseHandle, extra: 
 function createNotifications(config: Config, core: CoreServices, users: Pick<UserStore, 'administrators'>): NotificationService {
   const warn = (details: object, msg: string) => console.warn(JSON.stringify({ level: 'warn', msg, ...details }));
   const store = createNotificationStore(core.db);
-  const email = config.smtp ? createEmailChannel({ smtp: config.smtp, store, administrators: (partnerId) => users.administrators(partnerId), publicUrl: config.publicUrl, log: { warn } }) : null;
+  const email = config.smtp ? createEmailChannel({ smtp: config.smtp, store, administrators: (partnerId) => users.administrators(partnerId), jobs: core.jobs, publicUrl: config.publicUrl, log: { warn } }) : null;
   return createNotificationService({
     store,
     audit: core.audit,
