@@ -9,6 +9,7 @@ import { registerUserRoutes } from './users/routes';
 import { registerSsoRoutes } from './sso/routes';
 import { registerConsentLinkRoutes } from './consent-links/routes';
 import { registerNotificationRoutes } from './notifications/routes';
+import { registerWebhookRoutes } from './webhooks/routes';
 
 /** Routes of the Microsoft 365 features (app profiles, users, single sign-on), each wired in its own folder. */
 export async function registerFeatureRoutes(app: FastifyInstance, config: Config, services: Services): Promise<void> {
@@ -31,4 +32,5 @@ export async function registerFeatureRoutes(app: FastifyInstance, config: Config
   registerSsoRoutes(app, { sso: services.sso, cookies: config });
   registerConsentLinkRoutes(app, { links: services.consentLinks });
   registerNotificationRoutes(app, { notifications: services.notifications });
+  registerWebhookRoutes(app, { webhooks: services.webhooks });
 }
