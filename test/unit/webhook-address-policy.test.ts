@@ -109,6 +109,23 @@ describe('webhook delivery', () => {
     }
   });
 
+  it('gives up on a receiver that does not answer within 5 seconds', async () => {
+    const held: http.ServerResponse[] = [];
+    const server = http.createServer((_req, res) => void held.push(res));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const { port } = server.address() as AddressInfo;
+    try {
+      const started = Date.now();
+      const result = await postWebhook({ url: `http://127.0.0.1:${port}/slow`, secret: 's' }, '{}', { policy: sandbox });
+      expect(result).toEqual({ statusCode: null, error: 'No answer within 5 seconds.' });
+      expect(Date.now() - started).toBeGreaterThanOrEqual(4_900);
+      expect(Date.now() - started).toBeLessThan(7_000);
+    } finally {
+      for (const res of held) res.destroy();
+      server.close();
+    }
+  }, 10_000);
+
   it('signs "t.body" with HMAC-SHA256 of the secret', () => {
     // Known answer: printf '1700000000.{}' | openssl dgst -sha256 -hmac secret
     expect(webhookSignature('secret', '{}', 1700000000)).toBe('t=1700000000,v1=b8569b78799ff9e3cbff0fc2d63a33a2b57f3282abd07c37ae5e8e7d79a5f163');
