@@ -60,6 +60,7 @@ describe('webhook addresses (SSRF)', () => {
     await expect(resolveWebhookHost(new URL('https://[::ffff:127.0.0.1]/x'), live)).rejects.toThrow(/loopback/);
     await expect(resolveWebhookHost(new URL('https://hooks.example.com/x'), live, resolvesTo('127.0.0.1'))).rejects.toThrow(/loopback/);
     await expect(resolveWebhookHost(new URL('https://hooks.example.com/x'), live, resolvesTo('93.184.216.34'))).resolves.toEqual({ address: '93.184.216.34', family: 4 });
+    await expect(resolveWebhookHost(new URL('https://hooks.example.com/x'), live, resolvesTo('2606:4700::1111', '93.184.216.34'))).resolves.toEqual({ address: '93.184.216.34', family: 4 });
   });
 
   it('checks every address a host resolves to, not only the first', async () => {

@@ -129,5 +129,6 @@ export async function resolveWebhookHost(url: URL, policy: WebhookPolicy, resolv
   if (url.protocol === 'http:' && !addresses.every((a) => classifyAddress(a.address) === 'loopback')) {
     throw new WebhookUrlError('Plain http is allowed only to this machine (loopback) in sandbox mode; use https://.');
   }
-  return addresses[0];
+  // Every address passed; IPv4 first, which more receivers answer on.
+  return addresses.find((a) => a.family === 4) ?? addresses[0];
 }
