@@ -11,6 +11,7 @@ import { registerConsentLinkRoutes } from './consent-links/routes';
 import { registerNotificationRoutes } from './notifications/routes';
 import { registerBackgroundWorkRoutes } from './background-work/routes';
 import { createBackgroundWorkService } from './background-work/service';
+import { registerWebhookRoutes } from './webhooks/routes';
 
 /** Routes of the Microsoft 365 features (app profiles, users, single sign-on), each wired in its own folder. */
 export async function registerFeatureRoutes(app: FastifyInstance, config: Config, services: Services): Promise<void> {
@@ -42,4 +43,5 @@ export async function registerFeatureRoutes(app: FastifyInstance, config: Config
     config,
   });
   registerBackgroundWorkRoutes(app, { service: backgroundWork });
+  registerWebhookRoutes(app, { webhooks: services.webhooks });
 }

@@ -18,12 +18,15 @@ import { createSsoFeature, type SsoFeature } from './sso/index';
 import { createDirectorySync, type DirectorySync } from './directory-sync/index';
 import { createConsentLinkService, type ConsentLinkService } from './consent-links/service';
 import { createConsentLinkStore } from './consent-links/store';
-import { createNotificationService, type NotificationService } from './notifications/service';
+import { createNotificationService, type NotificationChannel, type NotificationService } from './notifications/service';
 import { createNotificationStore } from './notifications/store';
 import { createEmailChannel } from './notifications/email';
 import type { UserStore } from './users/store';
 import { createJobQueue } from './jobs/queue';
 import { createQueueWorker } from './jobs/worker';
+import { createWebhookSender } from './webhooks/channel';
+import { createWebhookService, type WebhookService } from './webhooks/service';
+import { createWebhookStore } from './webhooks/store';
 
 export type { CoreServices, MicrosoftSetup } from './core-types';
 
@@ -37,6 +40,7 @@ export interface Services extends CoreServices {
   clouds: CloudDetector;
   consentLinks: ConsentLinkService;
   notifications: NotificationService;
+  webhooks: WebhookService;
 }
 
 export function createServices(config: Config, database: DatabaseHandle, extra: { secretBox: SecretBox; microsoft: MicrosoftSetup; sandboxBaseUrl?: string; metrics: Metrics }): Services {
@@ -52,7 +56,8 @@ export function createServices(config: Config, database: DatabaseHandle, extra: 
   });
   const flows = createFlowStore(core.db, core.secretBox);
   const userStore = createUserStore(core.db, core.engine);
-  const notifications = createNotifications(config, core, userStore);
+  const webhooks = createWebhooks(config, core);
+  const notifications = createNotifications(config, core, userStore, webhooks.sender.channel);
   const { notify } = notifications;
   const appProfiles = createAppProfilesFeature(core, { oauth, flows, publicUrl: config.publicUrl, graphUnitsPer10s: config.graphUnitsPer10s, notify });
   const directorySync = createDirectorySync(core, { graphs: appProfiles.graphs, users: userStore, profiles: appProfiles.store, notify, leaseMs: config.jobLeaseMs });
@@ -70,18 +75,26 @@ export function createServices(config: Config, database: DatabaseHandle, extra: 
     notify,
   });
   const clouds = createCloudDetector({ endpoints: microsoft.endpoints, offeredClouds: microsoft.offeredClouds, perMinute: config.cloudDetectPerMinute });
-  return { ...core, oauth, flows, appProfiles, users, sso, directorySync, clouds, consentLinks, notifications };
+  return { ...core, oauth, flows, appProfiles, users, sso, directorySync, clouds, consentLinks, notifications, webhooks: webhooks.service };
 }
 
-/** Alerts: the portal's list always, email to the partner's Administrators when SMTP is configured. */
-function createNotifications(config: Config, core: CoreServices, users: Pick<UserStore, 'administrators'>): NotificationService {
+/** Webhooks: live mode sends to public https URLs only; sandbox mode also to http on this machine. */
+function createWebhooks(config: Config, core: CoreServices) {
+  const store = createWebhookStore(core.db);
+  const policy = { sandbox: config.sandboxMode };
+  const sender = createWebhookSender({ store, box: core.secretBox, jobs: core.jobs, policy });
+  return { sender, service: createWebhookService({ store, box: core.secretBox, audit: core.audit, sender, policy }) };
+}
+
+/** Alerts: the portal's list always, email to the partner's Administrators when SMTP is configured, and the partner's webhooks. */
+function createNotifications(config: Config, core: CoreServices, users: Pick<UserStore, 'administrators'>, webhooks: NotificationChannel): NotificationService {
   const warn = (details: object, msg: string) => console.warn(JSON.stringify({ level: 'warn', msg, ...details }));
   const store = createNotificationStore(core.db);
-  const email = config.smtp ? createEmailChannel({ smtp: config.smtp, store, administrators: (partnerId) => users.administrators(partnerId), publicUrl: config.publicUrl, log: { warn } }) : null;
+  const email = config.smtp ? createEmailChannel({ smtp: config.smtp, store, administrators: (partnerId) => users.administrators(partnerId), jobs: core.jobs, publicUrl: config.publicUrl, log: { warn } }) : null;
   return createNotificationService({
     store,
     audit: core.audit,
-    channels: email ? [{ name: 'email', channel: email }] : [],
+    channels: [...(email ? [{ name: 'email' as const, channel: email }] : []), { name: 'webhooks', channel: webhooks }],
     log: (msg, error) => warn({ reason: (error as Error)?.message }, msg),
   });
 }

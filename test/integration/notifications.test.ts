@@ -7,6 +7,7 @@ import { testEngines } from '../support/engines';
 import { AdminBrowser, CONTOSO, NORTHWIND, SAMPLE_PASSWORD } from '../support/microsoft-round-trip';
 import { startTestPortal, type TestPortal } from '../support/portal';
 import { SandboxUserAgent } from '../support/sandbox-user-agent';
+import { freePort } from '../support/portal-process';
 import { startSmtpServer } from '../support/smtp-server';
 
 const DAY = 24 * 3600_000;
@@ -417,4 +418,39 @@ describe.each(testEngines())('alert emails on %s', (engine) => {
     await expect.poll(async () => (await db().selectFrom('notification_deliveries').select('status').where('recipient', '=', 'bounce@acme-partner.test').executeTakeFirst())?.status).toBe('failed');
     expect((await owner.client.get('/api/notifications')).body.items.map((n: { title: string }) => n.title)).toEqual(['Alert on', 'Alert off']);
   });
+});
+
+describe.each(testEngines())('alert mail while the mail server is down on %s (a job of the durable queue)', (engine) => {
+  let portal: TestPortal;
+  let smtp: Awaited<ReturnType<typeof startSmtpServer>> | undefined;
+  let smtpPort: number;
+  beforeAll(async () => {
+    smtpPort = await freePort();
+    portal = await startTestPortal(engine, { SMTP_URL: `smtp://127.0.0.1:${smtpPort}`, SMTP_FROM: 'alerts@tenantgate.test' }, { backgroundJobs: true });
+  });
+  afterAll(async () => {
+    await portal?.close();
+    await smtp?.close();
+  });
+
+  it('mails the alert once after the server comes up, and never twice', async () => {
+    const owner = await signUpPartner(portal.url, 'Outage Mail Partner');
+    const event = () => portal.services.notifications.notify({ partnerId: owner.partnerId, type: 'consent_link_revoked', severity: 'info', key: 'outage', title: 'Alert during outage', message: 'm' });
+    await event();
+    const job = () => portal.services.db.selectFrom('jobs').selectAll().where('kind', '=', 'alert-mail').where('partner_id', '=', owner.partnerId).execute();
+    await expect.poll(async () => (await job()).map((j) => [j.state, j.attempts])).toEqual([['queued', 1]]);
+    await event(); // the same event again changes nothing
+
+    smtp = await startSmtpServer({ port: smtpPort });
+    await expect.poll(() => smtp!.mails.length, { timeout: 15_000, interval: 100 }).toBe(1);
+    expect(smtp.mails[0].to).toEqual([owner.email]);
+    expect(smtp.mails[0].data).toContain('Subject: Tenantgate alert: Alert during outage');
+    await expect.poll(async () => (await job()).map((j) => [j.state, j.attempts])).toEqual([['done', 2]]);
+    const delivery = await portal.services.db.selectFrom('notification_deliveries').select(['recipient', 'status']).where('partner_id', '=', owner.partnerId).execute();
+    expect(delivery).toEqual([{ recipient: owner.email, status: 'sent' }]);
+    // Another event and more polls of the queue: the first alert is not mailed again.
+    await event();
+    await new Promise((r) => setTimeout(r, 2_500));
+    expect(smtp.mails).toHaveLength(1);
+  }, 30_000);
 });

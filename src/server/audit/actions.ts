@@ -27,6 +27,10 @@ export const AUDIT_ACTIONS = [
   'consent_link.create',
   'consent_link.revoke',
   'notification_settings.update',
+  'webhook.create',
+  'webhook.update',
+  'webhook.delete',
+  'webhook.test',
 ] as const;
 
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];

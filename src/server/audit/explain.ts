@@ -29,6 +29,10 @@ export const AUDIT_ACTION_NAMES: Readonly<Record<AuditAction, string>> = Object.
   'consent_link.create': 'Consent link created',
   'consent_link.revoke': 'Consent link revoked',
   'notification_settings.update': 'Alert settings changed',
+  'webhook.create': 'Webhook added',
+  'webhook.update': 'Webhook changed',
+  'webhook.delete': 'Webhook deleted',
+  'webhook.test': 'Webhook test event sent',
 });
 
 /** "App profile created" for `app_profile.create`; an unknown code still reads as words. */

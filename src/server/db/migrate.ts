@@ -12,6 +12,7 @@ import * as m010 from './migrations/010_consent_links';
 import * as m011 from './migrations/011_graph_budget_slots';
 import * as m012 from './migrations/012_notifications';
 import * as m013 from './migrations/013_job_queue';
+import * as m014 from './migrations/014_webhooks';
 
 /**
  * The numbered migrations, listed explicitly so they run the same from source (tsx) and from tests.
@@ -30,6 +31,7 @@ const migrations: Record<string, Migration> = {
   '011_graph_budget_slots': m011,
   '012_notifications': m012,
   '013_job_queue': m013,
+  '014_webhooks': m014,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

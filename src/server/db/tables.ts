@@ -253,6 +253,8 @@ export interface Tables {
   notification_settings: NotificationSettingsTable;
   notification_email_optouts: NotificationEmailOptOutsTable;
   notification_deliveries: NotificationDeliveriesTable;
+  webhooks: WebhooksTable;
+  webhook_deliveries: WebhookDeliveriesTable;
 }
 
 /** A partner's alerts (migration 011); `key` is the event's idempotency key, unique per partner. */
@@ -324,4 +326,28 @@ export interface SsoChoicesTable {
   created_at: string;
   expires_at: string;
   used_at: string | null;
+}
+
+/** A partner's webhook endpoint (migration 014); the signing secret sealed with the row's id as associated data. */
+export interface WebhooksTable {
+  id: string;
+  partner_id: string;
+  url: string;
+  secret_sealed: string;
+  enabled: number;
+  created_at: string;
+  updated_at: string;
+}
+
+/** One attempt to deliver an event to a webhook: the receiver's status code, or the error (migration 014). */
+export interface WebhookDeliveriesTable {
+  id: string;
+  webhook_id: string;
+  partner_id: string;
+  event_id: string;
+  event_type: string;
+  attempt: number;
+  status_code: number | null;
+  error: string | null;
+  at: string;
 }

@@ -27,8 +27,8 @@ export interface NotificationChannel {
 export interface NotificationServiceDeps {
   store: NotificationStore;
   audit: AuditLog;
-  /** Channels besides the portal, each asked whether the partner has it on. */
-  channels?: { name: 'email'; channel: NotificationChannel }[];
+  /** Channels besides the portal: email when the partner has it on, webhooks (each one on or off by itself). */
+  channels?: { name: 'email' | 'webhooks'; channel: NotificationChannel }[];
   now?: () => Date;
   log?: (message: string, error: unknown) => void;
 }

@@ -63,6 +63,9 @@ export function createNotificationStore(db: Db) {
       return Number(res.numInsertedOrUpdatedRows ?? 0) === 1;
     },
 
+    /** One notification by id (for a channel's job, which names it). */
+    get: (id: string): Promise<NotificationRow | undefined> => db.selectFrom('notifications').selectAll().where('id', '=', id).executeTakeFirst(),
+
     async list(partnerId: string, userId: string, query: ListQuery): Promise<NotificationListRow[]> {
       let q = visible(partnerId, userId).selectAll('n').select('r.read_at');
       if (query.unread) q = q.where('r.read_at', 'is', null);

@@ -19,6 +19,11 @@ import type {
   NotificationSettings,
   NotificationSettingsChange,
   NotificationsPage,
+  CreatedWebhook,
+  Webhook,
+  WebhookChange,
+  WebhookDelivery,
+  WebhookTestAnswer,
   RemoveUsersAnswer,
   ResendInvitationAnswer,
   Role,
@@ -42,6 +47,8 @@ export const keys = {
   directory: (profileId: string, type: string, search: string) => ['directory', profileId, type, search] as const,
   notifications: ['notifications'] as const,
   notificationSettings: ['notification-settings'] as const,
+  webhooks: ['webhooks'] as const,
+  webhookDeliveries: (id: string) => ['webhooks', id, 'deliveries'] as const,
 };
 
 // ---- session ----
@@ -397,5 +404,50 @@ export function useSaveNotificationSettings() {
     mutationFn: (body: NotificationSettingsChange) => api.put<NotificationSettings>('/api/notification-settings', body),
     onSuccess: (settings) => client.setQueryData(keys.notificationSettings, settings),
     onSettled: () => client.invalidateQueries({ queryKey: keys.notifications }),
+  });
+}
+
+// ---- webhooks ----
+
+export function useWebhooks() {
+  return useQuery({ queryKey: keys.webhooks, queryFn: () => api.get<{ webhooks: Webhook[] }>('/api/webhooks') });
+}
+
+export function useWebhookDeliveries(id: string) {
+  return useQuery({
+    queryKey: keys.webhookDeliveries(id),
+    queryFn: () => api.get<{ deliveries: WebhookDelivery[] }>(`/api/webhooks/${encodeURIComponent(id)}/deliveries?limit=5`),
+  });
+}
+
+export function useCreateWebhook() {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: (url: string) => api.post<CreatedWebhook>('/api/webhooks', { url }),
+    onSettled: () => client.invalidateQueries({ queryKey: keys.webhooks }),
+  });
+}
+
+export function useUpdateWebhook() {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: ({ id, ...body }: WebhookChange & { id: string }) => api.patch<Webhook>(`/api/webhooks/${encodeURIComponent(id)}`, body),
+    onSettled: () => client.invalidateQueries({ queryKey: keys.webhooks }),
+  });
+}
+
+export function useDeleteWebhook() {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: (id: string) => api.del<null>(`/api/webhooks/${encodeURIComponent(id)}`),
+    onSettled: () => client.invalidateQueries({ queryKey: keys.webhooks }),
+  });
+}
+
+export function useTestWebhook() {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: (id: string) => api.post<WebhookTestAnswer>(`/api/webhooks/${encodeURIComponent(id)}/test`),
+    onSettled: (_answer, _error, id) => client.invalidateQueries({ queryKey: keys.webhookDeliveries(id) }),
   });
 }

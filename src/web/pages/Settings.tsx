@@ -5,6 +5,7 @@ import { AppLink } from '../components/AppLink';
 import { NotificationSettingsCard } from '../components/NotificationSettingsCard';
 import { PageHeader } from '../components/PageHeader';
 import { ExpiredProfilesBanner, needsReauthorizationText, useExpiredProfiles } from '../components/ProfileHealth';
+import { WebhooksCard } from '../components/WebhooksCard';
 
 const useStyles = makeStyles({
   grid: {
@@ -76,6 +77,7 @@ export function SettingsPage() {
           </Card>
         ))}
         <NotificationSettingsCard />
+        <WebhooksCard />
       </div>
     </>
   );
