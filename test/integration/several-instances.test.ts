@@ -161,8 +161,13 @@ describe.runIf(process.env.TEST_DATABASE_URL)('several instances on one PostgreS
     const contoso = await usageOf(CONTOSO.id);
     const northwind = await usageOf(NORTHWIND.id);
     console.log(`refreshes: Contoso ${contoso.refreshes}, Northwind ${northwind.refreshes} (token requests ${contoso.tokenRequests}, ${northwind.tokenRequests})`);
-    expect([contoso.refreshes, northwind.refreshes]).toEqual([sweeps.length, sweeps.length]);
-    expect([contoso.tokenRequests, northwind.tokenRequests]).toEqual([sweeps.length, sweeps.length]);
+    // A sweep may start between the end of the watch and the instances' close (seen under load): at most one more.
+    for (const usage of [contoso, northwind]) {
+      expect(usage.refreshes).toBeGreaterThanOrEqual(sweeps.length);
+      expect(usage.refreshes).toBeLessThanOrEqual(sweeps.length + 1);
+      expect(usage.tokenRequests).toBe(usage.refreshes);
+    }
+    expect(contoso.refreshes).toBe(northwind.refreshes);
   }, 60_000);
 
   it('SIGKILL mid-job: after the lease lapses another instance runs the job once, and no lease stays stuck', async () => {
