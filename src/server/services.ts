@@ -17,6 +17,7 @@ import { createUserStore } from './users/store';
 import { createSsoFeature, type SsoFeature } from './sso/index';
 import { createDirectorySync, type DirectorySync } from './directory-sync/index';
 import { createConsentLinkService, type ConsentLinkService } from './consent-links/service';
+import { consentLinkMailer } from './consent-links/mail';
 import { createConsentLinkStore } from './consent-links/store';
 import { createNotificationService, type NotificationChannel, type NotificationService } from './notifications/service';
 import { createNotificationStore } from './notifications/store';
@@ -63,8 +64,9 @@ export function createServices(config: Config, database: DatabaseHandle, extra: 
   const directorySync = createDirectorySync(core, { graphs: appProfiles.graphs, users: userStore, profiles: appProfiles.store, notify, leaseMs: config.jobLeaseMs });
   const users = createUsersFeature(core, { appProfiles, config, store: userStore, notify });
   const sso = createSsoFeature(core, { oauth, flows, graphs: appProfiles.graphs, users: userStore, config });
+  const consentLinkStore = createConsentLinkStore(core.db);
   const consentLinks = createConsentLinkService({
-    store: createConsentLinkStore(core.db),
+    store: consentLinkStore,
     profiles: appProfiles.store,
     flows,
     oauth,
@@ -73,6 +75,7 @@ export function createServices(config: Config, database: DatabaseHandle, extra: 
     offeredClouds: microsoft.offeredClouds,
     publicUrl: config.publicUrl,
     notify,
+    mailer: config.smtp ? consentLinkMailer(config.smtp, { box: core.secretBox, jobs: core.jobs, store: consentLinkStore, log: { warn: (details, msg) => console.warn(JSON.stringify({ level: 'warn', msg, ...details })) } }) : undefined,
   });
   const clouds = createCloudDetector({ endpoints: microsoft.endpoints, offeredClouds: microsoft.offeredClouds, perMinute: config.cloudDetectPerMinute });
   return { ...core, oauth, flows, appProfiles, users, sso, directorySync, clouds, consentLinks, notifications, webhooks: webhooks.service };

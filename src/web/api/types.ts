@@ -1626,6 +1626,8 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
+                            /** @description The link was mailed to the given address (SMTP configured and the mail server took it); otherwise pass it on yourself */
+                            emailed: boolean;
                             expiresAt: string;
                             id: string;
                             url: string;
@@ -3096,6 +3098,8 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
+                            /** @description The link was mailed to the given address (SMTP configured and the mail server took it); otherwise pass it on yourself */
+                            emailed: boolean;
                             expiresAt: string;
                             id: string;
                             url: string;
