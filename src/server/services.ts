@@ -85,7 +85,7 @@ export function createServices(config: Config, database: DatabaseHandle, extra: 
 function createWebhooks(config: Config, core: CoreServices) {
   const store = createWebhookStore(core.db);
   const policy = { sandbox: config.sandboxMode };
-  const sender = createWebhookSender({ store, box: core.secretBox, jobs: core.jobs, policy });
+  const sender = createWebhookSender({ store, box: core.secretBox, jobs: core.jobs, policy, sent: core.metrics.alertSent });
   return { sender, service: createWebhookService({ store, box: core.secretBox, audit: core.audit, sender, policy }) };
 }
 
@@ -93,12 +93,13 @@ function createWebhooks(config: Config, core: CoreServices) {
 function createNotifications(config: Config, core: CoreServices, users: Pick<UserStore, 'administrators'>, webhooks: NotificationChannel): NotificationService {
   const warn = (details: object, msg: string) => console.warn(JSON.stringify({ level: 'warn', msg, ...details }));
   const store = createNotificationStore(core.db);
-  const email = config.smtp ? createEmailChannel({ smtp: config.smtp, store, administrators: (partnerId) => users.administrators(partnerId), jobs: core.jobs, publicUrl: config.publicUrl, log: { warn } }) : null;
+  const email = config.smtp ? createEmailChannel({ smtp: config.smtp, store, administrators: (partnerId) => users.administrators(partnerId), jobs: core.jobs, publicUrl: config.publicUrl, log: { warn }, sent: core.metrics.alertSent }) : null;
   return createNotificationService({
     store,
     audit: core.audit,
     channels: [...(email ? [{ name: 'email' as const, channel: email }] : []), { name: 'webhooks', channel: webhooks }],
     log: (msg, error) => warn({ reason: (error as Error)?.message }, msg),
+    sent: core.metrics.alertSent,
   });
 }
 

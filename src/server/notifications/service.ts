@@ -31,6 +31,8 @@ export interface NotificationServiceDeps {
   channels?: { name: 'email' | 'webhooks'; channel: NotificationChannel }[];
   now?: () => Date;
   log?: (message: string, error: unknown) => void;
+  /** Counts an alert shown in the portal (the metric of issue 11). */
+  sent?: (channel: 'portal', type: string) => void;
 }
 
 export type NotificationService = ReturnType<typeof createNotificationService>;
@@ -104,6 +106,7 @@ export function createNotificationService(deps: NotificationServiceDeps) {
       created_at: at,
     };
     if (!(await store.insert(row))) return;
+    if (row.in_portal === 1) deps.sent?.('portal', row.type);
     // Other channels deliver in the background: a slow mail server never holds up the check that raised the event.
     for (const { name, channel } of deps.channels ?? []) {
       if (name === 'email' && !settings.email) continue;
