@@ -19,7 +19,7 @@ import { createDirectorySync, type DirectorySync } from './directory-sync/index'
 import { createConsentLinkService, type ConsentLinkService } from './consent-links/service';
 import { consentLinkMailer } from './consent-links/mail';
 import { createConsentLinkStore } from './consent-links/store';
-import { createNotificationService, type NotificationChannel, type NotificationService } from './notifications/service';
+import { createNotificationService, type NotificationChannel, type NotificationService, type NotificationServiceDeps } from './notifications/service';
 import { createNotificationStore } from './notifications/store';
 import { createEmailChannel } from './notifications/email';
 import type { UserStore } from './users/store';
@@ -58,7 +58,8 @@ export function createServices(config: Config, database: DatabaseHandle, extra: 
   const flows = createFlowStore(core.db, core.secretBox);
   const userStore = createUserStore(core.db, core.engine);
   const webhooks = createWebhooks(config, core);
-  const notifications = createNotifications(config, core, userStore, webhooks.sender.channel);
+  // The profiles' store exists once app profiles are made, which need `notify`: read through it when asked.
+  const notifications = createNotifications(config, core, userStore, webhooks.sender.channel, (partnerId, id) => appProfiles.store.get(partnerId, id));
   const { notify } = notifications;
   const appProfiles = createAppProfilesFeature(core, { oauth, flows, publicUrl: config.publicUrl, graphUnitsPer10s: config.graphUnitsPer10s, notify });
   const directorySync = createDirectorySync(core, { graphs: appProfiles.graphs, users: userStore, profiles: appProfiles.store, notify, leaseMs: config.jobLeaseMs });
@@ -90,7 +91,7 @@ function createWebhooks(config: Config, core: CoreServices) {
 }
 
 /** Alerts: the portal's list always, email to the partner's Administrators when SMTP is configured, and the partner's webhooks. */
-function createNotifications(config: Config, core: CoreServices, users: Pick<UserStore, 'administrators'>, webhooks: NotificationChannel): NotificationService {
+function createNotifications(config: Config, core: CoreServices, users: Pick<UserStore, 'administrators'>, webhooks: NotificationChannel, profiles: NotificationServiceDeps['profiles']): NotificationService {
   const warn = (details: object, msg: string) => console.warn(JSON.stringify({ level: 'warn', msg, ...details }));
   const store = createNotificationStore(core.db);
   const email = config.smtp ? createEmailChannel({ smtp: config.smtp, store, administrators: (partnerId) => users.administrators(partnerId), jobs: core.jobs, publicUrl: config.publicUrl, log: { warn }, sent: core.metrics.alertSent }) : null;
@@ -100,6 +101,7 @@ function createNotifications(config: Config, core: CoreServices, users: Pick<Use
     channels: [...(email ? [{ name: 'email' as const, channel: email }] : []), { name: 'webhooks', channel: webhooks }],
     log: (msg, error) => warn({ reason: (error as Error)?.message }, msg),
     sent: core.metrics.alertSent,
+    profiles,
   });
 }
 
