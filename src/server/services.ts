@@ -17,8 +17,9 @@ import { createUserStore } from './users/store';
 import { createSsoFeature, type SsoFeature } from './sso/index';
 import { createDirectorySync, type DirectorySync } from './directory-sync/index';
 import { createConsentLinkService, type ConsentLinkService } from './consent-links/service';
+import { consentLinkMailer } from './consent-links/mail';
 import { createConsentLinkStore } from './consent-links/store';
-import { createNotificationService, type NotificationChannel, type NotificationService } from './notifications/service';
+import { createNotificationService, type NotificationChannel, type NotificationService, type NotificationServiceDeps } from './notifications/service';
 import { createNotificationStore } from './notifications/store';
 import { createEmailChannel } from './notifications/email';
 import type { UserStore } from './users/store';
@@ -57,14 +58,16 @@ export function createServices(config: Config, database: DatabaseHandle, extra: 
   const flows = createFlowStore(core.db, core.secretBox);
   const userStore = createUserStore(core.db, core.engine);
   const webhooks = createWebhooks(config, core);
-  const notifications = createNotifications(config, core, userStore, webhooks.sender.channel);
+  // The profiles' store exists once app profiles are made, which need `notify`: read through it when asked.
+  const notifications = createNotifications(config, core, userStore, webhooks.sender.channel, (partnerId, id) => appProfiles.store.get(partnerId, id));
   const { notify } = notifications;
   const appProfiles = createAppProfilesFeature(core, { oauth, flows, publicUrl: config.publicUrl, graphUnitsPer10s: config.graphUnitsPer10s, notify });
   const directorySync = createDirectorySync(core, { graphs: appProfiles.graphs, users: userStore, profiles: appProfiles.store, notify, leaseMs: config.jobLeaseMs });
   const users = createUsersFeature(core, { appProfiles, config, store: userStore, notify });
   const sso = createSsoFeature(core, { oauth, flows, graphs: appProfiles.graphs, users: userStore, config });
+  const consentLinkStore = createConsentLinkStore(core.db);
   const consentLinks = createConsentLinkService({
-    store: createConsentLinkStore(core.db),
+    store: consentLinkStore,
     profiles: appProfiles.store,
     flows,
     oauth,
@@ -73,6 +76,7 @@ export function createServices(config: Config, database: DatabaseHandle, extra: 
     offeredClouds: microsoft.offeredClouds,
     publicUrl: config.publicUrl,
     notify,
+    mailer: config.smtp ? consentLinkMailer(config.smtp, { box: core.secretBox, jobs: core.jobs, store: consentLinkStore, log: { warn: (details, msg) => console.warn(JSON.stringify({ level: 'warn', msg, ...details })) } }) : undefined,
   });
   const clouds = createCloudDetector({ endpoints: microsoft.endpoints, offeredClouds: microsoft.offeredClouds, perMinute: config.cloudDetectPerMinute });
   return { ...core, oauth, flows, appProfiles, users, sso, directorySync, clouds, consentLinks, notifications, webhooks: webhooks.service };
@@ -82,20 +86,22 @@ export function createServices(config: Config, database: DatabaseHandle, extra: 
 function createWebhooks(config: Config, core: CoreServices) {
   const store = createWebhookStore(core.db);
   const policy = { sandbox: config.sandboxMode };
-  const sender = createWebhookSender({ store, box: core.secretBox, jobs: core.jobs, policy });
+  const sender = createWebhookSender({ store, box: core.secretBox, jobs: core.jobs, policy, sent: core.metrics.alertSent });
   return { sender, service: createWebhookService({ store, box: core.secretBox, audit: core.audit, sender, policy }) };
 }
 
 /** Alerts: the portal's list always, email to the partner's Administrators when SMTP is configured, and the partner's webhooks. */
-function createNotifications(config: Config, core: CoreServices, users: Pick<UserStore, 'administrators'>, webhooks: NotificationChannel): NotificationService {
+function createNotifications(config: Config, core: CoreServices, users: Pick<UserStore, 'administrators'>, webhooks: NotificationChannel, profiles: NotificationServiceDeps['profiles']): NotificationService {
   const warn = (details: object, msg: string) => console.warn(JSON.stringify({ level: 'warn', msg, ...details }));
   const store = createNotificationStore(core.db);
-  const email = config.smtp ? createEmailChannel({ smtp: config.smtp, store, administrators: (partnerId) => users.administrators(partnerId), jobs: core.jobs, publicUrl: config.publicUrl, log: { warn } }) : null;
+  const email = config.smtp ? createEmailChannel({ smtp: config.smtp, store, administrators: (partnerId) => users.administrators(partnerId), jobs: core.jobs, publicUrl: config.publicUrl, log: { warn }, sent: core.metrics.alertSent }) : null;
   return createNotificationService({
     store,
     audit: core.audit,
     channels: [...(email ? [{ name: 'email' as const, channel: email }] : []), { name: 'webhooks', channel: webhooks }],
     log: (msg, error) => warn({ reason: (error as Error)?.message }, msg),
+    sent: core.metrics.alertSent,
+    profiles,
   });
 }
 

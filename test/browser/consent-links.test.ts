@@ -4,6 +4,7 @@ import { seriousViolations } from '../support/axe';
 import { launchBrowser, newPage, screenshot, signInAtMicrosoft, signUpInBrowser } from '../support/browser';
 import { CONTOSO } from '../support/microsoft-round-trip';
 import { startTestPortal, type TestPortal } from '../support/portal';
+import { startSmtpServer } from '../support/smtp-server';
 
 const row = (page: Page, name: string) => page.getByRole('row').filter({ hasText: name });
 
@@ -11,14 +12,17 @@ const row = (page: Page, name: string) => page.getByRole('row').filter({ hasText
 describe('consent links in the browser', () => {
   let portal: TestPortal;
   let browser: Browser;
+  let smtp: Awaited<ReturnType<typeof startSmtpServer>>;
 
   beforeAll(async () => {
-    portal = await startTestPortal('sqlite');
+    smtp = await startSmtpServer();
+    portal = await startTestPortal('sqlite', { SMTP_URL: smtp.url, SMTP_FROM: 'portal@tenantgate.test' });
     browser = await launchBrowser();
   });
   afterAll(async () => {
     await browser?.close();
     await portal?.close();
+    await smtp?.close();
   });
 
   async function createLinkFromDialog(page: Page): Promise<string> {
@@ -27,6 +31,9 @@ describe('consent links in the browser', () => {
     await step.getByRole('button', { name: 'Create link' }).click();
     const shown = page.getByRole('dialog', { name: 'Consent link' });
     const url = await shown.getByLabel('Link').inputValue();
+    // The portal can send mail: the link went to the address given, and the dialog says so.
+    await shown.getByText(`Emailed to ${CONTOSO.admin}.`).waitFor();
+    expect(smtp.mails.at(-1)?.to).toEqual([CONTOSO.admin.toLowerCase()]);
     expect(await seriousViolations(page), 'consent link dialog').toEqual([]);
     await shown.getByRole('button', { name: 'Copy' }).click();
     await shown.getByRole('button', { name: 'Copied' }).waitFor();

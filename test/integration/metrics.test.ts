@@ -5,6 +5,8 @@ import { testEngines } from '../support/engines';
 import { AdminBrowser, CONTOSO, SAMPLE_PASSWORD } from '../support/microsoft-round-trip';
 import { startTestPortal, type TestPortal } from '../support/portal';
 import { freePort } from '../support/portal-process';
+import { startSmtpServer } from '../support/smtp-server';
+import { startWebhookReceiver } from '../support/webhook-receiver';
 
 describe.each(testEngines())('Prometheus metrics and log context (%s)', (engine) => {
   let portal: TestPortal;
@@ -77,5 +79,45 @@ describe.each(testEngines())('Prometheus metrics and log context (%s)', (engine)
     expect(check).toMatchObject({ reqId: expect.any(String), partnerId, profileId, userId: expect.any(String) });
     const sweep = lines.find((l) => l.msg === 'app profile health sweep finished');
     expect(sweep).toMatchObject({ job: 'app-profile-health', jobRunId: expect.any(String) });
+  });
+});
+
+describe.each(testEngines())('alerts sent, by channel and type (%s)', (engine) => {
+  let portal: TestPortal;
+  let smtp: Awaited<ReturnType<typeof startSmtpServer>>;
+  let receiver: Awaited<ReturnType<typeof startWebhookReceiver>>;
+
+  beforeAll(async () => {
+    smtp = await startSmtpServer();
+    receiver = await startWebhookReceiver({ status: (path) => ({ code: path === '/down' ? 500 : 200 }) });
+    portal = await startTestPortal(engine, { METRICS_PORT: String(await freePort()), SMTP_URL: smtp.url, SMTP_FROM: 'portal@tenantgate.test' });
+  });
+  afterAll(async () => {
+    await portal?.close();
+    await receiver?.close();
+    await smtp?.close();
+  });
+
+  const sent = async (channel: string) => {
+    const text = await (await fetch(portal.metricsUrl!)).text();
+    return Number(new RegExp(`tenantgate_alerts_sent_total\\{channel="${channel}",type="consent_link_revoked"\\} (\\d+)`).exec(text)?.[1] ?? 0);
+  };
+
+  it('counts an alert once per channel where it was delivered: the portal list, each mail taken, each webhook answered 2xx (not a failing one, not a test event)', async () => {
+    const { client } = await signUpPartner(portal.url, 'Metric Partner');
+    const good = await client.post('/api/webhooks', { url: `${receiver.url}/up` });
+    expect(good.status, JSON.stringify(good.body)).toBe(201);
+    receiver.useSecret(good.body.secret as string);
+    expect((await client.post('/api/webhooks', { url: `${receiver.url}/down` })).status).toBe(201);
+    expect((await client.post(`/api/webhooks/${good.body.id}/test`, {})).status).toBe(200);
+
+    const link = await client.post('/api/consent-links', { name: 'Revoked soon', cloud: 'global' });
+    expect((await client.delete(`/api/consent-links/${link.body.id}`)).status).toBe(204);
+
+    await expect.poll(() => sent('webhook')).toBe(1);
+    await expect.poll(() => sent('email')).toBe(1);
+    expect(await sent('portal')).toBe(1);
+    expect(receiver.received.filter((r) => r.path === '/down').length).toBeGreaterThan(0);
+    expect(smtp.mails.filter((m) => /Subject: Tenantgate alert/.test(m.data))).toHaveLength(1);
   });
 });

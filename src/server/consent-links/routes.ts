@@ -10,7 +10,12 @@ import type { ConsentLinkService } from './service';
 
 const errors = { 400: errorResponseSchema, 401: errorResponseSchema, 403: errorResponseSchema, 404: errorResponseSchema, 409: errorResponseSchema };
 const idParams = z.object({ id: z.string().min(1).max(100) });
-const createdAnswer = z.object({ id: z.string(), url: z.string(), expiresAt: z.string() });
+const createdAnswer = z.object({
+  id: z.string(),
+  url: z.string(),
+  expiresAt: z.string(),
+  emailed: z.boolean().describe('The link was mailed to the given address (SMTP configured and the mail server took it); otherwise pass it on yourself'),
+});
 const linkSchema = z.object({
   id: z.string(),
   kind: z.enum(['create', 'reauthorize']),

@@ -11,6 +11,7 @@ import type { Cloud } from '../microsoft/clouds';
 import type { MicrosoftOAuth } from '../microsoft/oauth';
 import { consentLinkEvent, type Notify } from '../notifications/events';
 import { randomToken, sha256 } from '../security/random';
+import type { ConsentLinkMailer } from './mail';
 import type { ConsentLinkRow, ConsentLinkStore } from './store';
 
 /** A link waits 72 hours for its Global Administrator unless revoked or used first. */
@@ -50,6 +51,8 @@ export interface ConsentLinkDeps {
   publicUrl: string;
   now?: () => Date;
   notify?: Notify;
+  /** Mails a link given an address (only when SMTP is configured). */
+  mailer?: ConsentLinkMailer;
 }
 
 export type ConsentLinkService = ReturnType<typeof createConsentLinkService>;
@@ -114,8 +117,10 @@ export function createConsentLinkService(deps: ConsentLinkDeps) {
       clientAddress,
       details: { kind: input.profileId ? 'reauthorize' : 'create', cloud: row.cloud, profileId: input.profileId, email: row.email, expiresAt: row.expires_at },
     });
-    // The token is in this answer only; the database keeps its hash.
-    return { id: row.id, url: `${deps.publicUrl}/consent/${token}`, expiresAt: row.expires_at };
+    // The token is in this answer (and a mail the queue keeps sealed) only; the database keeps its hash.
+    const url = `${deps.publicUrl}/consent/${token}`;
+    const emailed = row.email && deps.mailer ? await deps.mailer.send(row, url) : false;
+    return { id: row.id, url, expiresAt: row.expires_at, emailed };
   }
 
   /** The link behind a token with its state, or null for a token nobody issued. */

@@ -58,6 +58,12 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
     labelNames: ['method', 'outcome'] as const,
     registers,
   });
+  const alertsSent = new Counter({
+    name: 'tenantgate_alerts_sent_total',
+    help: 'Alerts delivered, by channel (portal: shown in the portal list; email: one mail taken by the mail server; webhook: one receiver answered 2xx) and event type',
+    labelNames: ['channel', 'type'] as const,
+    registers,
+  });
   let profileCounts: (() => Promise<{ status: string; count: number }[]>) | undefined;
   new Gauge({
     name: 'tenantgate_app_profiles',
@@ -98,6 +104,9 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
     jobRun(job: string, outcome: 'success' | 'failure', seconds: number): void {
       jobRuns.inc({ job, outcome });
       jobDuration.observe({ job }, seconds);
+    },
+    alertSent(channel: 'portal' | 'email' | 'webhook', type: string): void {
+      alertsSent.inc({ channel, type });
     },
     signIn(method: string, outcome: string): void {
       signIns.inc({ method, outcome });

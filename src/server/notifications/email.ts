@@ -28,6 +28,8 @@ export interface EmailChannelDeps {
   publicUrl: string;
   now?: () => Date;
   log: { warn(obj: object, msg: string): void };
+  /** Counts each alert mail the server took (the metric of issue 11). */
+  sent?: (channel: 'email', type: string) => void;
 }
 
 /** The text of an alert email: what happened, how to fix it, where to look, and how to stop these emails. */
@@ -79,6 +81,7 @@ export function createEmailChannel(deps: EmailChannelDeps): NotificationChannel 
       throw permanent ? new PermanentJobError(reason) : error;
     }
     await deps.store.settleDelivery(delivery, 'sent', null);
+    deps.sent?.('email', row.type);
   });
 
   return {

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { clientAddress, requireAuth } from '../http/context';
+import { BadRequestError } from '../http/errors';
 import { errorResponseSchema } from '../http/schemas';
 import { NOTIFICATION_SEVERITIES, NOTIFICATION_TYPES } from './events';
 import type { NotificationService } from './service';
@@ -41,11 +42,22 @@ export function registerNotificationRoutes(app: FastifyInstance, deps: { notific
           unread: optional(z.enum(['true', 'false']).describe('Only those the signed-in person has not read')),
           limit: z.coerce.number().int().min(1).max(200).default(50),
           cursor: optional(z.string().max(200)),
+          appProfileId: optional(z.string().min(1).max(100).describe('With open=true: this app profile’s alerts only')),
+          open: optional(z.enum(['true', 'false']).describe('With appProfileId: only the alerts whose condition is not resolved yet (expired, lapse warning still due, permission drift, checks, sync or a group download failing), not paged')),
         }),
         response: { 200: z.object({ items: z.array(notificationSchema), unread: z.number().int(), nextCursor: z.string().nullable() }), ...errors },
       },
     },
-    async (request) => notifications.list(requireAuth(request), { unread: request.query.unread === 'true', limit: request.query.limit, cursor: request.query.cursor }),
+    async (request) => {
+      const auth = requireAuth(request);
+      const { query } = request;
+      if (query.open === 'true' || query.appProfileId) {
+        if (!(query.open === 'true' && query.appProfileId)) throw new BadRequestError('OPEN_NEEDS_PROFILE', 'open=true and appProfileId go together.', { field: query.appProfileId ? 'open' : 'appProfileId' });
+        const items = await notifications.openForProfile(auth, query.appProfileId);
+        return { items, unread: await notifications.unreadCount(auth), nextCursor: null };
+      }
+      return notifications.list(auth, { unread: query.unread === 'true', limit: query.limit, cursor: query.cursor });
+    },
   );
 
   r.post(

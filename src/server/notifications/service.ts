@@ -31,6 +31,10 @@ export interface NotificationServiceDeps {
   channels?: { name: 'email' | 'webhooks'; channel: NotificationChannel }[];
   now?: () => Date;
   log?: (message: string, error: unknown) => void;
+  /** A profile's last accepted refresh and status: a lapse warning is open only for the current refresh of an active profile. */
+  profiles?: (partnerId: string, id: string) => Promise<{ token_used_at: string; status: string } | undefined>;
+  /** Counts an alert shown in the portal (the metric of issue 11). */
+  sent?: (channel: 'portal', type: string) => void;
 }
 
 export type NotificationService = ReturnType<typeof createNotificationService>;
@@ -48,6 +52,9 @@ const view = (row: NotificationListRow): NotificationView => ({
   createdAt: row.created_at,
   read: row.read_at !== null,
 });
+
+/** When the lapse a warning announces happens (its `data.lapsesAt`). */
+const lapseAt = (row: NotificationRow): number => Date.parse(String((row.data ? (JSON.parse(row.data) as { lapsesAt?: string }) : {}).lapsesAt ?? ''));
 
 const encodeCursor = (row: { created_at: string; id: string }) => Buffer.from(JSON.stringify([row.created_at, row.id])).toString('base64url');
 
@@ -104,6 +111,7 @@ export function createNotificationService(deps: NotificationServiceDeps) {
       created_at: at,
     };
     if (!(await store.insert(row))) return;
+    if (row.in_portal === 1) deps.sent?.('portal', row.type);
     // Other channels deliver in the background: a slow mail server never holds up the check that raised the event.
     for (const { name, channel } of deps.channels ?? []) {
       if (name === 'email' && !settings.email) continue;
@@ -132,6 +140,18 @@ export function createNotificationService(deps: NotificationServiceDeps) {
         nextCursor: rows.length > query.limit && last ? encodeCursor(last) : null,
       };
     },
+
+    /** The profile's open (unresolved) alerts for a banner on its page: the conditions still open and the lapse warning still due. */
+    async openForProfile(auth: AuthContext, appProfileId: string): Promise<NotificationView[]> {
+      const profile = await deps.profiles?.(auth.partner.id, appProfileId);
+      if (!profile) return [];
+      const rows = await store.openForProfile(auth.partner.id, auth.user.id, appProfileId);
+      const lapse = rows.find((row) => row.type === 'refresh_lapse_warning');
+      const lapseOpen = lapse && profile.status === 'active' && lapse.key.endsWith(`:${profile.token_used_at}`) && lapseAt(lapse) > now().getTime();
+      return rows.filter((row) => row.type !== 'refresh_lapse_warning' || (lapseOpen && row === lapse)).map(view);
+    },
+
+    unreadCount: (auth: AuthContext) => store.unreadCount(auth.partner.id, auth.user.id),
 
     markRead: (auth: AuthContext, ids: string[]) => store.markRead(auth.partner.id, auth.user.id, ids, now().toISOString()),
 

@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import type { Db } from '../db/database';
 import type { NotificationsTable } from '../db/tables';
 
@@ -14,14 +15,45 @@ export interface ListQuery {
   after?: { at: string; id: string } | null;
 }
 
+/** The partner's notifications shown in the portal, with this person's read time. */
+const visibleTo = (db: Db, partnerId: string, userId: string) =>
+  db
+    .selectFrom('notifications as n')
+    .leftJoin('notification_reads as r', (j) => j.onRef('r.notification_id', '=', 'n.id').on('r.user_id', '=', userId))
+    .where('n.partner_id', '=', partnerId)
+    .where('n.in_portal', '=', 1);
+
+/**
+ * A profile's alerts that may still be open, newest first: each whose condition's episode is still open
+ * (expired, permission drift, checks or sync failing, a group download failed), and its lapse warnings
+ * (one-shot: the service keeps the one of the current refresh).
+ */
+const openForProfile = (visible: ReturnType<typeof visibleTo>, appProfileId: string): Promise<NotificationListRow[]> =>
+  visible
+    .selectAll('n')
+    .select('r.read_at')
+    .where('n.app_profile_id', '=', appProfileId)
+    .where((eb) =>
+      eb.or([
+        eb('n.type', '=', 'refresh_lapse_warning'),
+        eb.exists(
+          eb
+            .selectFrom('notification_conditions as c')
+            .select('c.condition')
+            .whereRef('c.partner_id', '=', 'n.partner_id')
+            .where('c.open', '=', 1)
+            .where(sql<boolean>`${sql.ref('n.key')} = ${sql.ref('c.condition')} || ':' || cast(${sql.ref('c.episode')} as text)`),
+        ),
+      ]),
+    )
+    .orderBy('n.created_at', 'desc')
+    .orderBy('n.id', 'desc')
+    .limit(50)
+    .execute();
+
 /** The notification tables of migration 011 (their only writer). Every query is scoped to the partner. */
 export function createNotificationStore(db: Db) {
-  const visible = (partnerId: string, userId: string) =>
-    db
-      .selectFrom('notifications as n')
-      .leftJoin('notification_reads as r', (j) => j.onRef('r.notification_id', '=', 'n.id').on('r.user_id', '=', userId))
-      .where('n.partner_id', '=', partnerId)
-      .where('n.in_portal', '=', 1);
+  const visible = (partnerId: string, userId: string) => visibleTo(db, partnerId, userId);
 
   return {
     /** Opens an episode of a condition; answers its number, or null while one is open already. */
@@ -73,6 +105,8 @@ export function createNotificationStore(db: Db) {
       if (after) q = q.where((eb) => eb.or([eb('n.created_at', '<', after.at), eb.and([eb('n.created_at', '=', after.at), eb('n.id', '<', after.id)])]));
       return q.orderBy('n.created_at', 'desc').orderBy('n.id', 'desc').limit(query.limit).execute();
     },
+
+    openForProfile: (partnerId: string, userId: string, appProfileId: string) => openForProfile(visible(partnerId, userId), appProfileId),
 
     async unreadCount(partnerId: string, userId: string): Promise<number> {
       const row = await visible(partnerId, userId).where('r.read_at', 'is', null).select((eb) => eb.fn.countAll<string | number>().as('n')).executeTakeFirst();

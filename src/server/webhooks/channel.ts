@@ -58,6 +58,8 @@ export interface WebhookSenderDeps {
   /** Name resolution (the system's by default). */
   resolve?: Resolver;
   now?: () => Date;
+  /** Counts each event a receiver took (2xx), not test events (the metric of issue 11). */
+  sent?: (channel: 'webhook', type: string) => void;
 }
 
 /**
@@ -80,7 +82,10 @@ export function createWebhookSender(deps: WebhookSenderDeps) {
     const hook = await deps.store.byId(job.payload.webhookId);
     if (!hook || hook.enabled !== 1) return; // deleted or turned off since: nothing to deliver
     const result = await attempt(hook, { id: job.payload.eventId, type: job.payload.eventType }, job.payload.body, job.attempts);
-    if (result.error === null) return;
+    if (result.error === null) {
+      deps.sent?.('webhook', job.payload.eventType);
+      return;
+    }
     const givenUp = now().getTime() - Date.parse(job.payload.firstAt) >= WEBHOOK_RETRY_WINDOW_MS;
     throw givenUp ? new PermanentJobError(`${result.error} Retried for 24 hours; given up.`) : new Error(result.error);
   });

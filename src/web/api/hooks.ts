@@ -46,6 +46,7 @@ export const keys = {
   audit: (filters: AuditFilters) => ['audit', filters] as const,
   directory: (profileId: string, type: string, search: string) => ['directory', profileId, type, search] as const,
   notifications: ['notifications'] as const,
+  openAlerts: (profileId: string) => ['notifications', 'open', profileId] as const,
   notificationSettings: ['notification-settings'] as const,
   webhooks: ['webhooks'] as const,
   webhookDeliveries: (id: string) => ['webhooks', id, 'deliveries'] as const,
@@ -382,6 +383,15 @@ export function useNotifications(enabled: boolean) {
     queryKey: keys.notifications,
     queryFn: () => api.get<NotificationsPage>(`/api/notifications${query({ limit: 50 })}`),
     enabled,
+    refetchInterval: 60_000,
+  });
+}
+
+/** A profile's open (unresolved) alerts, for the banner on its page; refreshed with the bell. */
+export function useOpenAlerts(profileId: string) {
+  return useQuery({
+    queryKey: keys.openAlerts(profileId),
+    queryFn: () => api.get<NotificationsPage>(`/api/notifications${query({ appProfileId: profileId, open: 'true' })}`),
     refetchInterval: 60_000,
   });
 }

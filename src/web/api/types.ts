@@ -1626,6 +1626,8 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
+                            /** @description The link was mailed to the given address (SMTP configured and the mail server took it); otherwise pass it on yourself */
+                            emailed: boolean;
                             expiresAt: string;
                             id: string;
                             url: string;
@@ -3096,6 +3098,8 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
+                            /** @description The link was mailed to the given address (SMTP configured and the mail server took it); otherwise pass it on yourself */
+                            emailed: boolean;
                             expiresAt: string;
                             id: string;
                             url: string;
@@ -3533,8 +3537,12 @@ export interface paths {
         get: {
             parameters: {
                 query?: {
+                    /** @description With open=true: this app profile’s alerts only */
+                    appProfileId?: string;
                     cursor?: string;
                     limit?: number;
+                    /** @description With appProfileId: only the alerts whose condition is not resolved yet (expired, lapse warning still due, permission drift, checks, sync or a group download failing), not paged */
+                    open?: "true" | "false";
                     /** @description Only those the signed-in person has not read */
                     unread?: "true" | "false";
                 };

@@ -29,12 +29,14 @@ export function ConsentLinkStep({
   const create = useCreateConsentLink();
   const [email, setEmail] = useState('');
   const [copied, setCopied] = useState(false);
+  const [sentTo, setSentTo] = useState<string | undefined>();
   const answer = create.data;
   const what = 'profileId' in target ? `re-authorize “${target.profileName}”` : `create “${target.name}”`;
 
   const onCreate = (event: FormEvent) => {
     event.preventDefault();
     const mail = email.trim() || undefined;
+    setSentTo(mail);
     create.mutate('profileId' in target ? { profileId: target.profileId, email: mail } : { name: target.name, cloud: target.cloud, email: mail });
   };
 
@@ -54,6 +56,8 @@ export function ConsentLinkStep({
             {formatTime(answer.expiresAt)}, and is shown only now. Until then the app profiles page lists it as “Waiting
             for consent”, where you can revoke it.
           </Text>
+          {answer.emailed && sentTo ? <Text weight="semibold">Emailed to {sentTo}.</Text> : null}
+          {!answer.emailed && sentTo ? <Text>Not emailed to {sentTo}: copy the link and send it yourself.</Text> : null}
           <div className={styles.row}>
             <Field label="Link" className={styles.grow}>
               <Input value={answer.url} readOnly onFocus={(event) => event.currentTarget.select()} />

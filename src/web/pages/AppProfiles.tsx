@@ -21,6 +21,7 @@ import { useEffect, useMemo, useState, type ReactNode } from 'react';
 import { useNavigate, useSearchParams } from 'react-router';
 import { errorMessage } from '../api/client';
 import { useAppProfiles, useCheckAppProfile } from '../api/hooks';
+import { ProfileAlerts } from '../components/ProfileAlerts';
 import type { AppProfile, DeleteProfilesAnswer } from '../api/models';
 import {
   CreateProfileDialog,
@@ -262,6 +263,7 @@ export function AppProfilesPage() {
       {profiles.isPending ? <Loading /> : null}
       <ErrorBar error={profiles.error} title="The app profiles could not be loaded" onRetry={() => void profiles.refetch()} />
       <ExpiredProfilesNote profiles={items} />
+      {shownWork ? <ProfileAlerts profile={shownWork} /> : null}
       {profiles.isSuccess && items.length === 0 ? (
         <div className={styles.empty}>
           <Body1>
