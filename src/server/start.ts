@@ -39,7 +39,7 @@ const SHUTDOWN_GRACE_MS = 10_000;
  * Start-up: database and migrations, the sandbox cloud when no Microsoft app is configured, the
  * portal, and its background jobs. main.ts and the test harness both start the portal through here.
  */
-export async function startPortal(config: Config, options: { listen?: boolean; backgroundJobs?: boolean; sandboxFixture?: unknown; logStream?: NodeJS.WritableStream } = {}): Promise<RunningPortal> {
+export async function startPortal(config: Config, options: { listen?: boolean; backgroundJobs?: boolean; queueWorker?: boolean; sandboxFixture?: unknown; logStream?: NodeJS.WritableStream } = {}): Promise<RunningPortal> {
   const database = openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
   let sandbox: SandboxCloud | undefined;
   let metricsServer: { url: string; close(): Promise<void> } | undefined;
@@ -103,8 +103,9 @@ export async function startPortal(config: Config, options: { listen?: boolean; b
     }
 
     const jobs = options.backgroundJobs === false ? undefined : startBackgroundJobs(config, services, app.log);
-    // The durable queue's worker (group member downloads): with the recurring jobs, as it is background work too.
-    if (jobs) services.jobs.worker.start(app.log);
+    // The durable queue's worker (group member downloads, mail): with the recurring jobs, as it is background
+    // work too; `queueWorker` runs it alone (a test harness that drives the recurring jobs itself).
+    if (jobs || options.queueWorker) services.jobs.worker.start(app.log);
     return {
       app,
       url,

@@ -46,7 +46,7 @@ describe.each(SIZES)('accessibility at $width px ($name)', (size) => {
   let memberEmail: string;
 
   beforeAll(async () => {
-    portal = await startTestPortal('sqlite');
+    portal = await startTestPortal('sqlite', {}, { queueWorker: true });
     browser = await launchBrowser();
     context = await browser.newContext({ baseURL: portal.url, viewport: { width: size.width, height: size.height }, reducedMotion: 'reduce' });
     context.setDefaultTimeout(30_000);

@@ -9,7 +9,7 @@ describe('accounts in the browser', () => {
   let portal: TestPortal;
   let browser: Browser;
   beforeAll(async () => {
-    portal = await startTestPortal('sqlite');
+    portal = await startTestPortal('sqlite', {}, { queueWorker: true });
     browser = await launchBrowser();
   });
   afterAll(async () => {

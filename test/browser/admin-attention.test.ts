@@ -52,7 +52,7 @@ describe('what an administrator must notice', () => {
   }
 
   beforeAll(async () => {
-    portal = await startTestPortal('sqlite');
+    portal = await startTestPortal('sqlite', {}, { queueWorker: true });
     browser = await launchBrowser();
   });
   afterAll(async () => {

@@ -76,7 +76,7 @@ describe('the details of app profiles and adding users', () => {
   let admin: { context: BrowserContext; page: Page };
 
   beforeAll(async () => {
-    portal = await startTestPortal('sqlite');
+    portal = await startTestPortal('sqlite', {}, { queueWorker: true });
     browser = await launchBrowser();
     admin = await newPage(browser, portal.url);
     await signUpInBrowser(admin.page, 'Details Partners');

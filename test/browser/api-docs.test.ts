@@ -8,7 +8,7 @@ describe('the API reference at /api/docs', () => {
   let portal: TestPortal;
   let browser: Browser;
   beforeAll(async () => {
-    portal = await startTestPortal('sqlite');
+    portal = await startTestPortal('sqlite', {}, { queueWorker: true });
     browser = await launchBrowser();
   });
   afterAll(async () => {

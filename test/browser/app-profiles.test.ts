@@ -56,7 +56,7 @@ describe('partner app profiles in the browser', () => {
     fetch(`${portal.sandbox!.baseUrl}/_sandbox${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
 
   beforeAll(async () => {
-    portal = await startTestPortal('sqlite');
+    portal = await startTestPortal('sqlite', {}, { queueWorker: true });
     browser = await launchBrowser();
   });
   afterAll(async () => {
@@ -214,7 +214,7 @@ describe('partner app profiles in the US Gov Virginia data center, in the browse
   let portal: TestPortal;
   let browser: Browser;
   beforeAll(async () => {
-    portal = await startTestPortal('sqlite', { TENANTGATE_DATA_CENTER: 'us-gov-virginia' });
+    portal = await startTestPortal('sqlite', { TENANTGATE_DATA_CENTER: 'us-gov-virginia' }, { queueWorker: true });
     browser = await launchBrowser();
   });
   afterAll(async () => {

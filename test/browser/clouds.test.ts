@@ -23,7 +23,7 @@ describe('detecting the version in the Create dialog (US Gov Virginia data cente
   let portal: TestPortal;
   let browser: Browser;
   beforeAll(async () => {
-    portal = await startTestPortal('sqlite', { TENANTGATE_DATA_CENTER: 'us-gov-virginia' });
+    portal = await startTestPortal('sqlite', { TENANTGATE_DATA_CENTER: 'us-gov-virginia' }, { queueWorker: true });
     browser = await launchBrowser();
   });
   afterAll(async () => {

@@ -16,7 +16,7 @@ describe('consent links in the browser', () => {
 
   beforeAll(async () => {
     smtp = await startSmtpServer();
-    portal = await startTestPortal('sqlite', { SMTP_URL: smtp.url, SMTP_FROM: 'portal@tenantgate.test' });
+    portal = await startTestPortal('sqlite', { SMTP_URL: smtp.url, SMTP_FROM: 'portal@tenantgate.test' }, { queueWorker: true });
     browser = await launchBrowser();
   });
   afterAll(async () => {

@@ -33,7 +33,7 @@ describe('notifications in the browser', () => {
     fetch(`${portal.sandbox!.baseUrl}/_sandbox${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
 
   beforeAll(async () => {
-    portal = await startTestPortal('sqlite');
+    portal = await startTestPortal('sqlite', {}, { queueWorker: true });
     browser = await launchBrowser();
   });
   afterAll(async () => {

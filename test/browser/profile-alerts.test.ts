@@ -22,7 +22,7 @@ describe('open alerts on the app profile page', () => {
     fetch(`${portal.sandbox!.baseUrl}/_sandbox${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
 
   beforeAll(async () => {
-    portal = await startTestPortal('sqlite');
+    portal = await startTestPortal('sqlite', {}, { queueWorker: true });
     browser = await launchBrowser();
     admin = await newPage(browser, portal.url);
     await signUpInBrowser(admin.page, 'Banner Partners');

@@ -79,7 +79,7 @@ describe('user management in the browser', () => {
   let localMember: { email: string; password: string };
 
   beforeAll(async () => {
-    portal = await startTestPortal('sqlite');
+    portal = await startTestPortal('sqlite', {}, { queueWorker: true });
     browser = await launchBrowser();
     admin = await newPage(browser, portal.url);
     ownerEmail = await signUpInBrowser(admin.page, 'User Management Partners');

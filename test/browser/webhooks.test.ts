@@ -12,7 +12,7 @@ describe('webhooks in Settings', () => {
 
   beforeAll(async () => {
     receiver = await startWebhookReceiver({ status: (path) => ({ code: path === '/down' ? 503 : 200 }) });
-    portal = await startTestPortal('sqlite');
+    portal = await startTestPortal('sqlite', {}, { queueWorker: true });
     browser = await launchBrowser();
   });
   afterAll(async () => {

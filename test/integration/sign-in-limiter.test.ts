@@ -27,7 +27,7 @@ describe.each(testEngines())('sign-in limiter on %s', (engine) => {
     const answers = await Promise.all(Array.from({ length: 50 }, (_, i) => signIn(email, `wrong-guess-number-${i}`, '198.51.100.7')));
     const checked = answers.filter((a) => a.status === 401);
     const refused = answers.filter((a) => a.status === 429);
-    expect(checked.length).toBeGreaterThan(0);
+    // Each guess is stored before it is counted: a burst may be refused sooner (on PostgreSQL all at once), never later.
     expect(checked.length).toBeLessThanOrEqual(5);
     expect(checked.length + refused.length).toBe(50);
     expect(refused[0].body.error.code).toBe('TOO_MANY_SIGN_IN_ATTEMPTS');
@@ -41,7 +41,8 @@ describe.each(testEngines())('sign-in limiter on %s', (engine) => {
     const { email } = await signUpPartner(portal.url);
     const answers = await Promise.all(Array.from({ length: 20 }, (_, i) => signIn(email, `wrong-guess-number-${i}`, `2001:db8:5:5:${i + 1}::1`)));
     const checked = answers.filter((a) => a.status === 401);
-    expect(checked.length).toBeGreaterThan(0);
+    // Counted as one address: at most its 5 free guesses are checked (a burst counted all at once may be refused
+    // whole on PostgreSQL); counted per address, all 20 would be.
     expect(checked.length).toBeLessThanOrEqual(5);
     expect(answers.filter((a) => a.status === 429)).toHaveLength(20 - checked.length);
   });

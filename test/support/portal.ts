@@ -13,7 +13,7 @@ export interface TestPortal extends RunningPortal {
  * A real portal on a random port with its own database (a temp SQLite file or a fresh PostgreSQL
  * database) and, in sandbox mode, its own sandbox cloud on a random port.
  */
-export async function startTestPortal(engine: TestEngine = 'sqlite', env: Record<string, string> = {}, options: { backgroundJobs?: boolean; sandboxFixture?: unknown; logStream?: NodeJS.WritableStream } = {}): Promise<TestPortal> {
+export async function startTestPortal(engine: TestEngine = 'sqlite', env: Record<string, string> = {}, options: { backgroundJobs?: boolean; queueWorker?: boolean; sandboxFixture?: unknown; logStream?: NodeJS.WritableStream } = {}): Promise<TestPortal> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'tenantgate-test-'));
   const pgDb = engine === 'postgres' ? await createPostgresDatabase() : undefined;
   const config = loadConfig({
@@ -37,7 +37,7 @@ export async function startTestPortal(engine: TestEngine = 'sqlite', env: Record
   };
   let portal: RunningPortal;
   try {
-    portal = await startPortal({ ...config, port, publicUrl }, { backgroundJobs: options.backgroundJobs ?? false, sandboxFixture: options.sandboxFixture, logStream: options.logStream });
+    portal = await startPortal({ ...config, port, publicUrl }, { backgroundJobs: options.backgroundJobs ?? false, queueWorker: options.queueWorker, sandboxFixture: options.sandboxFixture, logStream: options.logStream });
   } catch (error) {
     await cleanUp();
     throw error;
