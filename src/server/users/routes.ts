@@ -5,6 +5,7 @@ import { clientAddress, requireAuth } from '../http/context';
 import { errorResponseSchema, passwordSchema } from '../http/schemas';
 import type { UserService } from './service';
 import { userSchema } from './view';
+import { USER_SORT_KEYS } from './store';
 
 const errors = { 400: errorResponseSchema, 401: errorResponseSchema, 403: errorResponseSchema, 404: errorResponseSchema, 409: errorResponseSchema, 502: errorResponseSchema, 503: errorResponseSchema };
 const idSchema = z.string().min(1).max(100);
@@ -28,15 +29,26 @@ export function registerUserRoutes(app: FastifyInstance, deps: { service: UserSe
       config: admin,
       schema: {
         tags,
-        summary: "The partner's users and groups, by email; search matches the email or the name",
+        summary: "The partner's users and groups, sorted (by email unless asked) and filtered; search matches the email or the name",
         querystring: z.object({
           search: optional(z.string().trim().max(320)),
           role: optional(z.enum(['administrator', 'member'])),
           appProfileId: optional(idSchema),
+          signInType: optional(z.enum(['local', 'microsoft365'])),
+          status: optional(z.enum(['invited', 'active', 'disabled'])),
+          sort: optional(z.enum(USER_SORT_KEYS)).describe('The column to sort by; email (the default) breaks ties'),
+          order: optional(z.enum(['asc', 'desc'])),
           limit: z.coerce.number().int().min(1).max(1000).default(200),
           cursor: optional(z.string().max(400)),
         }),
-        response: { 200: z.object({ items: z.array(userSchema), nextCursor: z.string().nullable() }), ...errors },
+        response: {
+          200: z.object({
+            items: z.array(userSchema),
+            nextCursor: z.string().nullable().describe('Opaque; valid only with the same sort and order'),
+            total: z.number().int().describe('How many users and groups match the filters, on every page'),
+          }),
+          ...errors,
+        },
       },
     },
     async (request) => service.list(requireAuth(request).partner.id, request.query),

@@ -21,9 +21,11 @@ export function createUserService(deps: UserServiceDeps) {
   const browser = createDirectoryBrowser(deps, support);
 
   return {
-    async list(partnerId: string, query: UserListQuery): Promise<{ items: UserView[]; nextCursor: string | null }> {
-      const { rows, nextCursor } = await store.list(partnerId, query);
-      return { items: await views(partnerId, rows), nextCursor };
+    /** One page of the list and the total of the whole list with the same filters. */
+    async list(partnerId: string, query: UserListQuery): Promise<{ items: UserView[]; nextCursor: string | null; total: number }> {
+      const [page, total] = await Promise.all([store.list(partnerId, query), store.count(partnerId, query)]);
+      if (!page) throw new BadRequestError('INVALID_CURSOR', 'This list position is not valid for the chosen sort. Load the list again.');
+      return { items: await views(partnerId, page.rows), nextCursor: page.nextCursor, total };
     },
 
     add: adding.add,

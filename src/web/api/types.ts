@@ -4506,15 +4506,20 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The partner's users and groups, by email; search matches the email or the name */
+        /** The partner's users and groups, sorted (by email unless asked) and filtered; search matches the email or the name */
         get: {
             parameters: {
                 query?: {
                     appProfileId?: string;
                     cursor?: string;
                     limit?: number;
+                    order?: "asc" | "desc";
                     role?: "administrator" | "member";
                     search?: string;
+                    signInType?: "local" | "microsoft365";
+                    /** @description The column to sort by; email (the default) breaks ties */
+                    sort?: "email" | "name" | "role" | "signInType" | "status";
+                    status?: "invited" | "active" | "disabled";
                 };
                 header?: never;
                 path?: never;
@@ -4559,7 +4564,10 @@ export interface paths {
                                 /** @description The added group through which this member signed in */
                                 viaGroupId: string | null;
                             }[];
+                            /** @description Opaque; valid only with the same sort and order */
                             nextCursor: string | null;
+                            /** @description How many users and groups match the filters, on every page */
+                            total: number;
                         };
                     };
                 };
