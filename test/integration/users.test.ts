@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiClient, signUpPartner } from '../support/api-client';
 import { insertLocalUser } from '../support/db-fixtures';
 import { insertUserRow, newUserRow } from '../../src/server/users/store';
+import * as m016 from '../../src/server/db/migrations/016_email_display_names';
 import { testEngines } from '../support/engines';
 import { AdminBrowser, CONTOSO, NORTHWIND, SAMPLE_PASSWORD } from '../support/microsoft-round-trip';
 import { startTestPortal, type TestPortal } from '../support/portal';
@@ -63,6 +64,25 @@ describe.each(testEngines())('user management on %s', (engine) => {
       const rest = await client.get(`/api/users?limit=2&cursor=${encodeURIComponent(paged.body.nextCursor)}`);
       expect(rest.body.items).toHaveLength(1);
       expect(rest.body.nextCursor).toBeNull();
+    });
+  });
+
+  describe('names', () => {
+    it('shows the address of a user whose name is not known, never a name made from it (migration 016 mends old rows)', async () => {
+      const { client, email, partnerId } = await newAdmin();
+      const invitee = `Pat.Doe${Date.now()}@Example.test`;
+      expect((await addLocal(client, [invitee])).status).toBe(200);
+      const listed = (await client.get('/api/users')).body.items as { email: string; displayName: string }[];
+      expect(listed.find((u) => u.email === email)?.displayName).toBe(email);
+      expect(listed.find((u) => u.email === invitee.toLowerCase())?.displayName).toBe(invitee.toLowerCase());
+      // A row made before (name = the address's local part) gets the address; a real name stays.
+      const old = newUserRow({ partner_id: partnerId, email: `pat${Date.now()}@old-names.test`, role: 'member' });
+      const named = newUserRow({ partner_id: partnerId, email: `adele${Date.now()}@old-names.test`, role: 'member', display_name: 'Adele Vance' });
+      await insertUserRow(db(), { ...old, display_name: old.email_key.split('@')[0]! });
+      await insertUserRow(db(), named);
+      await m016.up(db() as never);
+      const after = (await client.get('/api/users?search=old-names.test')).body.items as { email: string; displayName: string }[];
+      expect(Object.fromEntries(after.map((u) => [u.email, u.displayName]))).toEqual({ [old.email]: old.email, [named.email]: 'Adele Vance' });
     });
   });
 

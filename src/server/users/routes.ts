@@ -89,7 +89,7 @@ export function registerUserRoutes(app: FastifyInstance, deps: { service: UserSe
       config: admin,
       schema: {
         tags,
-        summary: 'Remove users and groups; their sessions end. The tenant owner cannot be removed',
+        summary: 'Remove users and groups; their sessions end. The portal owner cannot be removed',
         body: z.object({ ids: z.array(idSchema).min(1).max(500) }).strict(),
         response: {
           200: z.object({ deleted: z.array(z.string()), blocked: z.array(z.object({ id: z.string(), email: z.string(), code: z.literal('OWNER'), message: z.string() })) }),
@@ -106,7 +106,7 @@ export function registerUserRoutes(app: FastifyInstance, deps: { service: UserSe
       config: admin,
       schema: {
         tags,
-        summary: 'Change the role of a user or group entry (not the tenant owner’s, not one’s own)',
+        summary: 'Change the role of a user or group entry (not the portal owner’s, not one’s own)',
         params: z.object({ id: idSchema }),
         body: z.object({ role: z.enum(['administrator', 'member']) }).strict(),
         response: { 200: userSchema, ...errors },

@@ -64,7 +64,8 @@ export function newUserRow(input: NewUser, now: string = new Date().toISOString(
   const emailKey = input.email.toLowerCase();
   return {
     id: randomUUID(),
-    display_name: emailKey.split('@')[0],
+    // No name known (a local user): the address, as given, rather than a name made from it ("pat").
+    display_name: input.email,
     password_hash: null,
     is_owner: 0,
     sign_in_type: 'local',

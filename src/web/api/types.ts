@@ -4358,7 +4358,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Create a partner and its tenant owner, and sign in */
+        /** Create a partner and its portal owner, and sign in */
         post: {
             parameters: {
                 query?: never;
@@ -4921,7 +4921,7 @@ export interface paths {
         delete?: never;
         options?: never;
         head?: never;
-        /** Change the role of a user or group entry (not the tenant owner’s, not one’s own) */
+        /** Change the role of a user or group entry (not the portal owner’s, not one’s own) */
         patch: {
             parameters: {
                 query?: never;
@@ -5505,7 +5505,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Remove users and groups; their sessions end. The tenant owner cannot be removed */
+        /** Remove users and groups; their sessions end. The portal owner cannot be removed */
         post: {
             parameters: {
                 query?: never;
