@@ -96,7 +96,8 @@ describe('partner app profiles in the browser', () => {
     await select(page, 'Contoso Production');
     await page.getByRole('button', { name: 'Re-authorize app' }).click();
     const reauth = page.getByRole('dialog', { name: 'Re-authorize app' });
-    await reauth.getByRole('radio', { name: 'Use the current account' }).check();
+    // Says which account: the one that authorized the profile.
+    await reauth.getByRole('radio', { name: `Use the current account (${CONTOSO.admin})`, exact: true }).check();
     await reauth.getByRole('button', { name: 'OK' }).click();
     await page.getByRole('heading', { name: 'Permissions requested' }).waitFor();
     await page.getByRole('button', { name: 'Accept' }).click();
