@@ -97,8 +97,8 @@ describe.each(SIZES)('accessibility at $width px ($name)', (size) => {
     await expectAccessible('settings', /^Settings - Tenantgate$/);
 
     await page.goto('/settings/app-profiles');
-    await page.getByRole('heading', { name: 'Partner app profile' }).waitFor();
-    await expectAccessible('app profiles', /^Partner app profile - Tenantgate$/);
+    await page.getByRole('heading', { name: 'App profiles' }).waitFor();
+    await expectAccessible('app profiles', /^App profiles - Tenantgate$/);
 
     await page.goto('/settings/audit');
     await page.getByRole('heading', { name: 'Audit log' }).waitFor();
@@ -110,8 +110,8 @@ describe.each(SIZES)('accessibility at $width px ($name)', (size) => {
     await page.goto('/settings/app-profiles');
     const create = page.getByRole('button', { name: 'Create' });
     await create.click();
-    await page.getByRole('dialog', { name: 'Create' }).waitFor();
-    await expectAccessible('create app profile dialog', /Partner app profile/);
+    await page.getByRole('dialog', { name: 'Create app profile' }).waitFor();
+    await expectAccessible('create app profile dialog', /App profiles/);
     await page.keyboard.press('Escape');
     await page.getByRole('dialog').waitFor({ state: 'detached' });
     expect(await focusedName(page)).toBe('Create');
@@ -153,17 +153,17 @@ describe.each(SIZES)('accessibility at $width px ($name)', (size) => {
   it('the app profile dialogs and the Browse dialog: no serious violations', async () => {
     await page.goto('/settings/app-profiles');
     await runCommand(page, 'Create');
-    const create = page.getByRole('dialog', { name: 'Create' });
+    const create = page.getByRole('dialog', { name: 'Create app profile' });
     await create.getByLabel('Profile name').fill('Contoso');
     await create.getByRole('button', { name: 'Continue' }).click();
     const confirm = page.getByRole('dialog', { name: 'Go to Microsoft 365 sign-in' });
     await confirm.waitFor();
-    await expectAccessible('go to Microsoft 365 sign-in dialog', /Partner app profile/);
+    await expectAccessible('go to Microsoft 365 sign-in dialog', /App profiles/);
     await confirm.getByRole('button', { name: 'OK' }).click();
     await signInAtMicrosoft(page, 'admin@contoso.com');
     await page.getByRole('button', { name: 'Accept' }).click();
     await page.getByText(/^App profile created\./).waitFor();
-    await expectAccessible('app profiles with a profile and a message', /Partner app profile/);
+    await expectAccessible('app profiles with a profile and a message', /App profiles/);
 
     for (const [command, dialog] of [
       ['Edit profile name', 'Edit profile name'],
@@ -173,7 +173,7 @@ describe.each(SIZES)('accessibility at $width px ($name)', (size) => {
       await page.getByRole('checkbox', { name: 'Select Contoso' }).check();
       await runCommand(page, command);
       await page.getByRole('dialog', { name: dialog }).waitFor();
-      await expectAccessible(`${dialog} dialog`, /Partner app profile/);
+      await expectAccessible(`${dialog} dialog`, /App profiles/);
       await page.keyboard.press('Escape');
       await page.getByRole('dialog').waitFor({ state: 'detached' });
       await page.getByRole('checkbox', { name: 'Select Contoso' }).uncheck();

@@ -12,13 +12,13 @@ import { startTestPortal, type TestPortal } from '../support/portal';
 
 async function openAppProfiles(page: Page): Promise<void> {
   await page.goto('/settings/app-profiles');
-  await page.getByRole('heading', { name: 'Partner app profile' }).waitFor();
+  await page.getByRole('heading', { name: 'App profiles' }).waitFor();
 }
 
 /** Create → name → Continue → OK → Microsoft sign-in (or the account picker) → Accept. */
 async function createProfile(page: Page, name: string, email: string, picker = false): Promise<void> {
   await page.getByRole('toolbar').getByRole('button', { name: 'Create' }).first().click();
-  const create = page.getByRole('dialog', { name: 'Create' });
+  const create = page.getByRole('dialog', { name: 'Create app profile' });
   await create.getByLabel('Profile name').fill(name);
   await create.getByRole('button', { name: 'Continue' }).click();
   await page.getByRole('dialog', { name: 'Go to Microsoft 365 sign-in' }).getByRole('button', { name: 'OK' }).click();
@@ -28,7 +28,7 @@ async function createProfile(page: Page, name: string, email: string, picker = f
   }
   await signInAtMicrosoft(page, email);
   await page.getByRole('button', { name: 'Accept' }).click();
-  await page.getByRole('heading', { name: 'Partner app profile' }).waitFor();
+  await page.getByRole('heading', { name: 'App profiles' }).waitFor();
   await page.getByRole('row').filter({ hasText: name }).waitFor();
 }
 
@@ -174,7 +174,7 @@ describe('what an administrator must notice', () => {
     expect(await page.getByText('The app profiles could not be loaded').count()).toBe(0);
     await expectNoSeriousViolations(page, 'empty app profile page');
     await main.click();
-    await page.getByRole('dialog', { name: 'Create' }).getByLabel('Profile name').waitFor();
+    await page.getByRole('dialog', { name: 'Create app profile' }).getByLabel('Profile name').waitFor();
     await context.close();
   });
 

@@ -20,12 +20,12 @@ const SIZES = [
 
 async function openAppProfiles(page: Page): Promise<void> {
   await page.goto('/settings/app-profiles');
-  await page.getByRole('heading', { name: 'Partner app profile' }).waitFor();
+  await page.getByRole('heading', { name: 'App profiles' }).waitFor();
 }
 
 async function openCreate(page: Page): Promise<Locator> {
   await page.getByRole('toolbar').getByRole('button', { name: 'Create' }).first().click();
-  const create = page.getByRole('dialog', { name: 'Create' });
+  const create = page.getByRole('dialog', { name: 'Create app profile' });
   await create.waitFor();
   return create;
 }
@@ -42,7 +42,7 @@ async function createProfile(page: Page, name: string, email: string, picker = f
   }
   await signInAtMicrosoft(page, email);
   await page.getByRole('button', { name: 'Accept' }).click();
-  await page.getByRole('heading', { name: 'Partner app profile' }).waitFor();
+  await page.getByRole('heading', { name: 'App profiles' }).waitFor();
   await page.getByRole('row').filter({ hasText: name }).waitFor();
 }
 

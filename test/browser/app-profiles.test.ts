@@ -10,7 +10,7 @@ const PERMISSION_TEXTS = ['Read all groups', 'Read organization information', "R
 async function openAppProfiles(page: Page): Promise<void> {
   await page.getByRole('banner').getByRole('link', { name: 'Settings' }).click();
   await page.getByRole('link', { name: /Partner app profile/ }).click();
-  await page.getByRole('heading', { name: 'Partner app profile' }).waitFor();
+  await page.getByRole('heading', { name: 'App profiles' }).waitFor();
 }
 
 /** Seed: Create → name → Continue → confirm (and version) → OK → Microsoft sign-in → review permissions → Accept. */
@@ -32,7 +32,7 @@ async function chooseAccount(page: Page, email: string, via: Via): Promise<void>
 
 async function createProfile(page: Page, name: string, account: { email: string; via: Via }, version?: string): Promise<void> {
   await page.getByRole('button', { name: 'Create' }).click();
-  const create = page.getByRole('dialog', { name: 'Create' });
+  const create = page.getByRole('dialog', { name: 'Create app profile' });
   await create.getByLabel('Profile name').fill(name);
   await create.getByRole('button', { name: 'Continue' }).click();
   const confirm = page.getByRole('dialog', { name: 'Go to Microsoft 365 sign-in' });
@@ -43,7 +43,7 @@ async function createProfile(page: Page, name: string, account: { email: string;
   await page.getByRole('heading', { name: 'Permissions requested' }).waitFor();
   for (const text of PERMISSION_TEXTS) await page.getByText(text, { exact: true }).waitFor();
   await page.getByRole('button', { name: 'Accept' }).click();
-  await page.getByRole('heading', { name: 'Partner app profile' }).waitFor();
+  await page.getByRole('heading', { name: 'App profiles' }).waitFor();
 }
 
 const row = (page: Page, name: string) => page.getByRole('row').filter({ hasText: name });
@@ -74,7 +74,7 @@ describe('partner app profiles in the browser', () => {
     // The message names the profile and sits under the page title, not above it.
     const created = page.getByText('App profile created. “Contoso M365” is active.');
     await created.waitFor();
-    const titleBox = await page.getByRole('heading', { name: 'Partner app profile' }).boundingBox();
+    const titleBox = await page.getByRole('heading', { name: 'App profiles' }).boundingBox();
     expect((await created.boundingBox())!.y).toBeGreaterThan(titleBox!.y);
     await row(page, 'Contoso M365').getByText('Active').waitFor();
     await row(page, 'Contoso M365').getByText(CONTOSO.domain, { exact: true }).waitFor();
@@ -96,7 +96,8 @@ describe('partner app profiles in the browser', () => {
     await select(page, 'Contoso Production');
     await page.getByRole('button', { name: 'Re-authorize app' }).click();
     const reauth = page.getByRole('dialog', { name: 'Re-authorize app' });
-    await reauth.getByRole('radio', { name: 'Use the current account' }).check();
+    // Says which account: the one that authorized the profile.
+    await reauth.getByRole('radio', { name: `Use the current account (${CONTOSO.admin})`, exact: true }).check();
     await reauth.getByRole('button', { name: 'OK' }).click();
     await page.getByRole('heading', { name: 'Permissions requested' }).waitFor();
     await page.getByRole('button', { name: 'Accept' }).click();

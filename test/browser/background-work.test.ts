@@ -40,9 +40,9 @@ describe('background work of an app profile', () => {
     const email = await signUpInBrowser(admin.page, 'Background Partners');
     const { page } = admin;
     await page.goto('/settings/app-profiles');
-    await page.getByRole('heading', { name: 'Partner app profile' }).waitFor();
+    await page.getByRole('heading', { name: 'App profiles' }).waitFor();
     await page.getByRole('button', { name: 'Connect a Microsoft 365 tenant' }).click();
-    const create = page.getByRole('dialog', { name: 'Create' });
+    const create = page.getByRole('dialog', { name: 'Create app profile' });
     await create.getByLabel('Profile name').fill('Contoso');
     await create.getByRole('button', { name: 'Continue' }).click();
     await page.getByRole('dialog', { name: 'Go to Microsoft 365 sign-in' }).getByRole('button', { name: 'OK' }).click();

@@ -9,9 +9,9 @@ const TAILSPIN_DOD = { domain: 'tailspindefense.mil', admin: 'admin@tailspindefe
 async function openCreateConfirm(page: Page, name: string) {
   await page.getByRole('banner').getByRole('link', { name: 'Settings' }).click();
   await page.getByRole('link', { name: /Partner app profile/ }).click();
-  await page.getByRole('heading', { name: 'Partner app profile' }).waitFor();
+  await page.getByRole('heading', { name: 'App profiles' }).waitFor();
   await page.getByRole('button', { name: 'Create' }).click();
-  const create = page.getByRole('dialog', { name: 'Create' });
+  const create = page.getByRole('dialog', { name: 'Create app profile' });
   await create.getByLabel('Profile name').fill(name);
   await create.getByRole('button', { name: 'Continue' }).click();
   const confirm = page.getByRole('dialog', { name: 'Go to Microsoft 365 sign-in' });

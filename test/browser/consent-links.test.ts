@@ -46,10 +46,10 @@ describe('consent links in the browser', () => {
     await context.grantPermissions(['clipboard-read', 'clipboard-write']).catch(() => undefined);
     await signUpInBrowser(page, 'Link Partners');
     await page.goto(`${portal.url}/settings/app-profiles`);
-    await page.getByRole('heading', { name: 'Partner app profile' }).waitFor();
+    await page.getByRole('heading', { name: 'App profiles' }).waitFor();
 
     await page.getByRole('button', { name: 'Create' }).click();
-    const create = page.getByRole('dialog', { name: 'Create' });
+    const create = page.getByRole('dialog', { name: 'Create app profile' });
     await create.getByLabel('Profile name').fill('Contoso via link');
     await create.getByRole('button', { name: 'Continue' }).click();
     await page.getByRole('dialog', { name: 'Go to Microsoft 365 sign-in' }).getByRole('button', { name: 'Send a link instead' }).click();

@@ -8,12 +8,12 @@ import { startTestPortal, type TestPortal } from '../support/portal';
 async function openAppProfiles(page: Page): Promise<void> {
   await page.getByRole('banner').getByRole('link', { name: 'Settings' }).click();
   await page.getByRole('link', { name: /Partner app profile/ }).click();
-  await page.getByRole('heading', { name: 'Partner app profile' }).waitFor();
+  await page.getByRole('heading', { name: 'App profiles' }).waitFor();
 }
 
 async function createProfile(page: Page, name: string, email: string): Promise<void> {
   await page.getByRole('button', { name: 'Create' }).click();
-  const create = page.getByRole('dialog', { name: 'Create' });
+  const create = page.getByRole('dialog', { name: 'Create app profile' });
   await create.getByLabel('Profile name').fill(name);
   await create.getByRole('button', { name: 'Continue' }).click();
   const confirm = page.getByRole('dialog', { name: 'Go to Microsoft 365 sign-in' });
@@ -21,7 +21,7 @@ async function createProfile(page: Page, name: string, email: string): Promise<v
   await signInAtMicrosoft(page, email);
   await page.getByRole('heading', { name: 'Permissions requested' }).waitFor();
   await page.getByRole('button', { name: 'Accept' }).click();
-  await page.getByRole('heading', { name: 'Partner app profile' }).waitFor();
+  await page.getByRole('heading', { name: 'App profiles' }).waitFor();
 }
 
 const row = (page: Page, name: string) => page.getByRole('row').filter({ hasText: name });
@@ -82,7 +82,7 @@ describe('notifications in the browser', () => {
     await page.goto('/');
     await page.getByRole('button', { name: 'Notifications, none unread' }).click();
     await page.getByRole('dialog', { name: 'Notifications' }).getByRole('link', { name: 'Open app profiles' }).click();
-    await page.getByRole('heading', { name: 'Partner app profile' }).waitFor();
+    await page.getByRole('heading', { name: 'App profiles' }).waitFor();
     await row(page, 'Contoso alerts').waitFor();
     await panel.waitFor({ state: 'detached' });
     await screenshot(page, 'notifications-bell-read');

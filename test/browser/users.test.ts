@@ -23,13 +23,13 @@ async function openSettings(page: Page, entry: RegExp, heading: string): Promise
 }
 
 const openUsers = (page: Page) => openSettings(page, /User management/, 'User management');
-const openAppProfiles = (page: Page) => openSettings(page, /Partner app profile/, 'Partner app profile');
+const openAppProfiles = (page: Page) => openSettings(page, /Partner app profile/, 'App profiles');
 
 /** Partner app profile → Create → name → Continue → OK → Microsoft sign-in as the Global Administrator → Accept. */
 async function createProfile(page: Page, name: string, adminEmail: string): Promise<void> {
   await openAppProfiles(page);
   await page.getByRole('button', { name: 'Create' }).click();
-  const create = page.getByRole('dialog', { name: 'Create' });
+  const create = page.getByRole('dialog', { name: 'Create app profile' });
   await create.getByLabel('Profile name').fill(name);
   await create.getByRole('button', { name: 'Continue' }).click();
   await page.getByRole('dialog', { name: 'Go to Microsoft 365 sign-in' }).getByRole('button', { name: 'OK' }).click();
@@ -93,7 +93,7 @@ describe('user management in the browser', () => {
   it('adds a local user, who activates the account with the one-time link and signs in as a Member', async () => {
     const { page } = admin;
     await openUsers(page);
-    await userRow(page, ownerEmail).getByText('Tenant owner').waitFor();
+    await userRow(page, ownerEmail).getByText('Portal owner').waitFor();
 
     const memberEmail = uniqueEmail('member');
     const drawer = await openAddUser(page);
@@ -243,7 +243,7 @@ describe('user management in the browser', () => {
     await diego.context.close();
   });
 
-  it('removes the Microsoft 365 users and group (never the tenant owner), then deletes the app profile', async () => {
+  it('removes the Microsoft 365 users and group (never the portal owner), then deletes the app profile', async () => {
     const { page } = admin;
     await openUsers(page);
     await expect(page.getByRole('checkbox', { name: `Select ${ownerEmail}` }).isDisabled()).resolves.toBe(true);

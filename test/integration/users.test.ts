@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiClient, signUpPartner } from '../support/api-client';
 import { insertLocalUser } from '../support/db-fixtures';
+import { insertUserRow, newUserRow } from '../../src/server/users/store';
+import * as m016 from '../../src/server/db/migrations/016_email_display_names';
 import { testEngines } from '../support/engines';
 import { AdminBrowser, CONTOSO, NORTHWIND, SAMPLE_PASSWORD } from '../support/microsoft-round-trip';
 import { startTestPortal, type TestPortal } from '../support/portal';
@@ -62,6 +64,112 @@ describe.each(testEngines())('user management on %s', (engine) => {
       const rest = await client.get(`/api/users?limit=2&cursor=${encodeURIComponent(paged.body.nextCursor)}`);
       expect(rest.body.items).toHaveLength(1);
       expect(rest.body.nextCursor).toBeNull();
+    });
+  });
+
+  describe('names', () => {
+    it('shows the address of a user whose name is not known, never a name made from it (migration 016 mends old rows)', async () => {
+      const { client, email, partnerId } = await newAdmin();
+      const invitee = `Pat.Doe${Date.now()}@Example.test`;
+      expect((await addLocal(client, [invitee])).status).toBe(200);
+      const listed = (await client.get('/api/users')).body.items as { email: string; displayName: string }[];
+      expect(listed.find((u) => u.email === email)?.displayName).toBe(email);
+      expect(listed.find((u) => u.email === invitee.toLowerCase())?.displayName).toBe(invitee.toLowerCase());
+      // A row made before (name = the address's local part) gets the address; a real name stays.
+      const old = newUserRow({ partner_id: partnerId, email: `pat${Date.now()}@old-names.test`, role: 'member' });
+      const named = newUserRow({ partner_id: partnerId, email: `adele${Date.now()}@old-names.test`, role: 'member', display_name: 'Adele Vance' });
+      await insertUserRow(db(), { ...old, display_name: old.email_key.split('@')[0]! });
+      await insertUserRow(db(), named);
+      await m016.up(db() as never);
+      const after = (await client.get('/api/users?search=old-names.test')).body.items as { email: string; displayName: string }[];
+      expect(Object.fromEntries(after.map((u) => [u.email, u.displayName]))).toEqual({ [old.email]: old.email, [named.email]: 'Adele Vance' });
+    });
+  });
+
+  describe('sorted and filtered lists', () => {
+    type Listed = { email: string; displayName: string; role: string; signInType: string; status: string };
+    const field = { email: 'email', name: 'displayName', role: 'role', signInType: 'signInType', status: 'status' } as const;
+
+    /** A partner with 23 entries whose names, roles, sign-in types and statuses repeat (ties broken by email). */
+    async function crowdedPartner() {
+      const admin = await newAdmin();
+      const domain = `sort${crypto.randomUUID().slice(0, 8)}.test`;
+      const rows = Array.from({ length: 22 }, (_, i) =>
+        newUserRow({
+          partner_id: admin.partnerId,
+          email: `p${String(i).padStart(2, '0')}@${domain}`,
+          display_name: ['Zoe Vance', 'adele Vance', 'Bo Li', 'Megan Bowen'][i % 4]!,
+          role: i % 3 === 0 ? 'administrator' : 'member',
+          sign_in_type: i % 2 === 0 ? 'local' : 'microsoft365',
+          status: (['invited', 'active', 'disabled'] as const)[i % 3]!,
+          ...(i % 2 === 0 && i % 3 === 0 ? { activation_token_hash: `hash-${i}-${engine}`, activation_expires_at: new Date(Date.now() + 3_600_000).toISOString() } : {}),
+        }),
+      );
+      for (const row of rows) await insertUserRow(db(), row);
+      return { ...admin, domain };
+    }
+
+    async function pageThrough(client: ApiClient, params: string): Promise<{ items: Listed[]; totals: number[] }> {
+      const items: Listed[] = [];
+      const totals: number[] = [];
+      let cursor: string | null = '';
+      while (cursor !== null) {
+        const res = await client.get(`/api/users?limit=4&${params}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
+        expect(res.status, JSON.stringify(res.body)).toBe(200);
+        items.push(...(res.body.items as Listed[]));
+        totals.push(res.body.total as number);
+        cursor = res.body.nextCursor as string | null;
+      }
+      return { items, totals };
+    }
+
+    it('pages through every sort key in both orders and sees every row once, in order, with the total on every page', async () => {
+      const { client } = await crowdedPartner();
+      for (const sort of ['email', 'name', 'role', 'signInType', 'status'] as const) {
+        for (const order of ['asc', 'desc'] as const) {
+          const { items, totals } = await pageThrough(client, `sort=${sort}&order=${order}`);
+          expect(items).toHaveLength(23);
+          expect(new Set(items.map((u) => u.email)).size, `${sort} ${order}`).toBe(23);
+          expect(new Set(totals)).toEqual(new Set([23]));
+          // Sorted by the column, ties by email, in the asked order (compared as each engine's ORDER BY does).
+          const keys = items.map((u) => [u[field[sort]], u.email] as const);
+          for (let i = 1; i < keys.length; i++) {
+            const [a, b] = order === 'asc' ? [keys[i - 1]!, keys[i]!] : [keys[i]!, keys[i - 1]!];
+            if (sort !== 'name') expect(a[0] < b[0] || (a[0] === b[0] && a[1] < b[1]), `${sort} ${order} at ${i}`).toBe(true);
+            else if (a[0] === b[0]) expect(a[1] < b[1], `${sort} ${order} at ${i}`).toBe(true);
+          }
+          if (sort === 'name') {
+            // Each name's rows are together (one run per name), whichever collation the engine uses.
+            const runs = items.map((u) => u.displayName).filter((n, i, all) => i === 0 || all[i - 1] !== n);
+            expect(new Set(runs).size).toBe(runs.length);
+          }
+        }
+      }
+    });
+
+    it('filters by sign-in type and status, and the total counts the same filters', async () => {
+      const { client, domain } = await crowdedPartner();
+      const microsoft = await pageThrough(client, 'signInType=microsoft365&sort=name');
+      expect(microsoft.items).toHaveLength(11);
+      expect(microsoft.items.every((u) => u.signInType === 'microsoft365')).toBe(true);
+      expect(microsoft.totals.every((t) => t === 11)).toBe(true);
+      const disabledLocal = await client.get('/api/users?signInType=local&status=disabled');
+      expect(disabledLocal.body.items.map((u: Listed) => u.email)).toEqual(['p02', 'p08', 'p14', 'p20'].map((p) => `${p}@${domain}`));
+      expect(disabledLocal.body.total).toBe(4);
+      const vance = await client.get('/api/users?search=vance&status=active&limit=1');
+      expect(vance.body.items).toHaveLength(1);
+      expect(vance.body.total).toBe(4);
+    });
+
+    it('refuses a cursor made for another sort or order, or not made by the portal, with 400', async () => {
+      const { client } = await crowdedPartner();
+      const first = await client.get('/api/users?limit=4&sort=name');
+      for (const params of ['sort=role', 'sort=name&order=desc', 'sort=email']) {
+        const res = await client.get(`/api/users?limit=4&${params}&cursor=${encodeURIComponent(first.body.nextCursor)}`);
+        expect(res.status, params).toBe(400);
+        expect(res.body.error.code).toBe('INVALID_CURSOR');
+      }
+      expect((await client.get('/api/users?cursor=not-a-cursor')).status).toBe(400);
     });
   });
 

@@ -13,6 +13,8 @@ import * as m011 from './migrations/011_graph_budget_slots';
 import * as m012 from './migrations/012_notifications';
 import * as m013 from './migrations/013_job_queue';
 import * as m014 from './migrations/014_webhooks';
+import * as m015 from './migrations/015_user_list_sort';
+import * as m016 from './migrations/016_email_display_names';
 
 /**
  * The numbered migrations, listed explicitly so they run the same from source (tsx) and from tests.
@@ -32,6 +34,8 @@ const migrations: Record<string, Migration> = {
   '012_notifications': m012,
   '013_job_queue': m013,
   '014_webhooks': m014,
+  '015_user_list_sort': m015,
+  '016_email_display_names': m016,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -35,7 +35,7 @@ export function registerPartnerRoutes(
       config: { access: 'public', csrfExempt: true },
       schema: {
         tags: ['Accounts'],
-        summary: 'Create a partner and its tenant owner, and sign in',
+        summary: 'Create a partner and its portal owner, and sign in',
         body: z.object({ organizationName: nameSchema(100), email: emailSchema, password: passwordSchema }).strict(),
         response: { 201: sessionAnswer, ...errors },
       },

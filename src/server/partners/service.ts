@@ -50,7 +50,8 @@ export function createPartnerService({ db, sessions, limiter, audit }: PartnerSe
       const passwordHash = await hashPassword(input.password);
       const now = new Date().toISOString();
       const partner = { id: randomUUID(), name: input.organizationName };
-      const displayName = input.email.split('@')[0];
+      // No name is known at sign-up: the address stands for the person (never a name made from it).
+      const displayName = input.email;
       const user = {
         id: randomUUID(),
         email: input.email,

@@ -5,6 +5,7 @@ import { clientAddress, requireAuth } from '../http/context';
 import { errorResponseSchema, passwordSchema } from '../http/schemas';
 import type { UserService } from './service';
 import { userSchema } from './view';
+import { USER_SORT_KEYS } from './store';
 
 const errors = { 400: errorResponseSchema, 401: errorResponseSchema, 403: errorResponseSchema, 404: errorResponseSchema, 409: errorResponseSchema, 502: errorResponseSchema, 503: errorResponseSchema };
 const idSchema = z.string().min(1).max(100);
@@ -28,15 +29,26 @@ export function registerUserRoutes(app: FastifyInstance, deps: { service: UserSe
       config: admin,
       schema: {
         tags,
-        summary: "The partner's users and groups, by email; search matches the email or the name",
+        summary: "The partner's users and groups, sorted (by email unless asked) and filtered; search matches the email or the name",
         querystring: z.object({
           search: optional(z.string().trim().max(320)),
           role: optional(z.enum(['administrator', 'member'])),
           appProfileId: optional(idSchema),
+          signInType: optional(z.enum(['local', 'microsoft365'])),
+          status: optional(z.enum(['invited', 'active', 'disabled'])),
+          sort: optional(z.enum(USER_SORT_KEYS)).describe('The column to sort by; email (the default) breaks ties'),
+          order: optional(z.enum(['asc', 'desc'])),
           limit: z.coerce.number().int().min(1).max(1000).default(200),
           cursor: optional(z.string().max(400)),
         }),
-        response: { 200: z.object({ items: z.array(userSchema), nextCursor: z.string().nullable() }), ...errors },
+        response: {
+          200: z.object({
+            items: z.array(userSchema),
+            nextCursor: z.string().nullable().describe('Opaque; valid only with the same sort and order'),
+            total: z.number().int().describe('How many users and groups match the filters, on every page'),
+          }),
+          ...errors,
+        },
       },
     },
     async (request) => service.list(requireAuth(request).partner.id, request.query),
@@ -77,7 +89,7 @@ export function registerUserRoutes(app: FastifyInstance, deps: { service: UserSe
       config: admin,
       schema: {
         tags,
-        summary: 'Remove users and groups; their sessions end. The tenant owner cannot be removed',
+        summary: 'Remove users and groups; their sessions end. The portal owner cannot be removed',
         body: z.object({ ids: z.array(idSchema).min(1).max(500) }).strict(),
         response: {
           200: z.object({ deleted: z.array(z.string()), blocked: z.array(z.object({ id: z.string(), email: z.string(), code: z.literal('OWNER'), message: z.string() })) }),
@@ -94,7 +106,7 @@ export function registerUserRoutes(app: FastifyInstance, deps: { service: UserSe
       config: admin,
       schema: {
         tags,
-        summary: 'Change the role of a user or group entry (not the tenant owner’s, not one’s own)',
+        summary: 'Change the role of a user or group entry (not the portal owner’s, not one’s own)',
         params: z.object({ id: idSchema }),
         body: z.object({ role: z.enum(['administrator', 'member']) }).strict(),
         response: { 200: userSchema, ...errors },

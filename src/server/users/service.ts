@@ -21,15 +21,17 @@ export function createUserService(deps: UserServiceDeps) {
   const browser = createDirectoryBrowser(deps, support);
 
   return {
-    async list(partnerId: string, query: UserListQuery): Promise<{ items: UserView[]; nextCursor: string | null }> {
-      const { rows, nextCursor } = await store.list(partnerId, query);
-      return { items: await views(partnerId, rows), nextCursor };
+    /** One page of the list and the total of the whole list with the same filters. */
+    async list(partnerId: string, query: UserListQuery): Promise<{ items: UserView[]; nextCursor: string | null; total: number }> {
+      const [page, total] = await Promise.all([store.list(partnerId, query), store.count(partnerId, query)]);
+      if (!page) throw new BadRequestError('INVALID_CURSOR', 'This list position is not valid for the chosen sort. Load the list again.');
+      return { items: await views(partnerId, page.rows), nextCursor: page.nextCursor, total };
     },
 
     add: adding.add,
 
     /**
-     * Removes users and groups. The tenant owner stays (blocked). Unknown or foreign ids make the whole
+     * Removes users and groups. The portal owner stays (blocked). Unknown or foreign ids make the whole
      * request 404 and nothing is removed. Sessions of the removed users end in the same transaction.
      */
     async delete(auth: AuthContext, ids: string[], clientAddress: string): Promise<DeleteResult> {
@@ -43,7 +45,7 @@ export function createUserService(deps: UserServiceDeps) {
       for (const id of unique) {
         const row = byId.get(id)!;
         if (row.is_owner === 1) {
-          result.blocked.push({ id, email: row.email, code: 'OWNER', message: `${row.email} is the tenant owner and cannot be removed.` });
+          result.blocked.push({ id, email: row.email, code: 'OWNER', message: `${row.email} is the portal owner and cannot be removed.` });
         } else {
           removable.push(row);
         }
@@ -69,7 +71,7 @@ export function createUserService(deps: UserServiceDeps) {
     browse: browser.browse,
 
     /**
-     * Changes the role of a user or group entry. The tenant owner stays an Administrator, nobody changes
+     * Changes the role of a user or group entry. The portal owner stays an Administrator, nobody changes
      * their own role (no locking oneself out by surprise), and a member who signed in through a group has
      * the group's role (change the group's). The new role applies to open sessions at once.
      */
@@ -77,7 +79,7 @@ export function createUserService(deps: UserServiceDeps) {
       const row = await store.get(auth.partner.id, id);
       if (!row) throw new NotFoundError('The user');
       const refuse = (code: string, message: string) => new ConflictError(code, message, { field: 'role' });
-      if (row.is_owner === 1) throw refuse('OWNER_ROLE_FIXED', 'The tenant owner is always an Administrator.');
+      if (row.is_owner === 1) throw refuse('OWNER_ROLE_FIXED', 'The portal owner is always an Administrator.');
       if (row.id === auth.user.id) throw refuse('OWN_ROLE', 'You cannot change your own role. Ask another Administrator.');
       if (row.via_group_id) throw refuse('ROLE_FROM_GROUP', `${row.email} signs in through a Microsoft 365 group and has the group’s role. Change the group’s role instead.`);
       if (row.role !== role) {

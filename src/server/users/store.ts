@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { sql } from 'kysely';
+import { sql, type Expression, type ExpressionBuilder, type SqlBool } from 'kysely';
 import { isUniqueViolation, type Db, type Engine } from '../db/database';
 import type { UsersTable } from '../db/tables';
 import { containing } from '../db/like';
@@ -10,13 +10,43 @@ const LIST_COLUMNS = ['id', 'email', 'email_key', 'display_name', 'role', 'is_ow
 export type UserListRow = Pick<UserRow, (typeof LIST_COLUMNS)[number]> & { app_profile_name: string | null };
 const listColumns = LIST_COLUMNS.map((c) => `u.${c}` as const);
 
-export interface UserListQuery {
+/** The columns a users list may be sorted by (API names); each pages by a keyset cursor (value, email). */
+export const USER_SORT_KEYS = ['email', 'name', 'role', 'signInType', 'status'] as const;
+export type UserSortKey = (typeof USER_SORT_KEYS)[number];
+const sortColumn = { email: 'u.email_key', name: 'u.display_name', role: 'u.role', signInType: 'u.sign_in_type', status: 'u.status' } as const satisfies Record<UserSortKey, string>;
+
+/** Which users and groups a list shows (the total counts the same ones). */
+export interface UserListFilter {
   search?: string;
   role?: 'administrator' | 'member';
   /** Only the users and groups added through this app profile. */
   appProfileId?: string;
+  signInType?: 'local' | 'microsoft365';
+  status?: 'invited' | 'active' | 'disabled';
+}
+
+export interface UserListQuery extends UserListFilter {
+  sort?: UserSortKey;
+  order?: 'asc' | 'desc';
   limit: number;
   cursor?: string;
+}
+
+/** The opaque cursor of a sorted list: the last row's sort value and email, for that sort and order only. */
+export function encodeUserCursor(sort: UserSortKey, order: 'asc' | 'desc', value: string, emailKey: string): string {
+  return Buffer.from(JSON.stringify([sort, order, value, emailKey])).toString('base64url');
+}
+
+/** The last row's (value, email) of a cursor made for this sort and order; undefined when it was made for another or is not one. */
+export function decodeUserCursor(cursor: string, sort: UserSortKey, order: 'asc' | 'desc'): { value: string; emailKey: string } | undefined {
+  try {
+    const parsed: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    if (!Array.isArray(parsed) || parsed.length !== 4 || !parsed.every((part) => typeof part === 'string')) return undefined;
+    const [s, o, value, emailKey] = parsed as string[];
+    return s === sort && o === order ? { value: value!, emailKey: emailKey! } : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Member ids per INSERT of group members (one Graph page). */
@@ -34,7 +64,8 @@ export function newUserRow(input: NewUser, now: string = new Date().toISOString(
   const emailKey = input.email.toLowerCase();
   return {
     id: randomUUID(),
-    display_name: emailKey.split('@')[0],
+    // No name known (a local user): the address, as given, rather than a name made from it ("pat").
+    display_name: input.email,
     password_hash: null,
     is_owner: 0,
     sign_in_type: 'local',
@@ -102,37 +133,76 @@ export interface SyncedEntry {
  * scoped to one partner, except the activation look-up by token and the sync's list of profiles in use.
  */
 export function createUserStore(db: Db, engine: Engine) {
-  return { ...entryQueries(db), ...syncQueries(db), ...memberQueries(db, engine) };
+  return { ...listQueries(db), ...entryQueries(db), ...syncQueries(db), ...memberQueries(db, engine) };
 }
 
-/** Users rows: listing, adding, roles, activation, removal, download progress. */
-function entryQueries(db: Db) {
+/** The list's filters on `users as u`, shared by a page and its total so both count the same rows. */
+function listFilter(filter: UserListFilter, partnerId: string) {
+  return (eb: ExpressionBuilder<{ u: UsersTable }, 'u'>) => {
+    const conditions: Expression<SqlBool>[] = [eb('u.partner_id', '=', partnerId)];
+    if (filter.role) conditions.push(eb('u.role', '=', filter.role));
+    if (filter.appProfileId) conditions.push(eb('u.app_profile_id', '=', filter.appProfileId));
+    if (filter.signInType) conditions.push(eb('u.sign_in_type', '=', filter.signInType));
+    if (filter.status) conditions.push(eb('u.status', '=', filter.status));
+    if (filter.search) {
+      // By email or by name, as people remember them ("Vance" finds Adele Vance).
+      const like = containing(filter.search);
+      conditions.push(eb.or([eb('u.email_key', 'like', like), eb(eb.fn('lower', ['u.display_name']), 'like', like)]));
+    }
+    return eb.and(conditions);
+  };
+}
+
+/** The users list page: a sorted, filtered page and its total. */
+function listQueries(db: Db) {
   return {
-    async list(partnerId: string, query: UserListQuery): Promise<{ rows: UserListRow[]; nextCursor: string | null }> {
+    /**
+     * One page of the list, sorted by `sort` then email (unique per partner), after the cursor's row: a keyset
+     * read that an index (partner, sort column, email) serves, however deep the page. Undefined for a cursor that
+     * is not one of this sort and order.
+     */
+    async list(partnerId: string, query: UserListQuery): Promise<{ rows: UserListRow[]; nextCursor: string | null } | undefined> {
+      const sort = query.sort ?? 'email';
+      const order = query.order ?? 'asc';
+      const column = sortColumn[sort];
       let q = db
         .selectFrom('users as u')
         .leftJoin('app_profiles as p', (j) => j.onRef('p.id', '=', 'u.app_profile_id').onRef('p.partner_id', '=', 'u.partner_id'))
         .select(listColumns)
         .select('p.name as app_profile_name')
-        .where('u.partner_id', '=', partnerId);
-      if (query.role) q = q.where('u.role', '=', query.role);
-      if (query.appProfileId) q = q.where('u.app_profile_id', '=', query.appProfileId);
-      if (query.search) {
-        // By email or by name, as people remember them ("Vance" finds Adele Vance).
-        const like = containing(query.search);
-        q = q.where((eb) =>
-          eb.or([
-            eb('u.email_key', 'like', like),
-            eb(eb.fn('lower', ['u.display_name']), 'like', like),
-          ]),
-        );
+        .where(listFilter(query, partnerId));
+      if (query.cursor) {
+        const after = decodeUserCursor(query.cursor, sort, order);
+        if (!after) return undefined;
+        const op = order === 'asc' ? '>' : '<';
+        q =
+          sort === 'email'
+            ? q.where('u.email_key', op, after.emailKey)
+            : q.where((eb) => eb(eb.refTuple(column, 'u.email_key'), op, eb.tuple(after.value, after.emailKey)));
       }
-      if (query.cursor) q = q.where('u.email_key', '>', query.cursor);
-      const rows = (await q.orderBy('u.email_key').limit(query.limit + 1).execute()) as UserListRow[];
+      if (sort !== 'email') q = q.orderBy(column, order);
+      const rows = (await q.orderBy('u.email_key', order).limit(query.limit + 1).execute()) as UserListRow[];
       const page = rows.slice(0, query.limit);
-      return { rows: page, nextCursor: rows.length > query.limit ? page.at(-1)!.email_key : null };
+      const last = page.at(-1);
+      const value = (row: UserListRow) => ({ email: row.email_key, name: row.display_name, role: row.role, signInType: row.sign_in_type, status: row.status })[sort];
+      return { rows: page, nextCursor: rows.length > query.limit && last ? encodeUserCursor(sort, order, value(last), last.email_key) : null };
     },
 
+    /** How many users and groups the list with these filters shows in all (its total). */
+    async count(partnerId: string, filter: UserListFilter): Promise<number> {
+      const { total } = await db
+        .selectFrom('users as u')
+        .where(listFilter(filter, partnerId))
+        .select((eb) => eb.fn.countAll<number | string>().as('total'))
+        .executeTakeFirstOrThrow();
+      return Number(total);
+    },
+  };
+}
+
+/** Users rows: adding, roles, activation, removal, download progress. */
+function entryQueries(db: Db) {
+  return {
     async getWithProfile(partnerId: string, ids: string[]): Promise<UserListRow[]> {
       if (ids.length === 0) return [];
       return (await db

@@ -41,7 +41,7 @@ export const keys = {
   appProfiles: ['app-profiles'] as const,
   consentLinks: ['consent-links'] as const,
   backgroundWork: (profileId: string) => ['background-work', profileId] as const,
-  users: (role: string, search: string, appProfileId: string) => ['users', role, search, appProfileId] as const,
+  users: (list: UserListOptions) => ['users', list] as const,
   usersAll: ['users'] as const,
   audit: (filters: AuditFilters) => ['audit', filters] as const,
   directory: (profileId: string, type: string, search: string) => ['directory', profileId, type, search] as const,
@@ -303,11 +303,21 @@ export function useDirectory(profileId: string | null, type: 'user' | 'group', s
 
 // ---- users ----
 
-export function useUsers(role: string, search: string, appProfileId = '') {
+/** What the users list shows: filters, search and sort (the API's query options; empty means "any"). */
+export interface UserListOptions {
+  role: string;
+  search: string;
+  appProfileId: string;
+  signInType: string;
+  status: string;
+  sort: 'email' | 'name' | 'role' | 'signInType' | 'status';
+  order: 'asc' | 'desc';
+}
+
+export function useUsers(list: UserListOptions) {
   return useInfiniteQuery({
-    queryKey: keys.users(role, search, appProfileId),
-    queryFn: ({ pageParam }) =>
-      api.get<UsersPage>(`/api/users${query({ role, search, appProfileId, cursor: pageParam })}`),
+    queryKey: keys.users(list),
+    queryFn: ({ pageParam }) => api.get<UsersPage>(`/api/users${query({ ...list, limit: 100, cursor: pageParam })}`),
     initialPageParam: '',
     getNextPageParam: (last) => last.nextCursor || undefined,
     refetchInterval: (q) => {

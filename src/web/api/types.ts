@@ -4366,7 +4366,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Create a partner and its tenant owner, and sign in */
+        /** Create a partner and its portal owner, and sign in */
         post: {
             parameters: {
                 query?: never;
@@ -4514,15 +4514,20 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The partner's users and groups, by email; search matches the email or the name */
+        /** The partner's users and groups, sorted (by email unless asked) and filtered; search matches the email or the name */
         get: {
             parameters: {
                 query?: {
                     appProfileId?: string;
                     cursor?: string;
                     limit?: number;
+                    order?: "asc" | "desc";
                     role?: "administrator" | "member";
                     search?: string;
+                    signInType?: "local" | "microsoft365";
+                    /** @description The column to sort by; email (the default) breaks ties */
+                    sort?: "email" | "name" | "role" | "signInType" | "status";
+                    status?: "invited" | "active" | "disabled";
                 };
                 header?: never;
                 path?: never;
@@ -4567,7 +4572,10 @@ export interface paths {
                                 /** @description The added group through which this member signed in */
                                 viaGroupId: string | null;
                             }[];
+                            /** @description Opaque; valid only with the same sort and order */
                             nextCursor: string | null;
+                            /** @description How many users and groups match the filters, on every page */
+                            total: number;
                         };
                     };
                 };
@@ -4921,7 +4929,7 @@ export interface paths {
         delete?: never;
         options?: never;
         head?: never;
-        /** Change the role of a user or group entry (not the tenant owner’s, not one’s own) */
+        /** Change the role of a user or group entry (not the portal owner’s, not one’s own) */
         patch: {
             parameters: {
                 query?: never;
@@ -5505,7 +5513,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Remove users and groups; their sessions end. The tenant owner cannot be removed */
+        /** Remove users and groups; their sessions end. The portal owner cannot be removed */
         post: {
             parameters: {
                 query?: never;

@@ -148,7 +148,7 @@ function CreateProfileSteps({ returnTo, onClose }: { returnTo: string; onClose: 
     return (
       <form onSubmit={onContinue}>
         <DialogBody>
-          <DialogTitle>Create</DialogTitle>
+          <DialogTitle>Create app profile</DialogTitle>
           <DialogContent className={styles.content}>
             <Text>
               An app profile connects one Microsoft 365 tenant to Tenantgate. Enter a name for the app profile.
@@ -417,7 +417,10 @@ function ReauthorizeForm({
           </Text>
           <Field label="Account">
             <RadioGroup value={account} onChange={(_, d) => setAccount(d.value as 'current' | 'another')}>
-              <Radio value="current" label="Use the current account" />
+              <Radio
+                value="current"
+                label={profile.authorizedBy ? `Use the current account (${profile.authorizedBy})` : 'Use the current account'}
+              />
               <Radio value="another" label="Sign out and use another account" />
             </RadioGroup>
           </Field>

@@ -10,7 +10,9 @@ import {
   makeStyles,
   tokens,
   type TableColumnDefinition,
+  type TableColumnId,
   type TableRowId,
+  Select,
 } from '@fluentui/react-components';
 import { useCallback, useMemo, useState } from 'react';
 import { NARROW, useMediaQuery } from './useMediaQuery';
@@ -25,6 +27,7 @@ const useStyles = makeStyles({
   fieldName: { color: tokens.colorNeutralForeground3, flexShrink: 0, minWidth: '96px' },
   // Lets a value's text be cut to the card's width instead of widening it.
   fieldValue: { minWidth: 0, flexGrow: 1 },
+  sortBy: { alignSelf: 'flex-start', maxWidth: '100%', marginBottom: tokens.spacingVerticalS },
 });
 
 /** The rows ticked in a list page, kept by id so a refetch keeps them; cleared after every action. */
@@ -51,6 +54,18 @@ interface SelectableGridProps<T> {
   /** Below this the table scrolls sideways rather than squeezing its columns. */
   minWidth?: string;
   columnClassName?: (columnId: TableColumnDefinition<T>['columnId']) => string | undefined;
+  /**
+   * Sortable columns (those with a `compare`): the header cells become sort buttons. A column that compares every
+   * pair as equal keeps the order of `items` (sorted by the server); narrow screens get a "Sort by" choice.
+   */
+  sort?: { state: GridSort; onChange: (next: GridSort) => void };
+  /** Rows one line high where the cells allow it (long lists). */
+  compact?: boolean;
+}
+
+export interface GridSort {
+  sortColumn: TableColumnId;
+  sortDirection: 'ascending' | 'descending';
 }
 
 const always = () => true;
@@ -71,6 +86,8 @@ function SelectableTable<T>({
   selection,
   minWidth,
   columnClassName,
+  sort,
+  compact,
 }: SelectableGridProps<T>) {
   const styles = useStyles();
   const { selected, setSelected } = selection;
@@ -97,6 +114,10 @@ function SelectableTable<T>({
         selectedItems={selected}
         onSelectionChange={(_, data) => onSelectionChange(data.selectedItems)}
         aria-label={label}
+        size={compact ? 'small' : undefined}
+        sortable={Boolean(sort)}
+        sortState={sort?.state}
+        onSortChange={sort ? (_, next) => next.sortColumn !== undefined && sort.onChange({ sortColumn: next.sortColumn, sortDirection: next.sortDirection }) : undefined}
       >
         <DataGridHeader>
           <DataGridRow selectionCell={{ checkboxIndicator: { 'aria-label': `Select all ${label.toLowerCase()}` } }}>
@@ -124,8 +145,10 @@ function SelectableTable<T>({
   );
 }
 
-function SelectableCards<T>({ label, items, columns, getRowId, itemName, isSelectable = always, selection }: SelectableGridProps<T>) {
+function SelectableCards<T>({ label, items, columns, getRowId, itemName, isSelectable = always, selection, sort }: SelectableGridProps<T>) {
   const styles = useStyles();
+  const sortable = columns.filter((column) => column.compare.length > 0);
+  const shown = sort ? sortedForCards(items, columns, sort.state) : items;
   const { selected, setSelected } = selection;
   const [title, ...details] = columns;
 
@@ -137,8 +160,29 @@ function SelectableCards<T>({ label, items, columns, getRowId, itemName, isSelec
   };
 
   return (
+    <>
+      {sort && sortable.length > 0 ? (
+        <Select
+          aria-label={`Sort ${label.toLowerCase()} by`}
+          className={styles.sortBy}
+          value={`${String(sort.state.sortColumn)}:${sort.state.sortDirection}`}
+          onChange={(_, data) => {
+            const [column, direction] = data.value.split(':');
+            sort.onChange({ sortColumn: column!, sortDirection: direction === 'descending' ? 'descending' : 'ascending' });
+          }}
+        >
+          {sortable.flatMap((column) => [
+            <option key={`${String(column.columnId)}:ascending`} value={`${String(column.columnId)}:ascending`}>
+              {headerText(column)} (A to Z)
+            </option>,
+            <option key={`${String(column.columnId)}:descending`} value={`${String(column.columnId)}:descending`}>
+              {headerText(column)} (Z to A)
+            </option>,
+          ])}
+        </Select>
+      ) : null}
     <ul className={styles.cards} aria-label={label}>
-      {items.map((item) => {
+      {shown.map((item) => {
         const id = getRowId(item);
         return (
           <li key={id}>
@@ -163,5 +207,20 @@ function SelectableCards<T>({ label, items, columns, getRowId, itemName, isSelec
         );
       })}
     </ul>
+    </>
   );
+}
+
+/** A header's words for the "Sort by" choice (headers are plain text where sortable). */
+function headerText<T>(column: TableColumnDefinition<T>): string {
+  const header: unknown = column.renderHeaderCell();
+  return typeof header === 'string' ? header : String(column.columnId);
+}
+
+/** Cards in the chosen order: the grid sorts its rows itself, the cards do the same with the column's compare. */
+function sortedForCards<T>(items: T[], columns: TableColumnDefinition<T>[], state: GridSort): T[] {
+  const column = columns.find((candidate) => candidate.columnId === state.sortColumn);
+  if (!column) return items;
+  const direction = state.sortDirection === 'ascending' ? 1 : -1;
+  return [...items].sort((a, b) => column.compare(a, b) * direction);
 }

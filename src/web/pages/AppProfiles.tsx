@@ -3,6 +3,7 @@ import {
   Body1,
   Button,
   Caption1,
+  Text,
   createTableColumn,
   makeStyles,
   mergeClasses,
@@ -33,7 +34,7 @@ import { AppLink } from '../components/AppLink';
 import { BackgroundWorkSection } from '../components/BackgroundWork';
 import { CommandBar } from '../components/CommandBar';
 import { ErrorBar, Loading, Notice } from '../components/Feedback';
-import { SelectableGrid, useSelection } from '../components/SelectableGrid';
+import { SelectableGrid, useSelection, type GridSort } from '../components/SelectableGrid';
 import { TruncatedText } from '../components/TruncatedText';
 import { blockedProfileMessage, cloudLabel, formatTime, lapsesText, statusLabel } from '../format';
 import { safeNextPath } from '../outcomes';
@@ -55,6 +56,7 @@ const useStyles = makeStyles({
 
 const profileId = (profile: AppProfile) => profile.id;
 const profileName = (profile: AppProfile) => profile.name;
+const byText = new Intl.Collator(undefined, { sensitivity: 'base', numeric: true });
 
 interface Message {
   intent: 'success' | 'error' | 'warning';
@@ -72,6 +74,8 @@ export function AppProfilesPage() {
   const [reauthorizing, setReauthorizing] = useState<AppProfile | null>(null);
   const [deleting, setDeleting] = useState<AppProfile[] | null>(null);
   const [message, setMessage] = useState<Message | null>(null);
+  // The whole list is loaded (a partner has a handful of profiles): sorted here, by name first.
+  const [sort, setSort] = useState<GridSort>({ sortColumn: 'name', sortDirection: 'ascending' });
 
   const returnToParam = params.get('returnTo');
   const returnTo = returnToParam ? safeNextPath(returnToParam) : PAGE_PATH;
@@ -170,11 +174,13 @@ export function AppProfilesPage() {
     () => [
       createTableColumn<AppProfile>({
         columnId: 'name',
+        compare: (a, b) => byText.compare(a.name, b.name),
         renderHeaderCell: () => 'Name',
         renderCell: (p) => <TruncatedText text={p.name} lines={2} />,
       }),
       createTableColumn<AppProfile>({
         columnId: 'status',
+        compare: (a, b) => byText.compare(statusLabel(a), statusLabel(b)),
         renderHeaderCell: () => 'Status',
         renderCell: (p) => <StatusCell profile={p} onReauthorize={() => setReauthorizing(p)} />,
       }),
@@ -197,6 +203,7 @@ export function AppProfilesPage() {
       }),
       createTableColumn<AppProfile>({
         columnId: 'cloud',
+        compare: (a, b) => byText.compare(cloudLabel(a.cloud), cloudLabel(b.cloud)),
         renderHeaderCell: () => 'Cloud',
         renderCell: (p) => cloudLabel(p.cloud),
       }),
@@ -221,7 +228,7 @@ export function AppProfilesPage() {
 
   return (
     <>
-      <PageHeader title="Partner app profile" />
+      <PageHeader title="Partner app profiles" />
       <CommandBar
         label="App profile actions"
         onCommand={() => setMessage(null)}
@@ -264,6 +271,11 @@ export function AppProfilesPage() {
       <ErrorBar error={profiles.error} title="The app profiles could not be loaded" onRetry={() => void profiles.refetch()} />
       <ExpiredProfilesNote profiles={items} />
       {shownWork ? <ProfileAlerts profile={shownWork} /> : null}
+      {profiles.isSuccess && items.length > 0 ? (
+        <Text role="status" className={styles.muted}>
+          {items.length === 1 ? '1 app profile' : `${items.length.toLocaleString('en-US')} app profiles`}
+        </Text>
+      ) : null}
       {profiles.isSuccess && items.length === 0 ? (
         <div className={styles.empty}>
           <Body1>
@@ -288,6 +300,7 @@ export function AppProfilesPage() {
           itemName={profileName}
           selection={selection}
           minWidth="1200px"
+          sort={{ state: sort, onChange: setSort }}
           columnClassName={(columnId) => (columnId === 'status' ? styles.wide : undefined)}
         />
       ) : null}

@@ -33,7 +33,7 @@ export function SettingsPage() {
   const entries: Entry[] = [
     {
       to: '/settings/app-profiles',
-      name: 'Partner app profile',
+      name: 'Partner app profiles',
       description: 'Connect Microsoft 365 tenants and keep their app authorization alive.',
       icon: <AppsRegular className={styles.icon} />,
       alert: expired.length ? needsReauthorizationText(expired.length) : undefined,

@@ -22,7 +22,7 @@ import { DeleteRegular, MailArrowUpRegular, PersonAddRegular, PersonSwapRegular,
 import { useMemo, useState, type ReactNode } from 'react';
 import { useSearchParams } from 'react-router';
 import { errorMessage } from '../api/client';
-import { useAppProfiles, useDeleteUsers, useResendInvitation, useRestartDownload, useUsers } from '../api/hooks';
+import { useAppProfiles, useDeleteUsers, useResendInvitation, useRestartDownload, useUsers, type UserListOptions } from '../api/hooks';
 import type { AppProfile, RemoveUsersAnswer, User } from '../api/models';
 import { AddUserDrawer } from '../components/AddUserDrawer';
 import { ChangeRoleDialog } from '../components/ChangeRoleDialog';
@@ -30,7 +30,7 @@ import { CommandBar } from '../components/CommandBar';
 import { useDangerStyles } from '../components/danger';
 import { ErrorBar, Loading, Notice } from '../components/Feedback';
 import { TruncatedText } from '../components/TruncatedText';
-import { SelectableGrid, useSelection } from '../components/SelectableGrid';
+import { SelectableGrid, useSelection, type GridSort } from '../components/SelectableGrid';
 import { useDebounced } from '../components/useDebounced';
 import { useLastValue } from '../components/useLastValue';
 import { formatTime, roleLabel, signInTypeLabel, userStatusLabel } from '../format';
@@ -46,21 +46,43 @@ const useStyles = makeStyles({
   status: { display: 'flex', flexDirection: 'column', gap: '2px', width: '100%' },
   list: { margin: 0, paddingLeft: tokens.spacingHorizontalXL },
   expired: { color: tokens.colorPaletteRedForeground1, fontSize: '16px', flexShrink: 0 },
+  total: { color: tokens.colorNeutralForeground2 },
 });
+
+const count = new Intl.NumberFormat('en-US');
+
+/** "1,204 users and groups", as the admin centers count a list. */
+function usersTotalText(total: number): string {
+  return `${count.format(total)} ${total === 1 ? 'user or group' : 'users and groups'}`;
+}
 
 const userId = (user: User) => user.id;
 const userName = (user: User) => user.email;
 const removable = (user: User) => !user.isOwner;
+/** The server sorts the list (every page in one order): the grid keeps the order it was given. */
+const serverSorted = (_a: User, _b: User) => 0;
 
 export function UsersPage() {
   const styles = useStyles();
   const [params, setParams] = useSearchParams();
   const [role, setRole] = useState('');
+  const [signInType, setSignInType] = useState('');
+  const [status, setStatus] = useState('');
+  const [sort, setSort] = useState<GridSort>({ sortColumn: 'email', sortDirection: 'ascending' });
   const [search, setSearch] = useState('');
   const debouncedSearch = useDebounced(search.trim(), 300);
   // "?appProfile=<id>" lists who blocks deleting that profile (the Delete dialog links here).
   const appProfileFilter = params.get('appProfile') ?? '';
-  const users = useUsers(role, debouncedSearch, appProfileFilter);
+  const users = useUsers({
+    role,
+    search: debouncedSearch,
+    appProfileId: appProfileFilter,
+    signInType,
+    status,
+    sort: sort.sortColumn as UserListOptions['sort'],
+    order: sort.sortDirection === 'ascending' ? 'asc' : 'desc',
+  });
+  const total = users.data?.pages.at(-1)?.total;
   const profiles = useAppProfiles();
   const expiredProfiles = useExpiredProfiles();
   const [removing, setRemoving] = useState<User[] | null>(null);
@@ -142,6 +164,7 @@ export function UsersPage() {
     () => [
       createTableColumn<User>({
         columnId: 'email',
+        compare: serverSorted,
         renderHeaderCell: () => 'Email',
         renderCell: (user) => (
           <span className={styles.email}>
@@ -149,7 +172,7 @@ export function UsersPage() {
             <TruncatedText text={user.email} />
             {user.isOwner ? (
               <Badge appearance="tint" color="brand" className={styles.badge}>
-                Tenant owner
+                Portal owner
               </Badge>
             ) : null}
           </span>
@@ -157,16 +180,19 @@ export function UsersPage() {
       }),
       createTableColumn<User>({
         columnId: 'name',
+        compare: serverSorted,
         renderHeaderCell: () => 'Name',
         renderCell: (user) => <TruncatedText text={user.displayName ?? '—'} lines={2} />,
       }),
       createTableColumn<User>({
         columnId: 'signInType',
+        compare: serverSorted,
         renderHeaderCell: () => 'Sign-in type',
         renderCell: (user) => signInTypeLabel(user),
       }),
       createTableColumn<User>({
         columnId: 'role',
+        compare: serverSorted,
         renderHeaderCell: () => 'Role',
         renderCell: (user) => roleLabel(user.role),
       }),
@@ -177,6 +203,7 @@ export function UsersPage() {
       }),
       createTableColumn<User>({
         columnId: 'status',
+        compare: serverSorted,
         renderHeaderCell: () => 'Status',
         renderCell: (user) => (
           <div className={styles.status}>
@@ -241,6 +268,17 @@ export function UsersPage() {
             </option>
           ))}
         </Select>
+        <Select aria-label="Sign-in type filter" value={signInType} onChange={(_, d) => setSignInType(d.value)}>
+          <option value="">All sign-in types</option>
+          <option value="local">Local users</option>
+          <option value="microsoft365">Microsoft 365 users and groups</option>
+        </Select>
+        <Select aria-label="Status filter" value={status} onChange={(_, d) => setStatus(d.value)}>
+          <option value="">All statuses</option>
+          <option value="active">Active</option>
+          <option value="invited">Invited</option>
+          <option value="disabled">Disabled</option>
+        </Select>
         <SearchBox
           aria-label="Search by name or email"
           placeholder="Search by name or email"
@@ -251,6 +289,11 @@ export function UsersPage() {
       {message ? <Notice intent={message.intent}>{message.content}</Notice> : null}
       <ErrorBar error={users.error} title="The users could not be loaded" onRetry={() => void users.refetch()} />
       {users.isPending ? <Loading /> : null}
+      {total !== undefined ? (
+        <Text role="status" className={styles.total}>
+          {usersTotalText(total)}
+        </Text>
+      ) : null}
       {users.isSuccess && items.length === 0 ? <Text>No users match.</Text> : null}
       {items.length > 0 ? (
         <SelectableGrid
@@ -262,6 +305,8 @@ export function UsersPage() {
           isSelectable={removable}
           selection={selection}
           minWidth="960px"
+          sort={{ state: sort, onChange: setSort }}
+          compact
         />
       ) : null}
       {users.hasNextPage ? (
