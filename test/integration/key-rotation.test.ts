@@ -22,7 +22,8 @@ describe.each(testEngines())('encryption key rotation (%s)', (engine) => {
     try {
       const profiles = await db.selectFrom('app_profiles').select(['id', 'refresh_token_sealed', 'refresh_token_key_id']).orderBy('id').execute();
       const flows = await db.selectFrom('oauth_flows').select(['id', 'secrets_sealed']).orderBy('id').execute();
-      return { profiles, flows };
+      const webhooks = await db.selectFrom('webhooks').select(['id', 'secret_sealed']).execute();
+      return { profiles, flows, webhooks };
     } finally {
       await close();
     }
@@ -45,6 +46,9 @@ describe.each(testEngines())('encryption key rotation (%s)', (engine) => {
         profileIds.push(outcome.profileId!);
       }
       expect((await client.post('/api/app-profiles', { name: 'Pending', cloud: 'global' })).status).toBe(201);
+      // A webhook's signing secret is a stored secret too (sandbox mode allows http to loopback).
+      const hook = await client.post('/api/webhooks', { url: 'http://127.0.0.1:9/tenantgate' });
+      expect(hook.status, JSON.stringify(hook.body)).toBe(201);
       session = new Map(client.jar);
     } finally {
       await portal.close();
@@ -62,11 +66,12 @@ describe.each(testEngines())('encryption key rotation (%s)', (engine) => {
 
     const rotate = keysScript('rotate', `${currentKey},${oldKey}`);
     expect(await rotate.exited, rotate.output()).toBe(0);
-    expect(rotate.output()).toMatch(/Re-sealed 5 secret\(s\) under key new/);
+    expect(rotate.output()).toMatch(/Re-sealed 6 secret\(s\) under key new/);
     expect(rotate.output()).toMatch(/older keys can be removed/);
     const after = await storedSecrets();
     expect(after.profiles.map((p) => [p.refresh_token_sealed.split('.')[1], p.refresh_token_key_id])).toEqual([['new', 'new'], ['new', 'new']]);
     expect(after.flows.every((f) => f.secrets_sealed.startsWith('v1.new.'))).toBe(true);
+    expect(after.webhooks.map((w) => w.secret_sealed.split('.')[1])).toEqual(['new']);
 
     // Only the new key now: the portal starts and every profile's token still opens at Microsoft.
     const portal = await startInstance(env(currentKey), { port });

@@ -3,11 +3,12 @@ import { refreshTokenAad } from '../app-profiles/health';
 import { flowContinueAad, flowSecretsAad } from '../auth-flows/store';
 import type { Db, Engine } from '../db/database';
 import { ssoChoicesAad } from '../sso/choice-store';
+import { webhookSecretAad } from '../webhooks/channel';
 import type { SecretBox } from './secret-box';
 
 /** Every column that holds a secret sealed by the secret box, with what binds it to its row. */
 interface SealedColumn {
-  table: 'app_profiles' | 'oauth_flows' | 'sso_choices';
+  table: 'app_profiles' | 'oauth_flows' | 'sso_choices' | 'webhooks';
   column: string;
   aad: (id: string) => string;
   /** Columns written together with a re-sealed value (the key id kept beside a refresh token). */
@@ -19,6 +20,7 @@ export const SEALED_COLUMNS: readonly SealedColumn[] = [
   { table: 'oauth_flows', column: 'secrets_sealed', aad: flowSecretsAad },
   { table: 'oauth_flows', column: 'continue_url', aad: flowContinueAad },
   { table: 'sso_choices', column: 'choices_sealed', aad: ssoChoicesAad },
+  { table: 'webhooks', column: 'secret_sealed', aad: webhookSecretAad },
 ];
 
 const label = (c: SealedColumn) => `${c.table}.${c.column}`;
