@@ -98,7 +98,7 @@ describe.each(SIZES)('accessibility at $width px ($name)', (size) => {
 
     await page.goto('/settings/app-profiles');
     await page.getByRole('heading', { name: 'App profiles' }).waitFor();
-    await expectAccessible('app profiles', /^App profiles - Tenantgate$/);
+    await expectAccessible('app profiles', /^Partner app profiles - Tenantgate$/);
 
     await page.goto('/settings/audit');
     await page.getByRole('heading', { name: 'Audit log' }).waitFor();
@@ -111,7 +111,7 @@ describe.each(SIZES)('accessibility at $width px ($name)', (size) => {
     const create = page.getByRole('button', { name: 'Create' });
     await create.click();
     await page.getByRole('dialog', { name: 'Create app profile' }).waitFor();
-    await expectAccessible('create app profile dialog', /App profiles/);
+    await expectAccessible('create app profile dialog', /Partner app profiles/);
     await page.keyboard.press('Escape');
     await page.getByRole('dialog').waitFor({ state: 'detached' });
     expect(await focusedName(page)).toBe('Create');
@@ -158,12 +158,12 @@ describe.each(SIZES)('accessibility at $width px ($name)', (size) => {
     await create.getByRole('button', { name: 'Continue' }).click();
     const confirm = page.getByRole('dialog', { name: 'Go to Microsoft 365 sign-in' });
     await confirm.waitFor();
-    await expectAccessible('go to Microsoft 365 sign-in dialog', /App profiles/);
+    await expectAccessible('go to Microsoft 365 sign-in dialog', /Partner app profiles/);
     await confirm.getByRole('button', { name: 'OK' }).click();
     await signInAtMicrosoft(page, 'admin@contoso.com');
     await page.getByRole('button', { name: 'Accept' }).click();
     await page.getByText(/^App profile created\./).waitFor();
-    await expectAccessible('app profiles with a profile and a message', /App profiles/);
+    await expectAccessible('app profiles with a profile and a message', /Partner app profiles/);
 
     for (const [command, dialog] of [
       ['Edit profile name', 'Edit profile name'],
@@ -173,7 +173,7 @@ describe.each(SIZES)('accessibility at $width px ($name)', (size) => {
       await page.getByRole('checkbox', { name: 'Select Contoso' }).check();
       await runCommand(page, command);
       await page.getByRole('dialog', { name: dialog }).waitFor();
-      await expectAccessible(`${dialog} dialog`, /App profiles/);
+      await expectAccessible(`${dialog} dialog`, /Partner app profiles/);
       await page.keyboard.press('Escape');
       await page.getByRole('dialog').waitFor({ state: 'detached' });
       await page.getByRole('checkbox', { name: 'Select Contoso' }).uncheck();
