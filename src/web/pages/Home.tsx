@@ -14,11 +14,13 @@ export function HomePage() {
   const session = useSession();
   const user = session.data?.user;
   if (!user) return null;
-  const name = user.displayName?.trim() || user.email;
+  const name = user.displayName?.trim();
   const partner = session.data?.partner.name ?? 'Tenantgate';
+  // Without a real name (the display name is the address) the address is already in the account menu.
+  const heading = name && name.toLowerCase() !== user.email.toLowerCase() ? `Welcome, ${name}` : `Welcome to ${partner}`;
   return (
     <>
-      <PageHeader title="Home" heading={`Welcome, ${name}`} />
+      <PageHeader title="Home" heading={heading} />
       {user.role === 'administrator' ? (
         <div className={styles.body}>
           <ExpiredProfilesBanner />
