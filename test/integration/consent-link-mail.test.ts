@@ -101,7 +101,9 @@ describe('consent link mail while the mail server is down (a job of the durable 
     smtp = await startSmtpServer({ port: smtpPort });
     for (let i = 0; i < 200 && (await all()).some((j) => j.state !== 'done'); i++) await new Promise((resolve) => setTimeout(resolve, 50));
     expect(await job()).toMatchObject({ state: 'done', attempts: 2, payload: '{}' });
-    expect(smtp.mails.map((m) => m.to)).toEqual([['ga@contoso.test']]);
-    expect(linkIn(smtp.mails[0].data)).toBe(res.body.url);
+    // Link mails only: the revocation also raised an alert, mailed to the partner's administrators meanwhile.
+    const linkMails = smtp.mails.filter((m) => m.to.some((to) => to.endsWith('@contoso.test')));
+    expect(linkMails.map((m) => m.to)).toEqual([['ga@contoso.test']]);
+    expect(linkIn(linkMails[0].data)).toBe(res.body.url);
   }, 20_000);
 });
