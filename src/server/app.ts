@@ -22,6 +22,7 @@ import { createPasswordChange } from './partners/password-change';
 import { registerPartnerRoutes } from './partners/routes';
 import { setPasswordHashingLimits } from './security/passwords';
 import { registerAnonymousRateLimits } from './security/rate-limits';
+import { createRefusalHold } from './security/refusal-hold';
 import type { Services } from './services';
 import { registerFeatureRoutes } from './features';
 
@@ -83,7 +84,7 @@ export async function buildApp(config: Config, services: Services, options: { lo
     });
   }));
 
-  installErrorHandling(app);
+  installErrorHandling(app, createRefusalHold(config.rateLimits.refusalHoldMs));
   installGuards(app, services.sessions, { publicUrl: config.publicUrl, secureCookies: config.secureCookies });
 
   registerSystemRoutes(app, services);

@@ -61,6 +61,8 @@ const schema = z
     TENANTGATE_RATE_LIMIT_PASSWORD_PER_MINUTE: count.default(10),
     /** Per address and minute: every other route that answers without a session. */
     TENANTGATE_RATE_LIMIT_ANONYMOUS_PER_MINUTE: count.default(60),
+    /** Milliseconds a per-address refusal is held before it is answered, pacing floods (0: at once). */
+    TENANTGATE_RATE_LIMIT_HOLD_MS: z.coerce.number().int().min(0).max(10_000).default(500),
     /** Password hashes (128 MiB each) run at once; default: half the cores, at least one. */
     TENANTGATE_PASSWORD_HASH_CONCURRENCY: count.max(64).optional(),
     /** Invitations one partner may send per hour. */
@@ -182,7 +184,7 @@ export interface Config {
   logLevel: Env['LOG_LEVEL'];
   trustProxy: TrustProxy;
   sessionIdleTimeoutMs: number;
-  rateLimits: { passwordPerMinute: number; otherPerMinute: number };
+  rateLimits: { passwordPerMinute: number; otherPerMinute: number; refusalHoldMs: number };
   passwordHashing: { concurrency: number; queue: number };
   invitationsPerHour: number;
   /** Cloud detections one partner may run per minute. */
@@ -238,7 +240,11 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     logLevel: env.LOG_LEVEL,
     trustProxy: env.TRUST_PROXY,
     sessionIdleTimeoutMs: env.SESSION_IDLE_TIMEOUT_MINUTES * minute,
-    rateLimits: { passwordPerMinute: env.TENANTGATE_RATE_LIMIT_PASSWORD_PER_MINUTE, otherPerMinute: env.TENANTGATE_RATE_LIMIT_ANONYMOUS_PER_MINUTE },
+    rateLimits: {
+      passwordPerMinute: env.TENANTGATE_RATE_LIMIT_PASSWORD_PER_MINUTE,
+      otherPerMinute: env.TENANTGATE_RATE_LIMIT_ANONYMOUS_PER_MINUTE,
+      refusalHoldMs: env.TENANTGATE_RATE_LIMIT_HOLD_MS,
+    },
     passwordHashing: {
       concurrency: env.TENANTGATE_PASSWORD_HASH_CONCURRENCY ?? Math.max(1, Math.floor(availableParallelism() / 2)),
       queue: env.TENANTGATE_PASSWORD_HASH_QUEUE,

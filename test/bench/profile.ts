@@ -1,10 +1,10 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { hammer, startServer } from './read-paths/load';
 
 /**
- * `npm run profile -- <path> [--engine postgres] [--seconds 10] [--connections 32]`: starts the seeded
+ * `npm run profile -- <path> [--engine postgres] [--seconds 10] [--connections 32] [--keep file.cpuprofile]`: starts the seeded
  * portal of the read-path benchmark, warms it, then records a CPU profile while it hammers one path
  * signed in as the owner (start-up and seeding are not in it), and prints the functions with the most
  * self time (and what they add up to per package or file).
@@ -17,6 +17,7 @@ const option = (name: string, fallback: string) => {
 const engine = option('engine', 'sqlite');
 const seconds = Number(option('seconds', '10'));
 const connections = Number(option('connections', '32'));
+const keep = option('keep', '');
 const target = args[0] ?? '/api/users?limit=50';
 if (engine === 'postgres') process.env.TEST_DATABASE_URL ??= process.env.BENCH_DATABASE_URL;
 
@@ -33,6 +34,7 @@ try {
   } finally {
     await portal.stop();
   }
+  if (keep) copyFileSync(file, keep);
   report(JSON.parse(readFileSync(file, 'utf8')) as CpuProfile);
 } finally {
   rmSync(dir, { recursive: true, force: true });

@@ -7,6 +7,8 @@ import { startTestPortal, type TestPortal } from '../support/portal';
  * Issue 8, item 5: what an anonymous caller can make the portal spend is bounded. The portal sits behind
  * one trusted proxy, so each test chooses its client addresses with X-Forwarded-For.
  */
+const HOLD_MS = 300;
+
 describe.each(testEngines())('unauthenticated cost on %s', (engine) => {
   let portal: TestPortal;
   beforeAll(async () => {
@@ -16,6 +18,7 @@ describe.each(testEngines())('unauthenticated cost on %s', (engine) => {
       TENANTGATE_RATE_LIMIT_ANONYMOUS_PER_MINUTE: '60',
       TENANTGATE_PASSWORD_HASH_CONCURRENCY: '1',
       TENANTGATE_PASSWORD_HASH_QUEUE: '2',
+      TENANTGATE_RATE_LIMIT_HOLD_MS: String(HOLD_MS),
     });
   });
   afterAll(async () => {
@@ -132,5 +135,31 @@ describe.each(testEngines())('unauthenticated cost on %s', (engine) => {
     expect(busy[0].body.error.code).toBe('SERVER_BUSY');
     expect(busy[0].headers.get('retry-after')).toMatch(/^\d+$/);
     expect(await count('partners')).toBe(partnersBefore + created.length);
+  });
+
+  it('holds refusals to a flooding address, all at once rather than one after another, while signed-in users are answered', async () => {
+    const owner = await signUpPartner(portal.url);
+    const address = '198.51.100.77';
+    const anonymous = new ApiClient(portal.url);
+    for (let i = 0; i < 60; i++) await anonymous.request('GET', '/api/sandbox', undefined, from(address));
+    const timed = async () => {
+      const started = performance.now();
+      const res = await new ApiClient(portal.url).request('GET', '/api/sandbox', undefined, from(address));
+      return { status: res.status, ms: performance.now() - started };
+    };
+    const started = performance.now();
+    const flood = Promise.all(Array.from({ length: 50 }, timed));
+    const during = performance.now();
+    const session = await owner.client.get('/api/session');
+    const sessionMs = performance.now() - during;
+    const refusals = await flood;
+    const wall = performance.now() - started;
+    expect(session.status).toBe(200);
+    expect(refusals.every((r) => r.status === 429)).toBe(true);
+    // Each refusal waited the hold (a client that waits for answers is paced by it) ...
+    expect(Math.min(...refusals.map((r) => r.ms))).toBeGreaterThanOrEqual(HOLD_MS - 5);
+    // ... side by side: 50 holds took about one, and a signed-in request did not queue behind them.
+    expect(wall).toBeLessThan(HOLD_MS * 4);
+    expect(sessionMs).toBeLessThan(HOLD_MS);
   });
 });

@@ -6,6 +6,7 @@ import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { isUniqueViolation } from '../db/database';
 import { isDatabaseUnavailable } from '../db/violations';
 import { HashingBusyError } from '../security/hash-gate';
+import type { RefusalHold } from '../security/refusal-hold';
 import { AppError, TooManyRequestsError } from './errors';
 
 export interface ErrorBody {
@@ -43,15 +44,22 @@ function validationDetails(error: FastifyError): { field: string; message: strin
   };
 }
 
-export function installErrorHandling(app: FastifyInstance): void {
+/**
+ * One mapping from errors to answers. Refusals that a flood produces by the thousand (the per-address limit's
+ * 429, the password-hash gate's 503) go out after the refusal hold, which paces the flooding client.
+ */
+export function installErrorHandling(app: FastifyInstance, refusalHold: RefusalHold): void {
   app.setErrorHandler((error: FastifyError, request, reply) => {
     if (error instanceof AppError) {
-      if (error instanceof TooManyRequestsError) reply.header('retry-after', String(error.retryAfterSeconds));
+      if (error instanceof TooManyRequestsError) {
+        reply.header('retry-after', String(error.retryAfterSeconds));
+        if (error.paced) return refusalHold.wait().then(() => sendError(reply, request, error.status, error.code, error.message, error.details));
+      }
       return sendError(reply, request, error.status, error.code, error.message, error.details);
     }
     if (error instanceof HashingBusyError) {
       reply.header('retry-after', String(error.retryAfterSeconds));
-      return sendError(reply, request, 503, 'SERVER_BUSY', error.message);
+      return refusalHold.wait().then(() => sendError(reply, request, 503, 'SERVER_BUSY', error.message));
     }
     if (hasZodFastifySchemaValidationErrors(error) || error.validation) {
       const { field, message, issues } = validationDetails(error);

@@ -56,6 +56,8 @@ export class TooManyRequestsError extends AppError {
     message: string,
     readonly retryAfterSeconds: number,
     code = 'TOO_MANY_REQUESTS',
+    /** Answered after the refusal hold (security/refusal-hold.ts): the per-address limit paces floods so. */
+    readonly paced = false,
   ) {
     super(429, code, message, { retryAfterSeconds });
   }

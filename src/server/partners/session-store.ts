@@ -29,7 +29,7 @@ export function createSessionStore(db: Db, lifetimes: SessionLifetimes) {
   /** A session ends at its idle deadline or at its absolute one, whichever comes first. */
   const deadline = (createdAt: number, now: number) => Math.min(now + lifetimes.idleTimeoutMs, createdAt + lifetimes.absoluteLifetimeMs);
 
-  const lookup = compileLookup(db);
+  const lookup = compileSessionLookup(db);
 
   return {
     lifetimes,
@@ -139,7 +139,7 @@ const SESSION_ID = '\u0000session-id';
  * session, user, partner, and the highest role among the active group entries the person is a current
  * member of (2 Administrator, 1 Member, null none).
  */
-function compileLookup(db: Db) {
+export function compileSessionLookup(db: Db) {
   const compiled = db
     .selectFrom('sessions as s')
     .innerJoin('users as u', (j) => j.onRef('u.id', '=', 's.user_id').onRef('u.partner_id', '=', 's.partner_id'))
@@ -161,9 +161,13 @@ function compileLookup(db: Db) {
       'p.id as partnerId',
       'p.name as partnerName',
       eb
+        // CROSS JOIN makes SQLite start from the person's memberships (index group_members_member), not from
+        // every active user of the partner: with an inner join it scanned them all on every request.
         .selectFrom('group_members as gm')
-        .innerJoin('users as g', (j) => j.onRef('g.id', '=', 'gm.group_user_id').onRef('g.partner_id', '=', 'gm.partner_id'))
+        .crossJoin('users as g')
         .select(sql<number | null>`max(case when g.role = 'administrator' then 2 else 1 end)`.as('rank'))
+        .whereRef('g.id', '=', 'gm.group_user_id')
+        .whereRef('g.partner_id', '=', 'gm.partner_id')
         .whereRef('gm.partner_id', '=', 's.partner_id')
         .whereRef('gm.member_object_id', '=', 'u.ms_object_id')
         .whereRef('g.ms_tenant_id', '=', 'u.ms_tenant_id')

@@ -65,7 +65,8 @@ export async function registerAnonymousRateLimits(app: FastifyInstance, limits: 
     // One IPv6 client holds a whole /64: counted by its prefix, or it could take a fresh address per request.
     keyGenerator: (request) => addressKey(request.ip),
     onExceeded: auditOnce,
-    // The shared 429 of every limit: the error handler answers it with details.retryAfterSeconds and Retry-After.
-    errorResponseBuilder: (_request, context) => new TooManyRequestsError(`Too many requests from this address. Try again in ${context.after}.`, Math.max(1, Math.ceil(context.ttl / 1000))),
+    // The shared 429 of every limit: the error handler answers it with details.retryAfterSeconds and Retry-After,
+  // after the refusal hold (paced), so a client flooding from one address is slowed to a wave per hold.
+    errorResponseBuilder: (_request, context) => new TooManyRequestsError(`Too many requests from this address. Try again in ${context.after}.`, Math.max(1, Math.ceil(context.ttl / 1000)), undefined, true),
   });
 }
