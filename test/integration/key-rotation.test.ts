@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../src/server/db/database';
+import { createSecretBox, parseKeyList } from '../../src/server/security/secret-box';
 import { startSandboxCloud, type SandboxCloud } from '../../src/sandbox-cloud/index';
 import { ApiClient, signUpPartner } from '../support/api-client';
 import { testEngines } from '../support/engines';
@@ -14,6 +15,9 @@ describe.each(testEngines())('encryption key rotation (%s)', (engine) => {
   const oldKey = newKey('old');
   const currentKey = newKey('new');
   let session: Map<string, string>;
+  // A consent link waiting to be mailed: its job keeps the link sealed, bound to the job's key.
+  const MAIL_JOB_KEY = 'consent-link-mail:key-rotation-test';
+  const MAILED_LINK = 'http://127.0.0.1/consent/a-single-use-token';
   const profileIds: string[] = [];
 
   const env = (keys: string) => ({ ...storage.env, TENANTGATE_SANDBOX_URL: sandbox.baseUrl, TENANTGATE_ENCRYPTION_KEYS: keys });
@@ -23,7 +27,8 @@ describe.each(testEngines())('encryption key rotation (%s)', (engine) => {
       const profiles = await db.selectFrom('app_profiles').select(['id', 'refresh_token_sealed', 'refresh_token_key_id']).orderBy('id').execute();
       const flows = await db.selectFrom('oauth_flows').select(['id', 'secrets_sealed']).orderBy('id').execute();
       const webhooks = await db.selectFrom('webhooks').select(['id', 'secret_sealed']).execute();
-      return { profiles, flows, webhooks };
+      const jobs = await db.selectFrom('jobs').select(['key', 'payload']).where('key', '=', MAIL_JOB_KEY).execute();
+      return { profiles, flows, webhooks, jobs };
     } finally {
       await close();
     }
@@ -53,6 +58,18 @@ describe.each(testEngines())('encryption key rotation (%s)', (engine) => {
     } finally {
       await portal.close();
     }
+    const { db, close } = openDatabase({ databaseUrl: storage.env.DATABASE_URL, dataDir: storage.dataDir });
+    try {
+      const at = new Date().toISOString();
+      const sealedUrl = createSecretBox(parseKeyList(oldKey)).seal(MAILED_LINK, MAIL_JOB_KEY);
+      // Due far in the future, so no worker takes it during the test.
+      await db
+        .insertInto('jobs')
+        .values({ id: 'job-key-rotation', kind: 'consent-link-mail', partner_id: null, key: MAIL_JOB_KEY, payload: JSON.stringify({ linkId: 'x', email: 'it@example.test', sealedUrl }), state: 'queued', attempts: 0, max_attempts: 5, run_after: '2100-01-01T00:00:00.000Z', created_at: at, updated_at: at })
+        .execute();
+    } finally {
+      await close();
+    }
   }, 60_000);
   afterAll(async () => {
     await storage?.drop();
@@ -63,15 +80,20 @@ describe.each(testEngines())('encryption key rotation (%s)', (engine) => {
     const status = keysScript('status', `${currentKey},${oldKey}`);
     expect(await status.exited, status.output()).toBe(0);
     expect(status.output()).toMatch(/app_profiles\.refresh_token_sealed\s+key old\s+2/);
+    expect(status.output()).toMatch(/jobs\.payload\.sealedUrl\s+key old\s+1/);
 
     const rotate = keysScript('rotate', `${currentKey},${oldKey}`);
     expect(await rotate.exited, rotate.output()).toBe(0);
-    expect(rotate.output()).toMatch(/Re-sealed 6 secret\(s\) under key new/);
+    expect(rotate.output()).toMatch(/Re-sealed 7 secret\(s\) under key new/);
     expect(rotate.output()).toMatch(/older keys can be removed/);
     const after = await storedSecrets();
     expect(after.profiles.map((p) => [p.refresh_token_sealed.split('.')[1], p.refresh_token_key_id])).toEqual([['new', 'new'], ['new', 'new']]);
     expect(after.flows.every((f) => f.secrets_sealed.startsWith('v1.new.'))).toBe(true);
     expect(after.webhooks.map((w) => w.secret_sealed.split('.')[1])).toEqual(['new']);
+    // The mail waiting in the queue still carries its link, now under the new key alone.
+    const mailed = JSON.parse(after.jobs[0].payload) as { sealedUrl: string; email: string };
+    expect(mailed.email).toBe('it@example.test');
+    expect(createSecretBox(parseKeyList(currentKey)).open(mailed.sealedUrl, MAIL_JOB_KEY)).toBe(MAILED_LINK);
 
     // Only the new key now: the portal starts and every profile's token still opens at Microsoft.
     const portal = await startInstance(env(currentKey), { port });

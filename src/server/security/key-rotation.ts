@@ -53,7 +53,51 @@ export async function sealedSecretCounts(db: Db, engine: Engine): Promise<KeyUse
       where ${sql.ref(c.column)} is not null group by ${keyId} order by 1`.execute(db);
     for (const row of rows) uses.push({ secret: label(c), keyId: row.key_id, count: Number(row.n) });
   }
-  return uses;
+  const inJobs = new Map<string, KeyUse>();
+  for (const { field, sealed } of await sealedJobFields(db)) {
+    const keyId = sealed.split('.')[1] ?? '?';
+    const secret = `jobs.payload.${field}`;
+    const use = inJobs.get(`${secret} ${keyId}`) ?? { secret, keyId, count: 0 };
+    use.count++;
+    inJobs.set(`${secret} ${keyId}`, use);
+  }
+  return [...uses, ...inJobs.values()];
+}
+
+/**
+ * Queued work can hold secrets too: a job payload field named `sealed…` (a consent link or an activation link
+ * waiting to be mailed) is sealed with the job's key as its binding, and blanked when the job is done.
+ */
+const SEALED_PAYLOAD_FIELD = /^sealed[A-Z]/;
+
+interface SealedJobField {
+  id: string;
+  key: string;
+  payload: string;
+  field: string;
+  sealed: string;
+}
+
+/** Every sealed field of every job payload (few: mail waiting to go out), read in pages of `batchSize`. */
+async function sealedJobFields(db: Db, batchSize = 500): Promise<SealedJobField[]> {
+  const fields: SealedJobField[] = [];
+  let after = '';
+  for (;;) {
+    const rows = await db.selectFrom('jobs').select(['id', 'key', 'payload']).where('payload', 'like', '%"sealed%').where('id', '>', after).orderBy('id').limit(batchSize).execute();
+    if (rows.length === 0) return fields;
+    for (const row of rows) {
+      let payload: Record<string, unknown>;
+      try {
+        payload = JSON.parse(row.payload) as Record<string, unknown>;
+      } catch {
+        continue;
+      }
+      for (const [field, value] of Object.entries(payload)) {
+        if (SEALED_PAYLOAD_FIELD.test(field) && typeof value === 'string' && value.startsWith('v1.')) fields.push({ ...row, field, sealed: value });
+      }
+    }
+    after = rows[rows.length - 1].id;
+  }
 }
 
 /**
@@ -77,16 +121,32 @@ export async function verifyStoredSecrets(db: Db, engine: Engine, box: SecretBox
         where ${sql.ref(c.column)} is not null and ${keyIdOf(engine, c.column)} = ${use.keyId} limit 1`.execute(db);
       const sample = rows[0];
       if (!sample) continue;
-      try {
-        box.open(sample.sealed, c.aad(sample.id));
-      } catch {
-        throw new StoredSecretsError(
-          `The encryption key with id ${use.keyId} does not open the secrets sealed with it (${label(c)}): TENANTGATE_ENCRYPTION_KEYS (or the sandbox key file) holds different key material under that id. ` +
-            `Put back the key that sealed them; nothing was changed. See docs/deploying.md "Key rotation".`,
-        );
-      }
+      if (!opens(box, sample.sealed, c.aad(sample.id))) throw wrongKey(use.keyId, label(c));
     }
   }
+  const sampled = new Set<string>();
+  for (const job of await sealedJobFields(db)) {
+    const keyId = job.sealed.split('.')[1] ?? '?';
+    if (sampled.has(keyId)) continue;
+    sampled.add(keyId);
+    if (!opens(box, job.sealed, job.key)) throw wrongKey(keyId, `jobs.payload.${job.field}`);
+  }
+}
+
+function opens(box: SecretBox, sealed: string, aad: string): boolean {
+  try {
+    box.open(sealed, aad);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function wrongKey(keyId: string, secret: string): StoredSecretsError {
+  return new StoredSecretsError(
+    `The encryption key with id ${keyId} does not open the secrets sealed with it (${secret}): TENANTGATE_ENCRYPTION_KEYS (or the sandbox key file) holds different key material under that id. ` +
+      `Put back the key that sealed them; nothing was changed. See docs/deploying.md "Key rotation".`,
+  );
 }
 
 export interface RotationTotals {
@@ -134,5 +194,31 @@ export async function rotateStoredSecrets(db: Db, box: SecretBox, options: { bat
       options.onBatch?.({ ...totals });
     }
   }
+  await rotateJobPayloads(db, box, totals, currentPrefix);
+  options.onBatch?.({ ...totals });
   return totals;
+}
+
+/** Re-seals the sealed fields of queued jobs, each write conditional on the payload read (a worker may finish it). */
+async function rotateJobPayloads(db: Db, box: SecretBox, totals: RotationTotals, currentPrefix: string): Promise<void> {
+  const stale = (await sealedJobFields(db)).filter((f) => !f.sealed.startsWith(currentPrefix));
+  const byJob = new Map<string, SealedJobField[]>();
+  for (const f of stale) byJob.set(f.id, [...(byJob.get(f.id) ?? []), f]);
+  for (const fields of byJob.values()) {
+    const { id, key, payload } = fields[0];
+    const next = JSON.parse(payload) as Record<string, unknown>;
+    let resealed = 0;
+    for (const f of fields) {
+      if (!opens(box, f.sealed, key)) {
+        totals.unreadable++;
+        continue;
+      }
+      next[f.field] = box.seal(box.open(f.sealed, key), key);
+      resealed++;
+    }
+    if (resealed === 0) continue;
+    const result = await db.updateTable('jobs').set({ payload: JSON.stringify(next) }).where('id', '=', id).where('payload', '=', payload).executeTakeFirst();
+    if (Number(result.numUpdatedRows) === 1) totals.resealed += resealed;
+    else totals.skippedChanged += resealed;
+  }
 }
