@@ -1,5 +1,19 @@
+import { Writable } from 'node:stream';
+import Fastify from 'fastify';
 import { describe, expect, it } from 'vitest';
-import { redactUrl } from '../../src/server/http/logging';
+import { loggerOptions, redactUrl } from '../../src/server/http/logging';
+
+/** A logger configured as the portal's, writing its lines into an array. */
+function capturingLogger() {
+  const lines: Record<string, unknown>[] = [];
+  const sink = new Writable({
+    write(chunk, _encoding, done) {
+      lines.push(JSON.parse(String(chunk)) as Record<string, unknown>);
+      done();
+    },
+  });
+  return { log: Fastify({ logger: loggerOptions('info', sink) }).log, lines };
+}
 
 describe('log redaction', () => {
   it('removes one-time codes and tokens from logged URLs', () => {
@@ -18,5 +32,33 @@ describe('log redaction', () => {
     expect(redactUrl(`/consent/${token}?x=1`)).toBe('/consent/[REDACTED]?x=1');
     expect(redactUrl('/consent/done?link=abc')).toBe('/consent/done?link=abc');
     expect(redactUrl('/api/consent-links/abc')).toBe('/api/consent-links/abc');
+  });
+});
+
+describe('secrets in log entries', () => {
+  it('censors secret names at the top of an entry and one level down, and credential headers', () => {
+    const { log, lines } = capturingLogger();
+    const body = { email: 'pat@example.test', password: 'hunter2-secret', newPassword: 'n3w-secret' };
+    log.info({ body, token: 'top-level-secret', profile: { id: 'p1', refreshToken: 'rt-secret', refresh_token: 'rt2-secret' } }, 'entry');
+    log.info({ upstream: { headers: { authorization: 'Bearer abc-secret', cookie: 'tg_session=s-secret', 'set-cookie': 'x-secret', accept: 'application/json' } } }, 'headers');
+    const [first, second] = lines;
+    expect(first).toMatchObject({ body: { email: 'pat@example.test', password: '[REDACTED]', newPassword: '[REDACTED]' }, token: '[REDACTED]', profile: { id: 'p1', refreshToken: '[REDACTED]', refresh_token: '[REDACTED]' } });
+    expect(second).toMatchObject({ upstream: { headers: { authorization: '[REDACTED]', cookie: '[REDACTED]', 'set-cookie': '[REDACTED]', accept: 'application/json' } } });
+    expect(JSON.stringify(lines)).not.toMatch(/secret/);
+    // The logged objects themselves are left as they were.
+    expect(body.password).toBe('hunter2-secret');
+  });
+
+  it('keeps an error readable while censoring a secret it carries', () => {
+    const { log, lines } = capturingLogger();
+    log.error({ err: Object.assign(new Error('token endpoint refused'), { accessToken: 'at-secret', status: 400 }) }, 'failed');
+    expect(lines[0].err).toMatchObject({ message: 'token endpoint refused', accessToken: '[REDACTED]', status: 400 });
+    expect(JSON.stringify(lines)).not.toContain('at-secret');
+  });
+
+  it('leaves entries without secrets untouched and writes a request line without copying it', () => {
+    const { log, lines } = capturingLogger();
+    log.info({ req: { method: 'GET', url: '/api/users?code=abc', ip: '127.0.0.1' }, res: { statusCode: 200 }, responseTime: 1.5 }, 'request completed');
+    expect(lines[0]).toMatchObject({ req: { method: 'GET', url: '/api/users?code=[REDACTED]', remoteAddress: '127.0.0.1' }, res: { statusCode: 200 }, responseTime: 1.5 });
   });
 });
