@@ -25,6 +25,7 @@ import { createEmailChannel } from './notifications/email';
 import type { UserStore } from './users/store';
 import { createJobQueue } from './jobs/queue';
 import { createQueueWorker } from './jobs/worker';
+import { registerRecurringWork } from './jobs/recurring';
 import { createWebhookSender } from './webhooks/channel';
 import { createWebhookService, type WebhookService } from './webhooks/service';
 import { createWebhookStore } from './webhooks/store';
@@ -63,6 +64,7 @@ export function createServices(config: Config, database: DatabaseHandle, extra: 
   const { notify } = notifications;
   const appProfiles = createAppProfilesFeature(core, { oauth, flows, publicUrl: config.publicUrl, graphUnitsPer10s: config.graphUnitsPer10s, notify });
   const directorySync = createDirectorySync(core, { graphs: appProfiles.graphs, users: userStore, profiles: appProfiles.store, notify, leaseMs: config.jobLeaseMs });
+  registerRecurringWork(core.jobs.worker, { health: appProfiles.health, directorySync, healthCheckIntervalMs: config.healthCheckIntervalMs, jobLeaseMs: config.jobLeaseMs });
   const users = createUsersFeature(core, { appProfiles, config, store: userStore, notify });
   const sso = createSsoFeature(core, { oauth, flows, graphs: appProfiles.graphs, users: userStore, config });
   const consentLinkStore = createConsentLinkStore(core.db);
@@ -112,7 +114,7 @@ export function createCoreServices(config: Config, database: DatabaseHandle, ext
   const audit = countingSignIns(createAuditLog(db), extra.metrics);
   const queue = createJobQueue(db, database.engine);
   return {
-    jobs: { queue, worker: createQueueWorker(queue, { leaseMs: config.jobLeaseMs }) },
+    jobs: { queue, worker: createQueueWorker(queue, { leaseMs: config.jobLeaseMs, metrics: extra.metrics }) },
     db,
     engine: database.engine,
     sessions,

@@ -4,6 +4,7 @@ import { insertLocalUser } from '../support/db-fixtures';
 import { testEngines } from '../support/engines';
 import { AdminBrowser, CONTOSO, SAMPLE_PASSWORD } from '../support/microsoft-round-trip';
 import { startTestPortal, type TestPortal } from '../support/portal';
+import { DIRECTORY_SYNC_JOB, enqueueRecurring, HEALTH_SWEEP_JOB } from '../../src/server/jobs/recurring';
 
 /**
  * GET /api/app-profiles/{id}/background-work shows a profile's group member downloads (waiting to retry with
@@ -22,7 +23,11 @@ describe.each(testEngines())('background work of an app profile on %s', (engine)
   const work = async () => {
     const res = await client.get(`/api/app-profiles/${profileId}/background-work`);
     expect(res.status, JSON.stringify(res.body)).toBe(200);
-    return res.body as { downloads: { jobId: string | null; groupId: string; state: string; reason: string | null; retryAt: string | null; progress: unknown; retryable: boolean; completedAt: string | null }[]; healthCheck: Record<string, unknown>; directorySync: { outcome: string; lastStartedAt: string | null; lastCompletedAt: string | null; reason: string | null } };
+    return res.body as {
+      downloads: { jobId: string | null; groupId: string; state: string; reason: string | null; retryAt: string | null; progress: unknown; retryable: boolean; completedAt: string | null }[];
+      healthCheck: Record<string, unknown> & { retryAt: string | null };
+      directorySync: { outcome: string; lastStartedAt: string | null; lastCompletedAt: string | null; reason: string | null; attempts: number; retryAt: string | null };
+    };
   };
   const download = async () => (await work()).downloads.find((d) => d.groupId === groupId)!;
 
@@ -59,6 +64,54 @@ describe.each(testEngines())('background work of an app profile on %s', (engine)
     await portal.services.directorySync.syncAll();
     expect((await work()).directorySync).toMatchObject({ outcome: 'completed', reason: null });
   });
+
+  /** Adds a recurring job as the schedule does at an interval's start, and the job's id. */
+  const enqueueInterval = async (kind: typeof HEALTH_SWEEP_JOB | typeof DIRECTORY_SYNC_JOB) => {
+    const intervalStart = new Date().toISOString();
+    expect(await enqueueRecurring(portal.services.jobs.queue, kind, intervalStart)).toBe(true);
+    return (await db().selectFrom('jobs').select('id').where('key', '=', `${kind}:${intervalStart}`).executeTakeFirstOrThrow()).id;
+  };
+  /** Runs the job's next attempt once the queue's backoff has passed. */
+  const runWhenDue = async (jobId: string, retryAt: string) => {
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, Date.parse(retryAt) - Date.now()) + 50));
+    return portal.services.jobs.worker.runJob(jobId);
+  };
+
+  it('a health sweep that cannot reach Microsoft is retried by the queue with backoff, then succeeds; the profile shows it waiting', async () => {
+    // The profile was checked a sweep ago, so the sweep takes it up; Microsoft's token endpoint answers 503 to every
+    // request of the first attempt (the refresh's own three quick retries included).
+    await db().updateTable('app_profiles').set({ last_checked_at: new Date(Date.now() - 86_400_000).toISOString() }).where('id', '=', profileId).execute();
+    expect((await sandboxFault({ target: 'token', status: 503, requests: 4, retryAfterSeconds: 1 })).status).toBeLessThan(300);
+    const jobId = await enqueueInterval(HEALTH_SWEEP_JOB);
+    const first = await portal.services.jobs.worker.runJob(jobId);
+    expect(first).toMatchObject({ state: 'queued', retryAt: expect.any(String) });
+    const retryAt = (first as { retryAt: string }).retryAt;
+    // Backoff with jitter after the first failed attempt: between 2.5 and 5 seconds.
+    expect(Date.parse(retryAt) - Date.now()).toBeGreaterThan(1_500);
+    expect(Date.parse(retryAt) - Date.now()).toBeLessThanOrEqual(5_000);
+    expect((await work()).healthCheck).toMatchObject({ outcome: 'failed', attempts: 1, retryAt, running: false, lastError: { at: expect.any(String), message: expect.stringMatching(/503/) } });
+
+    expect(await runWhenDue(jobId, retryAt)).toEqual({ state: 'done' });
+    expect(await db().selectFrom('jobs').select(['state', 'attempts', 'last_error']).where('id', '=', jobId).executeTakeFirst()).toEqual({ state: 'done', attempts: 2, last_error: null });
+    expect((await work()).healthCheck).toMatchObject({ outcome: 'succeeded', attempts: 2, retryAt: null, lastError: null });
+  }, 30_000);
+
+  it('a directory sync round stopped by a Graph fault waits to retry with when and why; the queue retries it and it completes', async () => {
+    expect((await sandboxFault({ status: 500, requests: 100 })).status).toBeLessThan(300);
+    const jobId = await enqueueInterval(DIRECTORY_SYNC_JOB);
+    const first = await portal.services.jobs.worker.runJob(jobId);
+    expect(first).toMatchObject({ state: 'queued', retryAt: expect.any(String) });
+    const retryAt = (first as { retryAt: string }).retryAt;
+    const waiting = (await work()).directorySync;
+    expect(waiting).toMatchObject({ outcome: 'waiting', attempts: 1, retryAt, running: false });
+    expect(waiting.reason).toMatch(/Microsoft Graph answered 500.*tried again automatically/);
+
+    expect((await sandboxFault({ status: 500, requests: 0 })).status).toBeLessThan(300);
+    expect(await runWhenDue(jobId, retryAt)).toEqual({ state: 'done' });
+    const completed = (await work()).directorySync;
+    expect(completed).toMatchObject({ outcome: 'completed', attempts: 2, retryAt: null, reason: null });
+    expect(Date.parse(completed.lastCompletedAt!)).toBeGreaterThan(Date.parse(retryAt));
+  }, 30_000);
 
   it('a download failing on a Graph fault waits to retry with when and why; Retry completes it', async () => {
     expect((await sandboxFault({ status: 500, requests: 1 })).status).toBeLessThan(300);

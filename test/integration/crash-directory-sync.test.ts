@@ -12,7 +12,8 @@ import { freePort, portalEnv, startPortalProcess, type PortalProcess } from '../
 
 /**
  * Issue 9, crash (d): the portal is killed with SIGKILL during a directory sync round (src/server/directory-sync)
- * and started again over the same data. The round completes by itself within one job interval of the restart:
+ * and started again over the same data. The round is a queue job: the restarted portal takes it up again once the
+ * dead instance's lease lapses and completes it by itself within one job interval of the restart:
  * the group's members are exactly the tenant's (nothing twice, nothing missing, the departed gone), the renamed
  * user carries the new name, no lease stays held. Every Graph answer of the round is slowed by 800 ms (a sandbox
  * fault), so the kill lands after the users' delta link is stored and before the groups part is.
@@ -65,6 +66,7 @@ describe.each(testEngines())('a directory sync round killed with SIGKILL on %s',
   };
   const storedMembers = async (groupId: string) =>
     (await database.db.selectFrom('group_members').select('member_object_id').where('group_user_id', '=', groupId).execute()).map((r) => r.member_object_id);
+  const roundJobs = () => database.db.selectFrom('jobs').selectAll().where('kind', '=', 'directory-sync').orderBy('created_at').execute();
   const leaseOf = (name: string) => database.db.selectFrom('job_leases').selectAll().where('name', '=', name).executeTakeFirst();
   const deltaLinks = (profileId: string) => database.db.selectFrom('directory_sync_state').select(['resource', 'updated_at']).where('app_profile_id', '=', profileId).execute();
   const waitFor = async (what: string, limitMs: number, done: () => Promise<boolean>) => {
@@ -114,6 +116,10 @@ describe.each(testEngines())('a directory sync round killed with SIGKILL on %s',
     const heldAtKill = await leaseOf(lease);
     expect(heldAtKill?.holder).not.toBeNull();
     const membersAtKill = await storedMembers(groupId);
+    // The round is a queue job, running under the dead instance's lease, the profile not yet in its checkpoint.
+    const killed = (await roundJobs()).at(-1)!;
+    expect(killed).toMatchObject({ state: 'running' });
+    expect(JSON.parse(killed.checkpoint ?? '{"done":[]}').done ?? []).not.toContain(profileId);
 
     const restartedAt = Date.now();
     portal = await startPortalProcess(env);
@@ -121,7 +127,8 @@ describe.each(testEngines())('a directory sync round killed with SIGKILL on %s',
     let finishedInMs = 0;
     await waitFor(`the round did not complete within one interval (${INTERVAL_MS} ms) of the restart`, restartMs + INTERVAL_MS, async () => {
       const groups = (await deltaLinks(profileId)).find((l) => l.resource === 'groups');
-      const done = groups !== undefined && Date.parse(groups.updated_at) > killedAt && (await leaseOf(lease))?.holder === null;
+      const job = (await roundJobs()).find((j) => j.id === killed.id);
+      const done = groups !== undefined && Date.parse(groups.updated_at) > killedAt && (await leaseOf(lease))?.holder === null && job?.state === 'done';
       if (done) finishedInMs = Date.now() - restartedAt;
       return done;
     });
@@ -134,6 +141,9 @@ describe.each(testEngines())('a directory sync round killed with SIGKILL on %s',
     expect(entriesNow.map((e) => e.id).sort()).toEqual([alexId, groupId].sort());
     expect(entriesNow.find((e) => e.id === alexId)?.display_name).toBe('Alex Renamed');
     expect(await leaseOf(lease)).toMatchObject({ holder: null });
+    // The killed round's job was taken up again and finished (a second attempt at least), its lease let go.
+    expect((await roundJobs()).find((j) => j.id === killed.id)).toMatchObject({ state: 'done', lease_owner: null, attempts: expect.any(Number) });
+    expect((await roundJobs()).find((j) => j.id === killed.id)!.attempts).toBeGreaterThanOrEqual(2);
     const listed = (await client.get('/api/users?search=sync-crew')).body.items[0];
     expect(listed).toMatchObject({ syncError: null });
     console.log(

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase, type DatabaseHandle } from '../../src/server/db/database';
 import { migrateToLatest } from '../../src/server/db/migrate';
 import { createJobQueue } from '../../src/server/jobs/queue';
+import { enqueueRecurring } from '../../src/server/jobs/recurring';
 import { createQueueWorker, PermanentJobError } from '../../src/server/jobs/worker';
 import { createPostgresDatabase, testEngines } from '../support/engines';
 
@@ -52,6 +53,26 @@ describe.each(testEngines())('job queue on %s', (engine) => {
     expect(await q.claim(['k-enqueue'], 10_000)).toBeUndefined();
     await q.enqueue({ kind: 'k-enqueue', key: k, payload: { n: 3 }, restart: true });
     expect(await q.claim(['k-enqueue'], 10_000)).toMatchObject({ id: first.id, payload: { n: 3 }, attempts: 1, checkpoint: null });
+  });
+
+  it('adds a recurring job once per interval, none while the last is unfinished, and purges finished ones once old', async () => {
+    const q = queue();
+    await database.db.deleteFrom('jobs').where('kind', '=', 'app-profile-health').execute();
+    // Instances that claimed the same interval (one died after enqueueing) name the same key: one job.
+    expect(await enqueueRecurring(q, 'app-profile-health', '2026-12-01T10:00:00.000Z')).toBe(true);
+    expect(await enqueueRecurring(q, 'app-profile-health', '2026-12-01T10:00:00.000Z')).toBe(false);
+    // The next interval's job waits for the last one to finish.
+    expect(await enqueueRecurring(q, 'app-profile-health', '2026-12-02T10:00:00.000Z')).toBe(false);
+    const job = (await q.claim(['app-profile-health'], 10_000))!;
+    expect(await enqueueRecurring(q, 'app-profile-health', '2026-12-02T10:00:00.000Z')).toBe(false);
+    await q.complete(job.id);
+    expect(await enqueueRecurring(q, 'app-profile-health', '2026-12-02T10:00:00.000Z')).toBe(true);
+    const keysNow = async () => (await database.db.selectFrom('jobs').select('key').where('kind', '=', 'app-profile-health').orderBy('key').execute()).map((r) => r.key);
+    expect(await keysNow()).toEqual(['app-profile-health:2026-12-01T10:00:00.000Z', 'app-profile-health:2026-12-02T10:00:00.000Z']);
+    // Only finished jobs of the given kinds older than the cut-off go.
+    expect(await q.purgeFinished(['app-profile-health'], new Date(Date.now() - 60_000).toISOString())).toBe(0);
+    expect(await q.purgeFinished(['app-profile-health'], new Date(Date.now() + 60_000).toISOString())).toBe(1);
+    expect(await keysNow()).toEqual(['app-profile-health:2026-12-02T10:00:00.000Z']);
   });
 
   it('gives each due job to one of many claimers at once', async () => {

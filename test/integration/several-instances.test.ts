@@ -170,7 +170,7 @@ describe.runIf(process.env.TEST_DATABASE_URL)('several instances on one PostgreS
     expect(contoso.refreshes).toBe(northwind.refreshes);
   }, 60_000);
 
-  it('SIGKILL mid-job: after the lease lapses another instance runs the job once, and no lease stays stuck', async () => {
+  it('SIGKILL mid-job: after the lease lapses another instance takes the same queue job up once, and no lease stays stuck', async () => {
     const intervalMs = 12_000;
     const leaseSeconds = 6;
     const jobEnv = {
@@ -184,6 +184,8 @@ describe.runIf(process.env.TEST_DATABASE_URL)('several instances on one PostgreS
     };
     const { db, close } = openDatabase({ databaseUrl: storage.env.DATABASE_URL, dataDir: storage.dataDir });
     const lease = () => db.selectFrom('job_leases').selectAll().where('name', '=', 'app-profile-health').executeTakeFirstOrThrow();
+    const sweepJob = (id: string) => db.selectFrom('jobs').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+    const sweepJobCount = async () => (await db.selectFrom('jobs').select('id').where('kind', '=', 'app-profile-health').execute()).length;
     const waitFor = async <T>(what: string, probe: () => Promise<T | undefined | false>, withinMs: number): Promise<T> => {
       for (const until = Date.now() + withinMs; ; await new Promise((resolve) => setTimeout(resolve, 100))) {
         const value = await probe();
@@ -201,19 +203,24 @@ describe.runIf(process.env.TEST_DATABASE_URL)('several instances on one PostgreS
       victim = runScript('src/server/main.ts', { ...portalEnv(storage.dataDir, port, await freePort(), { ...storage.env, ...jobEnv }) });
       // Mid-job: Northwind refreshed (its write waits for the batch), Contoso waiting out the 503.
       await waitFor('the victim refreshed Northwind and met the fault on Contoso', async () => (await usageOf(NORTHWIND.id)).refreshes === 1 && (await usageOf(CONTOSO.id)).tokenRequests === 1, 30_000);
-      const held = await lease();
-      expect(held.holder).not.toBeNull();
+      // The sweep is a queue job the victim holds under its lease.
+      const held = await db.selectFrom('jobs').selectAll().where('kind', '=', 'app-profile-health').where('state', '=', 'running').executeTakeFirstOrThrow();
+      expect(held.lease_owner).not.toBeNull();
+      const scheduled = await lease();
+      const jobsBefore = await sweepJobCount();
       victim.child.kill('SIGKILL');
       await victim.exited;
       const killedAt = Date.now();
       expect(victim.output()).not.toContain('app profile health sweep finished');
 
       taker = await startInstance({ ...storage.env, ...jobEnv }, { backgroundJobs: true });
-      const takenOver = await waitFor('another instance ran the job and finished it', async () => {
-        const row = await lease();
-        return row.last_run_at !== held.last_run_at && row.holder === null && row;
+      let takeoverMs = 0;
+      const takenOver = await waitFor('another instance took the job up and finished it', async () => {
+        const row = await sweepJob(held.id);
+        if (row.lease_owner !== held.lease_owner) takeoverMs ||= Date.now() - killedAt;
+        return row.state === 'done' && row;
       }, 20_000);
-      const takeoverMs = Date.parse(takenOver.last_run_at!) - killedAt;
+      expect(takenOver).toMatchObject({ attempts: held.attempts + 1, lease_owner: null, last_error: null });
       const profiles = await db.selectFrom('app_profiles').select(['name', 'status', 'last_checked_at', 'last_check_error_message']).orderBy('name').execute();
       const contoso = await usageOf(CONTOSO.id);
       const northwind = await usageOf(NORTHWIND.id);
@@ -227,9 +234,11 @@ describe.runIf(process.env.TEST_DATABASE_URL)('several instances on one PostgreS
       // written at its end), so the taker refreshed it again. Harmless (earlier refresh tokens stay valid), documented.
       expect(contoso.refreshes).toBe(1);
       expect(northwind.refreshes).toBe(2);
-      // One run, not a run per tick: nothing claims it again before its interval.
+      // One run, not a run per tick: the schedule adds no job before its interval, and nothing holds it.
       await new Promise((resolve) => setTimeout(resolve, 3_000));
-      expect(await lease()).toMatchObject({ last_run_at: takenOver.last_run_at, holder: null });
+      expect(await lease()).toMatchObject({ last_run_at: scheduled.last_run_at, holder: null });
+      expect(await sweepJobCount()).toBe(jobsBefore);
+      expect(await sweepJob(held.id)).toMatchObject({ state: 'done', lease_owner: null });
       expect((await usageOf(CONTOSO.id)).refreshes).toBe(1);
     } finally {
       victim?.child.kill('SIGKILL');

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { downloadWork, nextHealthCheckAt, nextRunAt, syncOutcome } from '../../src/server/background-work/view';
+import { downloadWork, nextHealthCheckAt, nextRunAt, retryOf, syncOutcome, syncStopWords } from '../../src/server/background-work/view';
 import type { JobsTable } from '../../src/server/db/tables';
 
 const NOW = '2026-12-01T12:00:00.000Z';
@@ -57,5 +57,24 @@ describe('where the directory sync stands for a profile', () => {
   it('paused for an expired profile, not needed without Microsoft 365 entries', () => {
     expect(syncOutcome({ ...base, active: false }).outcome).toBe('paused');
     expect(syncOutcome({ ...base, inUse: false }).outcome).toBe('not_needed');
+  });
+  it('waiting while the round that stopped for the profile is due again later, failed once it is out of attempts; running wins', () => {
+    const later = '2026-12-01T12:00:05.000Z';
+    expect(syncOutcome({ ...base, retry: { at: later, reason: syncStopWords('GRAPH_500', later) } })).toEqual({ outcome: 'waiting', reason: expect.stringMatching(/Graph answered 500.*tried again automatically/) });
+    expect(syncOutcome({ ...base, retry: { at: null, reason: syncStopWords('MICROSOFT_UNAVAILABLE', null) } })).toEqual({ outcome: 'failed', reason: expect.stringMatching(/could not be reached.*next scheduled run/) });
+    expect(syncOutcome({ ...base, running: true, retry: { at: later, reason: 'x' } }).outcome).toBe('completed');
+    expect(syncOutcome({ ...base, active: false, retry: { at: later, reason: 'x' } }).outcome).toBe('paused');
+  });
+});
+
+describe("a recurring job's retry", () => {
+  const now = '2026-12-01T12:00:00.000Z';
+  it('waits when queued after a failed attempt and due later; failed for good has no time; otherwise none', () => {
+    expect(retryOf({ state: 'queued', last_error: 'boom', run_after: '2026-12-01T12:00:04.000Z' }, now)).toEqual({ at: '2026-12-01T12:00:04.000Z' });
+    expect(retryOf({ state: 'failed', last_error: 'boom', run_after: now }, now)).toEqual({ at: null });
+    expect(retryOf({ state: 'queued', last_error: null, run_after: '2026-12-01T12:00:04.000Z' }, now)).toBeUndefined();
+    expect(retryOf({ state: 'queued', last_error: 'boom', run_after: '2026-12-01T11:59:00.000Z' }, now)).toBeUndefined();
+    expect(retryOf({ state: 'done', last_error: null, run_after: now }, now)).toBeUndefined();
+    expect(retryOf(undefined, now)).toBeUndefined();
   });
 });

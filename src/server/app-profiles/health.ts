@@ -68,6 +68,22 @@ async function alertAfterRefresh(row: AppProfileRow, grantedScopes: readonly str
   else if (missingPermissions(JSON.parse(row.granted_scopes) as string[]).length > 0) await notify(permissionsRestored(profileRef(row)));
 }
 
+export interface SweepTotals {
+  checked: number;
+  expired: number;
+  unreachable: number;
+}
+
+/** How far a sweep got: profiles checked before `checkedBefore` are due; the batches up to `afterId` are done. */
+export interface SweepProgress extends SweepTotals {
+  checkedBefore: string;
+  afterId: string | null;
+}
+
+/** Where a sweep starts: from its checkpoint, or from the first batch of profiles checked before `checkedBefore`. */
+const sweepStart = (resume: SweepProgress | null | undefined, checkedBefore: Date): SweepProgress =>
+  resume ? { ...resume } : { checkedBefore: checkedBefore.toISOString(), afterId: null, checked: 0, expired: 0, unreachable: 0 };
+
 type RefreshWrite = (row: AppProfileRow, changes: Partial<AppProfileRow>) => Promise<void>;
 export type ProfileHealth = ReturnType<typeof createProfileHealth>;
 
@@ -191,17 +207,19 @@ export function createProfileHealth(deps: ProfileHealthDeps) {
     confirmAfterRefusal,
     recordCheckFailure,
 
-    /** The scheduled sweep: refreshes every active profile not checked within `olderThanMs`, with bounded concurrency. */
-    async sweep(options: { olderThanMs: number; concurrency?: number; batchSize?: number }): Promise<{ checked: number; expired: number; unreachable: number }> {
+    /**
+     * The scheduled sweep: refreshes every active profile not checked within `olderThanMs`, batch by batch, with
+     * bounded concurrency. `resume` goes on from a checkpoint (the batches before its `afterId` are done); each
+     * stored batch is handed to `onBatch` as the next checkpoint. `signal` stops it between batches.
+     */
+    async sweep(options: { olderThanMs: number; concurrency?: number; batchSize?: number; resume?: SweepProgress | null; onBatch?: (progress: SweepProgress) => Promise<void>; signal?: AbortSignal }): Promise<SweepTotals> {
       const concurrency = options.concurrency ?? 16;
       const batchSize = options.batchSize ?? 500;
-      const checkedBefore = new Date(clock().getTime() - options.olderThanMs).toISOString();
-      const totals = { checked: 0, expired: 0, unreachable: 0 };
-      let afterId: string | null = null;
+      const progress = sweepStart(options.resume, new Date(clock().getTime() - options.olderThanMs));
       for (;;) {
-        const rows = await store.dueForCheck(checkedBefore, batchSize, afterId);
+        options.signal?.throwIfAborted();
+        const rows = await store.dueForCheck(progress.checkedBefore, batchSize, progress.afterId);
         if (rows.length === 0) break;
-        afterId = rows.at(-1)!.id;
         // Rotated tokens of a batch are written in one transaction: one commit instead of hundreds. A
         // crash before it loses only rotations, and the previous refresh tokens stay valid at Microsoft.
         const pending: RefreshUpdate[] = [];
@@ -210,19 +228,21 @@ export function createProfileHealth(deps: ProfileHealthDeps) {
         await mapPool(rows, concurrency, async (row) => {
           try {
             await refresh(row, 'schedule', deferWrite);
-            totals.checked++;
+            progress.checked++;
           } catch (error) {
-            if (error instanceof ProfileExpiredError) totals.expired++;
+            if (error instanceof ProfileExpiredError) progress.expired++;
             else if (error instanceof MicrosoftUnreachableError) {
-              totals.unreachable++;
+              progress.unreachable++;
               unrefreshed.push(row);
             } else throw error;
           }
         });
         await store.recordRefreshes(pending);
         await warnBeforeLapse(unrefreshed, notify, clock());
+        progress.afterId = rows.at(-1)!.id;
+        await options.onBatch?.({ ...progress });
       }
-      return totals;
+      return { checked: progress.checked, expired: progress.expired, unreachable: progress.unreachable };
     },
   };
 }

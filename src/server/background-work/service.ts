@@ -9,18 +9,17 @@ import type { JobQueue } from '../jobs/queue';
 import { GROUP_MEMBERS_JOB, groupMembersJobKey } from '../users/group-members';
 import type { UserService } from '../users/service';
 import type { UserStore } from '../users/store';
-import { downloadWork, nextHealthCheckAt, nextRunAt, syncOutcome, type BackgroundWork } from './view';
+import { DIRECTORY_SYNC_JOB, HEALTH_SWEEP_JOB, type SyncRoundProgress } from '../jobs/recurring';
+import { downloadWork, nextHealthCheckAt, nextRunAt, retryOf, syncOutcome, syncStopWords, type BackgroundWork, type ProfileRetry } from './view';
 
-/** The recurring jobs' names in the runner (jobs/background.ts) and the directory sync's per-profile lease. */
-const HEALTH_JOB = 'app-profile-health';
-const SYNC_JOB = 'directory-sync';
+/** The directory sync's per-profile lease. */
 const syncLease = (profileId: string) => `directory-sync:${profileId}`;
 
 export interface BackgroundWorkDeps {
   db: Db;
   profiles: Pick<AppProfileStore, 'get'>;
   users: Pick<UserStore, 'groupsOfProfile' | 'hasEntries'>;
-  queue: Pick<JobQueue, 'byKeys' | 'get'>;
+  queue: Pick<JobQueue, 'byKeys' | 'get' | 'latest'>;
   restartDownload: UserService['restartDownload'];
   config: Pick<Config, 'healthCheckIntervalMs' | 'directorySyncIntervalMs'>;
   now?: () => Date;
@@ -44,26 +43,35 @@ export function createBackgroundWorkService(deps: BackgroundWorkDeps) {
     const now = clock();
     const groups = await deps.users.groupsOfProfile(partnerId, profileId);
     const jobs = new Map((await deps.queue.byKeys(groups.map((g) => groupMembersJobKey(g.id)))).map((job) => [job.key, job]));
-    const [health, syncRound, profileSync, lastCompletedAt, inUse] = await Promise.all([
-      leases.peek(HEALTH_JOB),
-      leases.peek(SYNC_JOB),
+    const [health, syncRound, profileSync, lastCompletedAt, inUse, sweepJob, roundJob] = await Promise.all([
+      leases.peek(HEALTH_SWEEP_JOB),
+      leases.peek(DIRECTORY_SYNC_JOB),
       leases.peek(syncLease(profileId)),
       syncState.lastCompletedAt(profileId),
       deps.users.hasEntries(partnerId, profileId),
+      deps.queue.latest(HEALTH_SWEEP_JOB),
+      deps.queue.latest(DIRECTORY_SYNC_JOB),
     ]);
     const active = profile.status === 'active';
     const failedLast = profile.last_check_error_at !== null && (profile.last_checked_at === null || profile.last_check_error_at > profile.last_checked_at);
     const healthOutcome = !active ? 'expired' : failedLast ? 'failed' : profile.last_checked_at ? 'succeeded' : 'never';
     const syncRunning = profileSync?.running ?? false;
     const lastStartedAt = profileSync?.lastRunAt ?? null;
-    const sync = syncOutcome({ active, inUse, running: syncRunning, lastStartedAt, lastCompletedAt });
+    // The sweep's retry takes up the profiles whose check failed; the round's retry those its checkpoint names as stopped.
+    const sweepRetry = failedLast ? retryOf(sweepJob, now.toISOString()) : undefined;
+    const stoppedFor = roundJob?.checkpoint ? (JSON.parse(roundJob.checkpoint) as SyncRoundProgress).stopped?.[profileId] : undefined;
+    const roundRetry = stoppedFor ? retryOf(roundJob, now.toISOString()) : undefined;
+    const retry: ProfileRetry | null = roundRetry && stoppedFor ? { at: roundRetry.at, reason: syncStopWords(stoppedFor, roundRetry.at) } : null;
+    const sync = syncOutcome({ active, inUse, running: syncRunning, lastStartedAt, lastCompletedAt, retry });
     return {
       downloads: groups.map((group) => downloadWork(group, jobs.get(groupMembersJobKey(group.id)), now.toISOString())),
       healthCheck: {
         outcome: healthOutcome,
         lastCheckedAt: profile.last_checked_at,
         lastError: failedLast ? { at: profile.last_check_error_at!, message: profile.last_check_error_message ?? '' } : null,
-        running: health?.running ?? false,
+        running: sweepJob?.state === 'running' && (sweepJob.lease_until ?? '') > now.toISOString(),
+        attempts: sweepJob?.attempts ?? 0,
+        retryAt: sweepRetry?.at ?? null,
         nextDueAt: active ? nextHealthCheckAt(health?.lastRunAt ?? null, profile.last_checked_at, deps.config.healthCheckIntervalMs, now).toISOString() : null,
       },
       directorySync: {
@@ -71,6 +79,8 @@ export function createBackgroundWorkService(deps: BackgroundWorkDeps) {
         lastCompletedAt,
         lastStartedAt,
         running: syncRunning,
+        attempts: roundJob?.attempts ?? 0,
+        retryAt: roundRetry?.at ?? null,
         nextDueAt: active && inUse ? nextRunAt(syncRound?.lastRunAt ?? null, deps.config.directorySyncIntervalMs, now).toISOString() : null,
       },
     };

@@ -21,6 +21,8 @@ export type DownloadWork = z.infer<typeof downloadWorkSchema>;
 const recurringSchema = z.object({
   running: z.boolean(),
   nextDueAt: z.string().nullable().describe('When the next scheduled run takes this profile up; null while it is paused'),
+  attempts: z.number().describe("Attempts of the latest run's queue job (0 when none ran yet); a failed attempt is retried with backoff"),
+  retryAt: z.string().nullable().describe('When the queue tries this profile again, after an attempt that failed for it'),
 });
 
 export const backgroundWorkSchema = z.object({
@@ -31,7 +33,9 @@ export const backgroundWorkSchema = z.object({
     lastError: z.object({ at: z.string(), message: z.string() }).nullable(),
   }),
   directorySync: recurringSchema.extend({
-    outcome: z.enum(['never', 'completed', 'failed', 'paused', 'not_needed']).describe('failed: the last run for this profile started after the last completed one and stopped before the end'),
+    outcome: z
+      .enum(['never', 'completed', 'waiting', 'failed', 'paused', 'not_needed'])
+      .describe('waiting: the last run stopped for this profile and the queue tries it again at retryAt; failed: the last run for this profile stopped before the end and is not retried before the next interval'),
     lastCompletedAt: z.string().nullable(),
     lastStartedAt: z.string().nullable(),
     reason: z.string().nullable(),
@@ -84,16 +88,50 @@ export function nextHealthCheckAt(lastRunAt: string | null, lastCheckedAt: strin
   return sweep;
 }
 
+/** A recurring job's attempt that failed for this profile: the queue tries again at `at`, or, when `final`, not before the next interval. */
+export interface ProfileRetry {
+  at: string | null;
+  reason: string;
+}
+
 /**
- * Where the directory sync stands for a profile: a run for it starts by taking the profile's lease (stamping when)
- * and completes by storing its delta links, so a run that started after the last completed one and holds no lease
+ * Where the directory sync stands for a profile: a round whose last attempt stopped for it is waiting to retry
+ * (or failed, out of attempts). Otherwise a run for it starts by taking the profile's lease (stamping when) and
+ * completes by storing its delta links, so a run that started after the last completed one and holds no lease
  * any more stopped before the end (Graph refused or was unreachable); the next run tries again.
  */
-export function syncOutcome(input: { active: boolean; inUse: boolean; running: boolean; lastStartedAt: string | null; lastCompletedAt: string | null }): { outcome: BackgroundWork['directorySync']['outcome']; reason: string | null } {
+export function syncOutcome(input: { active: boolean; inUse: boolean; running: boolean; lastStartedAt: string | null; lastCompletedAt: string | null; retry?: ProfileRetry | null }): { outcome: BackgroundWork['directorySync']['outcome']; reason: string | null } {
   if (!input.active) return { outcome: 'paused', reason: 'The authorization expired: re-authorize the app profile to sync again.' };
   if (!input.inUse) return { outcome: 'not_needed', reason: 'No Microsoft 365 users or groups were added through this app profile.' };
+  if (!input.running && input.retry) return { outcome: input.retry.at ? 'waiting' : 'failed', reason: input.retry.reason };
   if (!input.running && input.lastStartedAt && (!input.lastCompletedAt || input.lastCompletedAt < input.lastStartedAt)) {
     return { outcome: 'failed', reason: 'The last run stopped before it completed (Microsoft Graph refused or could not be reached); the next run tries again.' };
   }
   return { outcome: input.lastCompletedAt ? 'completed' : 'never', reason: null };
+}
+
+/** Words for why a sync round stopped for a profile (the codes of its checkpoint). */
+export function syncStopWords(code: string, retryAt: string | null): string {
+  const why =
+    code === 'ANOTHER_RUN'
+      ? 'another run still held this profile'
+      : code === 'MICROSOFT_UNAVAILABLE'
+        ? 'Microsoft could not be reached'
+        : code === 'GRAPH_REFUSED'
+          ? 'Microsoft Graph refused the request'
+          : code.startsWith('GRAPH_')
+            ? `Microsoft Graph answered ${code.slice('GRAPH_'.length)}`
+            : 'an unexpected error';
+  return `The last run stopped: ${why}. ${retryAt ? 'It is tried again automatically.' : 'It ran out of attempts; the next scheduled run tries again.'}`;
+}
+
+/**
+ * Whether a recurring job's latest run waits to retry (queued after a failed attempt, due later) or failed for
+ * good, and when it runs again (null when failed for good); undefined when neither.
+ */
+export function retryOf(job: Pick<JobsTable, 'state' | 'last_error' | 'run_after'> | undefined, now: string): { at: string | null } | undefined {
+  if (!job) return undefined;
+  if (job.state === 'failed') return { at: null };
+  if (job.state === 'queued' && job.last_error && job.run_after > now) return { at: job.run_after };
+  return undefined;
 }

@@ -17,6 +17,8 @@ const GROUPS_DELTA = '/groups/delta?$select=id,displayName,members';
 /** A profile's sync lease when none is configured: renewed while the run lasts, it lapses this soon after a crash. */
 const DEFAULT_LEASE_MS = 60_000;
 const CHUNK = 400;
+/** How often a round looks again at a profile another run holds. */
+const BUSY_POLL_MS = 250;
 
 export interface SyncCounts {
   profileId: string;
@@ -240,15 +242,23 @@ export function createDirectorySync(core: Pick<CoreServices, 'db' | 'sessions'>,
 
   return {
     syncProfile,
-    /** The scheduled job: every active profile that has Microsoft 365 entries, a few at a time. */
-    async syncAll(options: { concurrency?: number } = {}): Promise<SyncCounts[]> {
-      const ids = await users.profilesInUse();
+    /**
+     * A round: every active profile that has Microsoft 365 entries (but those in `except`), a few at a time;
+     * a profile another run holds is looked at again for up to `busyWaitMs`; `onProfile` hears of each
+     * profile's outcome as it ends.
+     */
+    async syncAll(options: { concurrency?: number; except?: ReadonlySet<string>; busyWaitMs?: number; onProfile?: (counts: SyncCounts) => Promise<void> } = {}): Promise<SyncCounts[]> {
+      const ids = (await users.profilesInUse()).filter((id) => !options.except?.has(id));
+      const syncOrCount = (id: string) => syncProfile(id).catch((error: unknown) => ({ ...emptyCounts(id), error: error instanceof Error ? error.name : 'ERROR' }));
       return mapPool(ids, options.concurrency ?? 4, async (id) => {
-        try {
-          return await syncProfile(id);
-        } catch (error) {
-          return { ...emptyCounts(id), error: error instanceof Error ? error.name : 'ERROR' };
+        let counts = await syncOrCount(id);
+        // A profile another run holds (or a killed instance held, until its lease lapses) is waited for a while.
+        for (const until = Date.now() + (options.busyWaitMs ?? 0); counts.skipped === 'busy' && Date.now() < until; ) {
+          await new Promise((resolve) => setTimeout(resolve, BUSY_POLL_MS));
+          counts = await syncOrCount(id);
         }
+        await options.onProfile?.(counts);
+        return counts;
       });
     },
   };

@@ -1,9 +1,7 @@
 import type { FastifyBaseLogger } from 'fastify';
-import type { ProfileHealth } from '../app-profiles/health';
 import type { FlowStore } from '../auth-flows/store';
 import type { Config } from '../config';
 import type { Db } from '../db/database';
-import type { DirectorySync } from '../directory-sync/index';
 import type { SessionStore } from '../partners/session-store';
 import type { SignInLimiter } from '../partners/sign-in-limiter';
 import type { SsoFeature } from '../sso/index';
@@ -11,7 +9,10 @@ import type { AuditLog } from '../audit/store';
 import { purgeExpiredInvitations } from '../users/invitations';
 import type { Metrics } from '../metrics/index';
 import type { ConsentLinkService } from '../consent-links/service';
+import type { JobQueue } from './queue';
+import { DIRECTORY_SYNC_JOB, enqueueRecurring, HEALTH_SWEEP_JOB, RECURRING_JOB_KINDS } from './recurring';
 import { createJobRunner, type JobRunner } from './runner';
+import type { QueueWorker } from './worker';
 
 /** What the recurring jobs use, and nothing more. */
 export interface BackgroundJobDeps {
@@ -19,15 +20,21 @@ export interface BackgroundJobDeps {
   sessions: Pick<SessionStore, 'purgeExpired'>;
   limiter: Pick<SignInLimiter, 'purgeOld'>;
   flows: Pick<FlowStore, 'purgeExpired'>;
-  appProfiles: { health: Pick<ProfileHealth, 'sweep'> };
-  directorySync: Pick<DirectorySync, 'syncAll'>;
+  jobs: { queue: Pick<JobQueue, 'enqueue' | 'hasUnfinished' | 'purgeFinished'>; worker: Pick<QueueWorker, 'wake'> };
   sso: Pick<SsoFeature, 'purgeExpiredChoices'>;
   consentLinks: Pick<ConsentLinkService, 'notifyExpired'>;
   audit: AuditLog;
   metrics?: Pick<Metrics, 'jobRun'>;
 }
 
-/** The recurring jobs of the portal; each runs once per interval across all instances. */
+/** How long finished health sweeps and sync rounds stay in the queue (shown as the last run, then removed). */
+const FINISHED_RECURRING_JOBS_KEPT_MS = 7 * 24 * 3600_000;
+
+/**
+ * The recurring jobs of the portal; each runs (or is queued) once per interval across all instances. The long
+ * ones, the health sweep and the directory sync round, are queue jobs (jobs/recurring.ts): the schedule only
+ * adds the interval's job, and the queue's worker runs it with attempts, backoff and checkpoints.
+ */
 export function startBackgroundJobs(config: Pick<Config, 'healthCheckIntervalMs' | 'directorySyncIntervalMs' | 'jobLeaseMs'>, services: BackgroundJobDeps, log: FastifyBaseLogger): JobRunner {
   const runner = createJobRunner(services.db, log, { metrics: services.metrics, leaseMs: config.jobLeaseMs });
   runner.every('purge-expired-sessions', 15 * 60_000, async () => {
@@ -35,6 +42,7 @@ export function startBackgroundJobs(config: Pick<Config, 'healthCheckIntervalMs'
     await services.limiter.purgeOld();
     await services.flows.purgeExpired();
     await services.sso.purgeExpiredChoices();
+    await services.jobs.queue.purgeFinished(RECURRING_JOB_KINDS, new Date(Date.now() - FINISHED_RECURRING_JOBS_KEPT_MS).toISOString());
   });
   // Invitations whose link expired unused are removed, so they reserve nothing.
   runner.every('purge-expired-invitations', 60 * 60_000, async (runLog) => {
@@ -46,15 +54,13 @@ export function startBackgroundJobs(config: Pick<Config, 'healthCheckIntervalMs'
     const expired = await services.consentLinks.notifyExpired();
     if (expired) runLog.info({ expired }, 'expired consent links alerted');
   });
+  const enqueue = (kind: typeof HEALTH_SWEEP_JOB | typeof DIRECTORY_SYNC_JOB) => async (intervalStart: string) => {
+    if (await enqueueRecurring(services.jobs.queue, kind, intervalStart)) services.jobs.worker.wake();
+  };
   // Refreshing every authorization keeps Microsoft's 90-day inactivity window open and rotates tokens.
-  runner.every('app-profile-health', config.healthCheckIntervalMs, async (runLog) => {
-    const totals = await services.appProfiles.health.sweep({ olderThanMs: config.healthCheckIntervalMs / 2 });
-    runLog.info(totals, 'app profile health sweep finished');
-  });
+  runner.enqueueEvery(HEALTH_SWEEP_JOB, config.healthCheckIntervalMs, enqueue(HEALTH_SWEEP_JOB));
   // Keeps added users' details and added groups' memberships current (Graph delta queries).
-  runner.every('directory-sync', config.directorySyncIntervalMs, async () => {
-    await services.directorySync.syncAll();
-  });
+  runner.enqueueEvery(DIRECTORY_SYNC_JOB, config.directorySyncIntervalMs, enqueue(DIRECTORY_SYNC_JOB));
   runner.start();
   return runner;
 }

@@ -195,6 +195,18 @@ export function createJobQueue(db: Db, engine: Engine, owner: string = randomUUI
     },
 
     get: (id: string) => db.selectFrom('jobs').selectAll().where('id', '=', id).executeTakeFirst(),
+    /** Whether a job of this kind is queued or running (a recurring job's next interval waits for it). */
+    async hasUnfinished(kind: string): Promise<boolean> {
+      const row = await db.selectFrom('jobs').select('id').where('kind', '=', kind).where('state', 'in', ['queued', 'running']).limit(1).executeTakeFirst();
+      return row !== undefined;
+    },
+    /** The most recently added job of this kind (a recurring job's current or last interval). */
+    latest: (kind: string) => db.selectFrom('jobs').selectAll().where('kind', '=', kind).orderBy('created_at', 'desc').orderBy('id').limit(1).executeTakeFirst(),
+    /** Removes jobs of these kinds that finished (done or failed) before `before`; answers how many. */
+    async purgeFinished(kinds: readonly string[], before: string): Promise<number> {
+      const result = await db.deleteFrom('jobs').where('kind', 'in', kinds).where('state', 'in', ['done', 'failed']).where('updated_at', '<', before).executeTakeFirst();
+      return Number(result.numDeletedRows);
+    },
     /** The jobs with these keys (any state), for showing a partner's background work. */
     byKeys: (keys: readonly string[]) => (keys.length === 0 ? Promise.resolve([]) : db.selectFrom('jobs').selectAll().where('key', 'in', keys).execute()),
   };

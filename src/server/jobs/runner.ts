@@ -6,6 +6,11 @@ import { createLeases } from './lease';
 
 export interface JobRunner {
   every(name: string, intervalMs: number, run: (log: FastifyBaseLogger) => Promise<void>): void;
+  /**
+   * Like `every`, for work that runs as a queue job: `enqueue` only adds the interval's job (it is handed the
+   * start of the interval, for the job's idempotency key) and is not counted as a job run (the queued job is).
+   */
+  enqueueEvery(name: string, intervalMs: number, enqueue: (intervalStart: string, log: FastifyBaseLogger) => Promise<void>): void;
   /** Runs a job now on this instance if no other instance holds its lease. */
   runNow(name: string): Promise<boolean>;
   start(): void;
@@ -30,6 +35,15 @@ function tickFor(intervalsMs: number[]): number {
 }
 
 /**
+ * The start of the interval a run claimed at `at` belongs to, counted from the epoch: runs an interval apart
+ * fall in different intervals, and an instance that claims again after a holder died mid-enqueue names the same
+ * one (so a job keyed by it is not added twice).
+ */
+export function intervalStartOf(at: number, intervalMs: number): string {
+  return new Date(Math.floor(at / intervalMs) * intervalMs).toISOString();
+}
+
+/**
  * Recurring jobs over the database: a job runs when its interval has passed and this instance wins
  * its lease with a conditional update (atomic on both engines), so several instances sharing one
  * PostgreSQL run each job once. A running job renews its lease every third of `leaseMs`; when its
@@ -38,7 +52,7 @@ function tickFor(intervalsMs: number[]): number {
 export function createJobRunner(db: Db, log: FastifyBaseLogger, options: { tickMs?: number; leaseMs?: number; metrics?: Pick<Metrics, 'jobRun'> } = {}): JobRunner {
   const leases = createLeases(db);
   const leaseMs = options.leaseMs ?? JOB_LEASE_MS;
-  const jobs = new Map<string, { intervalMs: number; run: (log: FastifyBaseLogger) => Promise<void> }>();
+  const jobs = new Map<string, { intervalMs: number; run: (log: FastifyBaseLogger, intervalStart: string) => Promise<void>; counted: boolean }>();
   let timer: NodeJS.Timeout | undefined;
   const running = new Set<Promise<unknown>>();
   /** Jobs running here whose lease this instance holds, each with the function that stops renewing it. */
@@ -56,15 +70,16 @@ export function createJobRunner(db: Db, log: FastifyBaseLogger, options: { tickM
     const job = jobs.get(name);
     if (!job) return false;
     if (!(await claim(name, job.intervalMs, force))) return false;
+    const claimedAt = Date.now();
     // Every line this run logs carries its job name and run id (the job's own lines included).
     const runLog = log.child({ job: name, jobRunId: randomUUID() });
     const startedAt = performance.now();
     held.set(name, keepLease(name, runLog));
     try {
-      await job.run(runLog);
-      options.metrics?.jobRun(name, 'success', (performance.now() - startedAt) / 1000);
+      await job.run(runLog, intervalStartOf(claimedAt, job.intervalMs));
+      if (job.counted) options.metrics?.jobRun(name, 'success', (performance.now() - startedAt) / 1000);
     } catch (error) {
-      options.metrics?.jobRun(name, 'failure', (performance.now() - startedAt) / 1000);
+      if (job.counted) options.metrics?.jobRun(name, 'failure', (performance.now() - startedAt) / 1000);
       runLog.error({ err: error }, 'background job failed');
     } finally {
       const stopRenewing = held.get(name);
@@ -87,7 +102,10 @@ export function createJobRunner(db: Db, log: FastifyBaseLogger, options: { tickM
 
   return {
     every(name, intervalMs, run) {
-      jobs.set(name, { intervalMs, run });
+      jobs.set(name, { intervalMs, run, counted: true });
+    },
+    enqueueEvery(name, intervalMs, enqueue) {
+      jobs.set(name, { intervalMs, run: (runLog, intervalStart) => enqueue(intervalStart, runLog), counted: false });
     },
     runNow: (name) => execute(name, true),
     start() {

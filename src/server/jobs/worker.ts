@@ -1,3 +1,5 @@
+import { randomUUID } from 'node:crypto';
+import type { Metrics } from '../metrics/index';
 import type { ClaimedJob, JobQueue } from './queue';
 
 /** The part of the portal's logger (pino) the worker and its handlers use. */
@@ -55,10 +57,10 @@ const POLL_MS = 1_000;
  * Runs the queue's jobs: polls for due jobs of the kinds it handles, at most `concurrency` at a time, renews
  * each job's lease every third of `leaseMs` while its handler runs, and completes or fails it after.
  */
-export function createQueueWorker(queue: JobQueue, options: { leaseMs: number; pollMs?: number; concurrency?: number }): QueueWorker {
+export function createQueueWorker(queue: JobQueue, options: { leaseMs: number; pollMs?: number; concurrency?: number; metrics?: Pick<Metrics, 'jobRun'> }): QueueWorker {
   const handlers = new Map<string, { run: JobHandler; erasePayload: boolean }>();
   const running = new Map<string, { controller: AbortController; done: Promise<JobOutcome> }>();
-  const concurrency = options.concurrency ?? 2;
+  const concurrency = options.concurrency ?? 4;
   let timer: NodeJS.Timeout | undefined;
   let stopping = false;
   let polling = false;
@@ -66,7 +68,10 @@ export function createQueueWorker(queue: JobQueue, options: { leaseMs: number; p
 
   async function execute(job: ClaimedJob, controller: AbortController): Promise<JobOutcome> {
     const { run: handler, erasePayload } = handlers.get(job.kind)!;
-    const jobLog = log.child({ jobId: job.id, jobKind: job.kind, attempt: job.attempts });
+    // Every line an attempt logs names its job kind and run (as the recurring jobs' lines do), the job and the attempt.
+    const jobLog = log.child({ job: job.kind, jobRunId: randomUUID(), jobId: job.id, attempt: job.attempts });
+    const startedAt = performance.now();
+    const measure = (outcome: 'success' | 'failure') => options.metrics?.jobRun(job.kind, outcome, (performance.now() - startedAt) / 1000);
     let lost = false;
     const loseLease = () => {
       lost = true;
@@ -93,6 +98,7 @@ export function createQueueWorker(queue: JobQueue, options: { leaseMs: number; p
       await handler(job, context);
       if (lost) return { state: 'released' };
       await queue.complete(job.id, { erasePayload });
+      measure('success');
       return { state: 'done' };
     } catch (error) {
       if (lost || error instanceof LeaseLostError) return { state: 'released' };
@@ -100,6 +106,7 @@ export function createQueueWorker(queue: JobQueue, options: { leaseMs: number; p
         await queue.release(job.id);
         return { state: 'released' };
       }
+      measure('failure');
       const { retryAt } = await queue.fail(job, error, { permanent: error instanceof PermanentJobError, erasePayload });
       jobLog.warn({ err: error, retryAt }, retryAt ? 'job attempt failed; it will be retried' : 'job failed');
       return retryAt ? { state: 'queued', error, retryAt } : { state: 'failed', error };

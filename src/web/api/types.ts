@@ -1039,16 +1039,20 @@ export interface paths {
                     content: {
                         "application/json": {
                             directorySync: {
+                                /** @description Attempts of the latest run's queue job (0 when none ran yet); a failed attempt is retried with backoff */
+                                attempts: number;
                                 lastCompletedAt: string | null;
                                 lastStartedAt: string | null;
                                 /** @description When the next scheduled run takes this profile up; null while it is paused */
                                 nextDueAt: string | null;
                                 /**
-                                 * @description failed: the last run for this profile started after the last completed one and stopped before the end
+                                 * @description waiting: the last run stopped for this profile and the queue tries it again at retryAt; failed: the last run for this profile stopped before the end and is not retried before the next interval
                                  * @enum {string}
                                  */
-                                outcome: "never" | "completed" | "failed" | "paused" | "not_needed";
+                                outcome: "never" | "completed" | "waiting" | "failed" | "paused" | "not_needed";
                                 reason: string | null;
+                                /** @description When the queue tries this profile again, after an attempt that failed for it */
+                                retryAt: string | null;
                                 running: boolean;
                             };
                             downloads: {
@@ -1077,6 +1081,8 @@ export interface paths {
                                 state: "queued" | "running" | "waiting" | "failed" | "done";
                             }[];
                             healthCheck: {
+                                /** @description Attempts of the latest run's queue job (0 when none ran yet); a failed attempt is retried with backoff */
+                                attempts: number;
                                 lastCheckedAt: string | null;
                                 lastError: {
                                     at: string;
@@ -1086,6 +1092,8 @@ export interface paths {
                                 nextDueAt: string | null;
                                 /** @enum {string} */
                                 outcome: "never" | "succeeded" | "failed" | "expired";
+                                /** @description When the queue tries this profile again, after an attempt that failed for it */
+                                retryAt: string | null;
                                 running: boolean;
                             };
                         };
@@ -1243,16 +1251,20 @@ export interface paths {
                     content: {
                         "application/json": {
                             directorySync: {
+                                /** @description Attempts of the latest run's queue job (0 when none ran yet); a failed attempt is retried with backoff */
+                                attempts: number;
                                 lastCompletedAt: string | null;
                                 lastStartedAt: string | null;
                                 /** @description When the next scheduled run takes this profile up; null while it is paused */
                                 nextDueAt: string | null;
                                 /**
-                                 * @description failed: the last run for this profile started after the last completed one and stopped before the end
+                                 * @description waiting: the last run stopped for this profile and the queue tries it again at retryAt; failed: the last run for this profile stopped before the end and is not retried before the next interval
                                  * @enum {string}
                                  */
-                                outcome: "never" | "completed" | "failed" | "paused" | "not_needed";
+                                outcome: "never" | "completed" | "waiting" | "failed" | "paused" | "not_needed";
                                 reason: string | null;
+                                /** @description When the queue tries this profile again, after an attempt that failed for it */
+                                retryAt: string | null;
                                 running: boolean;
                             };
                             downloads: {
@@ -1281,6 +1293,8 @@ export interface paths {
                                 state: "queued" | "running" | "waiting" | "failed" | "done";
                             }[];
                             healthCheck: {
+                                /** @description Attempts of the latest run's queue job (0 when none ran yet); a failed attempt is retried with backoff */
+                                attempts: number;
                                 lastCheckedAt: string | null;
                                 lastError: {
                                     at: string;
@@ -1290,6 +1304,8 @@ export interface paths {
                                 nextDueAt: string | null;
                                 /** @enum {string} */
                                 outcome: "never" | "succeeded" | "failed" | "expired";
+                                /** @description When the queue tries this profile again, after an attempt that failed for it */
+                                retryAt: string | null;
                                 running: boolean;
                             };
                         };

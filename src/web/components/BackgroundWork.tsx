@@ -66,6 +66,9 @@ function downloadDetail(work: DownloadWork): string {
 function healthWords(check: BackgroundWork['healthCheck']): { label: string; color: BadgeProps['color']; detail: string } {
   const next = check.nextDueAt ? ` Next check by ${formatTime(check.nextDueAt)}.` : '';
   if (check.running) return { label: 'Running', color: 'brand', detail: `The health sweep is running now.${next}` };
+  if (check.retryAt) {
+    return { label: 'Waiting to retry', color: 'warning', detail: `Failed at ${formatTime(check.lastError?.at)}: ${check.lastError?.message ?? ''} Tried again at ${formatTime(check.retryAt)} (attempt ${check.attempts + 1}).` };
+  }
   switch (check.outcome) {
     case 'succeeded':
       return { label: 'Succeeded', color: 'success', detail: `Checked at ${formatTime(check.lastCheckedAt)}.${next}` };
@@ -84,6 +87,8 @@ function syncWords(sync: BackgroundWork['directorySync']): { label: string; colo
   switch (sync.outcome) {
     case 'completed':
       return { label: 'Completed', color: 'success', detail: `Completed at ${formatTime(sync.lastCompletedAt)}.${next}` };
+    case 'waiting':
+      return { label: 'Waiting to retry', color: 'warning', detail: `${sync.reason ?? ''} Next attempt at ${formatTime(sync.retryAt)} (attempt ${sync.attempts + 1}).` };
     case 'failed':
       return {
         label: 'Failed',
