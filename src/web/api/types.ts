@@ -4552,7 +4552,10 @@ export interface paths {
                                 isOwner: boolean;
                                 /** @enum {string} */
                                 kind: "user" | "group";
+                                /** @description When a group’s members were last downloaded (or a person last synced); null before the first time */
                                 lastSyncedAt: string | null;
+                                /** @description A group’s members (people, through nested groups too) as stored: the last completed download, kept up to date by sign-ins and the directory sync; it grows while a download runs. Null for a person */
+                                memberCount: number | null;
                                 /** @description Membership download of a group while it runs (or after it failed); null otherwise */
                                 progress: {
                                     done: number;
@@ -4746,7 +4749,10 @@ export interface paths {
                                 isOwner: boolean;
                                 /** @enum {string} */
                                 kind: "user" | "group";
+                                /** @description When a group’s members were last downloaded (or a person last synced); null before the first time */
                                 lastSyncedAt: string | null;
+                                /** @description A group’s members (people, through nested groups too) as stored: the last completed download, kept up to date by sign-ins and the directory sync; it grows while a download runs. Null for a person */
+                                memberCount: number | null;
                                 /** @description Membership download of a group while it runs (or after it failed); null otherwise */
                                 progress: {
                                     done: number;
@@ -4964,7 +4970,10 @@ export interface paths {
                             isOwner: boolean;
                             /** @enum {string} */
                             kind: "user" | "group";
+                            /** @description When a group’s members were last downloaded (or a person last synced); null before the first time */
                             lastSyncedAt: string | null;
+                            /** @description A group’s members (people, through nested groups too) as stored: the last completed download, kept up to date by sign-ins and the directory sync; it grows while a download runs. Null for a person */
+                            memberCount: number | null;
                             /** @description Membership download of a group while it runs (or after it failed); null otherwise */
                             progress: {
                                 done: number;
@@ -5157,7 +5166,10 @@ export interface paths {
                             isOwner: boolean;
                             /** @enum {string} */
                             kind: "user" | "group";
+                            /** @description When a group’s members were last downloaded (or a person last synced); null before the first time */
                             lastSyncedAt: string | null;
+                            /** @description A group’s members (people, through nested groups too) as stored: the last completed download, kept up to date by sign-ins and the directory sync; it grows while a download runs. Null for a person */
+                            memberCount: number | null;
                             /** @description Membership download of a group while it runs (or after it failed); null otherwise */
                             progress: {
                                 done: number;

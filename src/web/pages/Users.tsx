@@ -332,7 +332,7 @@ export function UsersPage() {
 
 /**
  * A group's member download in words: preparing (nothing counted yet), "N of M members", a failure with Retry
- * (the API restarts it), or when the members were last downloaded.
+ * (the API restarts it), or once done how many members it has and when they were last downloaded.
  */
 function GroupDownload({
   user,
@@ -377,7 +377,17 @@ function GroupDownload({
       </>
     );
   }
-  return user.lastSyncedAt ? <Text size={200}>Members downloaded {formatTime(user.lastSyncedAt)}</Text> : null;
+  if (!user.lastSyncedAt) return null;
+  return (
+    <Text size={200}>
+      {user.memberCount === null ? 'Members' : `${membersText(user.memberCount)},`} downloaded {formatTime(user.lastSyncedAt)}
+    </Text>
+  );
+}
+
+/** "1 member", "1,204 members". */
+function membersText(members: number): string {
+  return `${count.format(members)} ${members === 1 ? 'member' : 'members'}`;
 }
 
 /** A warning beside a user whose app profile expired: they cannot sign in or be managed until it is fixed. */
