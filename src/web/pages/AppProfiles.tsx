@@ -66,8 +66,9 @@ const PROFILE_COLUMN_SIZES: TableColumnSizingOptions = {
   name: { minWidth: 120, idealWidth: 150 },
   status: { minWidth: 150, idealWidth: 180 },
   tenant: { minWidth: 120, idealWidth: 150 },
-  domain: { minWidth: 100, idealWidth: 120 },
-  cloud: { minWidth: 80, idealWidth: 90 },
+  domain: { minWidth: 100, idealWidth: 100 },
+  // "U.S. Government" on one line.
+  cloud: { minWidth: 80, idealWidth: 110 },
   authorizedBy: { minWidth: 120, idealWidth: 150 },
   authorizedAt: { minWidth: 120, idealWidth: 153 },
   lastCheckedAt: { minWidth: 120, idealWidth: 153 },

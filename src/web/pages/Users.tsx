@@ -68,12 +68,13 @@ const serverSorted = (_a: User, _b: User) => 0;
  * about 960 px with the selection boxes) are where the table starts to scroll sideways instead.
  */
 const USER_COLUMN_SIZES: TableColumnSizingOptions = {
-  email: { minWidth: 180, idealWidth: 280 },
-  name: { minWidth: 130, idealWidth: 210 },
-  signInType: { minWidth: 130, idealWidth: 170 },
-  role: { minWidth: 100, idealWidth: 120 },
-  appProfile: { minWidth: 120, idealWidth: 180 },
-  status: { minWidth: 160, idealWidth: 218 },
+  email: { minWidth: 180, idealWidth: 270 },
+  name: { minWidth: 130, idealWidth: 200 },
+  signInType: { minWidth: 130, idealWidth: 160 },
+  role: { minWidth: 100, idealWidth: 110 },
+  appProfile: { minWidth: 120, idealWidth: 170 },
+  // A group's "2 members, downloaded <time>" on one line.
+  status: { minWidth: 160, idealWidth: 268 },
 };
 
 export function UsersPage() {
