@@ -19,6 +19,7 @@ import {
   TableRow,
   Text,
   makeStyles,
+  mergeClasses,
   tokens,
 } from '@fluentui/react-components';
 import { ArrowDownloadRegular } from '@fluentui/react-icons';
@@ -46,18 +47,15 @@ const useStyles = makeStyles({
   // A phone: a card per entry, as the lists below 640 px.
   cards: { listStyle: 'none', margin: 0, padding: 0, display: 'flex', flexDirection: 'column', gap: tokens.spacingVerticalS },
   cardTitle: { display: 'flex', justifyContent: 'space-between', gap: tokens.spacingHorizontalS, fontWeight: tokens.fontWeightSemibold },
+  // The details' facts (below), tighter and quieter in a card.
   cardFacts: {
-    display: 'grid',
-    gridTemplateColumns: 'max-content minmax(0, 1fr)',
     columnGap: tokens.spacingHorizontalM,
     rowGap: tokens.spacingVerticalXXS,
-    margin: 0,
-    '& dt': { color: tokens.colorNeutralForeground3 },
-    '& dd': { margin: 0, overflowWrap: 'anywhere' },
+    '& dt': { fontWeight: tokens.fontWeightRegular, color: tokens.colorNeutralForeground3 },
   },
   facts: {
     display: 'grid',
-    gridTemplateColumns: 'max-content 1fr',
+    gridTemplateColumns: 'max-content minmax(0, 1fr)',
     columnGap: tokens.spacingHorizontalL,
     rowGap: tokens.spacingVerticalS,
     margin: 0,
@@ -177,7 +175,7 @@ function AuditEntries({ entries, onDetails }: { entries: AuditEntry[]; onDetails
                 <span>{auditActionName(entry.action)}</span>
                 <OutcomeBadge entry={entry} />
               </div>
-              <dl className={styles.cardFacts}>
+              <dl className={mergeClasses(styles.facts, styles.cardFacts)}>
                 <dt>Time</dt>
                 <dd>{formatTimeExact(entry.at)}</dd>
                 <dt>Actor</dt>
