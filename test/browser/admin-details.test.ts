@@ -234,4 +234,92 @@ describe('the details of app profiles and adding users', () => {
     }
     await page.setViewportSize(SIZES[0]);
   });
+
+  it('lets the list columns be resized by mouse and keyboard, and remembers the widths after a reload (item 5)', async () => {
+    const { page } = admin;
+    await page.setViewportSize(SIZES[0]);
+    const longEmail = `${'adele.vance.regional.operations.'.repeat(3)}x@contoso-long-subdomain.example.com`;
+    await page.goto('/settings/users');
+    const grid = page.getByRole('grid', { name: 'Users' });
+    const emailHeader = grid.getByRole('columnheader', { name: 'Email' });
+    const nameHeader = grid.getByRole('columnheader', { name: 'Name' });
+    const email = grid.getByText(longEmail, { exact: true });
+    await email.waitFor();
+    const widthOf = async (locator: Locator) => (await locator.boundingBox())!.width;
+    // How much of the cut address shows: the width of its one line.
+    const shownOf = (locator: Locator) => locator.evaluate((el) => el.clientWidth);
+    const before = { header: await widthOf(emailHeader), shown: await shownOf(email), name: await widthOf(nameHeader) };
+    expect(await email.evaluate((el) => el.scrollWidth > el.clientWidth), 'the address is cut before').toBe(true);
+
+    // The mouse: drag the Email header's right edge 150 px to the right.
+    await emailHeader.hover();
+    const handle = emailHeader.locator('.fui-TableResizeHandle');
+    const box = (await handle.boundingBox())!;
+    await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+    await page.mouse.down();
+    for (let step = 1; step <= 10; step++) await page.mouse.move(box.x + box.width / 2 + step * 15, box.y + box.height / 2);
+    await page.mouse.up();
+    await expect.poll(() => widthOf(emailHeader)).toBeGreaterThanOrEqual(before.header + 140);
+    const dragged = await widthOf(emailHeader);
+    expect(dragged).toBeLessThanOrEqual(before.header + 160);
+    // The address that was cut shows that much more of itself.
+    expect(await shownOf(email)).toBeGreaterThanOrEqual(before.shown + 140);
+    await screenshot(page, 'admin13-users-resized-1366');
+
+    // The keyboard: the Name header's context menu (Shift+F10), "Resize column with arrow keys", three steps right.
+    await nameHeader.getByRole('button', { name: 'Name' }).focus();
+    await page.keyboard.press('Shift+F10');
+    await page.getByRole('menuitem', { name: 'Resize column with arrow keys' }).waitFor();
+    await page.keyboard.press('Enter');
+    const separator = nameHeader.getByRole('separator', { name: 'Resize column' });
+    await expect.poll(() => separator.evaluate((el) => el === document.activeElement)).toBe(true);
+    const nameBefore = await widthOf(nameHeader);
+    for (let step = 0; step < 3; step++) await page.keyboard.press('ArrowRight');
+    await expect.poll(() => widthOf(nameHeader)).toBeCloseTo(nameBefore + 60, 0);
+    await expectNoSeriousViolations(page, 'users while a column is resized with the keyboard');
+    await page.keyboard.press('Enter');
+    expect(await separator.count(), 'the handle is hidden again from assistive technology').toBe(0);
+    const keyed = await widthOf(nameHeader);
+
+    // A reload keeps both widths (this browser remembers them).
+    await page.reload();
+    await email.waitFor();
+    await expect.poll(() => widthOf(emailHeader)).toBeCloseTo(dragged, 0);
+    expect(await widthOf(nameHeader)).toBeCloseTo(keyed, 0);
+    await expectNoSeriousViolations(page, 'users with resized columns');
+
+    // The app profiles list too, by its own widths.
+    await openAppProfiles(page);
+    const profiles = page.getByRole('grid', { name: 'App profiles' });
+    const profileName = profiles.getByRole('columnheader', { name: 'Name' });
+    const profileBefore = await widthOf(profileName);
+    await profileName.hover();
+    const profileHandle = (await profileName.locator('.fui-TableResizeHandle').boundingBox())!;
+    await page.mouse.move(profileHandle.x + profileHandle.width / 2, profileHandle.y + 10);
+    await page.mouse.down();
+    for (let step = 1; step <= 5; step++) await page.mouse.move(profileHandle.x + profileHandle.width / 2 + step * 20, profileHandle.y + 10);
+    await page.mouse.up();
+    await expect.poll(() => widthOf(profileName)).toBeGreaterThanOrEqual(profileBefore + 90);
+    const profileDragged = await widthOf(profileName);
+    await page.reload();
+    await profiles.getByRole('row').nth(1).waitFor();
+    await expect.poll(() => widthOf(profileName)).toBeCloseTo(profileDragged, 0);
+    // The users list kept its own.
+    await page.goto('/settings/users');
+    await email.waitFor();
+    await expect.poll(() => widthOf(emailHeader)).toBeCloseTo(dragged, 0);
+
+    // "Reset column widths" (the same menu) goes back to the defaults.
+    await emailHeader.click({ button: 'right' });
+    await page.getByRole('menuitem', { name: 'Reset column widths' }).click();
+    await expect.poll(() => widthOf(emailHeader)).toBeCloseTo(before.header, 0);
+    expect(await widthOf(nameHeader)).toBeCloseTo(before.name, 0);
+
+    // Below 640 px the lists stay cards.
+    await page.setViewportSize(SIZES[1]);
+    await page.getByRole('list', { name: 'Users' }).waitFor();
+    expect(await page.getByRole('grid').count()).toBe(0);
+    expect(await pageOverflow(page)).toBeLessThanOrEqual(0);
+    await page.setViewportSize(SIZES[0]);
+  });
 });

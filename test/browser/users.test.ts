@@ -216,8 +216,8 @@ describe('user management in the browser', () => {
     // The membership download finishes: its progress bar goes away.
     await page.getByRole('progressbar', { name: `Member download for ${SALES}` }).waitFor({ state: 'hidden' });
     await userRow(page, SALES).getByText('Active').waitFor();
-    // Done: when the members were downloaded, and never "0 of 0".
-    await userRow(page, SALES).getByText(/^Members downloaded /).waitFor();
+    // Done: how many members (alex, and diego through Sales EMEA) and when they were downloaded; never "0 of 0".
+    await userRow(page, SALES).getByText(/^2 members, downloaded \w{3} \d{1,2}, \d{4}, \d{1,2}:\d{2}/).waitFor();
     expect(await userRow(page, SALES).getByText(/Syncing|Downloading members|0 of 0/).count()).toBe(0);
 
     // diego is in Sales EMEA, itself a member of Sales.

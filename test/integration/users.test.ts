@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiClient, signUpPartner } from '../support/api-client';
 import { insertLocalUser } from '../support/db-fixtures';
-import { insertUserRow, newUserRow } from '../../src/server/users/store';
+import type { KyselyPlugin } from 'kysely';
+import { createUserStore, insertUserRow, newUserRow } from '../../src/server/users/store';
 import * as m016 from '../../src/server/db/migrations/016_email_display_names';
 import { testEngines } from '../support/engines';
 import { AdminBrowser, CONTOSO, NORTHWIND, SAMPLE_PASSWORD } from '../support/microsoft-round-trip';
@@ -352,6 +353,46 @@ describe.each(testEngines())('user management on %s', (engine) => {
       expect(await db().selectFrom('group_members').select('member_object_id').where('group_user_id', '=', group.id).execute()).toEqual([]);
       const deleted = await client.post('/api/app-profiles/delete', { ids: [profileId] });
       expect(deleted.body.deleted).toEqual([profileId]);
+    });
+
+    it('lists each group with its member count and last download time, counted in the list query itself', async () => {
+      const { client, profileId, partnerId } = await contosoAdmin();
+      // A group of this test's own, so removing a member changes no other test's group.
+      const created = await sandbox(`/tenants/${CONTOSO.id}/groups`, 'POST', { displayName: 'Count Crew', mail: 'count-crew@contoso.com', members: ['alex@contoso.com', 'adele@contoso.com', 'Sales EMEA'] });
+      expect(created.status).toBe(201);
+      const crew = (await created.json()) as { id: string };
+      const res = await addM365(client, profileId, ['count-crew@contoso.com', 'sales@contoso.com', 'megan@contoso.com']);
+      expect(res.body.added).toHaveLength(3);
+      const idOf = (email: string) => res.body.added.find((u: { email: string }) => u.email === email).id as string;
+      await portal.services.users.downloadGroupMembers(partnerId, idOf('count-crew@contoso.com'));
+      await portal.services.users.downloadGroupMembers(partnerId, idOf('sales@contoso.com'));
+
+      const listed = async () => Object.fromEntries((await client.get('/api/users?signInType=microsoft365')).body.items.map((u: { email: string; memberCount: number | null; lastSyncedAt: string | null }) => [u.email, u]));
+      const before = await listed();
+      // alex, adele and diego (through Sales EMEA); Sales: alex and diego; a person has no members.
+      expect(before['count-crew@contoso.com']).toMatchObject({ memberCount: 3, progress: null });
+      expect(before['sales@contoso.com']).toMatchObject({ memberCount: 2 });
+      expect(before['megan@contoso.com'].memberCount).toBeNull();
+      expect(Date.parse(before['count-crew@contoso.com'].lastSyncedAt)).toBeGreaterThan(Date.now() - 60_000);
+
+      // The count follows the next download.
+      expect((await sandbox(`/tenants/${CONTOSO.id}/groups/${crew.id}/members/adele@contoso.com`, 'DELETE')).status).toBe(204);
+      expect((await client.post(`/api/users/${idOf('count-crew@contoso.com')}/download-members`)).status).toBe(200);
+      await portal.services.users.downloadGroupMembers(partnerId, idOf('count-crew@contoso.com'));
+      const after = await listed();
+      expect(after['count-crew@contoso.com'].memberCount).toBe(2);
+      expect(after['sales@contoso.com'].memberCount).toBe(2);
+
+      // No query per group: the page, counts included, is one statement.
+      let queries = 0;
+      const counter: KyselyPlugin = { transformQuery: (args) => ((queries += 1), args.node), transformResult: async (args) => args.result };
+      const page = await createUserStore(db().withPlugin(counter), engine).list(partnerId, { signInType: 'microsoft365', limit: 50 });
+      expect(page?.rows.map((row) => [row.email, row.member_count === null ? null : Number(row.member_count)]).sort()).toEqual([
+        ['count-crew@contoso.com', 2],
+        ['megan@contoso.com', null],
+        ['sales@contoso.com', 2],
+      ]);
+      expect(queries).toBe(1);
     });
 
     it('leaves progress and the error visible when the download fails, audits it, and a restart completes it', async () => {

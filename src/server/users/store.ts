@@ -1,14 +1,27 @@
 import { randomUUID } from 'node:crypto';
 import { sql, type Expression, type ExpressionBuilder, type SqlBool } from 'kysely';
 import { isUniqueViolation, type Db, type Engine } from '../db/database';
-import type { UsersTable } from '../db/tables';
+import type { GroupMembersTable, UsersTable } from '../db/tables';
 import { containing } from '../db/like';
 
 export type UserRow = UsersTable;
 /** The columns a list page shows (and pages by): no password hash or activation token read per row. */
 const LIST_COLUMNS = ['id', 'email', 'email_key', 'display_name', 'role', 'is_owner', 'sign_in_type', 'kind', 'status', 'app_profile_id', 'created_at', 'sync_done', 'sync_total', 'last_synced_at', 'via_group_id', 'download_failed_at', 'download_failure'] as const;
-export type UserListRow = Pick<UserRow, (typeof LIST_COLUMNS)[number]> & { app_profile_name: string | null };
+export type UserListRow = Pick<UserRow, (typeof LIST_COLUMNS)[number]> & { app_profile_name: string | null; member_count: number | string | null };
 const listColumns = LIST_COLUMNS.map((c) => `u.${c}` as const);
+
+/**
+ * A group row's stored members (null for a person), counted in the list's own query: one correlated count per
+ * group row, read from group_members' primary key (group_user_id first) without touching its rows.
+ */
+const memberCount = (eb: ExpressionBuilder<{ u: UsersTable; group_members: GroupMembersTable }, 'u'>) =>
+  eb
+    .case()
+    .when('u.kind', '=', 'group')
+    .then(eb.selectFrom('group_members as gm').select((count) => count.fn.countAll<number | string>().as('n')).whereRef('gm.group_user_id', '=', 'u.id'))
+    .else(null)
+    .end()
+    .as('member_count');
 
 /** The columns a users list may be sorted by (API names); each pages by a keyset cursor (value, email). */
 export const USER_SORT_KEYS = ['email', 'name', 'role', 'signInType', 'status'] as const;
@@ -169,7 +182,7 @@ function listQueries(db: Db) {
         .selectFrom('users as u')
         .leftJoin('app_profiles as p', (j) => j.onRef('p.id', '=', 'u.app_profile_id').onRef('p.partner_id', '=', 'u.partner_id'))
         .select(listColumns)
-        .select('p.name as app_profile_name')
+        .select(['p.name as app_profile_name', memberCount])
         .where(listFilter(query, partnerId));
       if (query.cursor) {
         const after = decodeUserCursor(query.cursor, sort, order);
@@ -209,7 +222,7 @@ function entryQueries(db: Db) {
         .selectFrom('users as u')
         .leftJoin('app_profiles as p', (j) => j.onRef('p.id', '=', 'u.app_profile_id').onRef('p.partner_id', '=', 'u.partner_id'))
         .select(listColumns)
-        .select('p.name as app_profile_name')
+        .select(['p.name as app_profile_name', memberCount])
         .where('u.partner_id', '=', partnerId)
         .where('u.id', 'in', ids)
         .execute()) as UserListRow[];

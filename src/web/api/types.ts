@@ -4568,7 +4568,10 @@ export interface paths {
                                 isOwner: boolean;
                                 /** @enum {string} */
                                 kind: "user" | "group";
+                                /** @description When a group’s members were last downloaded (or a person last synced); null before the first time */
                                 lastSyncedAt: string | null;
+                                /** @description A group’s members (people, through nested groups too) as stored: the last completed download, kept up to date by sign-ins and the directory sync; it grows while a download runs. Null for a person */
+                                memberCount: number | null;
                                 /** @description Membership download of a group while it runs (or after it failed); null otherwise */
                                 progress: {
                                     done: number;
@@ -4762,7 +4765,10 @@ export interface paths {
                                 isOwner: boolean;
                                 /** @enum {string} */
                                 kind: "user" | "group";
+                                /** @description When a group’s members were last downloaded (or a person last synced); null before the first time */
                                 lastSyncedAt: string | null;
+                                /** @description A group’s members (people, through nested groups too) as stored: the last completed download, kept up to date by sign-ins and the directory sync; it grows while a download runs. Null for a person */
+                                memberCount: number | null;
                                 /** @description Membership download of a group while it runs (or after it failed); null otherwise */
                                 progress: {
                                     done: number;
@@ -4980,7 +4986,10 @@ export interface paths {
                             isOwner: boolean;
                             /** @enum {string} */
                             kind: "user" | "group";
+                            /** @description When a group’s members were last downloaded (or a person last synced); null before the first time */
                             lastSyncedAt: string | null;
+                            /** @description A group’s members (people, through nested groups too) as stored: the last completed download, kept up to date by sign-ins and the directory sync; it grows while a download runs. Null for a person */
+                            memberCount: number | null;
                             /** @description Membership download of a group while it runs (or after it failed); null otherwise */
                             progress: {
                                 done: number;
@@ -5173,7 +5182,10 @@ export interface paths {
                             isOwner: boolean;
                             /** @enum {string} */
                             kind: "user" | "group";
+                            /** @description When a group’s members were last downloaded (or a person last synced); null before the first time */
                             lastSyncedAt: string | null;
+                            /** @description A group’s members (people, through nested groups too) as stored: the last completed download, kept up to date by sign-ins and the directory sync; it grows while a download runs. Null for a person */
+                            memberCount: number | null;
                             /** @description Membership download of a group while it runs (or after it failed); null otherwise */
                             progress: {
                                 done: number;

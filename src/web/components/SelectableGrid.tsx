@@ -7,18 +7,32 @@ import {
   DataGridHeader,
   DataGridHeaderCell,
   DataGridRow,
+  Menu,
+  MenuItem,
+  MenuList,
+  MenuPopover,
+  MenuTrigger,
   makeStyles,
   tokens,
   type TableColumnDefinition,
   type TableColumnId,
+  type DataGridHeaderCellProps,
+  type TableColumnSizingOptions,
+  type TableFeaturesState,
+  useColumnIdContext,
+  useDataGridContext_unstable,
   type TableRowId,
   Select,
 } from '@fluentui/react-components';
-import { useCallback, useMemo, useState } from 'react';
+import { cloneElement, isValidElement, useCallback, useLayoutEffect, useMemo, useRef, useState, type ReactElement, type Ref, type RefObject } from 'react';
+import { useColumnWidths } from './columnWidths';
 import { NARROW, useMediaQuery } from './useMediaQuery';
 
 const useStyles = makeStyles({
   scroll: { overflowX: 'auto' },
+  // The last column takes the room the others leave in a wide window (Fluent pins every column to its width), and
+  // its resize handle stays inside the table rather than jutting out past it.
+  fillRest: { maxWidth: 'none !important', '& .fui-TableResizeHandle': { marginRight: 0 } },
   cards: { listStyle: 'none', margin: 0, padding: 0, display: 'flex', flexDirection: 'column', gap: tokens.spacingVerticalS },
   card: { display: 'flex', flexDirection: 'row', gap: tokens.spacingHorizontalS, alignItems: 'flex-start' },
   cardBody: { display: 'flex', flexDirection: 'column', gap: tokens.spacingVerticalXXS, minWidth: 0, flexGrow: 1 },
@@ -51,9 +65,6 @@ interface SelectableGridProps<T> {
   /** Rows that cannot be ticked (for example the account's owner). */
   isSelectable?: (item: T) => boolean;
   selection: Selection<T>;
-  /** Below this the table scrolls sideways rather than squeezing its columns. */
-  minWidth?: string;
-  columnClassName?: (columnId: TableColumnDefinition<T>['columnId']) => string | undefined;
   /**
    * Sortable columns (those with a `compare`): the header cells become sort buttons. A column that compares every
    * pair as equal keeps the order of `items` (sorted by the server); narrow screens get a "Sort by" choice.
@@ -61,6 +72,12 @@ interface SelectableGridProps<T> {
   sort?: { state: GridSort; onChange: (next: GridSort) => void };
   /** Rows one line high where the cells allow it (long lists). */
   compact?: boolean;
+  /**
+   * Every column's minimum and ideal width (px): the person resizes them (drag a header's edge, or its context
+   * menu's "Resize column with arrow keys"), and the widths chosen are remembered in this browser under `list`.
+   * The minimums add up to the table's narrowest: below that it scrolls sideways rather than squeezing them.
+   */
+  columnSizes: { list: string; columns: TableColumnSizingOptions };
 }
 
 export interface GridSort {
@@ -69,6 +86,47 @@ export interface GridSort {
 }
 
 const always = () => true;
+
+/** The width of a selection cell (Fluent's checkbox column), which the columns' room leaves out. */
+const SELECTION_CELL_WIDTH = 44;
+
+/** The widest a resize handle says its column may get (Fluent sets no maximum; the value only bounds the separator's range). */
+const WIDEST_COLUMN = 2000;
+
+/**
+ * Fluent's resize handle, stating the width it sets: in keyboard mode the handle is a focusable separator, which
+ * must say its value (aria-valuenow, within aria-valuemin and aria-valuemax); Fluent's says only aria-valuetext.
+ */
+function resizeHandle(sizing: TableFeaturesState<unknown>['columnSizing_unstable'], columnId: TableColumnId): DataGridHeaderCellProps['aside'] {
+  const { aside } = sizing.getTableHeaderCellProps(columnId);
+  const column = sizing.getColumnWidths().find((candidate) => candidate.columnId === columnId);
+  if (!isValidElement(aside) || !column) return aside;
+  const width = Math.round(column.width);
+  return cloneElement(aside as ReactElement<Record<string, unknown>>, { 'aria-valuenow': width, 'aria-valuemin': column.minWidth, 'aria-valuemax': Math.max(width, WIDEST_COLUMN) });
+}
+
+/** A header cell of a resizable grid: Fluent's, with a handle that states its width (read from the grid, so it follows keyboard mode). */
+function ResizableHeaderCell(props: DataGridHeaderCellProps & { ref?: Ref<HTMLDivElement> }) {
+  const columnId = useColumnIdContext();
+  const sizing = useDataGridContext_unstable((grid) => grid.columnSizing_unstable);
+  return <DataGridHeaderCell {...props} aside={resizeHandle(sizing, columnId)} />;
+}
+
+/** An element's inner width, measured before the first paint and again whenever it changes. */
+function useInnerWidth<E extends HTMLElement>(): [RefObject<E | null>, number | undefined] {
+  const ref = useRef<E>(null);
+  const [width, setWidth] = useState<number>();
+  useLayoutEffect(() => {
+    const element = ref.current;
+    if (!element) return;
+    const measure = () => setWidth(element.clientWidth);
+    measure();
+    const observer = new ResizeObserver(measure);
+    observer.observe(element);
+    return () => observer.disconnect();
+  }, []);
+  return [ref, width];
+}
 
 /** A multi-select list: a DataGrid with a checkbox per row on wide screens, a card per item on narrow ones. */
 export function SelectableGrid<T>(props: SelectableGridProps<T>) {
@@ -84,12 +142,15 @@ function SelectableTable<T>({
   itemName,
   isSelectable = always,
   selection,
-  minWidth,
-  columnClassName,
   sort,
   compact,
+  columnSizes,
 }: SelectableGridProps<T>) {
+  const [region, regionWidth] = useInnerWidth<HTMLDivElement>();
+  const widths = useColumnWidths(columnSizes.list, columnSizes.columns, regionWidth === undefined ? undefined : regionWidth - SELECTION_CELL_WIDTH);
   const styles = useStyles();
+  const lastColumn = columns.at(-1)?.columnId;
+  const fill = (columnId: TableColumnId) => (columnId === lastColumn ? styles.fillRest : undefined);
   const { selected, setSelected } = selection;
 
   const onSelectionChange = (chosen: Set<TableRowId>) => {
@@ -104,9 +165,14 @@ function SelectableTable<T>({
 
   return (
     // Focusable, so a keyboard can scroll it sideways when the window is narrower than the table.
-    <div className={styles.scroll} tabIndex={0} role="region" aria-label={`${label} table`}>
+    <div ref={region} className={styles.scroll} tabIndex={0} role="region" aria-label={`${label} table`}>
       <DataGrid
-        style={minWidth ? { minWidth } : undefined}
+        resizableColumns
+        // Each column keeps the width it was given: widening one never narrows another; past the window the table
+        // scrolls sideways.
+        resizableColumnsOptions={{ autoFitColumns: false }}
+        columnSizingOptions={widths.sizing}
+        onColumnResize={widths.onColumnResize}
         items={items}
         columns={columns}
         getRowId={getRowId}
@@ -121,8 +187,20 @@ function SelectableTable<T>({
       >
         <DataGridHeader>
           <DataGridRow selectionCell={{ checkboxIndicator: { 'aria-label': `Select all ${label.toLowerCase()}` } }}>
-            {({ renderHeaderCell, columnId }) => (
-              <DataGridHeaderCell className={columnClassName?.(columnId)}>{renderHeaderCell()}</DataGridHeaderCell>
+            {({ renderHeaderCell, columnId }, grid) => (
+              // The keyboard's way to resize (Fluent's keyboard mode): the header's context menu (Shift+F10 or the
+              // menu key), then the arrow keys; Enter, Space, Escape or Tab ends it.
+              <Menu openOnContext>
+                <MenuTrigger>
+                  <ResizableHeaderCell className={fill(columnId)}>{renderHeaderCell()}</ResizableHeaderCell>
+                </MenuTrigger>
+                <MenuPopover>
+                  <MenuList>
+                    <MenuItem onClick={grid.columnSizing_unstable.enableKeyboardMode(columnId)}>Resize column with arrow keys</MenuItem>
+                    <MenuItem onClick={widths.reset}>Reset column widths</MenuItem>
+                  </MenuList>
+                </MenuPopover>
+              </Menu>
             )}
           </DataGridRow>
         </DataGridHeader>
@@ -134,9 +212,7 @@ function SelectableTable<T>({
                 checkboxIndicator: { 'aria-label': `Select ${itemName(item)}`, disabled: !isSelectable(item) },
               }}
             >
-              {({ renderCell, columnId }) => (
-                <DataGridCell className={columnClassName?.(columnId)}>{renderCell(item)}</DataGridCell>
-              )}
+              {({ renderCell, columnId }) => <DataGridCell className={fill(columnId)}>{renderCell(item)}</DataGridCell>}
             </DataGridRow>
           )}
         </DataGridBody>

@@ -9,6 +9,7 @@ import {
   mergeClasses,
   tokens,
   type TableColumnDefinition,
+  type TableColumnSizingOptions,
 } from '@fluentui/react-components';
 import {
   AddRegular,
@@ -48,7 +49,6 @@ const useStyles = makeStyles({
   warning: { color: tokens.colorPaletteDarkOrangeForeground1, display: 'flex', gap: '4px', alignItems: 'center' },
   muted: { color: tokens.colorNeutralForeground3 },
   empty: { maxWidth: '760px', display: 'flex', flexDirection: 'column', gap: tokens.spacingVerticalS },
-  wide: { flexGrow: 2 },
   badge: { whiteSpace: 'nowrap' },
   fit: { display: 'block', minWidth: 0, maxWidth: '100%' },
   hint: { display: 'block', marginTop: tokens.spacingVerticalL },
@@ -57,6 +57,22 @@ const useStyles = makeStyles({
 const profileId = (profile: AppProfile) => profile.id;
 const profileName = (profile: AppProfile) => profile.name;
 const byText = new Intl.Collator(undefined, { sensitivity: 'base', numeric: true });
+
+/**
+ * Column widths (px, padding aside): the ideal ones fill a 1366 px window with a time on one line; the minimums
+ * (the table's narrowest, about 1100 px with the selection boxes) are where it starts to scroll sideways instead.
+ */
+const PROFILE_COLUMN_SIZES: TableColumnSizingOptions = {
+  name: { minWidth: 120, idealWidth: 150 },
+  status: { minWidth: 150, idealWidth: 180 },
+  tenant: { minWidth: 120, idealWidth: 150 },
+  domain: { minWidth: 100, idealWidth: 100 },
+  // "U.S. Government" on one line.
+  cloud: { minWidth: 80, idealWidth: 110 },
+  authorizedBy: { minWidth: 120, idealWidth: 150 },
+  authorizedAt: { minWidth: 120, idealWidth: 153 },
+  lastCheckedAt: { minWidth: 120, idealWidth: 153 },
+};
 
 interface Message {
   intent: 'success' | 'error' | 'warning';
@@ -299,9 +315,8 @@ export function AppProfilesPage() {
           getRowId={profileId}
           itemName={profileName}
           selection={selection}
-          minWidth="1200px"
           sort={{ state: sort, onChange: setSort }}
-          columnClassName={(columnId) => (columnId === 'status' ? styles.wide : undefined)}
+          columnSizes={{ list: 'app-profiles', columns: PROFILE_COLUMN_SIZES }}
         />
       ) : null}
       {shownWork ? (

@@ -1,6 +1,7 @@
 import {
   Badge,
   Button,
+  Card,
   Dialog,
   DialogActions,
   DialogBody,
@@ -18,6 +19,7 @@ import {
   TableRow,
   Text,
   makeStyles,
+  mergeClasses,
   tokens,
 } from '@fluentui/react-components';
 import { ArrowDownloadRegular } from '@fluentui/react-icons';
@@ -28,20 +30,32 @@ import type { AuditEntry } from '../api/models';
 import { ErrorBar, Loading } from '../components/Feedback';
 import { PageHeader } from '../components/PageHeader';
 import { useDebounced } from '../components/useDebounced';
+import { TruncatedText } from '../components/TruncatedText';
 import { useLastValue } from '../components/useLastValue';
+import { NARROW, useMediaQuery } from '../components/useMediaQuery';
 import { formatTimeExact } from '../format';
 
 const useStyles = makeStyles({
   filters: { display: 'flex', flexWrap: 'wrap', gap: tokens.spacingHorizontalM, alignItems: 'flex-end' },
   scroll: { overflowX: 'auto' },
   table: { minWidth: '1000px' },
-  // The table lays columns out evenly: the time gets room for seconds and the zone, long addresses break.
+  // The table lays columns out evenly: the time gets room for seconds and the zone; long addresses are cut to one
+  // line (the whole text on hover and in Details).
   timeColumn: { width: '230px' },
   narrowColumn: { width: '110px' },
-  cell: { overflowWrap: 'anywhere' },
+  clientColumn: { width: '160px' },
+  // A phone: a card per entry, as the lists below 640 px.
+  cards: { listStyle: 'none', margin: 0, padding: 0, display: 'flex', flexDirection: 'column', gap: tokens.spacingVerticalS },
+  cardTitle: { display: 'flex', justifyContent: 'space-between', gap: tokens.spacingHorizontalS, fontWeight: tokens.fontWeightSemibold },
+  // The details' facts (below), tighter and quieter in a card.
+  cardFacts: {
+    columnGap: tokens.spacingHorizontalM,
+    rowGap: tokens.spacingVerticalXXS,
+    '& dt': { fontWeight: tokens.fontWeightRegular, color: tokens.colorNeutralForeground3 },
+  },
   facts: {
     display: 'grid',
-    gridTemplateColumns: 'max-content 1fr',
+    gridTemplateColumns: 'max-content minmax(0, 1fr)',
     columnGap: tokens.spacingHorizontalL,
     rowGap: tokens.spacingVerticalS,
     margin: 0,
@@ -119,48 +133,7 @@ export function AuditPage() {
       <ErrorBar error={audit.error} title="The audit log could not be loaded" onRetry={() => void audit.refetch()} />
       {audit.isPending ? <Loading /> : null}
       {audit.isSuccess && entries.length === 0 ? <Text>No audit entries match.</Text> : null}
-      {entries.length > 0 ? (
-        <div className={styles.scroll} tabIndex={0} role="region" aria-label="Audit log table">
-          <Table aria-label="Audit log" className={styles.table} size="small">
-            <TableHeader>
-              <TableRow>
-                <TableHeaderCell className={styles.timeColumn}>Time</TableHeaderCell>
-                <TableHeaderCell>Actor</TableHeaderCell>
-                <TableHeaderCell>Action</TableHeaderCell>
-                <TableHeaderCell>Target</TableHeaderCell>
-                <TableHeaderCell className={styles.narrowColumn}>Outcome</TableHeaderCell>
-                <TableHeaderCell>Client address</TableHeaderCell>
-                <TableHeaderCell className={styles.narrowColumn}>Details</TableHeaderCell>
-              </TableRow>
-            </TableHeader>
-            <TableBody>
-              {entries.map((entry) => (
-                <TableRow key={entry.id}>
-                  <TableCell>{formatTimeExact(entry.at)}</TableCell>
-                  <TableCell className={styles.cell}>{entry.actorEmail ?? '—'}</TableCell>
-                  <TableCell>{auditActionName(entry.action)}</TableCell>
-                  <TableCell className={styles.cell}>{target(entry)}</TableCell>
-                  <TableCell>
-                    <Badge appearance="tint" color={entry.outcome === 'success' ? 'success' : 'danger'}>
-                      {entry.outcome === 'success' ? 'Success' : 'Failure'}
-                    </Badge>
-                  </TableCell>
-                  <TableCell>{entry.clientAddress ?? '—'}</TableCell>
-                  <TableCell>
-                    <Button
-                      size="small"
-                      aria-label={`Details of ${auditActionName(entry.action)} at ${formatTimeExact(entry.at)}`}
-                      onClick={() => setShown(entry)}
-                    >
-                      Details
-                    </Button>
-                  </TableCell>
-                </TableRow>
-              ))}
-            </TableBody>
-          </Table>
-        </div>
-      ) : null}
+      {entries.length > 0 ? <AuditEntries entries={entries} onDetails={setShown} /> : null}
       {audit.hasNextPage ? (
         <Button onClick={() => audit.fetchNextPage()} disabled={audit.isFetchingNextPage}>
           Load more
@@ -168,6 +141,98 @@ export function AuditPage() {
       ) : null}
       <EntryDetails entry={shown} onClose={() => setShown(null)} />
     </>
+  );
+}
+
+/** The button that opens an entry's details, named after the entry (the rows have many "Details"). */
+function DetailsButton({ entry, onDetails }: { entry: AuditEntry; onDetails: (entry: AuditEntry) => void }) {
+  return (
+    <Button size="small" aria-label={`Details of ${auditActionName(entry.action)} at ${formatTimeExact(entry.at)}`} onClick={() => onDetails(entry)}>
+      Details
+    </Button>
+  );
+}
+
+function OutcomeBadge({ entry }: { entry: AuditEntry }) {
+  return (
+    <Badge appearance="tint" color={entry.outcome === 'success' ? 'success' : 'danger'}>
+      {entry.outcome === 'success' ? 'Success' : 'Failure'}
+    </Badge>
+  );
+}
+
+/** The entries: a table on wide screens, a card per entry on narrow ones (no sideways scrolling on a phone). */
+function AuditEntries({ entries, onDetails }: { entries: AuditEntry[]; onDetails: (entry: AuditEntry) => void }) {
+  const styles = useStyles();
+  const narrow = useMediaQuery(NARROW);
+  if (narrow) {
+    return (
+      <ul className={styles.cards} aria-label="Audit log">
+        {entries.map((entry) => (
+          <li key={entry.id}>
+            <Card size="small">
+              <div className={styles.cardTitle}>
+                <span>{auditActionName(entry.action)}</span>
+                <OutcomeBadge entry={entry} />
+              </div>
+              <dl className={mergeClasses(styles.facts, styles.cardFacts)}>
+                <dt>Time</dt>
+                <dd>{formatTimeExact(entry.at)}</dd>
+                <dt>Actor</dt>
+                <dd>{entry.actorEmail ?? '—'}</dd>
+                <dt>Target</dt>
+                <dd>{target(entry)}</dd>
+                <dt>Client address</dt>
+                <dd>{entry.clientAddress ?? '—'}</dd>
+              </dl>
+              <div>
+                <DetailsButton entry={entry} onDetails={onDetails} />
+              </div>
+            </Card>
+          </li>
+        ))}
+      </ul>
+    );
+  }
+  return (
+    <div className={styles.scroll} tabIndex={0} role="region" aria-label="Audit log table">
+      <Table aria-label="Audit log" className={styles.table} size="small">
+        <TableHeader>
+          <TableRow>
+            <TableHeaderCell className={styles.timeColumn}>Time</TableHeaderCell>
+            <TableHeaderCell>Actor</TableHeaderCell>
+            <TableHeaderCell>Action</TableHeaderCell>
+            <TableHeaderCell>Target</TableHeaderCell>
+            <TableHeaderCell className={styles.narrowColumn}>Outcome</TableHeaderCell>
+            <TableHeaderCell className={styles.clientColumn}>Client address</TableHeaderCell>
+            <TableHeaderCell className={styles.narrowColumn}>Details</TableHeaderCell>
+          </TableRow>
+        </TableHeader>
+        <TableBody>
+          {entries.map((entry) => (
+            <TableRow key={entry.id}>
+              <TableCell>{formatTimeExact(entry.at)}</TableCell>
+              <TableCell>
+                <TruncatedText text={entry.actorEmail ?? '—'} />
+              </TableCell>
+              <TableCell>{auditActionName(entry.action)}</TableCell>
+              <TableCell>
+                <TruncatedText text={target(entry)} />
+              </TableCell>
+              <TableCell>
+                <OutcomeBadge entry={entry} />
+              </TableCell>
+              <TableCell>
+                <TruncatedText text={entry.clientAddress ?? '—'} />
+              </TableCell>
+              <TableCell>
+                <DetailsButton entry={entry} onDetails={onDetails} />
+              </TableCell>
+            </TableRow>
+          ))}
+        </TableBody>
+      </Table>
+    </div>
   );
 }
 
