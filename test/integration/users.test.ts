@@ -355,7 +355,7 @@ describe.each(testEngines())('user management on %s', (engine) => {
       expect(deleted.body.deleted).toEqual([profileId]);
     });
 
-    it('lists each group with its member count and last download time, counted in the list query itself', async () => {
+    it('lists each group with its member count and last download time, kept on the group as its members change', async () => {
       const { client, profileId, partnerId } = await contosoAdmin();
       // A group of this test's own, so removing a member changes no other test's group.
       const created = await sandbox(`/tenants/${CONTOSO.id}/groups`, 'POST', { displayName: 'Count Crew', mail: 'count-crew@contoso.com', members: ['alex@contoso.com', 'adele@contoso.com', 'Sales EMEA'] });
@@ -393,6 +393,20 @@ describe.each(testEngines())('user management on %s', (engine) => {
         ['sales@contoso.com', 2],
       ]);
       expect(queries).toBe(1);
+
+      // A live check at sign-in that finds a person joined or left a group moves that group's count by one.
+      const store = createUserStore(db(), engine);
+      const crewId = idOf('count-crew@contoso.com');
+      const countOf = async () => (await listed())['count-crew@contoso.com'].memberCount;
+      await store.setPersonMemberships(partnerId, 'f00dcafe-0000-4000-8000-000000000001', [crewId], []);
+      expect(await countOf()).toBe(3);
+      // The same finding again changes nothing.
+      await store.setPersonMemberships(partnerId, 'f00dcafe-0000-4000-8000-000000000001', [crewId], []);
+      expect(await countOf()).toBe(3);
+      await store.setPersonMemberships(partnerId, 'f00dcafe-0000-4000-8000-000000000001', [], [crewId]);
+      expect(await countOf()).toBe(2);
+      const stored = await db().selectFrom('group_members').select((eb) => eb.fn.countAll().as('n')).where('group_user_id', '=', crewId).executeTakeFirstOrThrow();
+      expect(Number(stored.n)).toBe(2);
     });
 
     it('leaves progress and the error visible when the download fails, audits it, and a restart completes it', async () => {

@@ -15,12 +15,13 @@ import * as m013 from './migrations/013_job_queue';
 import * as m014 from './migrations/014_webhooks';
 import * as m015 from './migrations/015_user_list_sort';
 import * as m016 from './migrations/016_email_display_names';
+import * as m017 from './migrations/017_group_member_count';
 
 /**
  * The numbered migrations, listed explicitly so they run the same from source (tsx) and from tests.
  * Append new ones; never edit one that has landed.
  */
-const migrations: Record<string, Migration> = {
+export const migrations: Record<string, Migration> = {
   '001_foundation': m001,
   '002_app_profiles': m002,
   '003_user_management': m003,
@@ -36,6 +37,7 @@ const migrations: Record<string, Migration> = {
   '014_webhooks': m014,
   '015_user_list_sort': m015,
   '016_email_display_names': m016,
+  '017_group_member_count': m017,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -39,6 +39,8 @@ export interface UsersTable {
   sync_done?: number | null;
   sync_total?: number | null;
   last_synced_at?: string | null;
+  /** Group entries: members stored in group_members, kept as they change (migration 017; null for people). */
+  member_count?: number | null;
   /** A member's record created at first sign-in through an added group (removed with the group). */
   via_group_id?: string | null;
   // Added by migration 007:

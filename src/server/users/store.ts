@@ -1,27 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { sql, type Expression, type ExpressionBuilder, type SqlBool } from 'kysely';
 import { isUniqueViolation, type Db, type Engine } from '../db/database';
-import type { GroupMembersTable, UsersTable } from '../db/tables';
+import type { UsersTable } from '../db/tables';
 import { containing } from '../db/like';
 
 export type UserRow = UsersTable;
 /** The columns a list page shows (and pages by): no password hash or activation token read per row. */
-const LIST_COLUMNS = ['id', 'email', 'email_key', 'display_name', 'role', 'is_owner', 'sign_in_type', 'kind', 'status', 'app_profile_id', 'created_at', 'sync_done', 'sync_total', 'last_synced_at', 'via_group_id', 'download_failed_at', 'download_failure'] as const;
-export type UserListRow = Pick<UserRow, (typeof LIST_COLUMNS)[number]> & { app_profile_name: string | null; member_count: number | string | null };
+const LIST_COLUMNS = ['id', 'email', 'email_key', 'display_name', 'role', 'is_owner', 'sign_in_type', 'kind', 'status', 'app_profile_id', 'created_at', 'sync_done', 'sync_total', 'last_synced_at', 'member_count', 'via_group_id', 'download_failed_at', 'download_failure'] as const;
+export type UserListRow = Pick<UserRow, (typeof LIST_COLUMNS)[number]> & { app_profile_name: string | null };
 const listColumns = LIST_COLUMNS.map((c) => `u.${c}` as const);
-
-/**
- * A group row's stored members (null for a person), counted in the list's own query: one correlated count per
- * group row, read from group_members' primary key (group_user_id first) without touching its rows.
- */
-const memberCount = (eb: ExpressionBuilder<{ u: UsersTable; group_members: GroupMembersTable }, 'u'>) =>
-  eb
-    .case()
-    .when('u.kind', '=', 'group')
-    .then(eb.selectFrom('group_members as gm').select((count) => count.fn.countAll<number | string>().as('n')).whereRef('gm.group_user_id', '=', 'u.id'))
-    .else(null)
-    .end()
-    .as('member_count');
 
 /** The columns a users list may be sorted by (API names); each pages by a keyset cursor (value, email). */
 export const USER_SORT_KEYS = ['email', 'name', 'role', 'signInType', 'status'] as const;
@@ -182,7 +169,7 @@ function listQueries(db: Db) {
         .selectFrom('users as u')
         .leftJoin('app_profiles as p', (j) => j.onRef('p.id', '=', 'u.app_profile_id').onRef('p.partner_id', '=', 'u.partner_id'))
         .select(listColumns)
-        .select(['p.name as app_profile_name', memberCount])
+        .select('p.name as app_profile_name')
         .where(listFilter(query, partnerId));
       if (query.cursor) {
         const after = decodeUserCursor(query.cursor, sort, order);
@@ -222,7 +209,7 @@ function entryQueries(db: Db) {
         .selectFrom('users as u')
         .leftJoin('app_profiles as p', (j) => j.onRef('p.id', '=', 'u.app_profile_id').onRef('p.partner_id', '=', 'u.partner_id'))
         .select(listColumns)
-        .select(['p.name as app_profile_name', memberCount])
+        .select('p.name as app_profile_name')
         .where('u.partner_id', '=', partnerId)
         .where('u.id', 'in', ids)
         .execute()) as UserListRow[];
@@ -396,7 +383,7 @@ function memberQueries(db: Db, engine: Engine) {
           .where('partner_id', '=', partnerId)
           .where('group_user_id', '=', groupUserId)
           .executeTakeFirstOrThrow();
-        await trx.updateTable('users').set({ last_synced_at: syncedAt }).where('partner_id', '=', partnerId).where('id', '=', groupUserId).execute();
+        await trx.updateTable('users').set({ last_synced_at: syncedAt, member_count: Number(members) }).where('partner_id', '=', partnerId).where('id', '=', groupUserId).execute();
         return { removed: Number(removed.numDeletedRows), members: Number(members) };
       });
     },
@@ -412,21 +399,41 @@ function memberQueries(db: Db, engine: Engine) {
         const added = [...members].filter((id) => !existing.has(id));
         await deleteMembers(partnerId, groupUserId, gone, trx);
         await insertMembers(partnerId, groupUserId, added, trx);
-        await trx.updateTable('users').set({ last_synced_at: syncedAt }).where('partner_id', '=', partnerId).where('id', '=', groupUserId).execute();
+        await trx.updateTable('users').set({ last_synced_at: syncedAt, member_count: members.size }).where('partner_id', '=', partnerId).where('id', '=', groupUserId).execute();
         return { added: added.length, removed: gone.length };
       });
     },
 
-    /** One person's rows of the membership index after a live check at sign-in: in these groups, not in those. */
+    /**
+     * One person's rows of the membership index after a live check at sign-in: in these groups, not in those.
+     * The groups whose rows changed have their member count moved by one, in the same transaction.
+     */
     async setPersonMemberships(partnerId: string, objectId: string, inGroups: string[], notInGroups: string[]): Promise<void> {
-      if (notInGroups.length > 0) await db.deleteFrom('group_members').where('partner_id', '=', partnerId).where('group_user_id', 'in', notInGroups).where('member_object_id', '=', objectId).execute();
-      if (inGroups.length > 0) {
-        await db
-          .insertInto('group_members')
-          .values(inGroups.map((group_user_id) => ({ partner_id: partnerId, group_user_id, member_object_id: objectId })))
-          .onConflict((oc) => oc.columns(['group_user_id', 'member_object_id']).doNothing())
-          .execute();
-      }
+      if (notInGroups.length === 0 && inGroups.length === 0) return;
+      await db.transaction().execute(async (trx) => {
+        const left =
+          notInGroups.length === 0
+            ? []
+            : await trx.deleteFrom('group_members').where('partner_id', '=', partnerId).where('group_user_id', 'in', notInGroups).where('member_object_id', '=', objectId).returning('group_user_id').execute();
+        const joined =
+          inGroups.length === 0
+            ? []
+            : await trx
+                .insertInto('group_members')
+                .values(inGroups.map((group_user_id) => ({ partner_id: partnerId, group_user_id, member_object_id: objectId })))
+                .onConflict((oc) => oc.columns(['group_user_id', 'member_object_id']).doNothing())
+                .returning('group_user_id')
+                .execute();
+        for (const [rows, change] of [[left, -1], [joined, 1]] as const) {
+          if (rows.length === 0) continue;
+          await trx
+            .updateTable('users')
+            .set((eb) => ({ member_count: eb(eb.fn.coalesce('member_count', eb.lit(0)), '+', change) }))
+            .where('partner_id', '=', partnerId)
+            .where('id', 'in', rows.map((r) => r.group_user_id))
+            .execute();
+        }
+      });
     },
 
   };
