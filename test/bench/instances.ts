@@ -1,0 +1,58 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import path from 'node:path';
+import { freePort } from '../support/portal-process';
+
+/**
+ * Portal instances as deployed behind a load balancer: each `node --import tsx src/server/main.ts` in its own
+ * process, all with the same environment (one PostgreSQL, one PUBLIC_URL, one key, one shared sandbox), each
+ * on its own port. Logging stays at the deployed default ("info"), written to /dev/null.
+ */
+export interface PortalInstance {
+  url: string;
+  pid: number;
+  stop(): Promise<void>;
+}
+
+const REPO_ROOT = path.resolve(import.meta.dirname, '../..');
+
+export async function startPortalProcesses(count: number, env: Record<string, string>): Promise<PortalInstance[]> {
+  const started = await Promise.allSettled(Array.from({ length: count }, () => startPortalProcess(env)));
+  const instances = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
+  const failed = started.find((s) => s.status === 'rejected');
+  if (failed) {
+    await Promise.all(instances.map((i) => i.stop()));
+    throw failed.reason;
+  }
+  return instances;
+}
+
+async function startPortalProcess(env: Record<string, string>): Promise<PortalInstance> {
+  const port = await freePort();
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server/main.ts'], {
+    cwd: REPO_ROOT,
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let errors = '';
+  child.stderr!.on('data', (chunk: Buffer) => (errors = (errors + chunk.toString()).slice(-4000)));
+  const exited = once(child, 'exit');
+  let ended = false;
+  void exited.then(() => (ended = true));
+  const url = `http://127.0.0.1:${port}`;
+  const stop = async () => {
+    if (ended) return;
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+    await exited;
+    clearTimeout(timer);
+  };
+  for (const deadline = Date.now() + 90_000; ; await new Promise((resolve) => setTimeout(resolve, 250))) {
+    if (ended) throw new Error(`a portal instance ended during start-up: ${errors}`);
+    if (Date.now() > deadline) {
+      await stop();
+      throw new Error(`a portal instance was not ready in 90 s: ${errors}`);
+    }
+    if (await fetch(`${url}/readyz`).then((r) => r.ok, () => false)) return { url, pid: child.pid!, stop };
+  }
+}

@@ -1,0 +1,226 @@
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { openDatabase } from '../../src/server/db/database';
+import { APP_PROFILE_REFRESH_SCOPES } from '../../src/server/microsoft/permissions';
+import { signUpPartner } from '../support/api-client';
+import { AdminBrowser, SAMPLE_PASSWORD } from '../support/microsoft-round-trip';
+import { SandboxUserAgent } from '../support/sandbox-user-agent';
+import { newKey, sharedStorage, startInstance } from '../support/instances';
+import { freePort } from '../support/portal-process';
+import { startPortalProcesses } from './instances';
+import { generatedTenant, processMemory, sandboxControl, startSandboxProcess } from './support';
+import type { BenchRow } from './types';
+
+/**
+ * The health sweep at ten times today's size (issue 11): 50,000 active profiles (BENCH_PROFILES) on one
+ * PostgreSQL, three portal instances in their own processes sharing it and one sandbox cloud (its own process).
+ * One sweep interval runs; the sandbox's counters and the database show every profile refreshed exactly once,
+ * and the sweep's wall time is compared with a bare script asking the sandbox for the same refreshes at the
+ * same concurrency, in the same run.
+ */
+const PROFILES = Number(process.env.BENCH_PROFILES ?? 50_000);
+const INSTANCES = 3;
+/** The scheduled sweep's concurrency (its default); the bare script uses the same. */
+const CONCURRENCY = 16;
+/**
+ * The sandbox keeps the 20 most recent refresh tokens per app and user; each profile's token is refreshed
+ * once by the baseline and once by the sweep, so one user carries at most 6 profiles (5 leaves room).
+ */
+const PROFILES_PER_USER = 5;
+const TENANT = { id: '5a0c7d1e-2b3f-4c5d-8e9f-0a1b2c3d4e5f', domain: 'scale.example' };
+
+export default async function severalInstancesBench(): Promise<BenchRow[]> {
+  if (process.env.BENCH_DATABASE_URL) process.env.TEST_DATABASE_URL ??= process.env.BENCH_DATABASE_URL;
+  if (!process.env.TEST_DATABASE_URL) {
+    console.log('  skipped: several instances need PostgreSQL (set TEST_DATABASE_URL or BENCH_DATABASE_URL)');
+    return [];
+  }
+  const users = Math.ceil(PROFILES / PROFILES_PER_USER);
+  const dir = mkdtempSync(path.join(tmpdir(), 'tenantgate-bench-'));
+  const fixturePath = path.join(dir, 'fixture.json');
+  writeFileSync(fixturePath, JSON.stringify({ tenants: [generatedTenant(TENANT.id, 'Scale Ltd', TENANT.domain, { users, groups: 0, groupsPerUser: 0, nesting: 0, seed: 7 })] }));
+  const storage = await sharedStorage('postgres');
+  const sandbox = await startSandboxProcess(fixturePath).catch(async (error: unknown) => {
+    await storage.drop();
+    throw error;
+  });
+  // The load balancer's address; the portal that seeds the database listens there, the instances behind it.
+  const setupPort = await freePort();
+  const env = {
+    ...storage.env,
+    TENANTGATE_SANDBOX_URL: sandbox.baseUrl,
+    TENANTGATE_ENCRYPTION_KEYS: newKey('bench'),
+    PUBLIC_URL: `http://127.0.0.1:${setupPort}`,
+    // One sweep in the measured window: the next is a day away, and nothing else is due during it.
+    TENANTGATE_HEALTH_CHECK_INTERVAL_MINUTES: String(24 * 60),
+    TENANTGATE_DIRECTORY_SYNC_INTERVAL_MINUTES: String(24 * 60),
+  };
+  const control = sandboxControl(sandbox.baseUrl);
+  try {
+    const { refresh, tokens } = await seedProfiles(env, setupPort, sandbox.clouds.global.login);
+
+    // Baseline: the same refreshes asked of the sandbox by a bare script, at the sweep's concurrency.
+    const baselineStart = performance.now();
+    await pool(PROFILES, CONCURRENCY, (i) => refresh(tokens[i]).then(() => undefined));
+    const baselineMs = performance.now() - baselineStart;
+
+    await control('POST', '/requests/reset', {});
+    const { db, close } = openDatabase({ databaseUrl: storage.env.DATABASE_URL, dataDir: storage.dataDir });
+    // The last sweep ran "just now", so none is due while the instances start (a start-up competes for the
+    // CPU with the sweep); once all three serve, it ran a day ago: the next tick of one of them (≤ 30 s) runs it.
+    const lastSweep = (at: Date) =>
+      db.insertInto('job_leases').values({ name: 'app-profile-health', holder: null, lease_until: new Date(0).toISOString(), last_run_at: at.toISOString() }).onConflict((oc) => oc.column('name').doUpdateSet({ last_run_at: at.toISOString() })).execute();
+    await lastSweep(new Date());
+    const instances = await startPortalProcesses(INSTANCES, env);
+    let sweep: Awaited<ReturnType<typeof timeSweep>>;
+    const peakRssMb: number[] = [];
+    try {
+      const dueSince = new Date(Date.now() - 24 * 3600_000);
+      await lastSweep(dueSince);
+      sweep = await timeSweep(db, dueSince.toISOString());
+      // Past several ticks of all three: no instance starts the sweep again within the interval.
+      await new Promise((resolve) => setTimeout(resolve, 5_000));
+      const runs = await db.selectFrom('job_leases').select('last_run_at').where('name', '=', 'app-profile-health').executeTakeFirstOrThrow();
+      if (runs.last_run_at !== sweep.startedAt) throw new Error('the sweep ran again within its interval');
+      for (const instance of instances) peakRssMb.push(processMemory(instance.pid).peakRssMb);
+    } finally {
+      await Promise.all(instances.map((i) => i.stop()));
+    }
+
+    // Exactly once: the identity platform answered PROFILES refreshes, and every profile holds a rotated token
+    // checked during the sweep. N refreshes covering N distinct profiles leaves none refreshed twice.
+    const usage = await control<{ refreshes?: number; tokenRequests?: number }>('GET', `/requests?tenantId=${TENANT.id}`);
+    const profiles = await db
+      .selectFrom('app_profiles')
+      .select((eb) => [eb.fn.countAll<string>().as('all'), eb.fn.count<string>('id').filterWhere('token_used_at', '>=', sweep.startedAt).filterWhere('status', '=', 'active').as('refreshed')])
+      .where('name', 'like', 'Profile %')
+      .executeTakeFirstOrThrow();
+    await close();
+    const refreshed = Number(profiles.refreshed);
+    console.log(`  sandbox: ${usage.refreshes} refreshes, ${usage.tokenRequests} token requests; database: ${refreshed} of ${profiles.all} profiles refreshed by the sweep`);
+    const exactlyOnce = usage.refreshes === PROFILES && usage.tokenRequests === PROFILES && refreshed === PROFILES;
+    const ratio = sweep.ms / baselineMs;
+    const label = PROFILES.toLocaleString('en-US');
+    return [
+      { name: `bare script: ${label} refreshes at the sandbox, concurrency ${CONCURRENCY}`, value: baselineMs / 1000, unit: 's', target: 'baseline', ok: true },
+      { name: `health sweep over ${label} profiles, ${INSTANCES} instances on one PostgreSQL`, value: sweep.ms / 1000, unit: 's', target: '-', ok: true },
+      { name: 'sweep / bare refreshes', value: ratio, unit: 'ratio', target: '≤ 1.3', ok: ratio <= 1.3 },
+      { name: `profiles refreshed exactly once (sandbox refreshes ${usage.refreshes}, rotated in the database ${refreshed})`, value: exactlyOnce ? PROFILES : 0, unit: 'profiles', target: `= ${label}`, ok: exactlyOnce },
+      { name: 'sweep runs in the interval', value: sweep.runs, unit: 'runs', target: '= 1', ok: sweep.runs === 1 },
+      { name: `peak RSS of the ${INSTANCES} instances (largest: the one that swept)`, value: Math.max(...peakRssMb), unit: 'MB', target: 'reported', ok: true },
+    ];
+  } finally {
+    sandbox.stop();
+    await storage.drop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Seeds PROFILES active profiles, each of its own partner, each with its own refresh token issued to the
+ * portal's app for one of the tenant's users (PROFILES_PER_USER per user), last checked a day ago. A portal
+ * in this process migrates the database, registers the shared app and has the tenant's administrator consent
+ * for the organization; then each user signs in once and refreshes to get the rest of its tokens.
+ */
+async function seedProfiles(env: Record<string, string>, port: number, login: string) {
+  const portal = await startInstance(env, { port });
+  try {
+    const { db, secretBox } = portal.services;
+    const app = portal.services.microsoft.apps.global!;
+    const tokenUrl = `${login}/${TENANT.id}/oauth2/v2.0/token`;
+    const refresh = async (refreshToken: string): Promise<string> => {
+      const body = new URLSearchParams({ grant_type: 'refresh_token', refresh_token: refreshToken, client_id: app.clientId, client_secret: app.clientSecret, scope: APP_PROFILE_REFRESH_SCOPES.join(' ') });
+      const res = await fetch(tokenUrl, { method: 'POST', body });
+      if (!res.ok) throw new Error(`refresh failed: ${res.status} ${await res.text()}`);
+      return ((await res.json()) as { refresh_token: string }).refresh_token;
+    };
+    const owner = await signUpPartner(portal.url, 'Bench Partner');
+    const created = await new AdminBrowser(owner.client).createProfile('Seed', { email: `admin@${TENANT.domain}`, password: SAMPLE_PASSWORD, consent: 'accept' });
+    if (created.result !== 'created') throw new Error(`the seed profile was not created: ${created.location}`);
+    const seed = await db.selectFrom('app_profiles').selectAll().where('id', '=', created.profileId!).executeTakeFirstOrThrow();
+
+    const started = performance.now();
+    const users = Math.ceil(PROFILES / PROFILES_PER_USER);
+    const tokens: string[] = new Array(PROFILES);
+    const redirectUri = `${env.PUBLIC_URL}/auth/microsoft/callback`;
+    await pool(users, CONCURRENCY, async (u) => {
+      let token = await signInForToken({ login, clientId: app.clientId, clientSecret: app.clientSecret, redirectUri }, `user${u + 1}@${TENANT.domain}`);
+      for (let k = 0; k < PROFILES_PER_USER && u * PROFILES_PER_USER + k < PROFILES; k++) {
+        tokens[u * PROFILES_PER_USER + k] = token;
+        if (k < PROFILES_PER_USER - 1) token = await refresh(token);
+      }
+    });
+    console.log(`  ${users} users signed in and ${PROFILES} refresh tokens issued in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+
+    const old = new Date(Date.now() - 86400_000).toISOString();
+    for (let start = 0; start < PROFILES; start += 1000) {
+      const partners = [];
+      const profiles = [];
+      for (let i = start; i < Math.min(start + 1000, PROFILES); i++) {
+        const partnerId = randomUUID();
+        const id = randomUUID();
+        partners.push({ id: partnerId, name: `Bench ${i}`, created_at: old });
+        profiles.push({ ...seed, id, partner_id: partnerId, name: `Profile ${i}`, name_key: `profile ${i}`, refresh_token_sealed: secretBox.seal(tokens[i], `app-profile:${id}:refresh-token`), last_checked_at: old, token_used_at: old });
+      }
+      await db.insertInto('partners').values(partners).execute();
+      await db.insertInto('app_profiles').values(profiles).execute();
+    }
+    // The seed profile is not part of the sweep measured.
+    await db.updateTable('app_profiles').set({ last_checked_at: new Date(Date.now() + 86400_000).toISOString() }).where('id', '=', seed.id).execute();
+    return { refresh, tokens };
+  } finally {
+    await portal.close();
+  }
+}
+
+/** One user signs in to the app (authorization code with PKCE, tenant-wide consent given) and redeems the code. */
+async function signInForToken(app: { login: string; clientId: string; clientSecret: string; redirectUri: string }, email: string): Promise<string> {
+  const verifier = randomBytes(32).toString('base64url');
+  const authorize = new URL(`${app.login}/${TENANT.id}/oauth2/v2.0/authorize`);
+  authorize.search = new URLSearchParams({
+    client_id: app.clientId,
+    response_type: 'code',
+    redirect_uri: app.redirectUri,
+    scope: APP_PROFILE_REFRESH_SCOPES.join(' '),
+    state: randomUUID(),
+    code_challenge: createHash('sha256').update(verifier).digest('base64url'),
+    code_challenge_method: 'S256',
+    login_hint: email,
+  }).toString();
+  const redirect = await new SandboxUserAgent().authorize(authorize, { email, password: SAMPLE_PASSWORD });
+  const code = redirect.searchParams.get('code');
+  if (!code) throw new Error(`${email} got no code: ${redirect.searchParams.get('error_description')}`);
+  const body = new URLSearchParams({ grant_type: 'authorization_code', code, redirect_uri: app.redirectUri, code_verifier: verifier, client_id: app.clientId, client_secret: app.clientSecret });
+  const res = await fetch(`${app.login}/${TENANT.id}/oauth2/v2.0/token`, { method: 'POST', body });
+  if (!res.ok) throw new Error(`code redemption failed: ${res.status} ${await res.text()}`);
+  return ((await res.json()) as { refresh_token: string }).refresh_token;
+}
+
+/**
+ * Waits for the sweep's run, seen in `job_leases`: claimed (a new `last_run_at`) and released (no holder).
+ * Answers its wall time from the claim to the release (polled every 100 ms), and how many runs were seen.
+ */
+async function timeSweep(db: ReturnType<typeof openDatabase>['db'], dueSince: string): Promise<{ ms: number; runs: number; startedAt: string }> {
+  const runs = new Set<string>();
+  for (const deadline = Date.now() + 60 * 60_000; Date.now() < deadline; await new Promise((resolve) => setTimeout(resolve, 100))) {
+    const lease = await db.selectFrom('job_leases').select(['holder', 'last_run_at']).where('name', '=', 'app-profile-health').executeTakeFirst();
+    if (!lease?.last_run_at || lease.last_run_at === dueSince) continue;
+    runs.add(lease.last_run_at);
+    if (lease.holder === null) {
+      const releasedAt = Date.now();
+      return { ms: releasedAt - Date.parse(lease.last_run_at), runs: runs.size, startedAt: lease.last_run_at };
+    }
+  }
+  throw new Error('the sweep did not finish within an hour');
+}
+
+async function pool(count: number, concurrency: number, work: (i: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < count) await work(next++);
+    }),
+  );
+}
