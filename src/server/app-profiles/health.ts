@@ -198,12 +198,14 @@ export function createProfileHealth(deps: ProfileHealthDeps) {
       const checkedBefore = new Date(clock().getTime() - options.olderThanMs).toISOString();
       const totals = { checked: 0, expired: 0, unreachable: 0 };
       let afterId: string | null = null;
+      // A batch is written while the next one refreshes (one write at a time): no refresh waits on a write.
+      let writing: Promise<void> = Promise.resolve();
       for (;;) {
         const rows = await store.dueForCheck(checkedBefore, batchSize, afterId);
         if (rows.length === 0) break;
         afterId = rows.at(-1)!.id;
-        // Rotated tokens of a batch are written in one transaction: one commit instead of hundreds. A
-        // crash before it loses only rotations, and the previous refresh tokens stay valid at Microsoft.
+        // Rotated tokens of a batch are written in one transaction: one commit instead of hundreds. A crash
+        // loses only rotations (of two batches at most); the previous refresh tokens stay valid at Microsoft.
         const pending: RefreshUpdate[] = [];
         const deferWrite: RefreshWrite = async (row, changes) => void pending.push(asUpdate(row, changes));
         const unrefreshed: AppProfileRow[] = [];
@@ -219,9 +221,11 @@ export function createProfileHealth(deps: ProfileHealthDeps) {
             } else throw error;
           }
         });
-        await store.recordRefreshes(pending);
-        await warnBeforeLapse(unrefreshed, notify, clock());
+        await writing;
+        writing = store.recordRefreshes(pending).then(() => warnBeforeLapse(unrefreshed, notify, clock()));
+        writing.catch(() => undefined); // awaited later: not an unhandled rejection meanwhile
       }
+      await writing;
       return totals;
     },
   };
