@@ -4,7 +4,7 @@ import { signUpPartner } from '../support/api-client';
 import { AdminBrowser, CONTOSO, SAMPLE_PASSWORD } from '../support/microsoft-round-trip';
 import { startTestPortal } from '../support/portal';
 import { SAMPLE_FIXTURE_PATH } from '../../src/sandbox-cloud/index';
-import { startSandboxProcess } from './support';
+import { insertProfilesOfOwnPartners, startSandboxProcess } from './support';
 import type { BenchRow } from './types';
 
 const PROFILES = 5_000;
@@ -44,20 +44,7 @@ export default async function appProfilesBench(): Promise<BenchRow[]> {
     await pool(PROFILES, async (i) => {
       tokens[i] = await refresh(seedToken);
     });
-    const now = new Date().toISOString();
-    const old = new Date(Date.now() - 86400_000).toISOString();
-    for (let start = 0; start < PROFILES; start += 500) {
-      const partners = [];
-      const profiles = [];
-      for (let i = start; i < Math.min(start + 500, PROFILES); i++) {
-        const partnerId = randomUUID();
-        const id = randomUUID();
-        partners.push({ id: partnerId, name: `Bench ${i}`, created_at: now });
-        profiles.push({ ...seed, id, partner_id: partnerId, name: `Profile ${i}`, name_key: `profile ${i}`, refresh_token_sealed: secretBox.seal(tokens[i], `app-profile:${id}:refresh-token`), last_checked_at: old });
-      }
-      await db.insertInto('partners').values(partners).execute();
-      await db.insertInto('app_profiles').values(profiles).execute();
-    }
+    await insertProfilesOfOwnPartners(db, secretBox, seed, tokens, new Date(Date.now() - 86400_000).toISOString());
 
     // Baseline: the sandbox answering the same 5,000 refreshes to a bare script. Baseline and sweep run
     // alternately twice and the totals are compared, so a busy moment of the machine hits both.

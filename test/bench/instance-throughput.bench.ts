@@ -1,10 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import { signUpPartner } from '../support/api-client';
-import { newKey, sharedStorage, startInstance } from '../support/instances';
-import { freePort } from '../support/portal-process';
+import { sharedStorage, startInstance } from '../support/instances';
 import { SAMPLE_FIXTURE_PATH } from '../../src/sandbox-cloud/index';
-import { startPortalProcesses, type PortalInstance } from './instances';
+import { sharedInstanceEnv, startPortalProcesses, type PortalInstance } from './instances';
 import { hammer, type Load } from './read-paths/load';
 import { startSandboxProcess } from './support';
 import type { BenchRow } from './types';
@@ -35,16 +34,9 @@ export default async function instanceThroughputBench(): Promise<BenchRow[]> {
   try {
     // Instances behind one load balancer share the sandbox cloud, as they would share Microsoft.
     sandbox = await startSandboxProcess(SAMPLE_FIXTURE_PATH);
-    const setupPort = await freePort();
-    const env = {
-      ...storage.env,
-      TENANTGATE_SANDBOX_URL: sandbox.baseUrl,
-      TENANTGATE_ENCRYPTION_KEYS: newKey('bench'),
-      PUBLIC_URL: `http://127.0.0.1:${setupPort}`,
-      TENANTGATE_RATE_LIMIT_PASSWORD_PER_MINUTE: '100000',
-      TENANTGATE_RATE_LIMIT_ANONYMOUS_PER_MINUTE: '100000',
-    };
-    const cookie = await seed(env, setupPort);
+    const shared = await sharedInstanceEnv(storage.env, sandbox.baseUrl);
+    const env = { ...shared.env, TENANTGATE_RATE_LIMIT_PASSWORD_PER_MINUTE: '100000', TENANTGATE_RATE_LIMIT_ANONYMOUS_PER_MINUTE: '100000' };
+    const cookie = await seed(env, shared.setupPort);
     instances = await startPortalProcesses(2, env);
     const [first, second] = instances;
 

@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import path from 'node:path';
+import { newKey } from '../support/instances';
 import { freePort } from '../support/portal-process';
 
 /**
@@ -16,8 +17,9 @@ export interface PortalInstance {
 
 const REPO_ROOT = path.resolve(import.meta.dirname, '../..');
 
-export async function startPortalProcesses(count: number, env: Record<string, string>): Promise<PortalInstance[]> {
-  const started = await Promise.allSettled(Array.from({ length: count }, () => startPortalProcess(env)));
+/** `nodeArgs`: e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` for a CPU profile of each instance, written when it stops. */
+export async function startPortalProcesses(count: number, env: Record<string, string>, nodeArgs: string[] = []): Promise<PortalInstance[]> {
+  const started = await Promise.allSettled(Array.from({ length: count }, () => startPortalProcess(env, nodeArgs)));
   const instances = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
   const failed = started.find((s) => s.status === 'rejected');
   if (failed) {
@@ -27,9 +29,9 @@ export async function startPortalProcesses(count: number, env: Record<string, st
   return instances;
 }
 
-async function startPortalProcess(env: Record<string, string>): Promise<PortalInstance> {
+async function startPortalProcess(env: Record<string, string>, nodeArgs: string[]): Promise<PortalInstance> {
   const port = await freePort();
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server/main.ts'], {
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', 'src/server/main.ts'], {
     cwd: REPO_ROOT,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'ignore', 'pipe'],
@@ -55,4 +57,14 @@ async function startPortalProcess(env: Record<string, string>): Promise<PortalIn
     }
     if (await fetch(`${url}/readyz`).then((r) => r.ok, () => false)) return { url, pid: child.pid!, stop };
   }
+}
+
+/**
+ * The environment all instances share: the storage, the shared sandbox cloud, one key and one PUBLIC_URL (the
+ * load balancer's address, at `setupPort`: a portal started there in the bench process seeds the database).
+ */
+export async function sharedInstanceEnv(storageEnv: Record<string, string>, sandboxUrl: string): Promise<{ env: Record<string, string>; setupPort: number }> {
+  const setupPort = await freePort();
+  const env = { ...storageEnv, TENANTGATE_SANDBOX_URL: sandboxUrl, TENANTGATE_ENCRYPTION_KEYS: newKey('bench'), PUBLIC_URL: `http://127.0.0.1:${setupPort}` };
+  return { env, setupPort };
 }

@@ -3,14 +3,14 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { openDatabase } from '../../src/server/db/database';
+import { mapPool } from '../../src/server/jobs/pool';
 import { APP_PROFILE_REFRESH_SCOPES } from '../../src/server/microsoft/permissions';
 import { signUpPartner } from '../support/api-client';
 import { AdminBrowser, SAMPLE_PASSWORD } from '../support/microsoft-round-trip';
 import { SandboxUserAgent } from '../support/sandbox-user-agent';
-import { newKey, sharedStorage, startInstance } from '../support/instances';
-import { freePort } from '../support/portal-process';
-import { startPortalProcesses } from './instances';
-import { generatedTenant, processMemory, sandboxControl, startSandboxProcess } from './support';
+import { sharedStorage, startInstance } from '../support/instances';
+import { sharedInstanceEnv, startPortalProcesses } from './instances';
+import { generatedTenant, insertProfilesOfOwnPartners, processMemory, sandboxControl, startSandboxProcess } from './support';
 import type { BenchRow } from './types';
 
 /**
@@ -46,13 +46,10 @@ export default async function severalInstancesBench(): Promise<BenchRow[]> {
     await storage.drop();
     throw error;
   });
-  // The load balancer's address; the portal that seeds the database listens there, the instances behind it.
-  const setupPort = await freePort();
+  const shared = await sharedInstanceEnv(storage.env, sandbox.baseUrl);
+  const setupPort = shared.setupPort;
   const env = {
-    ...storage.env,
-    TENANTGATE_SANDBOX_URL: sandbox.baseUrl,
-    TENANTGATE_ENCRYPTION_KEYS: newKey('bench'),
-    PUBLIC_URL: `http://127.0.0.1:${setupPort}`,
+    ...shared.env,
     // One sweep in the measured window: the next is a day away, and nothing else is due during it.
     TENANTGATE_HEALTH_CHECK_INTERVAL_MINUTES: String(24 * 60),
     TENANTGATE_DIRECTORY_SYNC_INTERVAL_MINUTES: String(24 * 60),
@@ -66,7 +63,7 @@ export default async function severalInstancesBench(): Promise<BenchRow[]> {
     // load hits both sides.
     const bare = async () => {
       const started = performance.now();
-      await pool(PROFILES, CONCURRENCY, (i) => refresh(tokens[i]).then(() => undefined));
+      await mapPool(tokens, CONCURRENCY, refresh);
       return performance.now() - started;
     };
     const bareBeforeMs = await bare();
@@ -78,7 +75,8 @@ export default async function severalInstancesBench(): Promise<BenchRow[]> {
     const lastSweep = (at: Date) =>
       db.insertInto('job_leases').values({ name: 'app-profile-health', holder: null, lease_until: new Date(0).toISOString(), last_run_at: at.toISOString() }).onConflict((oc) => oc.column('name').doUpdateSet({ last_run_at: at.toISOString() })).execute();
     await lastSweep(new Date());
-    const instances = await startPortalProcesses(INSTANCES, env);
+    // BENCH_PORTAL_NODE_ARGS, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`: a CPU profile of each instance.
+    const instances = await startPortalProcesses(INSTANCES, env, process.env.BENCH_PORTAL_NODE_ARGS?.split(' ').filter(Boolean));
     let sweep: Awaited<ReturnType<typeof timeSweep>>;
     const peakRssMb: number[] = [];
     try {
@@ -153,7 +151,7 @@ async function seedProfiles(env: Record<string, string>, port: number, login: st
     const users = Math.ceil(PROFILES / PROFILES_PER_USER);
     const tokens: string[] = new Array(PROFILES);
     const redirectUri = `${env.PUBLIC_URL}/auth/microsoft/callback`;
-    await pool(users, CONCURRENCY, async (u) => {
+    await mapPool(Array.from({ length: users }, (_, u) => u), CONCURRENCY, async (u) => {
       let token = await signInForToken({ login, clientId: app.clientId, clientSecret: app.clientSecret, redirectUri }, `user${u + 1}@${TENANT.domain}`);
       for (let k = 0; k < PROFILES_PER_USER && u * PROFILES_PER_USER + k < PROFILES; k++) {
         tokens[u * PROFILES_PER_USER + k] = token;
@@ -162,19 +160,7 @@ async function seedProfiles(env: Record<string, string>, port: number, login: st
     });
     console.log(`  ${users} users signed in and ${PROFILES} refresh tokens issued in ${((performance.now() - started) / 1000).toFixed(1)} s`);
 
-    const old = new Date(Date.now() - 86400_000).toISOString();
-    for (let start = 0; start < PROFILES; start += 1000) {
-      const partners = [];
-      const profiles = [];
-      for (let i = start; i < Math.min(start + 1000, PROFILES); i++) {
-        const partnerId = randomUUID();
-        const id = randomUUID();
-        partners.push({ id: partnerId, name: `Bench ${i}`, created_at: old });
-        profiles.push({ ...seed, id, partner_id: partnerId, name: `Profile ${i}`, name_key: `profile ${i}`, refresh_token_sealed: secretBox.seal(tokens[i], `app-profile:${id}:refresh-token`), last_checked_at: old, token_used_at: old });
-      }
-      await db.insertInto('partners').values(partners).execute();
-      await db.insertInto('app_profiles').values(profiles).execute();
-    }
+    await insertProfilesOfOwnPartners(db, secretBox, seed, tokens, new Date(Date.now() - 86400_000).toISOString());
     // The seed profile is not part of the sweep measured.
     await db.updateTable('app_profiles').set({ last_checked_at: new Date(Date.now() + 86400_000).toISOString() }).where('id', '=', seed.id).execute();
     return { refresh, tokens };
@@ -222,13 +208,4 @@ async function timeSweep(db: ReturnType<typeof openDatabase>['db'], dueSince: st
     }
   }
   throw new Error('the sweep did not finish within an hour');
-}
-
-async function pool(count: number, concurrency: number, work: (i: number) => Promise<void>): Promise<void> {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next < count) await work(next++);
-    }),
-  );
 }
