@@ -3,7 +3,7 @@ import { sql } from 'kysely';
 import { signUpPartner } from '../support/api-client';
 import { sharedStorage, startInstance } from '../support/instances';
 import { SAMPLE_FIXTURE_PATH } from '../../src/sandbox-cloud/index';
-import { sharedInstanceEnv, startPortalProcesses, type PortalInstance } from './instances';
+import { postgresServerGiven, sharedInstanceEnv, startPortalProcesses, type PortalInstance } from './instances';
 import { hammer, type Load } from './read-paths/load';
 import { startSandboxProcess } from './support';
 import type { BenchRow } from './types';
@@ -23,11 +23,7 @@ const PROFILES = 5_000;
 const USERS = 100_000;
 
 export default async function instanceThroughputBench(): Promise<BenchRow[]> {
-  if (process.env.BENCH_DATABASE_URL) process.env.TEST_DATABASE_URL ??= process.env.BENCH_DATABASE_URL;
-  if (!process.env.TEST_DATABASE_URL) {
-    console.log('  skipped: several instances need PostgreSQL (set TEST_DATABASE_URL or BENCH_DATABASE_URL)');
-    return [];
-  }
+  if (!postgresServerGiven()) return [];
   const storage = await sharedStorage('postgres');
   let sandbox: Awaited<ReturnType<typeof startSandboxProcess>> | undefined;
   let instances: PortalInstance[] = [];

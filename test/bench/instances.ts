@@ -17,6 +17,13 @@ export interface PortalInstance {
 
 const REPO_ROOT = path.resolve(import.meta.dirname, '../..');
 
+/** Several instances need PostgreSQL: TEST_DATABASE_URL (or BENCH_DATABASE_URL) names a server to create a database on. */
+export function postgresServerGiven(): boolean {
+  if (process.env.BENCH_DATABASE_URL) process.env.TEST_DATABASE_URL ??= process.env.BENCH_DATABASE_URL;
+  if (!process.env.TEST_DATABASE_URL) console.log('  skipped: several instances need PostgreSQL (set TEST_DATABASE_URL or BENCH_DATABASE_URL)');
+  return Boolean(process.env.TEST_DATABASE_URL);
+}
+
 /** `nodeArgs`: e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` for a CPU profile of each instance, written when it stops. */
 export async function startPortalProcesses(count: number, env: Record<string, string>, nodeArgs: string[] = []): Promise<PortalInstance[]> {
   const started = await Promise.allSettled(Array.from({ length: count }, () => startPortalProcess(env, nodeArgs)));

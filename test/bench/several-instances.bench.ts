@@ -1,16 +1,14 @@
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { openDatabase } from '../../src/server/db/database';
 import { mapPool } from '../../src/server/jobs/pool';
-import { APP_PROFILE_REFRESH_SCOPES } from '../../src/server/microsoft/permissions';
 import { signUpPartner } from '../support/api-client';
 import { AdminBrowser, SAMPLE_PASSWORD } from '../support/microsoft-round-trip';
-import { SandboxUserAgent } from '../support/sandbox-user-agent';
 import { sharedStorage, startInstance } from '../support/instances';
-import { sharedInstanceEnv, startPortalProcesses } from './instances';
-import { generatedTenant, insertProfilesOfOwnPartners, processMemory, sandboxControl, startSandboxProcess } from './support';
+import { postgresServerGiven, sharedInstanceEnv, startPortalProcesses } from './instances';
+import { issueRefreshTokens, SCALE_TENANT, tokenClient, writeScaleFixture } from './refresh-tokens';
+import { insertProfilesOfOwnPartners, processMemory, sandboxControl, startSandboxProcess } from './support';
 import type { BenchRow } from './types';
 
 /**
@@ -29,18 +27,12 @@ const CONCURRENCY = 16;
  * twice by the baseline and once by the sweep, so a user's 5 profiles make 5 × (1 + 3) = 20 tokens, all valid.
  */
 const PROFILES_PER_USER = 5;
-const TENANT = { id: '5a0c7d1e-2b3f-4c5d-8e9f-0a1b2c3d4e5f', domain: 'scale.example' };
 
 export default async function severalInstancesBench(): Promise<BenchRow[]> {
-  if (process.env.BENCH_DATABASE_URL) process.env.TEST_DATABASE_URL ??= process.env.BENCH_DATABASE_URL;
-  if (!process.env.TEST_DATABASE_URL) {
-    console.log('  skipped: several instances need PostgreSQL (set TEST_DATABASE_URL or BENCH_DATABASE_URL)');
-    return [];
-  }
+  if (!postgresServerGiven()) return [];
   const users = Math.ceil(PROFILES / PROFILES_PER_USER);
   const dir = mkdtempSync(path.join(tmpdir(), 'tenantgate-bench-'));
-  const fixturePath = path.join(dir, 'fixture.json');
-  writeFileSync(fixturePath, JSON.stringify({ tenants: [generatedTenant(TENANT.id, 'Scale Ltd', TENANT.domain, { users, groups: 0, groupsPerUser: 0, nesting: 0, seed: 7 })] }));
+  const fixturePath = writeScaleFixture(dir, users);
   const storage = await sharedStorage('postgres');
   const sandbox = await startSandboxProcess(fixturePath).catch(async (error: unknown) => {
     await storage.drop();
@@ -94,7 +86,7 @@ export default async function severalInstancesBench(): Promise<BenchRow[]> {
 
     // Exactly once: the identity platform answered PROFILES refreshes, and every profile holds a rotated token
     // checked during the sweep. N refreshes covering N distinct profiles leaves none refreshed twice.
-    const usage = await control<{ refreshes?: number; tokenRequests?: number }>('GET', `/requests?tenantId=${TENANT.id}`);
+    const usage = await control<{ refreshes?: number; tokenRequests?: number }>('GET', `/requests?tenantId=${SCALE_TENANT.id}`);
     const profiles = await db
       .selectFrom('app_profiles')
       .select((eb) => [eb.fn.countAll<string>().as('all'), eb.fn.count<string>('id').filterWhere('token_used_at', '>=', sweep.startedAt).filterWhere('status', '=', 'active').as('refreshed')])
@@ -134,62 +126,20 @@ async function seedProfiles(env: Record<string, string>, port: number, login: st
   const portal = await startInstance(env, { port });
   try {
     const { db, secretBox } = portal.services;
-    const app = portal.services.microsoft.apps.global!;
-    const tokenUrl = `${login}/${TENANT.id}/oauth2/v2.0/token`;
-    const refresh = async (refreshToken: string): Promise<string> => {
-      const body = new URLSearchParams({ grant_type: 'refresh_token', refresh_token: refreshToken, client_id: app.clientId, client_secret: app.clientSecret, scope: APP_PROFILE_REFRESH_SCOPES.join(' ') });
-      const res = await fetch(tokenUrl, { method: 'POST', body });
-      if (!res.ok) throw new Error(`refresh failed: ${res.status} ${await res.text()}`);
-      return ((await res.json()) as { refresh_token: string }).refresh_token;
-    };
+    const client = tokenClient(login, portal.services.microsoft.apps.global!, `${env.PUBLIC_URL}/auth/microsoft/callback`);
     const owner = await signUpPartner(portal.url, 'Bench Partner');
-    const created = await new AdminBrowser(owner.client).createProfile('Seed', { email: `admin@${TENANT.domain}`, password: SAMPLE_PASSWORD, consent: 'accept' });
+    const created = await new AdminBrowser(owner.client).createProfile('Seed', { email: SCALE_TENANT.admin, password: SAMPLE_PASSWORD, consent: 'accept' });
     if (created.result !== 'created') throw new Error(`the seed profile was not created: ${created.location}`);
     const seed = await db.selectFrom('app_profiles').selectAll().where('id', '=', created.profileId!).executeTakeFirstOrThrow();
 
-    const started = performance.now();
-    const users = Math.ceil(PROFILES / PROFILES_PER_USER);
-    const tokens: string[] = new Array(PROFILES);
-    const redirectUri = `${env.PUBLIC_URL}/auth/microsoft/callback`;
-    await mapPool(Array.from({ length: users }, (_, u) => u), CONCURRENCY, async (u) => {
-      let token = await signInForToken({ login, clientId: app.clientId, clientSecret: app.clientSecret, redirectUri }, `user${u + 1}@${TENANT.domain}`);
-      for (let k = 0; k < PROFILES_PER_USER && u * PROFILES_PER_USER + k < PROFILES; k++) {
-        tokens[u * PROFILES_PER_USER + k] = token;
-        if (k < PROFILES_PER_USER - 1) token = await refresh(token);
-      }
-    });
-    console.log(`  ${users} users signed in and ${PROFILES} refresh tokens issued in ${((performance.now() - started) / 1000).toFixed(1)} s`);
-
+    const tokens = await issueRefreshTokens(client, PROFILES, PROFILES_PER_USER, CONCURRENCY);
     await insertProfilesOfOwnPartners(db, secretBox, seed, tokens, new Date(Date.now() - 86400_000).toISOString());
     // The seed profile is not part of the sweep measured.
     await db.updateTable('app_profiles').set({ last_checked_at: new Date(Date.now() + 86400_000).toISOString() }).where('id', '=', seed.id).execute();
-    return { refresh, tokens };
+    return { refresh: client.refresh, tokens };
   } finally {
     await portal.close();
   }
-}
-
-/** One user signs in to the app (authorization code with PKCE, tenant-wide consent given) and redeems the code. */
-async function signInForToken(app: { login: string; clientId: string; clientSecret: string; redirectUri: string }, email: string): Promise<string> {
-  const verifier = randomBytes(32).toString('base64url');
-  const authorize = new URL(`${app.login}/${TENANT.id}/oauth2/v2.0/authorize`);
-  authorize.search = new URLSearchParams({
-    client_id: app.clientId,
-    response_type: 'code',
-    redirect_uri: app.redirectUri,
-    scope: APP_PROFILE_REFRESH_SCOPES.join(' '),
-    state: randomUUID(),
-    code_challenge: createHash('sha256').update(verifier).digest('base64url'),
-    code_challenge_method: 'S256',
-    login_hint: email,
-  }).toString();
-  const redirect = await new SandboxUserAgent().authorize(authorize, { email, password: SAMPLE_PASSWORD });
-  const code = redirect.searchParams.get('code');
-  if (!code) throw new Error(`${email} got no code: ${redirect.searchParams.get('error_description')}`);
-  const body = new URLSearchParams({ grant_type: 'authorization_code', code, redirect_uri: app.redirectUri, code_verifier: verifier, client_id: app.clientId, client_secret: app.clientSecret });
-  const res = await fetch(`${app.login}/${TENANT.id}/oauth2/v2.0/token`, { method: 'POST', body });
-  if (!res.ok) throw new Error(`code redemption failed: ${res.status} ${await res.text()}`);
-  return ((await res.json()) as { refresh_token: string }).refresh_token;
 }
 
 /**
