@@ -1,10 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import { APP_PROFILE_REFRESH_SCOPES } from '../../src/server/microsoft/permissions';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { mapPool } from '../../src/server/jobs/pool';
 import { signUpPartner } from '../support/api-client';
-import { AdminBrowser, CONTOSO, SAMPLE_PASSWORD } from '../support/microsoft-round-trip';
+import { AdminBrowser, SAMPLE_PASSWORD } from '../support/microsoft-round-trip';
 import { startTestPortal } from '../support/portal';
-import { SAMPLE_FIXTURE_PATH } from '../../src/sandbox-cloud/index';
-import { startSandboxProcess } from './support';
+import { issueRefreshTokens, SCALE_TENANT, tokenClient, writeScaleFixture } from './refresh-tokens';
+import { insertProfilesOfOwnPartners, startSandboxProcess } from './support';
 import type { BenchRow } from './types';
 
 const PROFILES = 5_000;
@@ -15,49 +18,21 @@ const CONCURRENCY = 16;
  * for the same 5,000 refreshes at the same concurrency; and the list endpoint with 5,000 profiles.
  */
 export default async function appProfilesBench(): Promise<BenchRow[]> {
-  // The identity platform is remote to the portal: the sandbox runs in its own process (built-in sample).
-  const sandbox = await startSandboxProcess(SAMPLE_FIXTURE_PATH);
+  // The identity platform is remote to the portal: the sandbox runs in its own process. Each profile's token is
+  // refreshed four times here (twice by each side), so one user carries 4 profiles: 4 × 5 = 20 tokens kept.
+  const dir = mkdtempSync(path.join(tmpdir(), 'tenantgate-bench-'));
+  const sandbox = await startSandboxProcess(writeScaleFixture(dir, PROFILES / 4));
   const portal = await startTestPortal('sqlite', { TENANTGATE_SANDBOX_URL: sandbox.baseUrl });
   try {
     const { db, secretBox } = portal.services;
     const owner = await signUpPartner(portal.url, 'Bench Partner');
-    const created = await new AdminBrowser(owner.client).createProfile('Seed', { email: CONTOSO.admin, password: SAMPLE_PASSWORD, consent: 'accept' });
+    const created = await new AdminBrowser(owner.client).createProfile('Seed', { email: SCALE_TENANT.admin, password: SAMPLE_PASSWORD, consent: 'accept' });
     const seed = await db.selectFrom('app_profiles').selectAll().where('id', '=', created.profileId!).executeTakeFirstOrThrow();
-    const seedToken = secretBox.open(seed.refresh_token_sealed, `app-profile:${seed.id}:refresh-token`);
-    const tokenUrl = `${sandbox.clouds.global.login}/${CONTOSO.id}/oauth2/v2.0/token`;
-    const app = portal.services.microsoft.apps.global!;
-    const refresh = async (refreshToken: string): Promise<string> => {
-      const body = new URLSearchParams({ grant_type: 'refresh_token', refresh_token: refreshToken, client_id: app.clientId, client_secret: app.clientSecret, scope: APP_PROFILE_REFRESH_SCOPES.join(' ') });
-      const res = await fetch(tokenUrl, { method: 'POST', body });
-      if (!res.ok) throw new Error(`refresh failed: ${res.status}`);
-      return ((await res.json()) as { refresh_token: string }).refresh_token;
-    };
-    const pool = async (count: number, work: (i: number) => Promise<void>) => {
-      let next = 0;
-      await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
-        while (next < count) await work(next++);
-      }));
-    };
+    const client = tokenClient(sandbox.clouds.global.login, portal.services.microsoft.apps.global!, `${portal.url}/auth/microsoft/callback`);
 
     // Each profile of its own partner (a partner connects a tenant once), each with its own refresh token.
-    const tokens: string[] = new Array(PROFILES);
-    await pool(PROFILES, async (i) => {
-      tokens[i] = await refresh(seedToken);
-    });
-    const now = new Date().toISOString();
-    const old = new Date(Date.now() - 86400_000).toISOString();
-    for (let start = 0; start < PROFILES; start += 500) {
-      const partners = [];
-      const profiles = [];
-      for (let i = start; i < Math.min(start + 500, PROFILES); i++) {
-        const partnerId = randomUUID();
-        const id = randomUUID();
-        partners.push({ id: partnerId, name: `Bench ${i}`, created_at: now });
-        profiles.push({ ...seed, id, partner_id: partnerId, name: `Profile ${i}`, name_key: `profile ${i}`, refresh_token_sealed: secretBox.seal(tokens[i], `app-profile:${id}:refresh-token`), last_checked_at: old });
-      }
-      await db.insertInto('partners').values(partners).execute();
-      await db.insertInto('app_profiles').values(profiles).execute();
-    }
+    const tokens = await issueRefreshTokens(client, PROFILES, 4, CONCURRENCY);
+    await insertProfilesOfOwnPartners(db, secretBox, seed, tokens, new Date(Date.now() - 86400_000).toISOString());
 
     // Baseline: the sandbox answering the same 5,000 refreshes to a bare script. Baseline and sweep run
     // alternately twice and the totals are compared, so a busy moment of the machine hits both.
@@ -67,9 +42,7 @@ export default async function appProfilesBench(): Promise<BenchRow[]> {
     const rssBefore = peakRss;
     for (let round = 0; round < 2; round++) {
       const baselineStart = performance.now();
-      await pool(PROFILES, async (i) => {
-        await refresh(tokens[i]);
-      });
+      await mapPool(tokens, CONCURRENCY, client.refresh);
       baselineMs += performance.now() - baselineStart;
 
       const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 25);
@@ -114,6 +87,7 @@ export default async function appProfilesBench(): Promise<BenchRow[]> {
   } finally {
     await portal.close();
     sandbox.stop();
+    rmSync(dir, { recursive: true, force: true });
   }
 }
 

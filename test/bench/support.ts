@@ -1,5 +1,9 @@
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import type { Db } from '../../src/server/db/database';
+import type { AppProfileRow } from '../../src/server/app-profiles/store';
+import type { SecretBox } from '../../src/server/security/secret-box';
 import { SAMPLE_PASSWORD } from '../support/microsoft-round-trip';
 
 /** Shared pieces of the sso and sync benchmarks. */
@@ -139,3 +143,22 @@ export function processMemory(pid: number): { rssMb: number; peakRssMb: number }
   return { rssMb: kb('VmRSS') / 1024, peakRssMb: kb('VmHWM') / 1024 };
 }
 
+
+/**
+ * One active profile per refresh token, each of its own partner (a partner connects a tenant once), copied from
+ * `seed` with the token sealed to its row, last checked and refreshed at `checkedAt`: due for the sweep.
+ */
+export async function insertProfilesOfOwnPartners(db: Db, box: SecretBox, seed: AppProfileRow, tokens: readonly string[], checkedAt: string): Promise<void> {
+  for (let start = 0; start < tokens.length; start += 1000) {
+    const partners = [];
+    const profiles = [];
+    for (let i = start; i < Math.min(start + 1000, tokens.length); i++) {
+      const partnerId = randomUUID();
+      const id = randomUUID();
+      partners.push({ id: partnerId, name: `Bench ${i}`, created_at: checkedAt });
+      profiles.push({ ...seed, id, partner_id: partnerId, name: `Profile ${i}`, name_key: `profile ${i}`, refresh_token_sealed: box.seal(tokens[i], `app-profile:${id}:refresh-token`), last_checked_at: checkedAt, token_used_at: checkedAt });
+    }
+    await db.insertInto('partners').values(partners).execute();
+    await db.insertInto('app_profiles').values(profiles).execute();
+  }
+}

@@ -207,42 +207,71 @@ export function createProfileHealth(deps: ProfileHealthDeps) {
     confirmAfterRefusal,
     recordCheckFailure,
 
-    /**
-     * The scheduled sweep: refreshes every active profile not checked within `olderThanMs`, batch by batch, with
-     * bounded concurrency. `resume` goes on from a checkpoint (the batches before its `afterId` are done); each
-     * stored batch is handed to `onBatch` as the next checkpoint. `signal` stops it between batches.
-     */
-    async sweep(options: { olderThanMs: number; concurrency?: number; batchSize?: number; resume?: SweepProgress | null; onBatch?: (progress: SweepProgress) => Promise<void>; signal?: AbortSignal }): Promise<SweepTotals> {
-      const concurrency = options.concurrency ?? 16;
-      const batchSize = options.batchSize ?? 500;
-      const progress = sweepStart(options.resume, new Date(clock().getTime() - options.olderThanMs));
-      for (;;) {
-        options.signal?.throwIfAborted();
-        const rows = await store.dueForCheck(progress.checkedBefore, batchSize, progress.afterId);
-        if (rows.length === 0) break;
-        // Rotated tokens of a batch are written in one transaction: one commit instead of hundreds. A
-        // crash before it loses only rotations, and the previous refresh tokens stay valid at Microsoft.
-        const pending: RefreshUpdate[] = [];
-        const deferWrite: RefreshWrite = async (row, changes) => void pending.push(asUpdate(row, changes));
-        const unrefreshed: AppProfileRow[] = [];
-        await mapPool(rows, concurrency, async (row) => {
-          try {
-            await refresh(row, 'schedule', deferWrite);
-            progress.checked++;
-          } catch (error) {
-            if (error instanceof ProfileExpiredError) progress.expired++;
-            else if (error instanceof MicrosoftUnreachableError) {
-              progress.unreachable++;
-              unrefreshed.push(row);
-            } else throw error;
-          }
-        });
-        await store.recordRefreshes(pending);
-        await warnBeforeLapse(unrefreshed, notify, clock());
-        progress.afterId = rows.at(-1)!.id;
-        await options.onBatch?.({ ...progress });
-      }
-      return { checked: progress.checked, expired: progress.expired, unreachable: progress.unreachable };
-    },
+    /** The scheduled sweep (see sweepProfiles). */
+    sweep: (options: SweepOptions) => sweepProfiles({ store, clock, notify, refresh: (row, write) => refresh(row, 'schedule', write), asUpdate }, options),
   };
+}
+
+interface SweepOptions {
+  olderThanMs: number;
+  concurrency?: number;
+  batchSize?: number;
+  resume?: SweepProgress | null;
+  onBatch?: (progress: SweepProgress) => Promise<void>;
+  signal?: AbortSignal;
+}
+
+interface SweepDeps {
+  store: AppProfileStore;
+  clock: () => Date;
+  notify: Notify;
+  refresh: (row: AppProfileRow, write: RefreshWrite) => Promise<unknown>;
+  asUpdate: (row: AppProfileRow, changes: Partial<AppProfileRow>) => RefreshUpdate;
+}
+
+/**
+ * The scheduled sweep: refreshes every active profile not checked within `olderThanMs`, batch by batch, with
+ * bounded concurrency. `resume` goes on from a checkpoint (the batches before its `afterId` are done); each
+ * stored batch is handed to `onBatch` as the next checkpoint. `signal` stops it between batches.
+ */
+async function sweepProfiles(deps: SweepDeps, options: SweepOptions): Promise<SweepTotals> {
+  const { store, clock, notify, refresh, asUpdate } = deps;
+  const concurrency = options.concurrency ?? 16;
+  const batchSize = options.batchSize ?? 500;
+  const progress = sweepStart(options.resume, new Date(clock().getTime() - options.olderThanMs));
+  // A batch is written while the next one refreshes (one write at a time): no refresh waits on a write. The
+  // checkpoint moves past a batch only once that batch is stored.
+  let writing: Promise<void> = Promise.resolve();
+  for (;;) {
+    options.signal?.throwIfAborted();
+    const rows = await store.dueForCheck(progress.checkedBefore, batchSize, progress.afterId);
+    if (rows.length === 0) break;
+    // Rotated tokens of a batch are written in one transaction: one commit instead of hundreds. A crash
+    // loses only rotations (of two batches at most); the previous refresh tokens stay valid at Microsoft.
+    const pending: RefreshUpdate[] = [];
+    const deferWrite: RefreshWrite = async (row, changes) => void pending.push(asUpdate(row, changes));
+    const unrefreshed: AppProfileRow[] = [];
+    await mapPool(rows, concurrency, async (row) => {
+      try {
+        await refresh(row, deferWrite);
+        progress.checked++;
+      } catch (error) {
+        if (error instanceof ProfileExpiredError) progress.expired++;
+        else if (error instanceof MicrosoftUnreachableError) {
+          progress.unreachable++;
+          unrefreshed.push(row);
+        } else throw error;
+      }
+    });
+    await writing;
+    progress.afterId = rows.at(-1)!.id;
+    const checkpoint = { ...progress };
+    writing = store
+      .recordRefreshes(pending)
+      .then(() => warnBeforeLapse(unrefreshed, notify, clock()))
+      .then(() => options.onBatch?.(checkpoint));
+    writing.catch(() => undefined); // awaited later: not an unhandled rejection meanwhile
+  }
+  await writing;
+  return { checked: progress.checked, expired: progress.expired, unreachable: progress.unreachable };
 }
