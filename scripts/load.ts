@@ -10,7 +10,7 @@ const { values } = parseArgs({ options: { clients: { type: 'string', default: '2
 const engine = values.engine === 'postgres' ? 'postgres' : 'sqlite';
 if (values.engine !== engine) throw new Error(`--engine must be sqlite or postgres, not ${values.engine}`);
 if (engine === 'postgres') {
-  process.env.TEST_DATABASE_URL ??= process.env.DATABASE_URL;
+  if (process.env.DATABASE_URL) process.env.TEST_DATABASE_URL ??= process.env.DATABASE_URL;
   if (!process.env.TEST_DATABASE_URL) throw new Error('--engine postgres needs DATABASE_URL (a server where a fresh database may be created)');
 }
 const report = await runLoad({ engine, clients: Number(values.clients), seconds: Number(values.seconds) }, (line) => console.log(line));

@@ -19,7 +19,7 @@ const seconds = Number(option('seconds', '10'));
 const connections = Number(option('connections', '32'));
 const keep = option('keep', '');
 const target = args[0] ?? '/api/users?limit=50';
-if (engine === 'postgres') process.env.TEST_DATABASE_URL ??= process.env.BENCH_DATABASE_URL;
+if (engine === 'postgres' && process.env.BENCH_DATABASE_URL) process.env.TEST_DATABASE_URL ??= process.env.BENCH_DATABASE_URL;
 
 const dir = mkdtempSync(path.join(tmpdir(), 'tenantgate-profile-'));
 try {

@@ -17,7 +17,7 @@ const TARGETS = {
 } as const;
 
 export default async function readPathsBench(): Promise<BenchRow[]> {
-  process.env.TEST_DATABASE_URL ??= process.env.BENCH_DATABASE_URL;
+  if (process.env.BENCH_DATABASE_URL) process.env.TEST_DATABASE_URL ??= process.env.BENCH_DATABASE_URL;
   const engines = process.env.TEST_DATABASE_URL ? (['sqlite', 'postgres'] as const) : (['sqlite'] as const);
   const rows: BenchRow[] = [];
   for (const engine of engines) rows.push(...(await benchEngine(engine)));

@@ -53,4 +53,28 @@ describe('the health sweep', () => {
     const after = await db.selectFrom('app_profiles').select(['id', 'refresh_token_sealed']).execute();
     for (const row of before) expect(after.find((a) => a.id === row.id)!.refresh_token_sealed).not.toBe(row.refresh_token_sealed);
   });
+
+  it('keeps a bounded number of access tokens: past the limit the longest-refreshed is refreshed again when used', async () => {
+    const { db, secretBox, audit, oauth } = portal.services;
+    const store = createAppProfileStore(db);
+    let refreshes = 0;
+    const counted: Pick<MicrosoftOAuth, 'refresh'> = {
+      refresh: (cloud, params) => {
+        refreshes++;
+        return oauth.refresh(cloud, params);
+      },
+    };
+    const health = createProfileHealth({ store, box: secretBox, oauth: counted, audit, accessTokenCacheLimit: 1 });
+    const rows = await db.selectFrom('app_profiles').selectAll().where('status', '=', 'active').orderBy('id').limit(2).execute();
+    expect(rows).toHaveLength(2);
+    const [first, second] = rows;
+    await health.accessToken(first);
+    await health.accessToken(second);
+    expect(refreshes).toBe(2);
+    // The second is cached; the first was dropped to stay within the limit.
+    await health.accessToken(second);
+    expect(refreshes).toBe(2);
+    await health.accessToken(first);
+    expect(refreshes).toBe(3);
+  });
 });

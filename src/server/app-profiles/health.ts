@@ -14,6 +14,8 @@ import type { AppProfileRow, AppProfileStore, RefreshUpdate } from './store';
 export const REFRESH_TOKEN_INACTIVITY_MS = 90 * 24 * 3600_000;
 const ACCESS_TOKEN_MARGIN_MS = 5 * 60_000;
 const TRANSIENT_RETRY_DELAYS_MS = [200, 1_000, 3_000];
+/** Access tokens kept for reuse (the most recently refreshed profiles'); a sweep of every profile kept them all. */
+const ACCESS_TOKEN_CACHE_LIMIT = 2_000;
 
 export interface ProfileHealthDeps {
   store: AppProfileStore;
@@ -24,6 +26,8 @@ export interface ProfileHealthDeps {
   /** The portal's clock: refresh times, the sweep's schedule and the lapse warnings read it. */
   now?: () => Date;
   notify?: Notify;
+  /** How many access tokens are kept for reuse (default 2,000). */
+  accessTokenCacheLimit?: number;
 }
 
 const profileRef = (row: AppProfileRow) => ({ partnerId: row.partner_id, id: row.id, name: row.name, tenantId: row.tenant_id });
@@ -103,6 +107,7 @@ export function createProfileHealth(deps: ProfileHealthDeps) {
   const clock = deps.now ?? (() => new Date());
   const notify: Notify = deps.notify ?? (async () => undefined);
   const accessTokens = new Map<string, { token: string; expiresAt: number; sealed: string }>();
+  const cacheLimit = deps.accessTokenCacheLimit ?? ACCESS_TOKEN_CACHE_LIMIT;
 
   async function refreshOnce(row: AppProfileRow) {
     const refreshToken = box.open(row.refresh_token_sealed, refreshTokenAad(row.id));
@@ -152,7 +157,10 @@ export function createProfileHealth(deps: ProfileHealthDeps) {
         await alertAfterRefresh(row, tokens.grantedScopes, notify);
         Object.assign(row, changes);
         const entry = { token: tokens.accessToken, expiresAt: tokens.accessTokenExpiresAt.getTime(), sealed: row.refresh_token_sealed };
+        // Newest last: past the limit the token refreshed longest ago goes.
+        accessTokens.delete(row.id);
         accessTokens.set(row.id, entry);
+        if (accessTokens.size > cacheLimit) accessTokens.delete(accessTokens.keys().next().value!);
         return entry;
       } catch (error) {
         if (error instanceof MicrosoftTokenError) {
