@@ -40,6 +40,9 @@ export async function registerFeatureRoutes(app: FastifyInstance, config: Config
     users: services.users.store,
     queue: services.jobs.queue,
     restartDownload: services.users.service.restartDownload,
+    syncProfile: services.directorySync.syncProfile,
+    audit: services.audit,
+    log: app.log,
     config,
   });
   registerBackgroundWorkRoutes(app, { service: backgroundWork });

@@ -74,11 +74,11 @@ export default async function severalInstancesBench(): Promise<BenchRow[]> {
     try {
       const dueSince = new Date(Date.now() - 24 * 3600_000);
       await lastSweep(dueSince);
-      sweep = await timeSweep(db, dueSince.toISOString());
-      // Past several ticks of all three: no instance starts the sweep again within the interval.
+      const since = new Date().toISOString();
+      sweep = await timeSweep(db, since);
+      // Past several ticks of all three: no instance adds the sweep again within the interval.
       await new Promise((resolve) => setTimeout(resolve, 5_000));
-      const runs = await db.selectFrom('job_leases').select('last_run_at').where('name', '=', 'app-profile-health').executeTakeFirstOrThrow();
-      if (runs.last_run_at !== sweep.startedAt) throw new Error('the sweep ran again within its interval');
+      if ((await sweepJobs(db, since)).length !== 1) throw new Error('the sweep ran again within its interval');
       for (const instance of instances) peakRssMb.push(processMemory(instance.pid).peakRssMb);
     } finally {
       await Promise.all(instances.map((i) => i.stop()));
@@ -142,20 +142,23 @@ async function seedProfiles(env: Record<string, string>, port: number, login: st
   }
 }
 
+/** The health sweep's queue jobs added since `since` (the schedule adds one per interval). */
+function sweepJobs(db: ReturnType<typeof openDatabase>['db'], since: string) {
+  return db.selectFrom('jobs').select(['id', 'state', 'attempts', 'created_at']).where('kind', '=', 'app-profile-health').where('created_at', '>=', since).execute();
+}
+
 /**
- * Waits for the sweep's run, seen in `job_leases`: claimed (a new `last_run_at`) and released (no holder).
- * Answers its wall time from the claim to the release (polled every 100 ms), and how many runs were seen.
+ * Waits for the sweep's run, a queue job: added by one instance's schedule tick, claimed by one worker, done.
+ * Answers its wall time from the job's creation to the poll (every 100 ms) that sees it done, and how many
+ * sweep jobs were added meanwhile (1: one run in the interval).
  */
-async function timeSweep(db: ReturnType<typeof openDatabase>['db'], dueSince: string): Promise<{ ms: number; runs: number; startedAt: string }> {
-  const runs = new Set<string>();
+async function timeSweep(db: ReturnType<typeof openDatabase>['db'], since: string): Promise<{ ms: number; runs: number; startedAt: string }> {
   for (const deadline = Date.now() + 60 * 60_000; Date.now() < deadline; await new Promise((resolve) => setTimeout(resolve, 100))) {
-    const lease = await db.selectFrom('job_leases').select(['holder', 'last_run_at']).where('name', '=', 'app-profile-health').executeTakeFirst();
-    if (!lease?.last_run_at || lease.last_run_at === dueSince) continue;
-    runs.add(lease.last_run_at);
-    if (lease.holder === null) {
-      const releasedAt = Date.now();
-      return { ms: releasedAt - Date.parse(lease.last_run_at), runs: runs.size, startedAt: lease.last_run_at };
-    }
+    const jobs = await sweepJobs(db, since);
+    const done = jobs.find((j) => j.state === 'done');
+    if (done) return { ms: Date.now() - Date.parse(done.created_at), runs: jobs.length, startedAt: done.created_at };
+    const failed = jobs.find((j) => j.state === 'failed');
+    if (failed) throw new Error('the sweep job failed');
   }
   throw new Error('the sweep did not finish within an hour');
 }

@@ -107,4 +107,23 @@ describe('background work of an app profile', () => {
     expect((await jobOf()).state).toBe('done');
     await screenshot(page, 'background-work-done-1366');
   });
+
+  it('shows a directory sync stopped by a Graph fault as "Failed"; Sync now runs it at once and it completes', async () => {
+    const { page } = admin;
+    expect((await sandbox('/faults', { tenantId: CONTOSO.id, status: 500, requests: 1000 })).status).toBeLessThan(300);
+    const [round] = await portal.services.directorySync.syncAll();
+    expect(round.error).toBeTruthy();
+    expect((await sandbox('/faults', { tenantId: CONTOSO.id, status: 500, requests: 0 })).status).toBeLessThan(300);
+
+    await page.goto('/settings/app-profiles');
+    const sync = page.getByRole('region', { name: /Background work/ }).getByRole('listitem').filter({ hasText: 'Directory sync' });
+    await sync.getByText('Failed', { exact: true }).waitFor();
+    await sync.getByText(/stopped before it completed/).waitFor();
+    expect(await seriousViolations(page), 'sync failed').toEqual([]);
+    await sync.getByRole('button', { name: 'Sync “Contoso” now' }).click();
+    await sync.getByText('Completed', { exact: true }).waitFor({ timeout: 20_000 });
+    await screenshot(page, 'background-work-sync-now-1366');
+    const audit = await api.get('/api/audit?action=app_profile.sync');
+    expect(audit.body.items[0]).toMatchObject({ targetName: 'Contoso', outcome: 'success' });
+  });
 });

@@ -65,6 +65,22 @@ describe.each(testEngines())('background work of an app profile on %s', (engine)
     expect((await work()).directorySync).toMatchObject({ outcome: 'completed', reason: null });
   });
 
+  it('Sync now runs a failed directory sync at once, answers with it running or done, and is audited', async () => {
+    expect((await sandboxFault({ status: 500, requests: 100 })).status).toBeLessThan(300);
+    await portal.services.directorySync.syncAll();
+    expect((await work()).directorySync.outcome).toBe('failed');
+    expect((await sandboxFault({ status: 500, requests: 0 })).status).toBeLessThan(300);
+    const lastCompleted = (await work()).directorySync.lastCompletedAt;
+
+    const started = await client.post(`/api/app-profiles/${profileId}/background-work/sync`, {});
+    expect(started.status, JSON.stringify(started.body)).toBe(200);
+    expect(started.body.directorySync.running || started.body.directorySync.outcome === 'completed').toBe(true);
+    await expect.poll(async () => (await work()).directorySync.outcome, { timeout: 15_000 }).toBe('completed');
+    expect((await work()).directorySync.lastCompletedAt! > (lastCompleted ?? '')).toBe(true);
+    const audit = await client.get('/api/audit?action=app_profile.sync');
+    expect(audit.body.items[0]).toMatchObject({ action: 'app_profile.sync', targetId: profileId, targetName: 'Contoso', outcome: 'success' });
+  });
+
   /** Adds a recurring job as the schedule does at an interval's start, and the job's id. */
   const enqueueInterval = async (kind: typeof HEALTH_SWEEP_JOB | typeof DIRECTORY_SYNC_JOB) => {
     const intervalStart = new Date().toISOString();
@@ -155,11 +171,16 @@ describe.each(testEngines())('background work of an app profile on %s', (engine)
     const otherProfile = (await new AdminBrowser(other.client).createProfile('Contoso too', { email: CONTOSO.admin, password: SAMPLE_PASSWORD, consent: 'accept' })).profileId!;
     expect((await other.client.post(`/api/app-profiles/${otherProfile}/background-work/${jobId}/retry`, {})).status).toBe(404);
     expect((await other.client.get(`/api/app-profiles/${otherProfile}/background-work`)).body.downloads).toEqual([]);
+    // Sync now: not for another partner's profile, and not for a profile nothing was added through.
+    expect((await other.client.post(`/api/app-profiles/${profileId}/background-work/sync`, {})).status).toBe(404);
+    const nothing = await other.client.post(`/api/app-profiles/${otherProfile}/background-work/sync`, {});
+    expect([nothing.status, nothing.body.error.code]).toEqual([409, 'NOTHING_TO_SYNC']);
 
     await insertLocalUser(db(), partnerId, { email: 'member@acme-partner.test', password: 'silver-forest-river-9', role: 'member' });
     const member = new ApiClient(portal.url);
     expect((await member.post('/api/session', { email: 'member@acme-partner.test', password: 'silver-forest-river-9' })).status).toBe(200);
     expect((await member.get(`/api/app-profiles/${profileId}/background-work`)).status).toBe(403);
     expect((await member.post(`/api/app-profiles/${profileId}/background-work/${jobId}/retry`, {})).status).toBe(403);
+    expect((await member.post(`/api/app-profiles/${profileId}/background-work/sync`, {})).status).toBe(403);
   });
 });

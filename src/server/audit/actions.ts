@@ -22,6 +22,7 @@ export const AUDIT_ACTIONS = [
   'app_profile.rename',
   'app_profile.reauthorize',
   'app_profile.check',
+  'app_profile.sync',
   'app_profile.expired',
   'app_profile.delete',
   'consent_link.create',

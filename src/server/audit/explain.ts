@@ -24,6 +24,7 @@ export const AUDIT_ACTION_NAMES: Readonly<Record<AuditAction, string>> = Object.
   'app_profile.rename': 'App profile renamed',
   'app_profile.reauthorize': 'App re-authorized',
   'app_profile.check': 'App profile checked',
+  'app_profile.sync': 'Directory sync started',
   'app_profile.expired': 'App authorization expired',
   'app_profile.delete': 'App profile deleted',
   'consent_link.create': 'Consent link created',

@@ -42,4 +42,19 @@ export function registerBackgroundWorkRoutes(app: FastifyInstance, deps: { servi
     },
     async (request) => deps.service.retry(requireAuth(request), request.params.id, request.params.jobId, clientAddress(request)),
   );
+
+  r.post(
+    '/api/app-profiles/:id/background-work/sync',
+    {
+      config: admin,
+      schema: {
+        tags,
+        summary: 'Run the profile’s directory sync now (after a failed or waiting run); answers the background work, the sync running or done',
+        params: z.object({ id: idSchema }),
+        body: z.object({}).strict().optional(),
+        response: { 200: backgroundWorkSchema, ...errors },
+      },
+    },
+    async (request) => deps.service.syncNow(requireAuth(request), request.params.id, clientAddress(request)),
+  );
 }

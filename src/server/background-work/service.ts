@@ -1,6 +1,8 @@
 import type { AppProfileStore } from '../app-profiles/store';
+import type { AuditLog } from '../audit/store';
 import type { Config } from '../config';
 import type { Db } from '../db/database';
+import type { DirectorySync } from '../directory-sync';
 import { createSyncStateStore } from '../directory-sync/state-store';
 import { ConflictError, NotFoundError } from '../http/errors';
 import type { AuthContext } from '../http/context';
@@ -14,6 +16,8 @@ import { downloadWork, nextHealthCheckAt, nextRunAt, retryOf, syncOutcome, syncS
 
 /** The directory sync's per-profile lease. */
 const syncLease = (profileId: string) => `directory-sync:${profileId}`;
+/** How long "Sync now" waits for a quick sync to end before it answers with the sync running. */
+const SYNC_NOW_ANSWER_MS = 300;
 
 export interface BackgroundWorkDeps {
   db: Db;
@@ -21,6 +25,10 @@ export interface BackgroundWorkDeps {
   users: Pick<UserStore, 'groupsOfProfile' | 'hasEntries'>;
   queue: Pick<JobQueue, 'byKeys' | 'get' | 'latest'>;
   restartDownload: UserService['restartDownload'];
+  /** Runs one profile's directory sync now (shared with the scheduled round: one run per profile at a time). */
+  syncProfile: DirectorySync['syncProfile'];
+  audit: Pick<AuditLog, 'record'>;
+  log?: { warn(details: object, message: string): void };
   config: Pick<Config, 'healthCheckIntervalMs' | 'directorySyncIntervalMs'>;
   now?: () => Date;
 }
@@ -97,6 +105,30 @@ export function createBackgroundWorkService(deps: BackgroundWorkDeps) {
       if (!job || job.kind !== GROUP_MEMBERS_JOB || job.partner_id !== auth.partner.id || !work) throw new NotFoundError('The background job');
       if (!work.retryable) throw new ConflictError('JOB_NOT_RETRYABLE', `The member download of ${work.group} is ${work.state === 'done' ? 'done' : 'already under way'}; only a failed download or one waiting to retry can be retried.`);
       await deps.restartDownload(auth, work.groupId, clientAddress);
+      return show(auth.partner.id, profileId);
+    },
+
+    /**
+     * "Sync now": runs the profile's directory sync at once instead of at the next round (after a failed or
+     * waiting one, say). The run goes on after the answer; the background work shows it running, then its outcome.
+     */
+    async syncNow(auth: AuthContext, profileId: string, clientAddress: string): Promise<BackgroundWork> {
+      const before = await show(auth.partner.id, profileId);
+      const { outcome, reason, running } = before.directorySync;
+      if (outcome === 'paused' || outcome === 'not_needed') throw new ConflictError('NOTHING_TO_SYNC', reason ?? 'There is nothing to sync through this app profile.');
+      if (running) return before;
+      const profile = (await deps.profiles.get(auth.partner.id, profileId))!;
+      const run = deps.syncProfile(profileId).catch((error: unknown) => deps.log?.warn({ err: error, appProfileId: profileId }, 'directory sync started by Sync now failed'));
+      await deps.audit.record({
+        partnerId: auth.partner.id,
+        actor: { userId: auth.user.id, email: auth.user.email },
+        action: 'app_profile.sync',
+        target: { type: 'app_profile', id: profileId, name: profile.name },
+        outcome: 'success',
+        clientAddress,
+        details: { tenantId: profile.tenant_id },
+      });
+      await Promise.race([run, new Promise((resolve) => setTimeout(resolve, SYNC_NOW_ANSWER_MS))]);
       return show(auth.partner.id, profileId);
     },
   };

@@ -249,6 +249,16 @@ export function useRetryBackgroundJob(profileId: string) {
   });
 }
 
+/** "Sync now": the profile's directory sync at once; answers the background work with it running or done. */
+export function useSyncNow(profileId: string) {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: () => api.post<BackgroundWork>(`/api/app-profiles/${encodeURIComponent(profileId)}/background-work/sync`),
+    onSuccess: (work) => client.setQueryData(keys.backgroundWork(profileId), work),
+    onSettled: () => client.invalidateQueries({ queryKey: keys.backgroundWork(profileId) }),
+  });
+}
+
 // ---- consent links ----
 
 export function useConsentLinks() {

@@ -1427,6 +1427,215 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/app-profiles/{id}/background-work/sync": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Run the profile’s directory sync now (after a failed or waiting run); answers the background work, the sync running or done */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": Record<string, never>;
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            directorySync: {
+                                /** @description Attempts of the latest run's queue job (0 when none ran yet); a failed attempt is retried with backoff */
+                                attempts: number;
+                                lastCompletedAt: string | null;
+                                lastStartedAt: string | null;
+                                /** @description When the next scheduled run takes this profile up; null while it is paused */
+                                nextDueAt: string | null;
+                                /**
+                                 * @description waiting: the last run stopped for this profile and the queue tries it again at retryAt; failed: the last run for this profile stopped before the end and is not retried before the next interval
+                                 * @enum {string}
+                                 */
+                                outcome: "never" | "completed" | "waiting" | "failed" | "paused" | "not_needed";
+                                reason: string | null;
+                                /** @description When the queue tries this profile again, after an attempt that failed for it */
+                                retryAt: string | null;
+                                running: boolean;
+                            };
+                            downloads: {
+                                attempts: number;
+                                /** @description When a download of the group last completed */
+                                completedAt: string | null;
+                                displayName: string;
+                                /** @description The group's email */
+                                group: string;
+                                groupId: string;
+                                /** @description The queue job; null for a group whose download predates the queue */
+                                jobId: string | null;
+                                maxAttempts: number;
+                                progress: {
+                                    done: number;
+                                    total: number;
+                                } | null;
+                                /** @description Why the last attempt failed (waiting, failed) */
+                                reason: string | null;
+                                retryable: boolean;
+                                retryAt: string | null;
+                                /**
+                                 * @description waiting: an attempt failed and the queue tries again at retryAt
+                                 * @enum {string}
+                                 */
+                                state: "queued" | "running" | "waiting" | "failed" | "done";
+                            }[];
+                            healthCheck: {
+                                /** @description Attempts of the latest run's queue job (0 when none ran yet); a failed attempt is retried with backoff */
+                                attempts: number;
+                                lastCheckedAt: string | null;
+                                lastError: {
+                                    at: string;
+                                    message: string;
+                                } | null;
+                                /** @description When the next scheduled run takes this profile up; null while it is paused */
+                                nextDueAt: string | null;
+                                /** @enum {string} */
+                                outcome: "never" | "succeeded" | "failed" | "expired";
+                                /** @description When the queue tries this profile again, after an attempt that failed for it */
+                                retryAt: string | null;
+                                running: boolean;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                message: string;
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                message: string;
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                message: string;
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                message: string;
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                message: string;
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                message: string;
+                            };
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/app-profiles/{id}/check": {
         parameters: {
             query?: never;

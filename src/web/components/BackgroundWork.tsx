@@ -1,7 +1,7 @@
 import { Badge, Body1, Button, Caption1, Subtitle2, makeStyles, tokens, type BadgeProps } from '@fluentui/react-components';
 import { ArrowClockwiseRegular } from '@fluentui/react-icons';
 import type { ReactNode } from 'react';
-import { useBackgroundWork, useRetryBackgroundJob } from '../api/hooks';
+import { useBackgroundWork, useRetryBackgroundJob, useSyncNow } from '../api/hooks';
 import type { AppProfile, BackgroundWork, DownloadWork } from '../api/models';
 import { formatTime, formatTimeExact } from '../format';
 import { ErrorBar, Loading } from './Feedback';
@@ -104,6 +104,9 @@ function syncWords(sync: BackgroundWork['directorySync']): { label: string; colo
   }
 }
 
+/** A sync can be run at once unless one runs, the profile is expired, or nothing was added through it. */
+const canSyncNow = (sync: BackgroundWork['directorySync']) => !sync.running && sync.outcome !== 'paused' && sync.outcome !== 'not_needed';
+
 function Item({ title, subtitle, label, color, detail, action }: { title: string; subtitle?: string; label: string; color: BadgeProps['color']; detail: string; action?: ReactNode }) {
   const styles = useStyles();
   return (
@@ -137,6 +140,7 @@ export function BackgroundWorkSection({ profile }: { profile: AppProfile }) {
   const styles = useStyles();
   const work = useBackgroundWork(profile.id);
   const retry = useRetryBackgroundJob(profile.id);
+  const syncNow = useSyncNow(profile.id);
   const headingId = `background-work-${profile.id}`;
   const health = work.data ? healthWords(work.data.healthCheck) : null;
   const sync = work.data ? syncWords(work.data.directorySync) : null;
@@ -148,10 +152,22 @@ export function BackgroundWorkSection({ profile }: { profile: AppProfile }) {
       {work.isPending ? <Loading /> : null}
       <ErrorBar error={work.error} title="The background work could not be loaded" onRetry={() => void work.refetch()} />
       <ErrorBar error={retry.error} title="The download could not be retried" />
+      <ErrorBar error={syncNow.error} title="The directory sync could not be started" />
       {work.data && health && sync ? (
         <ul className={styles.list} aria-labelledby={headingId}>
           <Item title="Health check" subtitle="Token refresh and a small Graph read" {...health} />
-          <Item title="Directory sync" subtitle="Users’ details and groups’ members" {...sync} />
+          <Item
+            title="Directory sync"
+            subtitle="Users’ details and groups’ members"
+            {...sync}
+            action={
+              canSyncNow(work.data.directorySync) ? (
+                <Button size="small" icon={<ArrowClockwiseRegular />} aria-label={`Sync “${profile.name}” now`} disabled={syncNow.isPending} onClick={() => syncNow.mutate()}>
+                  Sync now
+                </Button>
+              ) : undefined
+            }
+          />
           {work.data.downloads.map((download) => {
             const words = DOWNLOAD_WORDS[download.state];
             return (
