@@ -3,8 +3,7 @@ import type { AuditLog } from '../audit/store';
 import { isUniqueViolation, type Db } from '../db/database';
 import { ConflictError, TooManyRequestsError, UnauthorizedError } from '../http/errors';
 import type { AuthContext } from '../http/context';
-import { HashingBusyError } from '../security/hash-gate';
-import { decoyPasswordHash, hashPassword, needsRehash, verifyPassword } from '../security/passwords';
+import { decoyPasswordHash, hashPassword, needsRehash, withPasswordCheck } from '../security/passwords';
 import { checkPasswordStrength } from './password-policy';
 import type { SessionStore } from './session-store';
 import type { SignInAttempt, SignInLimiter } from './sign-in-limiter';
@@ -95,31 +94,29 @@ export function createPartnerService({ db, sessions, limiter, audit }: PartnerSe
           clientAddress,
           details: { reason },
         });
-      // Counted before the password is checked, so a parallel burst gets no more guesses than the limit.
-      let attempt: SignInAttempt;
-      try {
-        attempt = await limiter.begin(input.email, clientAddress);
-      } catch (error) {
-        if (error instanceof TooManyRequestsError) await failure('rate_limited');
-        throw error;
-      }
-      const row = await db
-        .selectFrom('users as u')
-        .innerJoin('partners as p', 'p.id', 'u.partner_id')
-        .select(['u.id', 'u.email', 'u.display_name', 'u.role', 'u.is_owner', 'u.status', 'u.password_hash', 'p.id as partnerId', 'p.name as partnerName'])
-        .where('u.email_key', '=', input.email)
-        .where('u.sign_in_type', '=', 'local')
-        // Pending invitations are not accounts (and may exist in several partners).
-        .where('u.status', '!=', 'invited')
-        .executeTakeFirst();
-      let ok: boolean;
-      try {
-        ok = await verifyPassword(input.password, row?.password_hash ?? (await decoyPasswordHash()));
-      } catch (error) {
-        // A 503 "busy, retry" is no guess at the password: it must not bring the account closer to a lock-out.
-        if (error instanceof HashingBusyError) await attempt.withdrawn();
-        throw error;
-      }
+      // Made (once) before the hashing slot is taken: it is itself a hash.
+      const decoy = await decoyPasswordHash();
+      // The hashing slot first: a sign-in the server cannot check now is refused (503) before it is counted.
+      const { attempt, row, ok } = await withPasswordCheck(async (check) => {
+        // Counted before the password is checked, so a parallel burst gets no more guesses than the limit.
+        let counted: SignInAttempt;
+        try {
+          counted = await limiter.begin(input.email, clientAddress);
+        } catch (error) {
+          if (error instanceof TooManyRequestsError) await failure('rate_limited');
+          throw error;
+        }
+        const account = await db
+          .selectFrom('users as u')
+          .innerJoin('partners as p', 'p.id', 'u.partner_id')
+          .select(['u.id', 'u.email', 'u.display_name', 'u.role', 'u.is_owner', 'u.status', 'u.password_hash', 'p.id as partnerId', 'p.name as partnerName'])
+          .where('u.email_key', '=', input.email)
+          .where('u.sign_in_type', '=', 'local')
+          // Pending invitations are not accounts (and may exist in several partners).
+          .where('u.status', '!=', 'invited')
+          .executeTakeFirst();
+        return { attempt: counted, row: account, ok: await check(input.password, account?.password_hash ?? decoy) };
+      });
       if (!row || !ok || row.status !== 'active') {
         await failure(!row ? 'unknown_account' : !ok ? 'wrong_password' : `account_${row.status}`, row);
         throw new UnauthorizedError('The email or password is incorrect.', 'INVALID_CREDENTIALS');

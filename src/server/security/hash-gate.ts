@@ -36,14 +36,24 @@ export function createHashGate(initial: HashGateLimits) {
       limits = { ...next };
     },
     load: () => ({ running, waiting: waiting.length }),
-    async run<T>(work: () => Promise<T>): Promise<T> {
+    /** Takes a slot (waiting in the queue if need be) or throws HashingBusyError at once; answers its release. */
+    async reserve(): Promise<() => void> {
       if (running < limits.concurrency) running++;
       else if (waiting.length < limits.queue) await new Promise<void>((resolve) => waiting.push(resolve));
       else throw new HashingBusyError();
+      let released = false;
+      return () => {
+        if (released) return;
+        released = true;
+        release();
+      };
+    },
+    async run<T>(work: () => Promise<T>): Promise<T> {
+      const done = await this.reserve();
       try {
         return await work();
       } finally {
-        release();
+        done();
       }
     },
   };

@@ -37,13 +37,32 @@ export async function hashPassword(password: string): Promise<string> {
   return `scrypt$${N}$${r}$${p}$${salt.toString('base64url')}$${key.toString('base64url')}`;
 }
 
-export async function verifyPassword(password: string, stored: string): Promise<boolean> {
+export function verifyPassword(password: string, stored: string): Promise<boolean> {
+  return verifyHash(password, stored, (hash) => gate.run(hash));
+}
+
+/**
+ * A password check whose hashing slot is taken first: when the server cannot hash now, HashingBusyError is
+ * thrown before `work` runs, so a caller that counts attempts (the sign-in limiter) counts only checks that
+ * will happen; `check` then verifies in that slot without queueing again. (Counting first let a crowd of honest
+ * sign-ins from one address, most of them about to be refused as busy, read as a crowd of failures.)
+ */
+export async function withPasswordCheck<T>(work: (check: (password: string, stored: string) => Promise<boolean>) => Promise<T>): Promise<T> {
+  const release = await gate.reserve();
+  try {
+    return await work((password, stored) => verifyHash(password, stored, (hash) => hash()));
+  } finally {
+    release();
+  }
+}
+
+async function verifyHash(password: string, stored: string, inSlot: (hash: () => Promise<Buffer>) => Promise<Buffer>): Promise<boolean> {
   const [scheme, n, r, p, salt, key] = stored.split('$');
   const params = { N: Number(n), r: Number(r), p: Number(p) };
   if (scheme !== 'scrypt' || !key || !salt) return false;
   if (!Number.isInteger(params.N) || params.N < MIN_N || params.N > MAX_N || params.r < 1 || params.r > 32 || params.p < 1 || params.p > 4) return false;
   const expected = Buffer.from(key, 'base64url');
-  const actual = await gate.run(() => scrypt(password, Buffer.from(salt, 'base64url'), expected.length, { ...params, maxmem: MAX_MEMORY }));
+  const actual = await inSlot(() => scrypt(password, Buffer.from(salt, 'base64url'), expected.length, { ...params, maxmem: MAX_MEMORY }));
   return timingSafeEqual(actual, expected);
 }
 
