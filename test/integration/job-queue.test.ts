@@ -1,13 +1,10 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openDatabase, type DatabaseHandle } from '../../src/server/db/database';
+import type { DatabaseHandle } from '../../src/server/db/database';
 import { migrateToLatest } from '../../src/server/db/migrate';
 import { createJobQueue } from '../../src/server/jobs/queue';
 import { enqueueRecurring } from '../../src/server/jobs/recurring';
 import { createQueueWorker, PermanentJobError } from '../../src/server/jobs/worker';
-import { createPostgresDatabase, testEngines } from '../support/engines';
+import { openTestDatabase, testEngines } from '../support/engines';
 
 const silent = { error: () => undefined, info: () => undefined, warn: () => undefined, child: () => silent } as never;
 const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -16,22 +13,13 @@ const key = () => `test-${Date.now()}-${keys++}`;
 
 describe.each(testEngines())('job queue on %s', (engine) => {
   let database: DatabaseHandle;
-  let cleanup: () => Promise<void>;
+  let close: () => Promise<void>;
   beforeAll(async () => {
-    if (engine === 'postgres') {
-      const pg = await createPostgresDatabase();
-      database = openDatabase({ databaseUrl: pg.url, dataDir: '.' });
-      cleanup = pg.drop;
-    } else {
-      const dir = mkdtempSync(path.join(tmpdir(), 'tenantgate-queue-'));
-      database = openDatabase({ dataDir: dir });
-      cleanup = async () => rmSync(dir, { recursive: true, force: true });
-    }
+    ({ database, close } = await openTestDatabase(engine, 'queue'));
     await migrateToLatest(database.db);
   });
   afterAll(async () => {
-    await database?.close();
-    await cleanup?.();
+    await close?.();
   });
   const queue = (owner?: string) => createJobQueue(database.db, database.engine, owner);
 

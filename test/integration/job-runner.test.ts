@@ -1,33 +1,21 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openDatabase, type DatabaseHandle } from '../../src/server/db/database';
+import type { DatabaseHandle } from '../../src/server/db/database';
 import { migrateToLatest } from '../../src/server/db/migrate';
 import { createLeases } from '../../src/server/jobs/lease';
 import { createJobRunner } from '../../src/server/jobs/runner';
-import { createPostgresDatabase, testEngines } from '../support/engines';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
+import { openTestDatabase, testEngines } from '../support/engines';
 
 const silent = { error: () => undefined, info: () => undefined, warn: () => undefined, child: () => silent } as never;
 
 describe.each(testEngines())('job runner on %s', (engine) => {
   let database: DatabaseHandle;
-  let cleanup: () => Promise<void>;
+  let close: () => Promise<void>;
   beforeAll(async () => {
-    if (engine === 'postgres') {
-      const pg = await createPostgresDatabase();
-      database = openDatabase({ databaseUrl: pg.url, dataDir: '.' });
-      cleanup = pg.drop;
-    } else {
-      const dir = mkdtempSync(path.join(tmpdir(), 'tenantgate-jobs-'));
-      database = openDatabase({ dataDir: dir });
-      cleanup = async () => rmSync(dir, { recursive: true, force: true });
-    }
+    ({ database, close } = await openTestDatabase(engine, 'jobs'));
     await migrateToLatest(database.db);
   });
   afterAll(async () => {
-    await database?.close();
-    await cleanup?.();
+    await close?.();
   });
 
   it('runs a recurring job once across several instances sharing the database', async () => {

@@ -1,34 +1,22 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { Migrator, sql, type Migration } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openDatabase, type DatabaseHandle } from '../../src/server/db/database';
+import type { DatabaseHandle } from '../../src/server/db/database';
 import * as m001 from '../../src/server/db/migrations/001_foundation';
 import * as m002 from '../../src/server/db/migrations/002_app_profiles';
 import * as m003 from '../../src/server/db/migrations/003_user_management';
 import * as m004 from '../../src/server/db/migrations/004_session_group_role';
 import { migrateToLatest } from '../../src/server/db/migrate';
 import { emailDomainOf } from '../../src/server/users/store';
-import { createPostgresDatabase, testEngines } from '../support/engines';
+import { openTestDatabase, testEngines } from '../support/engines';
 
 describe.each(testEngines())('migration 007 on %s', (engine) => {
   let database: DatabaseHandle;
-  let cleanup: () => Promise<void>;
+  let close: () => Promise<void>;
   beforeAll(async () => {
-    if (engine === 'postgres') {
-      const pg = await createPostgresDatabase();
-      database = openDatabase({ databaseUrl: pg.url, dataDir: '.' });
-      cleanup = pg.drop;
-    } else {
-      const dir = mkdtempSync(path.join(tmpdir(), 'tenantgate-m007-'));
-      database = openDatabase({ dataDir: dir });
-      cleanup = async () => rmSync(dir, { recursive: true, force: true });
-    }
+    ({ database, close } = await openTestDatabase(engine, 'm007'));
   });
   afterAll(async () => {
-    await database?.close();
-    await cleanup?.();
+    await close?.();
   });
 
   it('fills the lower-cased email domain of existing users, and the SSO domain look-up uses its index', async () => {

@@ -1,29 +1,17 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { Migrator } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openDatabase, type DatabaseHandle } from '../../src/server/db/database';
+import type { DatabaseHandle } from '../../src/server/db/database';
 import { migrateToLatest, migrations } from '../../src/server/db/migrate';
-import { createPostgresDatabase, testEngines } from '../support/engines';
+import { openTestDatabase, testEngines } from '../support/engines';
 
 describe.each(testEngines())('migration 017 on %s', (engine) => {
   let database: DatabaseHandle;
-  let cleanup: () => Promise<void>;
+  let close: () => Promise<void>;
   beforeAll(async () => {
-    if (engine === 'postgres') {
-      const pg = await createPostgresDatabase();
-      database = openDatabase({ databaseUrl: pg.url, dataDir: '.' });
-      cleanup = pg.drop;
-    } else {
-      const dir = mkdtempSync(path.join(tmpdir(), 'tenantgate-m017-'));
-      database = openDatabase({ dataDir: dir });
-      cleanup = async () => rmSync(dir, { recursive: true, force: true });
-    }
+    ({ database, close } = await openTestDatabase(engine, 'm017'));
   });
   afterAll(async () => {
-    await database?.close();
-    await cleanup?.();
+    await close?.();
   });
 
   it('stores the member count of every existing group entry, and none for people', async () => {

@@ -1,5 +1,9 @@
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import pg from 'pg';
+import { openDatabase, type DatabaseHandle } from '../../src/server/db/database';
 
 export type TestEngine = 'sqlite' | 'postgres';
 
@@ -25,6 +29,33 @@ export async function createPostgresDatabase(): Promise<{ url: string; drop(): P
       await c.connect();
       await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
       await c.end();
+    },
+  };
+}
+
+/**
+ * An empty database of its own for one test file, on either engine (not migrated): a fresh PostgreSQL
+ * database, or a SQLite file in a temporary folder. `close` closes it and removes it.
+ */
+export async function openTestDatabase(engine: TestEngine, name = 'db'): Promise<{ database: DatabaseHandle; close(): Promise<void> }> {
+  if (engine === 'postgres') {
+    const pgDatabase = await createPostgresDatabase();
+    const database = openDatabase({ databaseUrl: pgDatabase.url, dataDir: '.' });
+    return {
+      database,
+      async close() {
+        await database.close();
+        await pgDatabase.drop();
+      },
+    };
+  }
+  const dir = mkdtempSync(path.join(tmpdir(), `tenantgate-${name}-`));
+  const database = openDatabase({ dataDir: dir });
+  return {
+    database,
+    async close() {
+      await database.close();
+      rmSync(dir, { recursive: true, force: true });
     },
   };
 }
