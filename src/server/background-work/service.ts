@@ -1,4 +1,4 @@
-import type { AppProfileStore } from '../app-profiles/store';
+import type { AppProfileRow, AppProfileStore } from '../app-profiles/store';
 import type { AuditLog } from '../audit/store';
 import type { Config } from '../config';
 import type { Db } from '../db/database';
@@ -45,8 +45,8 @@ export function createBackgroundWorkService(deps: BackgroundWorkDeps) {
   const syncState = createSyncStateStore(deps.db);
   const clock = deps.now ?? (() => new Date());
 
-  async function show(partnerId: string, profileId: string): Promise<BackgroundWork> {
-    const profile = await deps.profiles.get(partnerId, profileId);
+  async function show(partnerId: string, profileId: string, known?: AppProfileRow): Promise<BackgroundWork> {
+    const profile = known ?? (await deps.profiles.get(partnerId, profileId));
     if (!profile) throw new NotFoundError('The app profile');
     const now = clock();
     const groups = await deps.users.groupsOfProfile(partnerId, profileId);
@@ -113,11 +113,12 @@ export function createBackgroundWorkService(deps: BackgroundWorkDeps) {
      * waiting one, say). The run goes on after the answer; the background work shows it running, then its outcome.
      */
     async syncNow(auth: AuthContext, profileId: string, clientAddress: string): Promise<BackgroundWork> {
-      const before = await show(auth.partner.id, profileId);
+      const profile = await deps.profiles.get(auth.partner.id, profileId);
+      if (!profile) throw new NotFoundError('The app profile');
+      const before = await show(auth.partner.id, profileId, profile);
       const { outcome, reason, running } = before.directorySync;
       if (outcome === 'paused' || outcome === 'not_needed') throw new ConflictError('NOTHING_TO_SYNC', reason ?? 'There is nothing to sync through this app profile.');
       if (running) return before;
-      const profile = (await deps.profiles.get(auth.partner.id, profileId))!;
       const run = deps.syncProfile(profileId).catch((error: unknown) => deps.log?.warn({ err: error, appProfileId: profileId }, 'directory sync started by Sync now failed'));
       await deps.audit.record({
         partnerId: auth.partner.id,
@@ -128,7 +129,9 @@ export function createBackgroundWorkService(deps: BackgroundWorkDeps) {
         clientAddress,
         details: { tenantId: profile.tenant_id },
       });
-      await Promise.race([run, new Promise((resolve) => setTimeout(resolve, SYNC_NOW_ANSWER_MS))]);
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([run, new Promise((resolve) => (timer = setTimeout(resolve, SYNC_NOW_ANSWER_MS)))]);
+      clearTimeout(timer);
       return show(auth.partner.id, profileId);
     },
   };

@@ -44,7 +44,7 @@ export interface KeyUse {
 }
 
 /** How many stored secrets each key id sealed, per column (`npm run keys -- status`). */
-export async function sealedSecretCounts(db: Db, engine: Engine): Promise<KeyUse[]> {
+export async function sealedSecretCounts(db: Db, engine: Engine, jobFields?: SealedJobField[]): Promise<KeyUse[]> {
   const uses: KeyUse[] = [];
   for (const c of SEALED_COLUMNS) {
     const keyId = keyIdOf(engine, c.column);
@@ -54,7 +54,7 @@ export async function sealedSecretCounts(db: Db, engine: Engine): Promise<KeyUse
     for (const row of rows) uses.push({ secret: label(c), keyId: row.key_id, count: Number(row.n) });
   }
   const inJobs = new Map<string, KeyUse>();
-  for (const { field, sealed } of await sealedJobFields(db)) {
+  for (const { field, sealed } of jobFields ?? (await sealedJobFields(db))) {
     const keyId = sealed.split('.')[1] ?? '?';
     const secret = `jobs.payload.${field}`;
     const use = inJobs.get(`${secret} ${keyId}`) ?? { secret, keyId, count: 0 };
@@ -78,12 +78,15 @@ interface SealedJobField {
   sealed: string;
 }
 
-/** Every sealed field of every job payload (few: mail waiting to go out), read in pages of `batchSize`. */
+/**
+ * Every sealed field of every unfinished job's payload (few: mail waiting to go out), read in pages of
+ * `batchSize`. A done job's link is blanked and never opened again, so done jobs are not read.
+ */
 async function sealedJobFields(db: Db, batchSize = 500): Promise<SealedJobField[]> {
   const fields: SealedJobField[] = [];
   let after = '';
   for (;;) {
-    const rows = await db.selectFrom('jobs').select(['id', 'key', 'payload']).where('payload', 'like', '%"sealed%').where('id', '>', after).orderBy('id').limit(batchSize).execute();
+    const rows = await db.selectFrom('jobs').select(['id', 'key', 'payload']).where('state', '!=', 'done').where('payload', 'like', '%"sealed%').where('id', '>', after).orderBy('id').limit(batchSize).execute();
     if (rows.length === 0) return fields;
     for (const row of rows) {
       let payload: Record<string, unknown>;
@@ -105,7 +108,9 @@ async function sealedJobFields(db: Db, batchSize = 500): Promise<SealedJobField[
  * them (a key with the right id but the wrong material). Reads only; throws before anything can write.
  */
 export async function verifyStoredSecrets(db: Db, engine: Engine, box: SecretBox, configuredKeyIds: readonly string[]): Promise<void> {
-  const uses = await sealedSecretCounts(db, engine);
+  // Read once: start-up scans the waiting jobs' payloads for both the counts and the samples.
+  const jobFields = await sealedJobFields(db);
+  const uses = await sealedSecretCounts(db, engine, jobFields);
   const missing = [...new Set(uses.filter((u) => !configuredKeyIds.includes(u.keyId)).map((u) => u.keyId))];
   if (missing.length > 0) {
     const count = uses.filter((u) => missing.includes(u.keyId)).reduce((n, u) => n + u.count, 0);
@@ -125,7 +130,7 @@ export async function verifyStoredSecrets(db: Db, engine: Engine, box: SecretBox
     }
   }
   const sampled = new Set<string>();
-  for (const job of await sealedJobFields(db)) {
+  for (const job of jobFields) {
     const keyId = job.sealed.split('.')[1] ?? '?';
     if (sampled.has(keyId)) continue;
     sampled.add(keyId);
