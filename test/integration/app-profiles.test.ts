@@ -452,6 +452,26 @@ describe.each(testEngines())('partner app profiles on %s', (engine) => {
       expect((await profileRow(id)).refresh_token_sealed).toBe(reauthorized.refresh_token_sealed);
     });
 
+    it('writes a sweep batch in one statement: rotated tokens stored, answers without a token keep theirs, a raced one untouched', async () => {
+      // A tenant connects once per partner: three partners, one profile each.
+      const browsers = [(await newAdmin()).browser, (await newAdmin()).browser, (await newAdmin()).browser];
+      const [rotated, kept, raced] = [await createContoso(browsers[0], 'Batch rotated'), await createContoso(browsers[1], 'Batch kept'), await createContoso(browsers[2], 'Batch raced')];
+      const before = await Promise.all([rotated, kept, raced].map(profileRow));
+      await browsers[2].reauthorize(raced, 'current', { consent: 'accept' });
+      const racedNow = await profileRow(raced);
+      const at = new Date(Date.now() + 60_000).toISOString();
+      const usual = { token_used_at: at, last_checked_at: at, last_check_error_at: null, last_check_error_message: null };
+      await portal.services.appProfiles.store.recordRefreshes([
+        { partnerId: before[0].partner_id, id: rotated, usedSealed: before[0].refresh_token_sealed, changes: { ...usual, refresh_token_sealed: 'v1.rotated', refresh_token_key_id: 'k2', granted_scopes: '["User.Read"]' } },
+        { partnerId: before[1].partner_id, id: kept, usedSealed: before[1].refresh_token_sealed, changes: usual },
+        { partnerId: before[2].partner_id, id: raced, usedSealed: before[2].refresh_token_sealed, changes: { ...usual, refresh_token_sealed: 'v1.stale' } },
+      ]);
+      const [afterRotated, afterKept, afterRaced] = await Promise.all([rotated, kept, raced].map(profileRow));
+      expect(afterRotated).toMatchObject({ refresh_token_sealed: 'v1.rotated', refresh_token_key_id: 'k2', granted_scopes: '["User.Read"]', last_checked_at: at, token_used_at: at });
+      expect(afterKept).toMatchObject({ refresh_token_sealed: before[1].refresh_token_sealed, refresh_token_key_id: before[1].refresh_token_key_id, granted_scopes: before[1].granted_scopes, last_checked_at: at });
+      expect(afterRaced).toEqual(racedNow);
+    });
+
     it('refreshes every active profile, rotating the stored token', async () => {
       const { browser } = await newAdmin();
       const id = await createContoso(browser, 'Swept');

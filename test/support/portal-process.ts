@@ -1,8 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freePort } from './free-port';
+
+export { freePort };
 
 /**
  * The portal as a real process (`node --import tsx src/server/main.ts`), for tests that stop it the way an
@@ -16,16 +18,6 @@ export interface PortalProcess {
   child: ChildProcess;
   output(): string;
   stop(signal: NodeJS.Signals): Promise<void>;
-}
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
 }
 
 /** Environment of a sandbox-mode portal with its data in `dataDir`, on the given ports. */

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { loadConfig } from '../../src/server/config';
 import { startPortal, type RunningPortal } from '../../src/server/start';
 import { createPostgresDatabase, type TestEngine } from './engines';
+import { freePort } from './free-port';
 
 export interface TestPortal extends RunningPortal {
   engine: TestEngine;
@@ -51,15 +52,4 @@ export async function startTestPortal(engine: TestEngine = 'sqlite', env: Record
       await cleanUp();
     },
   };
-}
-
-async function freePort(): Promise<number> {
-  const net = await import('node:net');
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
 }

@@ -1,3 +1,4 @@
+import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { checkPasswordStrength } from '../../src/server/partners/password-policy';
 import { randomBytes, scryptSync } from 'node:crypto';
@@ -12,6 +13,28 @@ describe('passwords', () => {
     expect(await verifyPassword('copper-meadow-sailing-7', a)).toBe(true);
     expect(await verifyPassword('copper-meadow-sailing-8', a)).toBe(false);
   }, 30_000); // scrypt at N=2^17 takes ~0.5 s per hash, more on a loaded machine
+
+  // Issue 8, item 5: a sign-up flood keeps a core hashing; signed-in requests must still get the CPU first.
+  it.runIf(process.platform === 'linux')('hashes on a thread of the lowest CPU priority (nice 19), never on the event loop\'s', async () => {
+    /** The nice value of each thread of this process (field 19 of /proc/self/task/<tid>/stat). */
+    const niceOf = (tid: string) => {
+      try {
+        return Number(readFileSync(`/proc/self/task/${tid}/stat`, 'utf8').split(') ')[1].split(' ')[16]);
+      } catch {
+        return 0; // the thread ended meanwhile
+      }
+    };
+    const niceValues = () => readdirSync('/proc/self/task').map(niceOf);
+    const hashing = hashPassword('copper-meadow-sailing-7');
+    let seen = false;
+    for (let i = 0; i < 200 && !seen; i++) {
+      seen = niceValues().includes(19);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    await hashing;
+    expect(seen).toBe(true);
+    expect(niceOf(String(process.pid))).toBe(0); // the event loop's thread keeps its priority
+  }, 30_000);
 
   it('makes the decoy hash for unknown emails once, and tries again after a failure instead of keeping it', async () => {
     setPasswordHashingLimits({ concurrency: 0, queue: 0 }); // every hash is refused as busy

@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import type { Db } from '../db/database';
 import type { AppProfilesTable } from '../db/tables';
 import type { Cloud } from '../microsoft/clouds';
@@ -22,6 +23,36 @@ export interface RefreshUpdate {
   /** The sealed refresh token the refresh was made with. */
   usedSealed: string;
   changes: Partial<AppProfileRow>;
+}
+
+/** The columns every refresh writes, and those it writes only when Microsoft answered them. */
+const ALWAYS_REFRESHED = ['token_used_at', 'last_checked_at', 'last_check_error_at', 'last_check_error_message'] as const;
+const SOMETIMES_REFRESHED = ['refresh_token_sealed', 'refresh_token_key_id', 'granted_scopes'] as const;
+const REFRESHED = new Set<string>([...ALWAYS_REFRESHED, ...SOMETIMES_REFRESHED]);
+/** 11 parameters a row: well under SQLite's 32,766 per statement. */
+const REFRESH_ROWS_PER_STATEMENT = 1_000;
+
+const isUsualRefresh = (update: RefreshUpdate): boolean =>
+  ALWAYS_REFRESHED.every((column) => column in update.changes) && Object.keys(update.changes).every((column) => REFRESHED.has(column));
+
+/**
+ * One UPDATE … FROM (VALUES …) for many refreshes (SQLite and PostgreSQL both name the VALUES columns column1…);
+ * each row is written only while it still holds the refresh token the refresh used, as recordRefresh does.
+ */
+async function updateRefreshed(executor: Db, updates: RefreshUpdate[], now: string): Promise<void> {
+  const rows = updates.map(({ partnerId, id, usedSealed, changes }) => {
+    const values = [partnerId, id, usedSealed, ...ALWAYS_REFRESHED.map((c) => changes[c] ?? null), ...SOMETIMES_REFRESHED.map((c) => changes[c] ?? null), now];
+    return sql`(${sql.join(values)})`;
+  });
+  await sql`
+    update app_profiles set
+      token_used_at = v.column4, last_checked_at = v.column5, last_check_error_at = v.column6, last_check_error_message = v.column7,
+      refresh_token_sealed = coalesce(v.column8, app_profiles.refresh_token_sealed),
+      refresh_token_key_id = coalesce(v.column9, app_profiles.refresh_token_key_id),
+      granted_scopes = coalesce(v.column10, app_profiles.granted_scopes),
+      updated_at = v.column11
+    from (values ${sql.join(rows)}) as v
+    where app_profiles.partner_id = v.column1 and app_profiles.id = v.column2 and app_profiles.refresh_token_sealed = v.column3`.execute(executor);
 }
 
 export interface ListQuery {
@@ -123,11 +154,20 @@ export function createAppProfileStore(db: Db) {
         .execute();
     },
 
-    /** Several refreshes in one transaction (the health sweep): one commit instead of hundreds. */
+    /**
+     * Several refreshes in one transaction (the health sweep): one commit instead of hundreds, and one UPDATE
+     * statement for the usual refresh instead of a round trip each (a sweep of 50,000 spent a fifth of its
+     * time on those). Any other change is written on its own, in the same transaction.
+     */
     async recordRefreshes(updates: RefreshUpdate[]): Promise<void> {
       if (updates.length === 0) return;
+      const usual = updates.filter(isUsualRefresh);
+      const others = updates.filter((update) => !isUsualRefresh(update));
       await db.transaction().execute(async (trx) => {
-        for (const update of updates) await this.recordRefresh(update, trx);
+        for (let start = 0; start < usual.length; start += REFRESH_ROWS_PER_STATEMENT) {
+          await updateRefreshed(trx, usual.slice(start, start + REFRESH_ROWS_PER_STATEMENT), new Date().toISOString());
+        }
+        for (const update of others) await this.recordRefresh(update, trx);
       });
     },
 

@@ -1,11 +1,7 @@
-import { randomBytes, scrypt as scryptCallback, timingSafeEqual, type ScryptOptions } from 'node:crypto';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { COMMON_PASSWORDS } from './common-passwords';
 import { createHashGate, type HashGateLimits } from './hash-gate';
-
-const scrypt = (password: string, salt: Buffer, keylen: number, options: ScryptOptions) =>
-  new Promise<Buffer>((resolve, reject) =>
-    scryptCallback(password, salt, keylen, options, (err, key) => (err ? reject(err) : resolve(key))),
-  );
+import { scryptLowPriority as scrypt } from './hashing-threads';
 
 /**
  * scrypt with N=2^17, r=8, p=1 (128 MiB per hash). The parameters travel with each hash, so older
@@ -22,8 +18,8 @@ export const PASSWORD_MIN_LENGTH = 10;
 export const PASSWORD_MAX_LENGTH = 256;
 
 /**
- * Each hash takes 128 MiB and a libuv thread for a few hundred milliseconds, so the process runs only a
- * few at a time; past a short queue a request is refused at once (HashingBusyError) instead of piling
+ * Each hash takes 128 MiB and a low-priority thread (hashing-threads.ts) for a few hundred milliseconds, so the
+ * process runs only a few at a time; past a short queue a request is refused at once (HashingBusyError) instead of piling
  * up memory and starving every other request.
  */
 const gate = createHashGate({ concurrency: 2, queue: 8 });
