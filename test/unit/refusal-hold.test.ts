@@ -8,7 +8,7 @@ describe('refusal hold', () => {
 
   it('holds each refusal for the configured time, and past the cap answers at once', async () => {
     vi.useFakeTimers();
-    const hold = createRefusalHold(500, 2);
+    const hold = createRefusalHold(500, 2, () => 0);
     const done: string[] = [];
     const first = hold.wait().then(() => done.push('first'));
     const second = hold.wait().then(() => done.push('second'));
@@ -32,5 +32,17 @@ describe('refusal hold', () => {
     await vi.advanceTimersByTimeAsync(0);
     expect(answered).toBe(true);
     expect(hold.held).toBe(0);
+  });
+
+  it('spreads a wave of refusals over half a hold again, so they do not all go out at one instant', async () => {
+    vi.useFakeTimers();
+    const draws = [0, 0.5, 0.995];
+    const hold = createRefusalHold(400, 10, () => draws.shift()!);
+    const answeredAt: number[] = [];
+    const start = Date.now();
+    const waits = [0, 1, 2].map(() => hold.wait().then(() => answeredAt.push(Date.now() - start)));
+    await vi.advanceTimersByTimeAsync(1000);
+    await Promise.all(waits);
+    expect(answeredAt).toEqual([400, 500, 599]);
   });
 });
