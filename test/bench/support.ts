@@ -1,4 +1,6 @@
 import { spawn } from 'node:child_process';
+import diagnostics from 'node:diagnostics_channel';
+import type { ClientRequest } from 'node:http';
 import { readFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import type { Db } from '../../src/server/db/database';
@@ -74,6 +76,20 @@ export function installSandboxMeter(): SandboxMeter {
   };
   const end = () => {
     if (--active === 0) busy += performance.now() - since;
+  };
+  // The token requests go over node:http (microsoft/form-post.ts): timed from their start until the request closes.
+  const onRequestStart = ({ request }: { request: ClientRequest }) => {
+    if (!meter.origin || `${request.protocol}//${String(request.getHeader('host'))}` !== meter.origin) return;
+    requests++;
+    begin();
+    request.once('response', (response) => statuses.set(response.statusCode ?? 0, (statuses.get(response.statusCode ?? 0) ?? 0) + 1));
+    request.once('close', end);
+  };
+  diagnostics.subscribe('http.client.request.start', onRequestStart as (message: unknown) => void);
+  const restoreFetch = meter.restore;
+  meter.restore = () => {
+    restoreFetch();
+    diagnostics.unsubscribe('http.client.request.start', onRequestStart as (message: unknown) => void);
   };
   globalThis.fetch = async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
     const url = input instanceof Request ? input.url : String(input);

@@ -24,7 +24,7 @@ describe.each(testEngines())('background work of an app profile on %s', (engine)
     const res = await client.get(`/api/app-profiles/${profileId}/background-work`);
     expect(res.status, JSON.stringify(res.body)).toBe(200);
     return res.body as {
-      downloads: { jobId: string | null; groupId: string; state: string; reason: string | null; retryAt: string | null; progress: unknown; retryable: boolean; completedAt: string | null }[];
+      downloads: { jobId: string | null; groupId: string; state: string; reason: string | null; retryAt: string | null; progress: unknown; retryable: boolean; completedAt: string | null; memberCount: number | null }[];
       healthCheck: Record<string, unknown> & { retryAt: string | null };
       directorySync: { outcome: string; lastStartedAt: string | null; lastCompletedAt: string | null; reason: string | null; attempts: number; retryAt: string | null };
     };
@@ -46,6 +46,10 @@ describe.each(testEngines())('background work of an app profile on %s', (engine)
   it('shows a completed download, the health check and the directory sync with when they are next due', async () => {
     const shown = await work();
     expect(shown.downloads).toEqual([expect.objectContaining({ groupId, group: 'sales@contoso.com', state: 'done', reason: null, retryable: false, completedAt: expect.any(String) })]);
+    // The members the download stored (direct and nested), as the user list shows them.
+    const members = await portal.services.db.selectFrom('group_members').select((eb) => eb.fn.countAll().as('n')).where('group_user_id', '=', groupId).executeTakeFirstOrThrow();
+    expect(Number(members.n)).toBeGreaterThan(0);
+    expect(shown.downloads[0]).toMatchObject({ memberCount: Number(members.n) });
     expect(shown.healthCheck).toMatchObject({ outcome: 'succeeded', lastCheckedAt: expect.any(String), lastError: null, nextDueAt: expect.any(String) });
     expect(shown.directorySync).toMatchObject({ outcome: 'never', lastCompletedAt: null, nextDueAt: expect.any(String) });
     await portal.services.directorySync.syncAll();

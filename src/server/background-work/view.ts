@@ -14,6 +14,7 @@ export const downloadWorkSchema = z.object({
   retryAt: z.string().nullable(),
   reason: z.string().nullable().describe('Why the last attempt failed (waiting, failed)'),
   completedAt: z.string().nullable().describe('When a download of the group last completed'),
+  memberCount: z.number().nullable().describe('Members (direct and nested) the last completed download stored; null before the first'),
   retryable: z.boolean(),
 });
 export type DownloadWork = z.infer<typeof downloadWorkSchema>;
@@ -43,7 +44,7 @@ export const backgroundWorkSchema = z.object({
 });
 export type BackgroundWork = z.infer<typeof backgroundWorkSchema>;
 
-type GroupRow = Pick<UsersTable, 'id' | 'email' | 'display_name' | 'sync_done' | 'sync_total' | 'last_synced_at' | 'download_failed_at' | 'download_failure'>;
+type GroupRow = Pick<UsersTable, 'id' | 'email' | 'display_name' | 'sync_done' | 'sync_total' | 'last_synced_at' | 'member_count' | 'download_failed_at' | 'download_failure'>;
 
 /**
  * A group's download from its queue job and its row: a queued job with an error and a later run time is waiting
@@ -52,7 +53,7 @@ type GroupRow = Pick<UsersTable, 'id' | 'email' | 'display_name' | 'sync_done' |
 export function downloadWork(group: GroupRow, job: JobsTable | undefined, now: string): DownloadWork {
   const progress = group.sync_done !== null && group.sync_done !== undefined ? { done: group.sync_done, total: group.sync_total ?? 0 } : null;
   const failure = group.download_failure ?? null;
-  const base = { groupId: group.id, group: group.email, displayName: group.display_name, completedAt: group.last_synced_at ?? null };
+  const base = { groupId: group.id, group: group.email, displayName: group.display_name, completedAt: group.last_synced_at ?? null, memberCount: group.member_count ?? null };
   if (!job) {
     const state = group.download_failed_at ? 'failed' : progress ? 'running' : 'done';
     return { ...base, jobId: null, state, progress, attempts: 0, maxAttempts: 0, retryAt: null, reason: state === 'failed' ? failure : null, retryable: false };

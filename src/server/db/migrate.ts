@@ -16,6 +16,7 @@ import * as m014 from './migrations/014_webhooks';
 import * as m015 from './migrations/015_user_list_sort';
 import * as m016 from './migrations/016_email_display_names';
 import * as m017 from './migrations/017_group_member_count';
+import * as m018 from './migrations/018_history_retention';
 
 /**
  * The numbered migrations, listed explicitly so they run the same from source (tsx) and from tests.
@@ -38,6 +39,7 @@ export const migrations: Record<string, Migration> = {
   '015_user_list_sort': m015,
   '016_email_display_names': m016,
   '017_group_member_count': m017,
+  '018_history_retention': m018,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -9,6 +9,8 @@ import type { AuditLog } from '../audit/store';
 import { purgeExpiredInvitations } from '../users/invitations';
 import type { Metrics } from '../metrics/index';
 import type { ConsentLinkService } from '../consent-links/service';
+import type { NotificationService } from '../notifications/service';
+import type { WebhookService } from '../webhooks/service';
 import type { JobQueue } from './queue';
 import { DIRECTORY_SYNC_JOB, enqueueRecurring, HEALTH_SWEEP_JOB, RECURRING_JOB_KINDS } from './recurring';
 import { createJobRunner, type JobRunner } from './runner';
@@ -23,12 +25,19 @@ export interface BackgroundJobDeps {
   jobs: { queue: Pick<JobQueue, 'enqueue' | 'hasUnfinished' | 'purgeFinished'>; worker: Pick<QueueWorker, 'wake'> };
   sso: Pick<SsoFeature, 'purgeExpiredChoices'>;
   consentLinks: Pick<ConsentLinkService, 'notifyExpired'>;
+  notifications: Pick<NotificationService, 'trimOlderThan'>;
+  webhooks: Pick<WebhookService, 'trimDeliveries'>;
   audit: AuditLog;
   metrics?: Pick<Metrics, 'jobRun'>;
 }
 
 /** How long finished health sweeps and sync rounds stay in the queue (shown as the last run, then removed). */
 const FINISHED_RECURRING_JOBS_KEPT_MS = 7 * 24 * 3600_000;
+/**
+ * How long the bell's notifications and the webhook delivery records are kept: they are recent history, not the
+ * record (the audit log is, and it is not trimmed); without a bound they grow for ever with every sweep's alerts.
+ */
+export const HISTORY_KEPT_MS = { notifications: 90 * 24 * 3600_000, webhookDeliveries: 30 * 24 * 3600_000 } as const;
 
 /**
  * The recurring jobs of the portal; each runs (or is queued) once per interval across all instances. The long
@@ -49,6 +58,10 @@ export function startBackgroundJobs(config: Pick<Config, 'healthCheckIntervalMs'
     const removed = await purgeExpiredInvitations(services.db, services.audit);
     if (removed) runLog.info({ removed }, 'expired invitations removed');
   });
+  runner.every('trim-history', 60 * 60_000, async (runLog) => {
+    const trimmed = await trimHistory(services, new Date());
+    if (trimmed.notifications || trimmed.webhookDeliveries) runLog.info(trimmed, 'old notifications and webhook deliveries removed');
+  });
   // Consent links that expired unused are alerted once each.
   runner.every('consent-link-expiry-alerts', 60 * 60_000, async (runLog) => {
     const expired = await services.consentLinks.notifyExpired();
@@ -63,4 +76,12 @@ export function startBackgroundJobs(config: Pick<Config, 'healthCheckIntervalMs'
   runner.enqueueEvery(DIRECTORY_SYNC_JOB, config.directorySyncIntervalMs, enqueue(DIRECTORY_SYNC_JOB));
   runner.start();
   return runner;
+}
+
+/** Removes the notifications and webhook delivery records older than HISTORY_KEPT_MS. */
+export async function trimHistory(services: Pick<BackgroundJobDeps, 'notifications' | 'webhooks'>, now: Date): Promise<{ notifications: number; webhookDeliveries: number }> {
+  return {
+    notifications: await services.notifications.trimOlderThan(new Date(now.getTime() - HISTORY_KEPT_MS.notifications)),
+    webhookDeliveries: await services.webhooks.trimDeliveries(new Date(now.getTime() - HISTORY_KEPT_MS.webhookDeliveries)),
+  };
 }

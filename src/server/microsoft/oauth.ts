@@ -3,7 +3,7 @@
  * and for the sandbox cloud alike: only the configured base URLs differ.
  *
  * openid-client v6 cannot check Microsoft's `{tenantid}` templated issuer on a login host other than
- * login.microsoftonline.com, so the token endpoint is called with fetch (form-encoded, client_secret_post)
+ * login.microsoftonline.com, so the token endpoint is called directly (form-encoded, client_secret_post; form-post.ts)
  * and ID tokens are verified with jose against the cloud's JWKS, with the issuer derived from the token's
  * GUID `tid` and compared exactly.
  */
@@ -19,6 +19,7 @@ import {
   parseRetryAfter,
   summarizeDescription,
 } from './errors';
+import { createFormPost, formPostOverFetch, type FormAnswer, type FormPost } from './form-post';
 
 export const GUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** `common`, `organizations`, `consumers`, a tenant GUID or a domain name. */
@@ -173,7 +174,9 @@ export function createMicrosoftOAuth(options: MicrosoftOAuthOptions): MicrosoftO
     return `${endpoints[cloud].login}/${encodeURIComponent(assertTenant(tenant))}/oauth2/v2.0/token`;
   }
 
-  const postToken = (url: string, form: Record<string, string>) => postTokenRequest(doFetch, timeoutMs, url, form);
+  // A given fetch (tests, benches) carries the token requests too; otherwise they go over node:http(s).
+  const formPost = options.fetch ? formPostOverFetch(options.fetch) : createFormPost();
+  const postToken = (url: string, form: Record<string, string>) => postTokenRequest(formPost, timeoutMs, url, form);
   const toTokenSet = (record: Record<string, unknown>, requestedScopes: readonly string[]) => tokenSetOf(record, requestedScopes, now());
 
   async function validateIdToken(
@@ -286,28 +289,22 @@ export function createMicrosoftOAuth(options: MicrosoftOAuthOptions): MicrosoftO
 }
 
 /** The token endpoint's answer, or the error it means (never carrying a sent secret). */
-async function postTokenRequest(doFetch: typeof fetch, timeoutMs: number, url: string, form: Record<string, string>): Promise<Record<string, unknown>> {
-  let response: Response;
+async function postTokenRequest(post: FormPost, timeoutMs: number, url: string, form: Record<string, string>): Promise<Record<string, unknown>> {
+  let response: FormAnswer;
   try {
-    response = await doFetch(url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
-      body: new URLSearchParams(form).toString(),
-      redirect: 'manual',
-      signal: AbortSignal.timeout(timeoutMs),
-    });
+    response = await post(url, new URLSearchParams(form).toString(), timeoutMs);
   } catch (err) {
     const timedOut = err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError');
     throw new MicrosoftUnavailableError({ reason: timedOut ? 'timeout' : 'network', status: 0 });
   }
   let body: unknown;
   try {
-    body = await response.json();
+    body = JSON.parse(response.text);
   } catch {
     body = undefined;
   }
   const record = body !== null && typeof body === 'object' && !Array.isArray(body) ? (body as Record<string, unknown>) : undefined;
-  const retryAfterSeconds = parseRetryAfter(response.headers.get('retry-after'));
+  const retryAfterSeconds = parseRetryAfter(response.header('retry-after'));
   if (response.status === 429 || response.status >= 500 || record?.error === 'temporarily_unavailable') {
     throw new MicrosoftUnavailableError({
       reason: 'http',
@@ -315,7 +312,7 @@ async function postTokenRequest(doFetch: typeof fetch, timeoutMs: number, url: s
       ...(retryAfterSeconds !== undefined ? { retryAfterSeconds } : {}),
     });
   }
-  if (!response.ok) {
+  if (response.status < 200 || response.status > 299) {
     if (typeof record?.error !== 'string') {
       throw new MicrosoftUnavailableError({ reason: 'bad_response', status: response.status });
     }

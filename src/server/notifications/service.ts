@@ -130,6 +130,9 @@ export function createNotificationService(deps: NotificationServiceDeps) {
   return {
     notify,
 
+    /** Forgets notifications older than `before` (the retention job). */
+    trimOlderThan: (before: Date) => store.deleteBefore(before.toISOString()),
+
     async list(auth: AuthContext, query: { unread?: boolean; limit: number; cursor?: string }) {
       const rows = await store.list(auth.partner.id, auth.user.id, { unread: query.unread, limit: query.limit + 1, after: decodeCursor(query.cursor) });
       const page = rows.slice(0, query.limit);

@@ -95,6 +95,15 @@ export function createNotificationStore(db: Db) {
       return Number(res.numInsertedOrUpdatedRows ?? 0) === 1;
     },
 
+    /**
+     * Removes notifications made before `before`, with their reads and delivery records (cascade); answers how
+     * many. Episodes live in notification_conditions, so an alert that is still open is never raised again by it.
+     */
+    async deleteBefore(before: string): Promise<number> {
+      const res = await db.deleteFrom('notifications').where('created_at', '<', before).executeTakeFirst();
+      return Number(res.numDeletedRows);
+    },
+
     /** One notification by id (for a channel's job, which names it). */
     get: (id: string): Promise<NotificationRow | undefined> => db.selectFrom('notifications').selectAll().where('id', '=', id).executeTakeFirst(),
 

@@ -538,7 +538,7 @@ function syncQueries(db: Db) {
     groupsOfProfile(partnerId: string, profileId: string) {
       return db
         .selectFrom('users')
-        .select(['id', 'email', 'display_name', 'sync_done', 'sync_total', 'last_synced_at', 'download_failed_at', 'download_failure'])
+        .select(['id', 'email', 'display_name', 'sync_done', 'sync_total', 'last_synced_at', 'member_count', 'download_failed_at', 'download_failure'])
         .where('partner_id', '=', partnerId)
         .where('app_profile_id', '=', profileId)
         .where('kind', '=', 'group')

@@ -108,6 +108,9 @@ export function createWebhookService(deps: WebhookServiceDeps) {
       return { eventId: event.id, delivered: result.error === null, statusCode: result.statusCode, error: result.error };
     },
 
+    /** Forgets delivery records older than `before` (the retention job). */
+    trimDeliveries: (before: Date) => store.deleteDeliveriesBefore(before.toISOString()),
+
     async deliveries(auth: AuthContext, id: string, limit: number) {
       await own(auth, id);
       return (await store.deliveries(auth.partner.id, id, limit)).map(deliveryView);

@@ -34,6 +34,12 @@ export function createWebhookStore(db: Db) {
 
     addDelivery: (row: WebhookDeliveryRow) => db.insertInto('webhook_deliveries').values({ ...row, error: row.error?.slice(0, 500) ?? null }).execute(),
 
+    /** Removes the delivery records made before `before` (the history kept is bounded); answers how many. */
+    async deleteDeliveriesBefore(before: string): Promise<number> {
+      const res = await db.deleteFrom('webhook_deliveries').where('at', '<', before).executeTakeFirst();
+      return Number(res.numDeletedRows);
+    },
+
     deliveries: (partnerId: string, webhookId: string, limit: number) =>
       db.selectFrom('webhook_deliveries').selectAll().where('partner_id', '=', partnerId).where('webhook_id', '=', webhookId).orderBy('at', 'desc').orderBy('attempt', 'desc').limit(limit).execute(),
   };

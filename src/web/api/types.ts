@@ -1066,6 +1066,8 @@ export interface paths {
                                 /** @description The queue job; null for a group whose download predates the queue */
                                 jobId: string | null;
                                 maxAttempts: number;
+                                /** @description Members (direct and nested) the last completed download stored; null before the first */
+                                memberCount: number | null;
                                 progress: {
                                     done: number;
                                     total: number;
@@ -1278,6 +1280,8 @@ export interface paths {
                                 /** @description The queue job; null for a group whose download predates the queue */
                                 jobId: string | null;
                                 maxAttempts: number;
+                                /** @description Members (direct and nested) the last completed download stored; null before the first */
+                                memberCount: number | null;
                                 progress: {
                                     done: number;
                                     total: number;
@@ -1487,6 +1491,8 @@ export interface paths {
                                 /** @description The queue job; null for a group whose download predates the queue */
                                 jobId: string | null;
                                 maxAttempts: number;
+                                /** @description Members (direct and nested) the last completed download stored; null before the first */
+                                memberCount: number | null;
                                 progress: {
                                     done: number;
                                     total: number;

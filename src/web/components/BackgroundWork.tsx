@@ -58,8 +58,10 @@ function downloadDetail(work: DownloadWork): string {
       return `Next attempt at ${formatTimeExact(work.retryAt)} (attempt ${work.attempts + 1} of ${work.maxAttempts}). ${work.reason ?? ''}`.trim();
     case 'failed':
       return work.reason ?? 'The member download failed.';
-    case 'done':
-      return work.completedAt ? `Members downloaded at ${formatTime(work.completedAt)}.` : 'Members downloaded.';
+    case 'done': {
+      const members = work.memberCount === null ? 'Members' : `${count(work.memberCount)} ${work.memberCount === 1 ? 'member' : 'members'}`;
+      return work.completedAt ? `${members} downloaded at ${formatTime(work.completedAt)}.` : `${members} downloaded.`;
+    }
   }
 }
 
