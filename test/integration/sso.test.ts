@@ -13,6 +13,8 @@ const SALES = 'c1c1c1c1-0001-4000-8000-000000000001';
 const SALES_EMEA = 'c1c1c1c1-0002-4000-8000-000000000002';
 const SUPPORT = 'c1c1c1c1-0003-4000-8000-000000000003';
 const FIELD_AGENTS = 'e4e4e4e4-0001-4000-8000-000000000001';
+const TAILSPIN_DOD_ID = '5d7f9b13-6c8e-4a20-9b3d-5f7a9c1e3b42';
+const WATCH_OFFICERS = 'd4d4d4d4-9001-4000-8000-000000009001';
 
 describe.each(testEngines())('single sign-on with Microsoft 365 on %s', (engine) => {
   let portal: TestPortal;
@@ -251,6 +253,17 @@ describe.each(testEngines())('single sign-on with Microsoft 365 on %s', (engine)
     expect(global.headers.get('location')!.startsWith(clouds.global.login)).toBe(true);
     const forced = await new ApiClient(portal.url).get('/auth/microsoft/sign-in?cloud=usgov');
     expect(forced.headers.get('location')!.startsWith(clouds.usgov.login)).toBe(true);
+  });
+
+  it('signs in a member of a DoD tenant\'s group, asking Graph at the DoD host (dod-graph.microsoft.us)', async () => {
+    const dod = await partnerWithProfile('DoD Partner', 'admin@tailspindefense.mil', 'usgov');
+    const profile = await portal.services.db.selectFrom('app_profiles').select('graph_host').where('id', '=', dod.profileId).executeTakeFirstOrThrow();
+    expect(profile.graph_host).toBe('dod-graph.microsoft.us');
+    await addGroupEntry(dod.partnerId, dod.profileId, TAILSPIN_DOD_ID, WATCH_OFFICERS, ['dana@tailspindefense.mil'], 'member');
+    // The person's token is for the tenant's own Graph: asked at the cloud's default host, it is refused there.
+    const res = await signIn('dana@tailspindefense.mil');
+    expect(res.location).toBe('/');
+    expect((await res.client.get('/api/session')).body).toMatchObject({ user: { email: 'dana@tailspindefense.mil', role: 'member', signInType: 'microsoft365' }, partner: { id: dod.partnerId } });
   });
 
   it('refuses only the partner where an unexpected failure struck, audits it there and logs the failure', async () => {

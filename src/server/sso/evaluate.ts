@@ -16,8 +16,8 @@ interface PersonToken {
   accessToken: string;
 }
 
-/** What sign-in needs of an app profile: its id and the tenant's domain (never its sealed token). */
-type ProfileForSignIn = Pick<AppProfileRow, 'id' | 'tenant_domain'>;
+/** What sign-in needs of an app profile: its id, the tenant's domain and Graph host (never its sealed token). */
+type ProfileForSignIn = Pick<AppProfileRow, 'id' | 'tenant_domain' | 'graph_host'>;
 
 /** `error`: the unexpected failure behind a refusal, for the log (the person reads only the code). */
 export type PartnerOutcome =
@@ -33,7 +33,7 @@ export function createPartnerEvaluation(deps: Pick<CoreServices, 'db' | 'session
 
   /** Every entry of every partner that may concern this person: their user entries and member records, and group entries of their tenant. */
   async function candidates(cloud: Cloud, tid: string, oid: string): Promise<{ entries: Entry[]; profiles: Map<string, ProfileForSignIn> }> {
-    const profiles = await db.selectFrom('app_profiles').select(['id', 'tenant_domain']).where('cloud', '=', cloud).where('tenant_id', '=', tid).execute();
+    const profiles = await db.selectFrom('app_profiles').select(['id', 'tenant_domain', 'graph_host']).where('cloud', '=', cloud).where('tenant_id', '=', tid).execute();
     if (profiles.length === 0) return { entries: [], profiles: new Map() };
     const rows = await db
       .selectFrom('users as u')
@@ -54,12 +54,13 @@ export function createPartnerEvaluation(deps: Pick<CoreServices, 'db' | 'session
    * Asks Graph, with the person's own delegated token (`/me/checkMemberGroups`, under the tenant-wide consent),
    * which of the partner's groups they are in; null when nothing needs asking or Graph could not tell a
    * person who has a direct entry. The app profile's authorization is not used, so a lapsed profile stops
-   * nobody from signing in. A 403 means the tenant's consent no longer covers the call.
+   * nobody from signing in; its Graph host is (a DoD tenant answers at dod-graph.microsoft.us, not at the
+   * cloud's default host). A 403 means the tenant's consent no longer covers the call.
    */
-  async function membershipOfPerson(p: PartnerEntries, person: PersonToken): Promise<Set<string> | null | SsoRefusalCode> {
+  async function membershipOfPerson(p: PartnerEntries, person: PersonToken, graphHost: string | null): Promise<Set<string> | null | SsoRefusalCode> {
     if (!needsGroupCheck(p)) return null;
     try {
-      const graph = deps.graphs.forToken(person.cloud, person.tenantId, person.accessToken, 'interactive');
+      const graph = deps.graphs.forToken(person.cloud, person.tenantId, person.accessToken, 'interactive', graphHost);
       return new Set((await graph.checkMemberGroups({ me: true }, p.groups.map((g) => g.ms_object_id!))).map((id) => id.toLowerCase()));
     } catch (error) {
       if (error instanceof GraphError && error.status === 403) return 'CONSENT_REMOVED';
@@ -75,7 +76,7 @@ export function createPartnerEvaluation(deps: Pick<CoreServices, 'db' | 'session
     const refuse = (code: SsoRefusalCode): PartnerOutcome => ({ ok: false, code, partnerId: p.partnerId, userId: p.direct?.id ?? p.record?.id ?? null });
     const early = refusalBeforeGraph(p);
     if (early) return refuse(early);
-    const memberOf = await membershipOfPerson(p, person);
+    const memberOf = await membershipOfPerson(p, person, profile.graph_host);
     if (typeof memberOf === 'string') return refuse(memberOf);
 
     const decision = decideSignIn(p, memberOf ?? new Set());
