@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
 import Fastify from 'fastify';
 import { describe, expect, it } from 'vitest';
-import { loggerOptions, redactUrl } from '../../src/server/http/logging';
+import { loggerOptions, OneLinePerRequest, redactUrl } from '../../src/server/http/logging';
 
 /** A logger configured as the portal's, writing its lines into an array. */
 function capturingLogger() {
@@ -60,5 +60,33 @@ describe('secrets in log entries', () => {
     const { log, lines } = capturingLogger();
     log.info({ req: { method: 'GET', url: '/api/users?code=abc', ip: '127.0.0.1' }, res: { statusCode: 200 }, responseTime: 1.5 }, 'request completed');
     expect(lines[0]).toMatchObject({ req: { method: 'GET', url: '/api/users?code=[REDACTED]', remoteAddress: '127.0.0.1' }, res: { statusCode: 200 }, responseTime: 1.5 });
+  });
+});
+
+describe('request lines', () => {
+  it('logs every change, failure and slow read at info, and a quick successful read at debug only', async () => {
+    const lines: Record<string, unknown>[] = [];
+    const sink = new Writable({
+      write(chunk, _encoding, done) {
+        lines.push(JSON.parse(String(chunk)) as Record<string, unknown>);
+        done();
+      },
+    });
+    const app = Fastify({ logger: loggerOptions('debug', sink), logController: new OneLinePerRequest(50) });
+    app.get('/read', async () => ({ ok: true }));
+    app.get('/slow', async () => new Promise((resolve) => setTimeout(() => resolve({ ok: true }), 80)));
+    app.post('/change', async () => ({ ok: true }));
+    await app.ready();
+    for (const [method, url] of [['GET', '/read'], ['GET', '/missing'], ['POST', '/change'], ['GET', '/slow'], ['HEAD', '/read']] as const) await app.inject({ method, url });
+    await app.close();
+    const completed = lines.filter((l) => l.msg === 'request completed').map((l) => [(l.req as { method: string }).method, (l.req as { url: string }).url, l.level]);
+    // pino levels: 20 debug, 30 info
+    expect(completed).toEqual([
+      ['GET', '/read', 20],
+      ['GET', '/missing', 30],
+      ['POST', '/change', 30],
+      ['GET', '/slow', 30],
+      ['HEAD', '/read', 20],
+    ]);
   });
 });

@@ -1,5 +1,5 @@
 import type { Config } from '../config';
-import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
 import type { SessionStore } from '../partners/session-store';
 import type { AuthContext } from './context';
 import { safeEqual } from '../security/random';
@@ -116,7 +116,7 @@ function bindLogContext(request: FastifyRequest, reply: FastifyReply, auth: Auth
   const bindings: Record<string, string> = { partnerId: auth.partner.id, userId: auth.user.id };
   const profileId = (request.params as { id?: unknown } | undefined)?.id;
   if (request.routeOptions.url?.startsWith('/api/app-profiles/:id') && typeof profileId === 'string') bindings.profileId = profileId;
-  const child = request.log.child(bindings);
-  request.log = child;
-  reply.log = child;
+  // Added to the request's own logger (request.log and reply.log are one): a child logger per request cost as
+  // much as a tenth of a signed-in read.
+  (request.log as FastifyBaseLogger & { setBindings(bindings: Record<string, string>): void }).setBindings(bindings);
 }
