@@ -1,7 +1,10 @@
 import { Writable } from 'node:stream';
 import Fastify from 'fastify';
 import { describe, expect, it } from 'vitest';
+import { installErrorHandling } from '../../src/server/http/error-handler';
+import { TooManyRequestsError } from '../../src/server/http/errors';
 import { loggerOptions, OneLinePerRequest, redactUrl } from '../../src/server/http/logging';
+import { createRefusalHold } from '../../src/server/security/refusal-hold';
 
 /** A logger configured as the portal's, writing its lines into an array. */
 function capturingLogger() {
@@ -87,6 +90,36 @@ describe('request lines', () => {
       ['POST', '/change', 30],
       ['GET', '/slow', 30],
       ['HEAD', '/read', 20],
+    ]);
+  });
+
+  it('logs a flood of paced refusals at info once a minute per address and route, the rest at debug', async () => {
+    const lines: Record<string, unknown>[] = [];
+    const sink = new Writable({
+      write(chunk, _encoding, done) {
+        lines.push(JSON.parse(String(chunk)) as Record<string, unknown>);
+        done();
+      },
+    });
+    const app = Fastify({ logger: loggerOptions('debug', sink), logController: new OneLinePerRequest() });
+    installErrorHandling(app, createRefusalHold(0));
+    app.post('/api/signup', async () => {
+      throw new TooManyRequestsError('Too many requests from this address.', 60, undefined, true);
+    });
+    app.post('/api/limited', async () => {
+      throw new TooManyRequestsError('Too many wrong passwords.', 60);
+    });
+    await app.ready();
+    for (const url of ['/api/signup', '/api/signup', '/api/signup', '/api/limited', '/api/limited']) expect((await app.inject({ method: 'POST', url })).statusCode).toBe(429);
+    await app.close();
+    const levels = lines.filter((l) => l.msg === 'request completed').map((l) => [(l.req as { url: string }).url, l.level]);
+    expect(levels).toEqual([
+      ['/api/signup', 30],
+      ['/api/signup', 20],
+      ['/api/signup', 20],
+      // Not a flood's refusal (a person's wrong passwords): every one at info.
+      ['/api/limited', 30],
+      ['/api/limited', 30],
     ]);
   });
 });

@@ -8,6 +8,7 @@ import { isDatabaseUnavailable } from '../db/violations';
 import { HashingBusyError } from '../security/hash-gate';
 import type { RefusalHold } from '../security/refusal-hold';
 import { AppError, TooManyRequestsError } from './errors';
+import { markPacedRefusal } from './logging';
 
 export interface ErrorBody {
   error: { code: string; message: string; details?: Record<string, unknown> };
@@ -53,12 +54,16 @@ export function installErrorHandling(app: FastifyInstance, refusalHold: RefusalH
     if (error instanceof AppError) {
       if (error instanceof TooManyRequestsError) {
         reply.header('retry-after', String(error.retryAfterSeconds));
-        if (error.paced) return refusalHold.wait().then(() => sendError(reply, request, error.status, error.code, error.message, error.details));
+        if (error.paced) {
+          markPacedRefusal(request);
+          return refusalHold.wait().then(() => sendError(reply, request, error.status, error.code, error.message, error.details));
+        }
       }
       return sendError(reply, request, error.status, error.code, error.message, error.details);
     }
     if (error instanceof HashingBusyError) {
       reply.header('retry-after', String(error.retryAfterSeconds));
+      markPacedRefusal(request);
       return refusalHold.wait().then(() => sendError(reply, request, 503, 'SERVER_BUSY', error.message));
     }
     if (hasZodFastifySchemaValidationErrors(error) || error.validation) {

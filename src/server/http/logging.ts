@@ -1,4 +1,5 @@
 import { LogController, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
+import { oncePerWindow } from '../security/once-per-window';
 
 /** Query parameters that carry secrets or one-time values; their values never reach a log line. */
 const SECRET_QUERY_PARAMS = /([?&](?:code|state|session_state|token|id_token|access_token|refresh_token|client_secret|code_verifier)=)[^&#]*/gi;
@@ -62,6 +63,10 @@ export function loggerOptions(level: string, stream?: NodeJS.WritableStream): Fa
   };
 }
 
+/** Refusals a flood produces by the thousand (the per-address 429, the hashing gate's 503): see OneLinePerRequest. */
+const pacedRefusals = new WeakSet<FastifyRequest>();
+export const markPacedRefusal = (request: FastifyRequest): void => void pacedRefusals.add(request);
+
 /** A read slower than this is logged at info even when it succeeded. */
 export const SLOW_REQUEST_MS = 1000;
 
@@ -71,11 +76,15 @@ export const SLOW_REQUEST_MS = 1000;
  * (4xx, 5xx) and every slow request is logged at info; a read that succeeded quickly at debug: writing a
  * line for each was a fifth of the CPU of a signed-in read, and reads are counted in the metrics
  * (`tenantgate_http_request_duration_seconds`) and by the reverse proxy's access log. LOG_LEVEL=debug shows them.
+ * A paced refusal is logged at info once a minute per address and route, then at debug: a flood must not become
+ * a flood of log lines (the metrics count every one).
  */
 export class OneLinePerRequest extends LogController {
   constructor(private readonly slowMs = SLOW_REQUEST_MS) {
     super();
   }
+
+  private readonly firstRefusal = oncePerWindow(60_000);
 
   override incomingRequest(): void {}
 
@@ -83,7 +92,8 @@ export class OneLinePerRequest extends LogController {
     if (error) return reply.log.error({ req: request, res: reply, err: error, responseTime: reply.elapsedTime }, 'request errored');
     const entry = { req: request, res: reply, responseTime: reply.elapsedTime };
     const quietRead = (request.method === 'GET' || request.method === 'HEAD') && reply.statusCode < 400 && reply.elapsedTime < this.slowMs;
-    if (quietRead) reply.log.debug(entry, 'request completed');
+    const quietRefusal = pacedRefusals.has(request) && !this.firstRefusal(`${request.ip} ${request.method} ${request.routeOptions.url ?? ''}`);
+    if (quietRead || quietRefusal) reply.log.debug(entry, 'request completed');
     else reply.log.info(entry, 'request completed');
   }
 }
