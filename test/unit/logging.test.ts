@@ -6,8 +6,8 @@ import { TooManyRequestsError } from '../../src/server/http/errors';
 import { loggerOptions, OneLinePerRequest, redactUrl } from '../../src/server/http/logging';
 import { createRefusalHold } from '../../src/server/security/refusal-hold';
 
-/** A logger configured as the portal's, writing its lines into an array. */
-function capturingLogger() {
+/** A stream that keeps each JSON log line it is given. */
+function capturingSink() {
   const lines: Record<string, unknown>[] = [];
   const sink = new Writable({
     write(chunk, _encoding, done) {
@@ -15,6 +15,12 @@ function capturingLogger() {
       done();
     },
   });
+  return { sink, lines };
+}
+
+/** A logger configured as the portal's, writing its lines into an array. */
+function capturingLogger() {
+  const { sink, lines } = capturingSink();
   return { log: Fastify({ logger: loggerOptions('info', sink) }).log, lines };
 }
 
@@ -68,13 +74,7 @@ describe('secrets in log entries', () => {
 
 describe('request lines', () => {
   it('logs every change, failure and slow read at info, and a quick successful read at debug only', async () => {
-    const lines: Record<string, unknown>[] = [];
-    const sink = new Writable({
-      write(chunk, _encoding, done) {
-        lines.push(JSON.parse(String(chunk)) as Record<string, unknown>);
-        done();
-      },
-    });
+    const { sink, lines } = capturingSink();
     const app = Fastify({ logger: loggerOptions('debug', sink), logController: new OneLinePerRequest(50) });
     app.get('/read', async () => ({ ok: true }));
     app.get('/slow', async () => new Promise((resolve) => setTimeout(() => resolve({ ok: true }), 80)));
@@ -94,13 +94,7 @@ describe('request lines', () => {
   });
 
   it('logs a flood of paced refusals at info once a minute per address and route, the rest at debug', async () => {
-    const lines: Record<string, unknown>[] = [];
-    const sink = new Writable({
-      write(chunk, _encoding, done) {
-        lines.push(JSON.parse(String(chunk)) as Record<string, unknown>);
-        done();
-      },
-    });
+    const { sink, lines } = capturingSink();
     const app = Fastify({ logger: loggerOptions('debug', sink), logController: new OneLinePerRequest() });
     installErrorHandling(app, createRefusalHold(0));
     app.post('/api/signup', async () => {
