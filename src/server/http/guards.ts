@@ -57,7 +57,7 @@ export function installGuards(app: FastifyInstance, sessions: SessionStore, opti
     const needsSession = access !== 'public' || config.readsSession || (changing && !config.csrfExempt);
     const resolved = token && needsSession ? await sessions.resolve(token) : null;
     request.auth = resolved;
-    if (resolved) bindLogContext(request, reply, resolved);
+    if (resolved) bindLogContext(request, resolved);
     // The server moved the session's idle deadline: the cookie follows, so both end together.
     if (token && resolved?.renewedUntil) writeSessionCookie(reply, token, options.secureCookies, resolved.renewedUntil.getTime() - Date.now());
 
@@ -112,7 +112,7 @@ function requestOrigin(request: FastifyRequest): string {
  * Every later line of this request (its "request completed" line included) names the partner and
  * user, and the app profile for /api/app-profiles/:id routes; the request id is already on it.
  */
-function bindLogContext(request: FastifyRequest, reply: FastifyReply, auth: AuthContext): void {
+function bindLogContext(request: FastifyRequest, auth: AuthContext): void {
   const bindings: Record<string, string> = { partnerId: auth.partner.id, userId: auth.user.id };
   const profileId = (request.params as { id?: unknown } | undefined)?.id;
   if (request.routeOptions.url?.startsWith('/api/app-profiles/:id') && typeof profileId === 'string') bindings.profileId = profileId;
