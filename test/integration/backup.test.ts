@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ApiClient, signUpPartner } from '../support/api-client';
 import { AdminBrowser, CONTOSO, SAMPLE_PASSWORD } from '../support/microsoft-round-trip';
-import { freePort, portalEnv, runScript, startPortalProcess, type PortalProcess } from '../support/portal-process';
+import { freePort, portalEnv, runScript, startPortalProcess, withProcessStarts, type PortalProcess } from '../support/portal-process';
 
 describe('npm run backup (SQLite, sandbox mode)', () => {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'tenantgate-live-'));
@@ -50,7 +50,7 @@ describe('npm run backup (SQLite, sandbox mode)', () => {
     expect(checked.status, JSON.stringify(checked.body)).toBe(200);
     expect(checked.body.status).toBe('active');
     await restored.stop('SIGTERM');
-  }, 120_000);
+  }, withProcessStarts(2, 60_000));
 });
 
 describe.runIf(process.env.TEST_DATABASE_URL)('npm run backup (PostgreSQL)', () => {

@@ -6,7 +6,7 @@ import { openDatabase, type DatabaseHandle } from '../../src/server/db/database'
 import { signUpPartner } from '../support/api-client';
 import { createPostgresDatabase, testEngines } from '../support/engines';
 import { AdminBrowser, CONTOSO, followCallback, SAMPLE_PASSWORD } from '../support/microsoft-round-trip';
-import { freePort, portalEnv, startPortalProcess, type PortalProcess } from '../support/portal-process';
+import { freePort, portalEnv, startPortalProcess, withProcessStarts, type PortalProcess } from '../support/portal-process';
 
 /**
  * Issue 9, crash (b): the portal is killed with SIGKILL in the Microsoft callback that creates an app profile,
@@ -36,7 +36,7 @@ describe.each(testEngines())('a consent callback killed with SIGKILL between cod
     env = portalEnv(path.join(dataDir, 'data'), await freePort(), await freePort(), extra);
     portal = await startPortalProcess(env);
     database = openDatabase({ databaseUrl: extra.DATABASE_URL, dataDir: env.TENANTGATE_DATA_DIR });
-  }, 60_000);
+  }, withProcessStarts(1, 30_000));
   afterAll(async () => {
     await portal?.stop('SIGKILL');
     await database?.close();
@@ -102,5 +102,5 @@ describe.each(testEngines())('a consent callback killed with SIGKILL between cod
     const refused = await client.get('/api/audit?action=microsoft.callback');
     expect(refused.body.items).toEqual([expect.objectContaining({ outcome: 'failure', details: expect.objectContaining({ code: 'STATE_INVALID' }) })]);
     console.log(`[${engine}] killed ${killedAfterMs} ms after the first Graph call following the redemption was seen (held ${HOLD_MS / 1000} s); restart took ${restartMs} ms; a fresh start created the profile`);
-  }, 120_000);
+  }, withProcessStarts(1, 90_000));
 });

@@ -8,7 +8,7 @@ import { SAMPLE_FIXTURE_PATH } from '../../src/sandbox-cloud/fixture';
 import { signUpPartner } from '../support/api-client';
 import { createPostgresDatabase, testEngines } from '../support/engines';
 import { AdminBrowser, CONTOSO, SAMPLE_PASSWORD } from '../support/microsoft-round-trip';
-import { freePort, portalEnv, startPortalProcess, type PortalProcess } from '../support/portal-process';
+import { freePort, portalEnv, startPortalProcess, withProcessStarts, type PortalProcess } from '../support/portal-process';
 
 /**
  * Issue 9, crash (d): the portal is killed with SIGKILL during a directory sync round (src/server/directory-sync)
@@ -52,7 +52,7 @@ describe.each(testEngines())('a directory sync round killed with SIGKILL on %s',
     env = portalEnv(path.join(dataDir, 'data'), await freePort(), await freePort(), extra);
     portal = await startPortalProcess(env);
     database = openDatabase({ databaseUrl: extra.DATABASE_URL, dataDir: env.TENANTGATE_DATA_DIR });
-  }, 60_000);
+  }, withProcessStarts(1, 30_000));
   afterAll(async () => {
     await portal?.stop('SIGKILL');
     await database?.close();
@@ -150,5 +150,5 @@ describe.each(testEngines())('a directory sync round killed with SIGKILL on %s',
       `[${engine}] killed with ${membersAtKill.length} members stored (lease held until ${heldAtKill?.lease_until}); restart took ${restartMs} ms; ` +
         `the round completed ${finishedInMs} ms after the restart began (interval ${INTERVAL_MS / 1000} s, job lease ${LEASE_SECONDS} s)`,
     );
-  }, 120_000);
+  }, withProcessStarts(1, 90_000));
 });

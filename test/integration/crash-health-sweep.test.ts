@@ -13,7 +13,7 @@ import { sandboxStateDir, SqliteStateFile } from '../../src/sandbox-cloud/persis
 import { signUpPartner } from '../support/api-client';
 import { createPostgresDatabase, testEngines } from '../support/engines';
 import { AdminBrowser, CONTOSO, SAMPLE_PASSWORD } from '../support/microsoft-round-trip';
-import { freePort, portalEnv, startPortalProcess, type PortalProcess } from '../support/portal-process';
+import { freePort, portalEnv, startPortalProcess, withProcessStarts, type PortalProcess } from '../support/portal-process';
 
 /**
  * Issue 9, crash (c): the portal is killed with SIGKILL during a health sweep of 1,000 profiles and started
@@ -60,7 +60,7 @@ describe.each(testEngines())('a health sweep of 1,000 profiles killed with SIGKI
     env = portalEnv(path.join(dataDir, 'data'), await freePort(), await freePort(), extra);
     portal = await startPortalProcess(env);
     database = openDatabase({ databaseUrl: extra.DATABASE_URL, dataDir: env.TENANTGATE_DATA_DIR });
-  }, 60_000);
+  }, withProcessStarts(1, 30_000));
   afterAll(async () => {
     await portal?.stop('SIGKILL');
     await database?.close();
@@ -137,7 +137,8 @@ describe.each(testEngines())('a health sweep of 1,000 profiles killed with SIGKI
     let ranAgainInMs = 0;
     let finishedInMs = 0;
     for (;;) {
-      expect(Date.now() - restartedAt, `the sweep did not finish within one interval of the restart: ${JSON.stringify(await sweepJobs())}`).toBeLessThan(INTERVAL_MS);
+      // Counted from when the restarted portal answers: how long tsx takes to load it is not the job queue's doing.
+      expect(Date.now() - restartedAt - restartMs, `the sweep did not finish within one interval of the restart: ${JSON.stringify(await sweepJobs())}`).toBeLessThan(INTERVAL_MS);
       const jobs = await sweepJobs();
       expect(jobs, 'one sweep job: the restart added none').toHaveLength(1);
       if (jobs[0].lease_owner !== killed.lease_owner) ranAgainInMs ||= Date.now() - restartedAt;
@@ -160,5 +161,5 @@ describe.each(testEngines())('a health sweep of 1,000 profiles killed with SIGKI
       `[${engine}] killed with ${storedAtKill} of ${PROFILES} checks stored; restart took ${restartMs} ms; the sweep's job was taken up again ${ranAgainInMs} ms ` +
         `and finished ${finishedInMs} ms after the restart began, refreshing the other ${PROFILES - storedAtKill} (interval ${INTERVAL_MS / 1000} s, job lease ${LEASE_SECONDS} s)`,
     );
-  }, 150_000);
+  }, withProcessStarts(2, 90_000));
 });

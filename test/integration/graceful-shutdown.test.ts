@@ -5,7 +5,7 @@ import SQLite from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signUpPartner, type ApiClient } from '../support/api-client';
 import { AdminBrowser, CONTOSO, SAMPLE_PASSWORD } from '../support/microsoft-round-trip';
-import { freePort, portalEnv, startPortalProcess, type PortalProcess } from '../support/portal-process';
+import { freePort, portalEnv, startPortalProcess, withProcessStarts, type PortalProcess } from '../support/portal-process';
 
 /** SIGTERM as an orchestrator sends it: the portal process stops accepting, drains, and exits. */
 describe('SIGTERM', () => {
@@ -28,7 +28,7 @@ describe('SIGTERM', () => {
     ({ client } = await signUpPartner(portal.url));
     const outcome = await new AdminBrowser(client).createProfile('Contoso', { email: CONTOSO.admin, password: SAMPLE_PASSWORD, consent: 'accept' });
     profileId = outcome.profileId!;
-  }, 60_000);
+  }, withProcessStarts(1, 30_000));
   afterAll(async () => {
     await portal?.stop('SIGKILL');
     rmSync(dataDir, { recursive: true, force: true });
@@ -52,7 +52,7 @@ describe('SIGTERM', () => {
     } finally {
       db.close();
     }
-  }, 60_000);
+  }, withProcessStarts(1, 60_000));
 
   it('gives a request that will not finish 10 seconds, then exits anyway', async () => {
     await start();
@@ -67,5 +67,5 @@ describe('SIGTERM', () => {
     expect(tookMs).toBeGreaterThanOrEqual(9_000);
     expect(tookMs).toBeLessThan(16_000);
     expect(await inFlight).toBe('cut off');
-  }, 60_000);
+  }, withProcessStarts(1, 60_000));
 });

@@ -6,7 +6,7 @@ import { ApiClient, signUpPartner } from '../support/api-client';
 import { testEngines } from '../support/engines';
 import { newKey, sharedStorage, startInstance, type SharedStorage } from '../support/instances';
 import { AdminBrowser, CONTOSO, NORTHWIND, SAMPLE_PASSWORD } from '../support/microsoft-round-trip';
-import { freePort, runScript } from '../support/portal-process';
+import { freePort, runScript, withProcessStarts } from '../support/portal-process';
 
 describe.each(testEngines())('encryption key rotation (%s)', (engine) => {
   let sandbox: SandboxCloud;
@@ -70,7 +70,7 @@ describe.each(testEngines())('encryption key rotation (%s)', (engine) => {
     } finally {
       await close();
     }
-  }, 60_000);
+  }, withProcessStarts(2, 30_000));
   afterAll(async () => {
     await storage?.drop();
     await sandbox?.close();
@@ -110,12 +110,12 @@ describe.each(testEngines())('encryption key rotation (%s)', (engine) => {
     } finally {
       await portal.close();
     }
-  }, 60_000);
+  }, withProcessStarts(2, 30_000));
 
   it('a missing key or a wrong key stops start-up with a clear message and changes nothing', async () => {
     const before = await storedSecrets();
     await expect(startInstance(env(newKey('other')), { port })).rejects.toThrow(/sealed with encryption key id\(s\) new, which TENANTGATE_ENCRYPTION_KEYS .* does not list/);
     await expect(startInstance(env(newKey('new')), { port })).rejects.toThrow(/key with id new does not open the secrets sealed with it/);
     expect(await storedSecrets()).toEqual(before);
-  }, 60_000);
+  }, withProcessStarts(2, 30_000));
 });

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { openDatabase } from '../../src/server/db/database';
 import { migrationsApplied } from '../../src/server/db/migrate';
 import { createPostgresDatabase, testEngines } from '../support/engines';
-import { runScript } from '../support/portal-process';
+import { runScript, withProcessStarts } from '../support/portal-process';
 
 describe.each(testEngines())('migration lock (%s)', (engine) => {
   it('three processes migrating one empty database at the same instant all succeed, and it is migrated once', async () => {
@@ -27,5 +27,5 @@ describe.each(testEngines())('migration lock (%s)', (engine) => {
       await pgDb?.drop();
       rmSync(dataDir, { recursive: true, force: true });
     }
-  }, 60_000);
+  }, withProcessStarts(1, 30_000));
 });

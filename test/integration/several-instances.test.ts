@@ -7,7 +7,7 @@ import { ApiClient, signUpPartner } from '../support/api-client';
 import { CONTOSO, followCallback, NORTHWIND, SAMPLE_PASSWORD } from '../support/microsoft-round-trip';
 import { SandboxUserAgent } from '../support/sandbox-user-agent';
 import { newKey, sharedStorage, startInstance, type SharedStorage } from '../support/instances';
-import { freePort, portalEnv, runScript } from '../support/portal-process';
+import { freePort, portalEnv, PROCESS_START_LIMIT_MS, runScript, withProcessStarts } from '../support/portal-process';
 
 /** Several portal instances on one PostgreSQL (and one shared sandbox cloud), as behind a load balancer. */
 describe.runIf(process.env.TEST_DATABASE_URL)('several instances on one PostgreSQL', () => {
@@ -202,7 +202,7 @@ describe.runIf(process.env.TEST_DATABASE_URL)('several instances on one PostgreS
       const port = await freePort();
       victim = runScript('src/server/main.ts', { ...portalEnv(storage.dataDir, port, await freePort(), { ...storage.env, ...jobEnv }) });
       // Mid-job: Northwind refreshed (its write waits for the batch), Contoso waiting out the 503.
-      await waitFor('the victim refreshed Northwind and met the fault on Contoso', async () => (await usageOf(NORTHWIND.id)).refreshes === 1 && (await usageOf(CONTOSO.id)).tokenRequests === 1, 30_000);
+      await waitFor('the victim refreshed Northwind and met the fault on Contoso', async () => (await usageOf(NORTHWIND.id)).refreshes === 1 && (await usageOf(CONTOSO.id)).tokenRequests === 1, PROCESS_START_LIMIT_MS);
       // The sweep is a queue job the victim holds under its lease.
       const held = await db.selectFrom('jobs').selectAll().where('kind', '=', 'app-profile-health').where('state', '=', 'running').executeTakeFirstOrThrow();
       expect(held.lease_owner).not.toBeNull();
@@ -245,7 +245,7 @@ describe.runIf(process.env.TEST_DATABASE_URL)('several instances on one PostgreS
       await taker?.close({ graceMs: 2_000 });
       await close();
     }
-  }, 60_000);
+  }, withProcessStarts(1, 60_000));
 
   it("the per-tenant Graph budget holds across three instances: the sandbox refuses none of their requests for budget", async () => {
     const unitsPer10s = 40;

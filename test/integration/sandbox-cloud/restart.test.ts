@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { SandboxCloud } from '../../../src/sandbox-cloud/index';
 import { ApiClient, signUpPartner } from '../../support/api-client';
 import { AdminBrowser, CONTOSO, SAMPLE_PASSWORD } from '../../support/microsoft-round-trip';
-import { freePort, portalEnv, startPortalProcess, type PortalProcess } from '../../support/portal-process';
+import { freePort, portalEnv, startPortalProcess, withProcessStarts, type PortalProcess } from '../../support/portal-process';
 import { SandboxUserAgent } from '../../support/sandbox-user-agent';
 import { graphGet, POST_LOGOUT_URI, REDIRECT_URI, signIn, tokenRequest, type Harness } from './helpers';
 
@@ -93,5 +93,5 @@ describe.each(['SIGTERM', 'SIGKILL'] as const)('the sandbox remembers across a %
 
     // The Microsoft 365 user signs in again; a consent page would be refused, so none was shown.
     expect(await microsoftSignIn(portal.url, CONTOSO.user)).toEqual({ location: '/', session: 200 });
-  }, 120_000);
+  }, withProcessStarts(2, 90_000));
 });

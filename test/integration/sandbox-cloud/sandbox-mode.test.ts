@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSandboxCloud } from '../../../src/sandbox-cloud/index';
-import { freePort, portalEnv, runScript, startPortalProcess } from '../../support/portal-process';
+import { freePort, portalEnv, runScript, startPortalProcess, withProcessStarts } from '../../support/portal-process';
 import { CONTOSO, startHarness, type Harness } from './helpers';
 
 /** Sandbox mode does not fail open (issue 8, item 3). */
@@ -22,7 +22,7 @@ describe('sandbox mode at start-up', () => {
     } finally {
       await portal.stop('SIGTERM');
     }
-  }, 90_000);
+  }, withProcessStarts(1, 30_000));
 
   it.each([
     ['NODE_ENV=production', { NODE_ENV: 'production' }],
@@ -31,13 +31,13 @@ describe('sandbox mode at start-up', () => {
     const run = runScript('src/server/main.ts', portalEnv(dataDir, await freePort(), await freePort(), extra));
     expect(await run.exited).toBe(1);
     expect(run.output()).toMatch(/Invalid setting MICROSOFT_CLIENT_ID: .*sandbox mode.*TENANTGATE_SANDBOX=on/);
-  }, 90_000);
+  }, withProcessStarts(1, 30_000));
 
   it('TENANTGATE_SANDBOX=off without a Microsoft app stops start-up naming the variables', async () => {
     const run = runScript('src/server/main.ts', portalEnv(dataDir, await freePort(), await freePort(), { TENANTGATE_SANDBOX: 'off' }));
     expect(await run.exited).toBe(1);
     expect(run.output()).toMatch(/MICROSOFT_CLIENT_ID.*MICROSOFT_CLIENT_SECRET/);
-  }, 90_000);
+  }, withProcessStarts(1, 30_000));
 
   it('the sandbox refuses a non-loopback host unless allowed explicitly', async () => {
     await expect(startSandboxCloud({ port: 0, host: '0.0.0.0' })).rejects.toThrow(/loopback.*TENANTGATE_SANDBOX_ALLOW_REMOTE=true/);

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startSandboxCloud, STATE_FILE_NAME, type SandboxCloud } from '../../../src/sandbox-cloud/index';
-import { freePort, runScript } from '../../support/portal-process';
+import { freePort, PROCESS_START_LIMIT_MS, runScript, withProcessStarts } from '../../support/portal-process';
 import { startTestPortal } from '../../support/portal';
 import { CONTOSO, control, graphGet, POST_LOGOUT_URI, REDIRECT_URI, signIn, startHarness, tokenRequest, type Harness } from './helpers';
 
@@ -122,7 +122,7 @@ describe('the sandbox state folder', () => {
     const env = { PATH: process.env.PATH ?? '', TENANTGATE_SANDBOX_STATE: dir, TENANTGATE_SANDBOX_PORT: String(port) };
     const run = async () => {
       const cli = runScript('src/sandbox-cloud/cli.ts', env);
-      const deadline = Date.now() + 30_000;
+      const deadline = Date.now() + PROCESS_START_LIMIT_MS;
       while (!cli.output().includes('listening at')) {
         if (Date.now() > deadline) throw new Error(cli.output());
         await new Promise((resolve) => setTimeout(resolve, 100));
@@ -148,7 +148,7 @@ describe('the sandbox state folder', () => {
     expect(second.output()).toContain(', restored)');
     // A portal that registers itself again keeps its client id.
     expect(await register()).toEqual({ status: 200, body: { clientId: made.body.clientId, clientSecret: expect.any(String) } });
-  }, 90_000);
+  }, withProcessStarts(2, 30_000));
 });
 
 

@@ -6,7 +6,7 @@ import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ApiClient } from '../../support/api-client';
 import { SAMPLE_PASSWORD } from '../../support/microsoft-round-trip';
-import { freePort, portalEnv, startPortalProcess, type PortalProcess } from '../../support/portal-process';
+import { freePort, portalEnv, startPortalProcess, withProcessStarts, type PortalProcess } from '../../support/portal-process';
 import { SandboxUserAgent } from '../../support/sandbox-user-agent';
 
 /**
@@ -82,5 +82,5 @@ describe('upgrade from 18821ab', () => {
     const start = await person.get(`/auth/microsoft/sign-in?email=${encodeURIComponent(fixture.m365User)}`);
     const redirect = await new SandboxUserAgent().authorize(new URL(start.headers.get('location')!), { email: fixture.m365User, password: SAMPLE_PASSWORD, consent: 'cancel' });
     expect((await person.get(`${redirect.pathname}${redirect.search}`)).headers.get('location')).toBe('/');
-  }, 120_000);
+  }, withProcessStarts(1, 90_000));
 });
