@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { readFileSync } from 'node:fs';
-import { loadavg } from 'node:os';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort } from './free-port';
@@ -37,9 +37,9 @@ export function portalEnv(dataDir: string, port: number, sandboxPort: number, ex
   };
 }
 
-/** Runs a script of the repository with exactly `env`; answers once `ready` says so or the process ends. */
-export function runScript(script: string, env: Record<string, string>, args: string[] = []): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
-  const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+/** Runs a script of the repository with exactly `env` (and Node's own `nodeArgs`); answers once `ready` says so or the process ends. */
+export function runScript(script: string, env: Record<string, string>, args: string[] = [], nodeArgs: string[] = []): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', script, ...args], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -57,21 +57,46 @@ export const PROCESS_START_LIMIT_MS = 150_000;
 /** For a hook or test that starts the portal `starts` times and does `otherMs` of its own work. */
 export const withProcessStarts = (starts: number, otherMs: number): number => starts * PROCESS_START_LIMIT_MS + otherMs;
 
-/** What a stuck start-up was doing: starved of CPU (little CPU time, high load) or blocked (state, waits). */
-function processState(pid: number | undefined): string {
-  const load = `load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}`;
+/**
+ * What a stuck start-up was doing: starved of CPU (little CPU time, high load) or blocked (its state, and where its
+ * JavaScript was: Node's diagnostic report, asked for with SIGUSR2 and read from `reportDir`).
+ */
+async function processState(child: ChildProcess, reportDir: string): Promise<string> {
+  const facts = [`load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}`];
   try {
     // /proc/<pid>/stat: the fields after the command's closing parenthesis; state is the first, utime and stime the 12th and 13th.
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    const fields = readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1].split(' ');
     const ticks = 100; // USER_HZ on Linux
-    return `state ${fields[0]}, CPU ${((Number(fields[11]) + Number(fields[12])) / ticks).toFixed(1)} s, ${load}`;
+    facts.unshift(`state ${fields[0]}, CPU ${((Number(fields[11]) + Number(fields[12])) / ticks).toFixed(1)} s`);
+    child.kill('SIGUSR2');
+    for (const until = Date.now() + 5_000; Date.now() < until; await new Promise((resolve) => setTimeout(resolve, 100))) {
+      const stack = readReportStack(reportDir);
+      if (stack === undefined) continue;
+      facts.push(`JavaScript stack:\n  ${stack}`);
+      break;
+    }
+  } catch (error) {
+    facts.push(`no report: ${(error as Error).message}`);
+  }
+  return facts.join(', ');
+}
+
+/** The main thread's JavaScript stack from the report in `reportDir`, once it is there and whole. */
+function readReportStack(reportDir: string): string | undefined {
+  const [file] = readdirSync(reportDir);
+  if (!file) return undefined;
+  try {
+    const report = JSON.parse(readFileSync(path.join(reportDir, file), 'utf8')) as { javascriptStack?: { message?: string; stack?: string[] } };
+    return [report.javascriptStack?.message ?? '', ...(report.javascriptStack?.stack ?? []).slice(0, 20)].join('\n  ');
   } catch {
-    return load;
+    return undefined; // still being written
   }
 }
 
-export async function startPortalProcess(env: Record<string, string>): Promise<PortalProcess> {
-  const { child, output, exited } = runScript('src/server/main.ts', env);
+export async function startPortalProcess(env: Record<string, string>, startLimitMs = PROCESS_START_LIMIT_MS): Promise<PortalProcess> {
+  const reportDir = mkdtempSync(path.join(tmpdir(), 'tenantgate-start-report-'));
+  const diagnostics = ['--report-on-signal', '--report-signal=SIGUSR2', `--report-directory=${reportDir}`, '--report-compact'];
+  const { child, output, exited } = runScript('src/server/main.ts', env, [], diagnostics);
   const url = env.PUBLIC_URL;
   const sandboxUrl = `http://127.0.0.1:${env.TENANTGATE_SANDBOX_PORT}`;
   let ended = false;
@@ -79,15 +104,17 @@ export async function startPortalProcess(env: Record<string, string>): Promise<P
   const startedAt = Date.now();
   for (;;) {
     if (ended) throw new Error(`The portal process ended during start-up:\n${output()}`);
-    if (Date.now() - startedAt > PROCESS_START_LIMIT_MS) {
-      const state = processState(child.pid);
+    if (Date.now() - startedAt > startLimitMs) {
+      const state = await processState(child, reportDir);
       child.kill('SIGKILL');
-      throw new Error(`The portal process did not answer within ${PROCESS_START_LIMIT_MS / 1000} s (${state}):\n${output()}`);
+      rmSync(reportDir, { recursive: true, force: true });
+      throw new Error(`The portal process did not answer within ${startLimitMs / 1000} s (${state}):\n${output()}`);
     }
     const ready = await fetch(`${url}/api/sandbox`, { signal: AbortSignal.timeout(10_000) }).then((r) => r.ok, () => false);
     if (ready) break;
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
+  rmSync(reportDir, { recursive: true, force: true });
   return {
     url,
     sandboxUrl,
