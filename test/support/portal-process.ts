@@ -48,9 +48,9 @@ export function runScript(script: string, env: Record<string, string>, args: str
 }
 
 /**
- * How long a start-up may take. Idle, a start takes about 6 s, nearly all of it loading TypeScript through tsx; in the
- * full suite on two cores (a browser, other portals and PostgreSQL beside it) it once took over 45 s, so the limit
- * is generous: a portal that never answers still fails, with how long it was given.
+ * How long a start-up may take. Idle, a start takes about 6 s, nearly all of it loading TypeScript through tsx, and
+ * 14 s beside six busy loops on two cores; in one CI run it took over 45 s for a reason not found. The limit is
+ * generous, and a start that never answers still fails, saying what the process was doing (processState).
  */
 export const PROCESS_START_LIMIT_MS = 150_000;
 
